@@ -41,4 +41,12 @@ int arca_rootfs_pivot (const struct arca_oci_config *config,
 int arca_rootfs_finalize (const struct arca_oci_config *config,
                           const struct arca_rootfs_options *opts, arca_error **err);
 
+/* Bind-mounts the host path `source` onto target_fd, an O_PATH fd obtained
+ * inside the rootfs: the clone is attached with move_mount() onto that very
+ * inode, so no path is resolved again after the target was checked.  flags
+ * are MS_RDONLY/MS_NOSUID/... applied to the new mount before it becomes
+ * visible.  Used by the device setup in a user namespace. */
+int arca_rootfs_bind_onto (const char *source, int target_fd, bool recursive,
+                           unsigned long flags, arca_error **err);
+
 #endif

@@ -1,7 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* linux.seccomp via libseccomp. */
-#ifndef ARCA_LINUX_SECCOMP_H
+/* This file shadows two system headers: src/lib is on the include path, so
+ * <linux/seccomp.h> (the kernel's, which libseccomp's header includes)
+ * lands here, and meson also puts src/lib/linux on this concern's path, so
+ * <seccomp.h> (libseccomp's) lands here too.  The first time through we
+ * declare arca's API and chain to libseccomp's header; when libseccomp's
+ * header then asks for <linux/seccomp.h> we chain to the kernel's.  Users
+ * of this header therefore also get libseccomp's API. */
+#ifdef ARCA_LINUX_SECCOMP_H
+#include_next <linux/seccomp.h>
+#else
 #define ARCA_LINUX_SECCOMP_H
+
+#include_next <seccomp.h>
 
 #include "oci/config.h"
 #include "util/error.h"
@@ -21,5 +32,23 @@ int arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
 int arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
                                 int listener_fd, const char *state_json,
                                 arca_error **err);
+
+/* A Docker-like default profile for the engine: default action
+ * SCMP_ACT_ERRNO(EPERM) and an allow list of the syscalls ordinary programs
+ * (busybox, glibc, python) need.  Kernel-wide or escape-prone syscalls
+ * (module loading, kexec, bpf, perf, keyrings, ptrace, mount, namespace
+ * changes, swap, reboot, clock setting) are left out; clone is allowed only
+ * without CLONE_NEW* flags and clone3 fails with ENOSYS so libc falls back to
+ * clone.  Architectures: the native one plus its compat ABIs.  Free with
+ * arca_seccomp_profile_free(). */
+int arca_seccomp_default_profile (struct arca_oci_seccomp **ret,
+                                  arca_error **err);
+
+/* Frees a profile built by arca_seccomp_default_profile() (or by hand with
+ * malloc'ed members).  NULL is fine. */
+void arca_seccomp_profile_free (struct arca_oci_seccomp *s);
+void arca_seccomp_profile_freep (struct arca_oci_seccomp **s);
+#define cleanup_seccomp_profile                                               \
+  __attribute__ ((cleanup (arca_seccomp_profile_freep)))
 
 #endif

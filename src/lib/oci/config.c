@@ -1,1 +1,1197 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* config.json: the table-driven parser core, the top level, process, root,
+ * mounts, hooks and annotations.  The "linux" object is in config-linux.c,
+ * linux.seccomp in config-seccomp.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "config-internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define CONFIG_MAX_SIZE (4u << 20)
+
+_Static_assert (sizeof (uid_t) == sizeof (uint32_t), "uid_t is 32 bits");
+_Static_assert (sizeof (gid_t) == sizeof (uint32_t), "gid_t is 32 bits");
+_Static_assert (sizeof (unsigned) == sizeof (uint32_t), "unsigned is 32 bits");
+
+/* ---- parser core -------------------------------------------------------- */
+
+int
+oci_error (arca_error **err, const char *path, const char *fmt, ...)
+{
+  cleanup_free char *msg = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end (ap);
+  return arca_error_set (err, EINVAL, "%s: %s", path, msg ? msg : fmt);
+}
+
+void
+oci_path_key (char buf[OCI_PATH_MAX], const char *parent, const char *key)
+{
+  if (parent == NULL || parent[0] == '\0')
+    snprintf (buf, OCI_PATH_MAX, "%s", key);
+  else
+    snprintf (buf, OCI_PATH_MAX, "%s.%s", parent, key);
+}
+
+void
+oci_path_index (char buf[OCI_PATH_MAX], const char *parent, size_t index)
+{
+  snprintf (buf, OCI_PATH_MAX, "%s[%zu]", parent, index);
+}
+
+static const char *
+json_type_name (json_t *v)
+{
+  switch (json_typeof (v))
+    {
+    case JSON_OBJECT:
+      return "object";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_STRING:
+      return "string";
+    case JSON_INTEGER:
+      return "integer";
+    case JSON_REAL:
+      return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+      return "boolean";
+    case JSON_NULL:
+      return "null";
+    }
+  return "value";
+}
+
+int
+oci_check_type (json_t *v, enum oci_type type, const char *path, arca_error **err)
+{
+  static const char *const names[] = {
+    [OCI_ANY] = "value",     [OCI_STRING] = "string", [OCI_BOOL] = "boolean",
+    [OCI_INTEGER] = "integer", [OCI_OBJECT] = "object", [OCI_ARRAY] = "array",
+  };
+  bool ok;
+
+  switch (type)
+    {
+    case OCI_STRING:
+      ok = json_is_string (v);
+      break;
+    case OCI_BOOL:
+      ok = json_is_boolean (v);
+      break;
+    case OCI_INTEGER:
+      ok = json_is_integer (v);
+      break;
+    case OCI_OBJECT:
+      ok = json_is_object (v);
+      break;
+    case OCI_ARRAY:
+      ok = json_is_array (v);
+      break;
+    default:
+      ok = v != NULL;
+      break;
+    }
+  if (!ok)
+    return oci_error (err, path, "expected %s, got %s", names[type], json_type_name (v));
+  return 0;
+}
+
+int
+oci_dispatch (json_t *obj, const char *path, const struct oci_field *fields, void *base,
+              arca_error **err)
+{
+  if (oci_check_type (obj, OCI_OBJECT, path, err) < 0)
+    return -1;
+  for (const struct oci_field *f = fields; f->name != NULL; f++)
+    {
+      char sub[OCI_PATH_MAX];
+      json_t *v = json_object_get (obj, f->name);
+
+      oci_path_key (sub, path, f->name);
+      if (f->flags & OCI_UNSUPPORTED)
+        {
+          if (v != NULL)
+            return arca_error_set (err, EOPNOTSUPP, "%s: not supported", sub);
+          continue;
+        }
+      /* Go writes absent optional fields as null: treat both alike. */
+      if (v == NULL || json_is_null (v))
+        {
+          if (f->flags & OCI_REQUIRED)
+            return oci_error (err, sub, "required");
+          continue;
+        }
+      if (oci_check_type (v, f->type, sub, err) < 0)
+        return -1;
+      if (f->parse (v, sub, (char *) base + f->offset, err) < 0)
+        return -1;
+      if (f->flags & OCI_HAS)
+        *(bool *) ((char *) base + f->has_offset) = true;
+    }
+  return 0;
+}
+
+int
+oci_get_int (json_t *v, const char *path, int64_t min, int64_t max, int64_t *ret,
+             arca_error **err)
+{
+  int64_t n;
+
+  if (oci_check_type (v, OCI_INTEGER, path, err) < 0)
+    return -1;
+  n = json_integer_value (v);
+  if (n < min || n > max)
+    {
+      if (min == 0 && n < 0)
+        return oci_error (err, path, "must not be negative, got %" PRId64, n);
+      return oci_error (err, path, "%" PRId64 " out of range [%" PRId64 ", %" PRId64 "]", n, min,
+                        max);
+    }
+  *ret = n;
+  return 0;
+}
+
+int
+oci_array_size (json_t *v, const char *path, size_t max, size_t *ret, arca_error **err)
+{
+  size_t n;
+
+  if (oci_check_type (v, OCI_ARRAY, path, err) < 0)
+    return -1;
+  n = json_array_size (v);
+  if (n > max)
+    return oci_error (err, path, "too many entries (%zu, at most %zu)", n, max);
+  *ret = n;
+  return 0;
+}
+
+int
+oci_parse_array (json_t *v, const char *path, size_t max, size_t elem_size, void *ret_items,
+                 size_t *ret_n, oci_elem_fn parse_elem, arca_error **err)
+{
+  char *items;
+  size_t n;
+
+  if (oci_array_size (v, path, max, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  items = calloc (n, elem_size);
+  if (items == NULL)
+    return arca_error_errno (err, "%s", path);
+  *(void **) ret_items = items;
+  *ret_n = n;
+  for (size_t i = 0; i < n; i++)
+    {
+      char sub[OCI_PATH_MAX];
+
+      oci_path_index (sub, path, i);
+      if (parse_elem (json_array_get (v, i), sub, items + i * elem_size, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+oci_check_absolute (const char *s, const char *path, arca_error **err)
+{
+  if (s[0] != '/')
+    return oci_error (err, path, "must be an absolute path");
+  return 0;
+}
+
+int
+oci_check_env (const char *s, const char *path, arca_error **err)
+{
+  if (s[0] == '=' || strchr (s, '=') == NULL)
+    return oci_error (err, path, "\"%.64s\" is not of the form KEY=value", s);
+  return 0;
+}
+
+int
+oci_check_nonempty (const char *s, const char *path, arca_error **err)
+{
+  if (s[0] == '\0')
+    return oci_error (err, path, "must not be empty");
+  return 0;
+}
+
+/* Strings from the parser never hold NUL (jansson refuses \u0000 unless
+ * asked to), so C strings carry them completely. */
+static int
+dup_string (json_t *v, const char *path, char **ret, arca_error **err)
+{
+  char *s;
+
+  if (oci_check_type (v, OCI_STRING, path, err) < 0)
+    return -1;
+  s = strdup (json_string_value (v));
+  if (s == NULL)
+    return arca_error_errno (err, "%s", path);
+  free (*ret);
+  *ret = s;
+  return 0;
+}
+
+int
+oci_parse_strv (json_t *v, const char *path, size_t max, oci_str_check_fn check, char ***ret,
+                arca_error **err)
+{
+  char **strv;
+  size_t n;
+
+  if (oci_array_size (v, path, max, &n, err) < 0)
+    return -1;
+  strv = calloc (n + 1, sizeof (char *));
+  if (strv == NULL)
+    return arca_error_errno (err, "%s", path);
+  arca_strv_free (*ret);
+  *ret = strv;
+  for (size_t i = 0; i < n; i++)
+    {
+      char sub[OCI_PATH_MAX];
+
+      oci_path_index (sub, path, i);
+      if (dup_string (json_array_get (v, i), sub, &strv[i], err) < 0)
+        return -1;
+      if (check && check (strv[i], sub, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+oci_parse_string_map (json_t *v, const char *path, size_t max, oci_str_check_fn check_key,
+                      size_t pair_size, size_t key_offset, size_t value_offset, void *ret_items,
+                      size_t *ret_n, arca_error **err)
+{
+  size_t n = json_object_size (v), i = 0;
+  const char *key;
+  json_t *value;
+  char *items;
+
+  if (oci_check_type (v, OCI_OBJECT, path, err) < 0)
+    return -1;
+  if (n > max)
+    return oci_error (err, path, "too many entries (%zu, at most %zu)", n, max);
+  if (n == 0)
+    return 0;
+  items = calloc (n, pair_size);
+  if (items == NULL)
+    return arca_error_errno (err, "%s", path);
+  *(void **) ret_items = items;
+  *ret_n = n;
+  json_object_foreach (v, key, value)
+    {
+      char *pair = items + i++ * pair_size;
+      char sub[OCI_PATH_MAX];
+
+      oci_path_key (sub, path, key);
+      if (check_key && check_key (key, sub, err) < 0)
+        return -1;
+      *(char **) (pair + key_offset) = strdup (key);
+      if (*(char **) (pair + key_offset) == NULL)
+        return arca_error_errno (err, "%s", sub);
+      if (dup_string (value, sub, (char **) (pair + value_offset), err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+oci_parse_string (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return dup_string (v, path, field, err);
+}
+
+int
+oci_parse_abs_path (json_t *v, const char *path, void *field, arca_error **err)
+{
+  if (dup_string (v, path, field, err) < 0)
+    return -1;
+  return oci_check_absolute (*(char **) field, path, err);
+}
+
+int
+oci_parse_bool (json_t *v, const char *path, void *field, arca_error **err)
+{
+  if (oci_check_type (v, OCI_BOOL, path, err) < 0)
+    return -1;
+  *(bool *) field = json_is_true (v);
+  return 0;
+}
+
+int
+oci_parse_u16 (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, 0, UINT16_MAX, &n, err) < 0)
+    return -1;
+  *(uint16_t *) field = (uint16_t) n;
+  return 0;
+}
+
+int
+oci_parse_u32 (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, 0, UINT32_MAX, &n, err) < 0)
+    return -1;
+  *(uint32_t *) field = (uint32_t) n;
+  return 0;
+}
+
+/* JSON integers reach us as int64 (jansson refuses larger literals), so the
+ * unsigned range we can see ends at INT64_MAX. */
+int
+oci_parse_u64 (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, 0, INT64_MAX, &n, err) < 0)
+    return -1;
+  *(uint64_t *) field = (uint64_t) n;
+  return 0;
+}
+
+int
+oci_parse_i64 (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_get_int (v, path, INT64_MIN, INT64_MAX, field, err);
+}
+
+/* ---- name tables -------------------------------------------------------- */
+
+static const char *const ns_type_names[ARCA_NS__COUNT] = {
+  [ARCA_NS_PID] = "pid",   [ARCA_NS_NETWORK] = "network", [ARCA_NS_MOUNT] = "mount",
+  [ARCA_NS_IPC] = "ipc",   [ARCA_NS_UTS] = "uts",         [ARCA_NS_USER] = "user",
+  [ARCA_NS_CGROUP] = "cgroup", [ARCA_NS_TIME] = "time",
+};
+
+const char *
+arca_oci_ns_type_name (enum arca_oci_ns_type type)
+{
+  if ((unsigned) type >= ARCA_NS__COUNT)
+    return NULL;
+  return ns_type_names[type];
+}
+
+int
+arca_oci_ns_type_from_name (const char *name)
+{
+  for (int i = 0; i < ARCA_NS__COUNT; i++)
+    if (strcmp (ns_type_names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+static const char *const hook_kind_names[ARCA_HOOK__COUNT] = {
+  [ARCA_HOOK_PRESTART] = "prestart",
+  [ARCA_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [ARCA_HOOK_CREATE_CONTAINER] = "createContainer",
+  [ARCA_HOOK_START_CONTAINER] = "startContainer",
+  [ARCA_HOOK_POSTSTART] = "poststart",
+  [ARCA_HOOK_POSTSTOP] = "poststop",
+};
+
+const char *
+arca_oci_hook_kind_name (enum arca_oci_hook_kind kind)
+{
+  if ((unsigned) kind >= ARCA_HOOK__COUNT)
+    return NULL;
+  return hook_kind_names[kind];
+}
+
+const struct arca_oci_namespace *
+arca_oci_config_namespace (const struct arca_oci_config *config, enum arca_oci_ns_type type)
+{
+  if (config == NULL)
+    return NULL;
+  for (size_t i = 0; i < config->linux_.n_namespaces; i++)
+    if (config->linux_.namespaces[i].type == type)
+      return &config->linux_.namespaces[i];
+  return NULL;
+}
+
+/* Indexed by capability number; the kernel's list up to CAP_CHECKPOINT_RESTORE. */
+static const char *const cap_names[] = {
+  "CAP_CHOWN",           "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+  "CAP_FSETID",          "CAP_KILL",          "CAP_SETGID",          "CAP_SETUID",
+  "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",       "CAP_NET_RAW",       "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",     "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",      "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+  "CAP_LEASE",           "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",     "CAP_SYSLOG",          "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",    "CAP_PERFMON",         "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
+};
+_Static_assert (ARRAY_SIZE (cap_names) == 41, "capabilities 0..40");
+
+static const struct
+{
+  const char *name;
+  int resource;
+} rlimit_names[] = {
+  { "RLIMIT_AS", RLIMIT_AS },
+  { "RLIMIT_CORE", RLIMIT_CORE },
+  { "RLIMIT_CPU", RLIMIT_CPU },
+  { "RLIMIT_DATA", RLIMIT_DATA },
+  { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+  { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+  { "RLIMIT_NICE", RLIMIT_NICE },
+  { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },
+  { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+  { "RLIMIT_STACK", RLIMIT_STACK },
+};
+
+/* ---- process ------------------------------------------------------------ */
+
+static int
+parse_umask (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, 0, 0777, &n, err) < 0)
+    return -1;
+  *(mode_t *) field = (mode_t) n;
+  return 0;
+}
+
+static int
+parse_gid_elem (json_t *v, const char *path, void *elem, arca_error **err)
+{
+  return oci_parse_u32 (v, path, elem, err);
+}
+
+static int
+parse_additional_gids (json_t *v, const char *path, void *field, arca_error **err)
+{
+  struct arca_oci_user *user = field;
+
+  return oci_parse_array (v, path, OCI_MAX_STRV, sizeof (gid_t), &user->additional_gids,
+                          &user->n_additional_gids, parse_gid_elem, err);
+}
+
+static const struct oci_field user_fields[] = {
+  OCI_ROW ("uid", OCI_INTEGER, oci_parse_u32, struct arca_oci_user, uid, 0),
+  OCI_ROW ("gid", OCI_INTEGER, oci_parse_u32, struct arca_oci_user, gid, 0),
+  OCI_ROW_HAS ("umask", OCI_INTEGER, parse_umask, struct arca_oci_user, umask, has_umask, 0),
+  OCI_ROW_SELF ("additionalGids", OCI_ARRAY, parse_additional_gids, 0),
+  OCI_ROW ("username", OCI_STRING, oci_parse_string, struct arca_oci_user, username, 0),
+  OCI_ROW_END,
+};
+
+static int
+parse_user (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_dispatch (v, path, user_fields, field, err);
+}
+
+static int
+parse_args (json_t *v, const char *path, void *field, arca_error **err)
+{
+  if (oci_parse_strv (v, path, OCI_MAX_STRV, NULL, field, err) < 0)
+    return -1;
+  if ((*(char ***) field)[0] == NULL)
+    return oci_error (err, path, "must not be empty");
+  return 0;
+}
+
+static int
+parse_env (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_parse_strv (v, path, OCI_MAX_STRV, oci_check_env, field, err);
+}
+
+static int
+parse_cap_set (json_t *v, const char *path, void *field, arca_error **err)
+{
+  uint64_t mask = 0;
+  size_t n;
+
+  /* Names may repeat, but not without bound. */
+  if (oci_array_size (v, path, 1024, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *e = json_array_get (v, i);
+      char sub[OCI_PATH_MAX];
+      size_t c;
+
+      oci_path_index (sub, path, i);
+      if (oci_check_type (e, OCI_STRING, sub, err) < 0)
+        return -1;
+      for (c = 0; c < ARRAY_SIZE (cap_names); c++)
+        if (strcmp (cap_names[c], json_string_value (e)) == 0)
+          break;
+      if (c == ARRAY_SIZE (cap_names))
+        return oci_error (err, sub, "unknown capability \"%.64s\"", json_string_value (e));
+      mask |= 1ULL << c;
+    }
+  *(uint64_t *) field = mask;
+  return 0;
+}
+
+static const struct oci_field capabilities_fields[] = {
+  OCI_ROW ("bounding", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, bounding, 0),
+  OCI_ROW ("effective", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, effective, 0),
+  OCI_ROW ("inheritable", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, inheritable, 0),
+  OCI_ROW ("permitted", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, permitted, 0),
+  OCI_ROW ("ambient", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, ambient, 0),
+  OCI_ROW_END,
+};
+
+static int
+parse_capabilities (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_dispatch (v, path, capabilities_fields, field, err);
+}
+
+static const struct oci_field rlimit_fields[] = {
+  OCI_ROW ("type", OCI_STRING, oci_parse_string, struct arca_oci_rlimit, type, OCI_REQUIRED),
+  OCI_ROW ("soft", OCI_INTEGER, oci_parse_u64, struct arca_oci_rlimit, soft, OCI_REQUIRED),
+  OCI_ROW ("hard", OCI_INTEGER, oci_parse_u64, struct arca_oci_rlimit, hard, OCI_REQUIRED),
+  OCI_ROW_END,
+};
+
+static int
+parse_rlimit (json_t *v, const char *path, void *elem, arca_error **err)
+{
+  struct arca_oci_rlimit *rl = elem;
+  char sub[OCI_PATH_MAX];
+  size_t i;
+
+  if (oci_dispatch (v, path, rlimit_fields, rl, err) < 0)
+    return -1;
+  oci_path_key (sub, path, "type");
+  for (i = 0; i < ARRAY_SIZE (rlimit_names); i++)
+    if (strcmp (rlimit_names[i].name, rl->type) == 0)
+      break;
+  if (i == ARRAY_SIZE (rlimit_names))
+    return oci_error (err, sub, "unknown rlimit \"%.64s\"", rl->type);
+  rl->resource = rlimit_names[i].resource;
+  if (rl->soft > rl->hard)
+    return oci_error (err, path, "soft limit %" PRIu64 " is above hard limit %" PRIu64, rl->soft,
+                      rl->hard);
+  return 0;
+}
+
+static int
+parse_rlimits (json_t *v, const char *path, void *field, arca_error **err)
+{
+  struct arca_oci_process *p = field;
+
+  if (oci_parse_array (v, path, OCI_MAX_SMALL, sizeof (struct arca_oci_rlimit), &p->rlimits,
+                       &p->n_rlimits, parse_rlimit, err) < 0)
+    return -1;
+  for (size_t i = 1; i < p->n_rlimits; i++)
+    for (size_t j = 0; j < i; j++)
+      if (p->rlimits[i].resource == p->rlimits[j].resource)
+        {
+          char sub[OCI_PATH_MAX], sub2[OCI_PATH_MAX];
+
+          oci_path_index (sub, path, i);
+          oci_path_key (sub2, sub, "type");
+          return oci_error (err, sub2, "duplicate rlimit \"%s\"", p->rlimits[i].type);
+        }
+  return 0;
+}
+
+static const struct oci_field console_size_fields[] = {
+  OCI_ROW ("height", OCI_INTEGER, oci_parse_u32, struct arca_oci_process, console_height,
+           OCI_REQUIRED),
+  OCI_ROW ("width", OCI_INTEGER, oci_parse_u32, struct arca_oci_process, console_width,
+           OCI_REQUIRED),
+  OCI_ROW_END,
+};
+
+static int
+parse_console_size (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_dispatch (v, path, console_size_fields, field, err);
+}
+
+static int
+parse_oom_score_adj (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, -1000, 1000, &n, err) < 0)
+    return -1;
+  *(int *) field = (int) n;
+  return 0;
+}
+
+static const struct oci_field process_fields[] = {
+  OCI_ROW ("terminal", OCI_BOOL, oci_parse_bool, struct arca_oci_process, terminal, 0),
+  { "consoleSize", OCI_OBJECT, parse_console_size, 0, OCI_HAS,
+    offsetof (struct arca_oci_process, has_console_size) },
+  OCI_ROW ("user", OCI_OBJECT, parse_user, struct arca_oci_process, user, 0),
+  OCI_ROW ("args", OCI_ARRAY, parse_args, struct arca_oci_process, args, OCI_REQUIRED),
+  OCI_ROW ("env", OCI_ARRAY, parse_env, struct arca_oci_process, env, 0),
+  OCI_ROW ("cwd", OCI_STRING, oci_parse_abs_path, struct arca_oci_process, cwd, OCI_REQUIRED),
+  OCI_ROW_HAS ("capabilities", OCI_OBJECT, parse_capabilities, struct arca_oci_process,
+               capabilities, has_capabilities, 0),
+  OCI_ROW_SELF ("rlimits", OCI_ARRAY, parse_rlimits, 0),
+  OCI_ROW ("noNewPrivileges", OCI_BOOL, oci_parse_bool, struct arca_oci_process,
+           no_new_privileges, 0),
+  OCI_ROW ("apparmorProfile", OCI_STRING, oci_parse_string, struct arca_oci_process,
+           apparmor_profile, 0),
+  OCI_ROW ("selinuxLabel", OCI_STRING, oci_parse_string, struct arca_oci_process, selinux_label,
+           0),
+  OCI_ROW_HAS ("oomScoreAdj", OCI_INTEGER, parse_oom_score_adj, struct arca_oci_process,
+               oom_score_adj, has_oom_score_adj, 0),
+  OCI_ROW_UNSUPPORTED ("scheduler"),
+  OCI_ROW_UNSUPPORTED ("ioPriority"),
+  OCI_ROW_UNSUPPORTED ("execCPUAffinity"),
+  OCI_ROW_END,
+};
+
+static int
+parse_process (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_dispatch (v, path, process_fields, field, err);
+}
+
+static void
+process_clear (struct arca_oci_process *p)
+{
+  free (p->user.additional_gids);
+  free (p->user.username);
+  arca_strv_free (p->args);
+  arca_strv_free (p->env);
+  free (p->cwd);
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    free (p->rlimits[i].type);
+  free (p->rlimits);
+  free (p->apparmor_profile);
+  free (p->selinux_label);
+  memset (p, 0, sizeof (*p));
+}
+
+/* ---- root, hostname ----------------------------------------------------- */
+
+static const struct oci_field root_fields[] = {
+  OCI_ROW ("path", OCI_STRING, oci_parse_string, struct arca_oci_root, path, 0),
+  OCI_ROW ("readonly", OCI_BOOL, oci_parse_bool, struct arca_oci_root, readonly, 0),
+  OCI_ROW_END,
+};
+
+static int
+parse_root (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_dispatch (v, path, root_fields, field, err);
+}
+
+static int
+parse_host_name (json_t *v, const char *path, void *field, arca_error **err)
+{
+  const char *s;
+
+  if (dup_string (v, path, field, err) < 0)
+    return -1;
+  s = *(char **) field;
+  if (strlen (s) > 64)
+    return oci_error (err, path, "longer than 64 characters");
+  if (strchr (s, '/') != NULL)
+    return oci_error (err, path, "must not contain '/'");
+  return 0;
+}
+
+static int
+parse_oci_version (json_t *v, const char *path, void *field, arca_error **err)
+{
+  if (dup_string (v, path, field, err) < 0)
+    return -1;
+  if (strncmp (*(char **) field, "1.", 2) != 0)
+    return oci_error (err, path, "unsupported version \"%.32s\" (arca reads 1.x)",
+                      *(char **) field);
+  return 0;
+}
+
+/* ---- mounts ------------------------------------------------------------- */
+
+struct mount_flag_option
+{
+  const char *name;
+  bool clear;
+  unsigned long flag;
+};
+
+/* The options runc documents, as mount(2) flags. */
+static const struct mount_flag_option mount_flag_options[] = {
+  { "defaults", false, 0 },
+  { "ro", false, MS_RDONLY },
+  { "rw", true, MS_RDONLY },
+  { "suid", true, MS_NOSUID },
+  { "nosuid", false, MS_NOSUID },
+  { "dev", true, MS_NODEV },
+  { "nodev", false, MS_NODEV },
+  { "exec", true, MS_NOEXEC },
+  { "noexec", false, MS_NOEXEC },
+  { "sync", false, MS_SYNCHRONOUS },
+  { "async", true, MS_SYNCHRONOUS },
+  { "dirsync", false, MS_DIRSYNC },
+  { "remount", false, MS_REMOUNT },
+  { "mand", false, MS_MANDLOCK },
+  { "nomand", true, MS_MANDLOCK },
+  { "atime", true, MS_NOATIME },
+  { "noatime", false, MS_NOATIME },
+  { "diratime", true, MS_NODIRATIME },
+  { "nodiratime", false, MS_NODIRATIME },
+  { "relatime", false, MS_RELATIME },
+  { "norelatime", true, MS_RELATIME },
+  { "strictatime", false, MS_STRICTATIME },
+  { "nostrictatime", true, MS_STRICTATIME },
+  { "nosymfollow", false, MS_NOSYMFOLLOW },
+};
+
+static const struct
+{
+  const char *name;
+  unsigned long flags;
+} mount_propagation_options[] = {
+  { "private", MS_PRIVATE },        { "rprivate", MS_PRIVATE | MS_REC },
+  { "shared", MS_SHARED },          { "rshared", MS_SHARED | MS_REC },
+  { "slave", MS_SLAVE },            { "rslave", MS_SLAVE | MS_REC },
+  { "unbindable", MS_UNBINDABLE },  { "runbindable", MS_UNBINDABLE | MS_REC },
+};
+
+/* Options arca cannot honour; passing them on as data would drop them
+ * silently (data is ignored for bind mounts), so they are refused. */
+static const char *const mount_unsupported_options[] = {
+  "idmap", "ridmap", "tmpcopyup", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev",
+  "rnoexec", "rexec", "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rnoatime",
+  "ratime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
+};
+
+static int
+mount_apply_option (struct arca_oci_mount *m, const char *opt, const char *path, bool *ret_data,
+                    arca_error **err)
+{
+  *ret_data = false;
+  for (size_t i = 0; i < ARRAY_SIZE (mount_flag_options); i++)
+    if (strcmp (opt, mount_flag_options[i].name) == 0)
+      {
+        unsigned long f = mount_flag_options[i].flag;
+        if (mount_flag_options[i].clear)
+          {
+            m->flags &= ~f;
+            m->clear_flags |= f;
+          }
+        else
+          {
+            m->flags |= f;
+            m->clear_flags &= ~f;
+          }
+        return 0;
+      }
+  for (size_t i = 0; i < ARRAY_SIZE (mount_propagation_options); i++)
+    if (strcmp (opt, mount_propagation_options[i].name) == 0)
+      {
+        m->propagation = mount_propagation_options[i].flags;
+        return 0;
+      }
+  if (strcmp (opt, "bind") == 0 || strcmp (opt, "rbind") == 0)
+    {
+      m->bind = true;
+      m->flags |= MS_BIND;
+      if (opt[0] == 'r')
+        {
+          m->recursive = true;
+          m->flags |= MS_REC;
+        }
+      return 0;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (mount_unsupported_options); i++)
+    if (strcmp (opt, mount_unsupported_options[i]) == 0)
+      return arca_error_set (err, EOPNOTSUPP, "%s: not supported: mount option \"%s\"", path,
+                             opt);
+  *ret_data = true;
+  return 0;
+}
+
+static int
+mount_derive (struct arca_oci_mount *m, const char *path, arca_error **err)
+{
+  char opath[OCI_PATH_MAX];
+  size_t data_len = 0;
+  char *data = NULL;
+
+  if (m->type != NULL && strcmp (m->type, "bind") == 0)
+    {
+      m->bind = true;
+      m->flags |= MS_BIND;
+    }
+  oci_path_key (opath, path, "options");
+  for (size_t i = 0; m->options != NULL && m->options[i] != NULL; i++)
+    {
+      char sub[OCI_PATH_MAX];
+      bool is_data;
+
+      oci_path_index (sub, opath, i);
+      if (m->options[i][0] == '\0')
+        return oci_error (err, sub, "empty mount option");
+      if (mount_apply_option (m, m->options[i], sub, &is_data, err) < 0)
+        return -1;
+      if (is_data)
+        data_len += strlen (m->options[i]) + 1;
+    }
+  if (data_len == 0)
+    return 0;
+  data = malloc (data_len);
+  if (data == NULL)
+    return arca_error_errno (err, "%s", opath);
+  m->data = data;
+  data[0] = '\0';
+  for (size_t i = 0; m->options[i] != NULL; i++)
+    {
+      bool is_data;
+
+      /* Cannot fail: every option was accepted above. */
+      if (mount_apply_option (m, m->options[i], opath, &is_data, err) < 0)
+        return -1;
+      if (!is_data)
+        continue;
+      if (data != m->data)
+        *data++ = ',';
+      data = stpcpy (data, m->options[i]);
+    }
+  return 0;
+}
+
+/* Stores destination with duplicate and trailing slashes removed. */
+static int
+parse_mount_destination (json_t *v, const char *path, void *field, arca_error **err)
+{
+  char *s, *w;
+
+  if (oci_parse_abs_path (v, path, field, err) < 0)
+    return -1;
+  s = *(char **) field;
+  w = s;
+  for (const char *r = s; *r != '\0'; r++)
+    if (!(*r == '/' && w > s && w[-1] == '/'))
+      *w++ = *r;
+  if (w > s + 1 && w[-1] == '/')
+    w--;
+  *w = '\0';
+  return 0;
+}
+
+static int
+parse_mount_options (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_parse_strv (v, path, OCI_MAX_MOUNT_OPTIONS, NULL, field, err);
+}
+
+static const struct oci_field mount_fields[] = {
+  OCI_ROW ("destination", OCI_STRING, parse_mount_destination, struct arca_oci_mount,
+           destination, OCI_REQUIRED),
+  OCI_ROW ("type", OCI_STRING, oci_parse_string, struct arca_oci_mount, type, 0),
+  OCI_ROW ("source", OCI_STRING, oci_parse_string, struct arca_oci_mount, source, 0),
+  OCI_ROW ("options", OCI_ARRAY, parse_mount_options, struct arca_oci_mount, options, 0),
+  OCI_ROW_UNSUPPORTED ("uidMappings"),
+  OCI_ROW_UNSUPPORTED ("gidMappings"),
+  OCI_ROW_END,
+};
+
+static int
+parse_mount (json_t *v, const char *path, void *elem, arca_error **err)
+{
+  if (oci_dispatch (v, path, mount_fields, elem, err) < 0)
+    return -1;
+  return mount_derive (elem, path, err);
+}
+
+static int
+parse_mounts (json_t *v, const char *path, void *field, arca_error **err)
+{
+  struct arca_oci_config *c = field;
+
+  return oci_parse_array (v, path, OCI_MAX_MOUNTS, sizeof (struct arca_oci_mount), &c->mounts,
+                          &c->n_mounts, parse_mount, err);
+}
+
+/* ---- hooks, annotations ------------------------------------------------- */
+
+static int
+parse_hook_env (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_parse_strv (v, path, OCI_MAX_STRV, oci_check_env, field, err);
+}
+
+static int
+parse_hook_args (json_t *v, const char *path, void *field, arca_error **err)
+{
+  return oci_parse_strv (v, path, OCI_MAX_STRV, NULL, field, err);
+}
+
+static int
+parse_hook_timeout (json_t *v, const char *path, void *field, arca_error **err)
+{
+  int64_t n;
+
+  if (oci_get_int (v, path, 1, INT_MAX, &n, err) < 0)
+    return -1;
+  *(int *) field = (int) n;
+  return 0;
+}
+
+static const struct oci_field hook_fields[] = {
+  OCI_ROW ("path", OCI_STRING, oci_parse_abs_path, struct arca_oci_hook, path, OCI_REQUIRED),
+  OCI_ROW ("args", OCI_ARRAY, parse_hook_args, struct arca_oci_hook, args, 0),
+  OCI_ROW ("env", OCI_ARRAY, parse_hook_env, struct arca_oci_hook, env, 0),
+  OCI_ROW_HAS ("timeout", OCI_INTEGER, parse_hook_timeout, struct arca_oci_hook, timeout,
+               has_timeout, 0),
+  OCI_ROW_END,
+};
+
+static int
+parse_hook (json_t *v, const char *path, void *elem, arca_error **err)
+{
+  return oci_dispatch (v, path, hook_fields, elem, err);
+}
+
+static int
+parse_hooks (json_t *v, const char *path, void *field, arca_error **err)
+{
+  struct arca_oci_config *c = field;
+
+  for (int k = 0; k < ARCA_HOOK__COUNT; k++)
+    {
+      json_t *list = json_object_get (v, hook_kind_names[k]);
+      char sub[OCI_PATH_MAX];
+
+      if (list == NULL || json_is_null (list))
+        continue;
+      oci_path_key (sub, path, hook_kind_names[k]);
+      if (oci_parse_array (list, sub, OCI_MAX_HOOKS, sizeof (struct arca_oci_hook), &c->hooks[k],
+                           &c->n_hooks[k], parse_hook, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+parse_annotations (json_t *v, const char *path, void *field, arca_error **err)
+{
+  struct arca_oci_config *c = field;
+
+  return oci_parse_string_map (v, path, OCI_MAX_ANNOTATIONS, oci_check_nonempty,
+                               sizeof (struct arca_oci_annotation),
+                               offsetof (struct arca_oci_annotation, key),
+                               offsetof (struct arca_oci_annotation, value), &c->annotations,
+                               &c->n_annotations, err);
+}
+
+/* ---- the whole config --------------------------------------------------- */
+
+static const struct oci_field config_fields[] = {
+  OCI_ROW ("ociVersion", OCI_STRING, parse_oci_version, struct arca_oci_config, oci_version,
+           OCI_REQUIRED),
+  OCI_ROW ("root", OCI_OBJECT, parse_root, struct arca_oci_config, root, 0),
+  OCI_ROW_HAS ("process", OCI_OBJECT, parse_process, struct arca_oci_config, process,
+               has_process, 0),
+  OCI_ROW ("hostname", OCI_STRING, parse_host_name, struct arca_oci_config, hostname, 0),
+  OCI_ROW ("domainname", OCI_STRING, parse_host_name, struct arca_oci_config, domainname, 0),
+  OCI_ROW_SELF ("mounts", OCI_ARRAY, parse_mounts, 0),
+  OCI_ROW_SELF ("hooks", OCI_OBJECT, parse_hooks, 0),
+  OCI_ROW_SELF ("annotations", OCI_OBJECT, parse_annotations, 0),
+  OCI_ROW ("linux", OCI_OBJECT, oci_parse_linux, struct arca_oci_config, linux_, 0),
+  OCI_ROW_UNSUPPORTED ("vm"),
+  OCI_ROW_UNSUPPORTED ("windows"),
+  OCI_ROW_UNSUPPORTED ("solaris"),
+  OCI_ROW_UNSUPPORTED ("zos"),
+  OCI_ROW_END,
+};
+
+static void
+oci_json_decrefp (json_t **j)
+{
+  json_decref (*j);
+}
+
+/* Duplicate keys are refused: two readers of an ambiguous document could
+ * disagree on which value counts. */
+static int
+load_json (const char *json, size_t len, json_t **ret, arca_error **err)
+{
+  json_error_t jerr;
+  json_t *root;
+
+  if (json == NULL)
+    return arca_error_set (err, EINVAL, "no JSON input");
+  root = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (root == NULL)
+    return arca_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line,
+                           jerr.column, jerr.text);
+  *ret = root;
+  return 0;
+}
+
+int
+arca_oci_config_parse (const char *json, size_t len, struct arca_oci_config **ret_config,
+                       arca_error **err)
+{
+  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  cleanup_config struct arca_oci_config *c = NULL;
+
+  if (load_json (json, len, &root, err) < 0)
+    return -1;
+  c = calloc (1, sizeof (*c));
+  if (c == NULL)
+    return arca_error_errno (err, "parse config");
+  if (oci_dispatch (root, "", config_fields, c, err) < 0)
+    return -1;
+  if (c->has_process && (c->root.path == NULL || c->root.path[0] == '\0'))
+    return oci_error (err, "root.path", "required (non-empty) when process is given");
+  *ret_config = move_ptr (c);
+  return 0;
+}
+
+int
+arca_oci_config_load (const char *bundle, struct arca_oci_config **ret_config, arca_error **err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+
+  if (asprintf (&path, "%s/config.json", bundle) < 0)
+    return arca_error_errno (err, "load bundle `%s`", bundle);
+  if (arca_read_file_at (AT_FDCWD, path, CONFIG_MAX_SIZE, &data, &len, err) < 0)
+    return -1;
+  if (arca_oci_config_parse (data, len, ret_config, err) < 0)
+    return arca_error_wrap (err, "`%s`", path);
+  return 0;
+}
+
+int
+arca_oci_process_parse (const char *json, size_t len, struct arca_oci_process **ret_process,
+                        arca_error **err)
+{
+  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  cleanup_process struct arca_oci_process *p = NULL;
+
+  if (load_json (json, len, &root, err) < 0)
+    return -1;
+  p = calloc (1, sizeof (*p));
+  if (p == NULL)
+    return arca_error_errno (err, "parse process");
+  if (parse_process (root, "process", p, err) < 0)
+    return -1;
+  *ret_process = move_ptr (p);
+  return 0;
+}
+
+int
+arca_oci_resources_parse (const char *json, size_t len, struct arca_oci_resources *ret_resources,
+                          arca_error **err)
+{
+  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  struct arca_oci_resources r = { 0 };
+
+  if (load_json (json, len, &root, err) < 0)
+    return -1;
+  if (oci_parse_resources (root, "resources", &r, err) < 0)
+    {
+      arca_oci_resources_clear (&r);
+      return -1;
+    }
+  *ret_resources = r;
+  return 0;
+}
+
+void
+arca_oci_process_free (struct arca_oci_process *process)
+{
+  if (process == NULL)
+    return;
+  process_clear (process);
+  free (process);
+}
+
+void
+arca_oci_process_freep (struct arca_oci_process **process)
+{
+  if (process == NULL)
+    return;
+  arca_oci_process_free (*process);
+  *process = NULL;
+}
+
+void
+arca_oci_config_free (struct arca_oci_config *c)
+{
+  if (c == NULL)
+    return;
+  free (c->oci_version);
+  free (c->root.path);
+  process_clear (&c->process);
+  free (c->hostname);
+  free (c->domainname);
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      free (c->mounts[i].destination);
+      free (c->mounts[i].type);
+      free (c->mounts[i].source);
+      arca_strv_free (c->mounts[i].options);
+      free (c->mounts[i].data);
+    }
+  free (c->mounts);
+  for (int k = 0; k < ARCA_HOOK__COUNT; k++)
+    {
+      for (size_t i = 0; i < c->n_hooks[k]; i++)
+        {
+          free (c->hooks[k][i].path);
+          arca_strv_free (c->hooks[k][i].args);
+          arca_strv_free (c->hooks[k][i].env);
+        }
+      free (c->hooks[k]);
+    }
+  for (size_t i = 0; i < c->n_annotations; i++)
+    {
+      free (c->annotations[i].key);
+      free (c->annotations[i].value);
+    }
+  free (c->annotations);
+  oci_linux_clear (&c->linux_);
+  free (c);
+}
+
+void
+arca_oci_config_freep (struct arca_oci_config **config)
+{
+  if (config == NULL)
+    return;
+  arca_oci_config_free (*config);
+  *config = NULL;
+}
