@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "memory.h"
+
+int
+guest_mem__alloc (struct guest_mem *mem, uint64_t size, arca_error **err)
+{
+  void *p;
+
+  memset (mem, 0, sizeof (*mem));
+  if (size == 0 || size % 4096 != 0)
+    return arca_error_set (err, EINVAL, "guest memory size %llu is not a positive multiple of 4 KiB",
+                           (unsigned long long) size);
+  if (size > (1ULL << 40))
+    return arca_error_set (err, EINVAL, "guest memory size %llu MiB is too large",
+                           (unsigned long long) (size >> 20));
+
+  /* MAP_NORESERVE: a 4 GiB guest that touches 20 MiB costs 20 MiB. */
+  p = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    return arca_error_errno (err, "mmap %llu MiB of guest memory", (unsigned long long) (size >> 20));
+  /* Guest RAM never belongs in a core dump of the VMM, and THP makes the
+     EPT/NPT mappings cheaper. */
+  (void) madvise (p, size, MADV_DONTDUMP);
+  (void) madvise (p, size, MADV_HUGEPAGE);
+
+  mem->map = p;
+  mem->map_size = size;
+  mem->ram_size = size;
+  mem->regions[0].gpa = 0;
+  mem->regions[0].hva = p;
+  if (size <= GUEST_MMIO_HOLE_START)
+    {
+      mem->regions[0].size = size;
+      mem->n_regions = 1;
+    }
+  else
+    {
+      mem->regions[0].size = GUEST_MMIO_HOLE_START;
+      mem->regions[1].gpa = GUEST_4G;
+      mem->regions[1].size = size - GUEST_MMIO_HOLE_START;
+      mem->regions[1].hva = (uint8_t *) p + GUEST_MMIO_HOLE_START;
+      mem->n_regions = 2;
+    }
+  return 0;
+}
+
+void
+guest_mem__init_flat (struct guest_mem *mem, void *buf, uint64_t size)
+{
+  memset (mem, 0, sizeof (*mem));
+  mem->regions[0].gpa = 0;
+  mem->regions[0].size = size;
+  mem->regions[0].hva = buf;
+  mem->n_regions = 1;
+  mem->ram_size = size;
+}
+
+void
+guest_mem__free (struct guest_mem *mem)
+{
+  if (mem->map != NULL)
+    munmap (mem->map, mem->map_size);
+  memset (mem, 0, sizeof (*mem));
+}
+
+uint64_t
+guest_mem__low_end (const struct guest_mem *mem)
+{
+  return mem->regions[0].gpa + mem->regions[0].size;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Guest physical memory: up to two host mappings (below and above the MMIO
+ * hole).  Every guest-provided address goes through guest_mem__ptr(), which
+ * is the one place that turns a guest range into a host pointer. */
+#ifndef ARCA_VMM_MEMORY_H
+#define ARCA_VMM_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* RAM stops here below 4 GiB; [MMIO_HOLE_START, 4 GiB) holds device MMIO,
+ * the TSS and the identity-map page KVM needs. */
+#define GUEST_MMIO_HOLE_START 0xc0000000ULL
+#define GUEST_4G 0x100000000ULL
+
+struct guest_mem_region {
+  uint64_t gpa;
+  uint64_t size;
+  uint8_t *hva;
+};
+
+struct guest_mem {
+  struct guest_mem_region regions[2];
+  unsigned n_regions;
+  void *map;          /* one reservation backs both regions */
+  size_t map_size;
+  uint64_t ram_size;  /* total bytes of RAM */
+};
+
+/* Anonymous, MAP_NORESERVE: pages cost nothing until the guest touches them. */
+int guest_mem__alloc (struct guest_mem *mem, uint64_t size, arca_error **err);
+void guest_mem__free (struct guest_mem *mem);
+
+/* Describes caller-owned memory as guest RAM at gpa 0 (tests, fuzzing). */
+void guest_mem__init_flat (struct guest_mem *mem, void *buf, uint64_t size);
+
+/* Host pointer to [gpa, gpa + len) if the whole range is RAM inside one
+ * region, else NULL.  Overflow-safe for any guest values. */
+static inline void *
+guest_mem__ptr (const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+  for (unsigned i = 0; i < mem->n_regions; i++)
+    {
+      const struct guest_mem_region *r = &mem->regions[i];
+      if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+        return r->hva + (gpa - r->gpa);
+    }
+  return NULL;
+}
+
+/* End of RAM below the hole (== ram_size when there is no high region). */
+uint64_t guest_mem__low_end (const struct guest_mem *mem);
+
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The machine: everything one VM owns.  Internal to the vmm concern. */
+#ifndef ARCA_VMM_VM_H
+#define ARCA_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "eventloop.h"
+#include "memory.h"
+#include "vmm.h"
+
+#define VM_MAX_DEVICES 32
+#define VM_CMDLINE_MAX 4096
+
+/* Fixed guest physical layout (see docs/vmm.md). */
+#define LAYOUT_GDT 0x500ULL
+#define LAYOUT_BOOT_PARAMS 0x7000ULL
+#define LAYOUT_PML4 0x9000ULL
+#define LAYOUT_PDPT 0xa000ULL
+#define LAYOUT_PD 0xb000ULL          /* 4 pages: identity map of 4 GiB */
+#define LAYOUT_BOOT_STACK 0x8ff0ULL  /* below the page tables, grows down */
+#define LAYOUT_CMDLINE 0x20000ULL
+#define LAYOUT_KERNEL 0x100000ULL
+#define LAYOUT_VIRTIO_MMIO 0xd0000000ULL
+#define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL
+#define LAYOUT_TSS 0xfffbd000ULL
+#define LAYOUT_IDENTITY_MAP 0xfffbc000ULL
+#define LAYOUT_VIRTIO_IRQ_BASE 5
+
+/* Fixed I/O ports. */
+#define PORT_COM1 0x3f8
+#define IRQ_COM1 4
+#define PORT_I8042_DATA 0x60
+#define PORT_I8042_CMD 0x64
+#define PORT_BOOT_MARKER 0x3f0
+#define PORT_DEBUG_EXIT 0x501
+
+struct vm_vcpu {
+  struct arca_vm *vm;
+  unsigned id;
+  int fd;
+  struct kvm_run *run;
+  pthread_t thread;
+  bool thread_started;
+};
+
+/* Devices register a destructor so arca_vm_free() needs no list of types. */
+struct vm_device {
+  void (*free) (void *opaque);
+  void *opaque;
+};
+
+struct arca_vm {
+  const struct arca_log *log;
+  uint64_t start_ns;
+
+  int kvm_fd;
+  int vm_fd;
+  size_t run_size;
+  struct kvm_cpuid2 *cpuid;      /* supported CPUID, filtered */
+
+  struct guest_mem mem;
+  struct vm_bus pio;
+  struct vm_bus mmio;
+  struct vm_device devices[VM_MAX_DEVICES];
+  unsigned n_devices;
+  struct i8042 *i8042;           /* for SendCtrlAltDel */
+  unsigned n_virtio;             /* virtio-mmio slots used */
+  char cmdline[VM_CMDLINE_MAX];
+
+  /* Boot state of the first vCPU, set by the kernel loader. */
+  uint64_t entry;
+  uint64_t boot_params_gpa;
+
+  struct vm_vcpu vcpus[ARCA_VM_MAX_VCPUS];
+  unsigned n_vcpus;
+
+  struct event_loop loop;
+  pthread_t loop_thread;
+  bool loop_started;
+
+  /* Run state, under lock. */
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool started;
+  bool stopping;
+  bool paused;
+  unsigned n_parked;             /* vCPUs waiting while paused */
+  struct arca_vm_exit exit;
+
+  /* Metrics: counters are updated with __atomic builtins, the boot markers
+     under lock. */
+  struct arca_vm_metrics metrics;
+};
+
+#define VM_COUNT(vm, field, n) __atomic_add_fetch (&(vm)->metrics.field, (n), __ATOMIC_RELAXED)
+
+int vm__add_device (struct arca_vm *vm, void (*free_fn) (void *), void *opaque, arca_error **err);
+/* The first stop reason wins; later calls only make sure everything stops. */
+void vm__request_stop (struct arca_vm *vm, enum arca_vm_exit_reason reason, int code,
+                       const char *message);
+uint64_t vm__elapsed_ns (struct arca_vm *vm);
+/* Appends " text" to the kernel command line. */
+int vm__cmdline_append (struct arca_vm *vm, const char *text, arca_error **err);
+
+/* kvm.c */
+int kvm__create_vm (struct arca_vm *vm, arca_error **err);
+int kvm__set_memory (struct arca_vm *vm, arca_error **err);
+int kvm__irq_line (struct arca_vm *vm, unsigned gsi, int level);
+int kvm__ioeventfd (struct arca_vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch,
+                    int fd, arca_error **err);
+int kvm__irqfd (struct arca_vm *vm, unsigned gsi, int fd, arca_error **err);
+
+/* vcpu.c */
+int vcpu__create (struct arca_vm *vm, unsigned id, arca_error **err);
+int vcpu__start (struct vm_vcpu *vcpu, arca_error **err);
+void vcpu__kick (struct vm_vcpu *vcpu);
+void vcpu__destroy (struct vm_vcpu *vcpu);
+
+/* boot-cpu.c: page tables, GDT and the 64-bit register state. */
+int boot_cpu__setup_long_mode (struct arca_vm *vm, struct vm_vcpu *vcpu, arca_error **err);
+
+/* boot-linux.c / boot-elf.c.  Both return 0 and fill vm->entry, or -1; when
+   the image is not of their format they fail with ENOEXEC. */
+int boot_linux__load (struct arca_vm *vm, const uint8_t *image, size_t size,
+                      const uint8_t *initrd, size_t initrd_size, arca_error **err);
+int boot_elf__load (struct arca_vm *vm, const uint8_t *image, size_t size,
+                    const uint8_t *initrd, size_t initrd_size, arca_error **err);
+/* boot-params.c: the zero page (e820, cmdline, initrd) both loaders share. */
+int boot_params__write (struct arca_vm *vm, const uint8_t *setup_header, size_t header_len,
+                        uint64_t initrd_gpa, uint64_t initrd_size, arca_error **err);
+int boot_params__place_initrd (struct arca_vm *vm, const uint8_t *initrd, size_t size,
+                               uint64_t max_addr, uint64_t kernel_end, uint64_t *ret_gpa,
+                               arca_error **err);
+
+/* Devices. */
+int serial__create (struct arca_vm *vm, int in_fd, int out_fd, arca_error **err);
+int i8042__create (struct arca_vm *vm, arca_error **err);
+int i8042__send_ctrl_alt_del (struct i8042 *kbd);
+int bootmarker__create (struct arca_vm *vm, arca_error **err);
+int debugexit__create (struct arca_vm *vm, arca_error **err);
+int virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *drive,
+                        arca_error **err);
+int virtio_rng__create (struct arca_vm *vm, arca_error **err);
+
+#endif

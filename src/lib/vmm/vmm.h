@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* arca-vmm: a KVM microVM monitor.  Public interface.
+ *
+ * One struct arca_vm holds a whole machine: the KVM fds, guest memory, the
+ * device buses, one thread per vCPU and one epoll event-loop thread for the
+ * devices.  The library never prints: the guest's serial console goes to
+ * the fd the caller passes in config.serial_out_fd. */
+#ifndef ARCA_VMM_VMM_H
+#define ARCA_VMM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/log.h"
+
+#define ARCA_VM_MAX_VCPUS 8
+#define ARCA_VM_MAX_DRIVES 8
+#define ARCA_VM_MAX_BOOT_MARKERS 16
+
+struct arca_vm;
+
+struct arca_vm_drive_config {
+  char *id;          /* API name ("rootfs"); may be NULL */
+  char *path;        /* raw image on the host */
+  bool read_only;
+};
+
+struct arca_vm_config {
+  unsigned vcpu_count;      /* 1..ARCA_VM_MAX_VCPUS */
+  uint64_t mem_size_mib;    /* guest RAM */
+  char *kernel_path;        /* bzImage or ELF */
+  char *initrd_path;        /* optional */
+  char *cmdline;            /* optional; virtio-mmio devices are appended */
+  struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
+  unsigned n_drives;
+  bool rng;                 /* add a virtio-rng device */
+  int serial_in_fd;         /* -1: no console input */
+  int serial_out_fd;        /* -1: console output discarded */
+  uint64_t start_ns;        /* CLOCK_MONOTONIC origin for the timestamps;
+                               0 = the time arca_vm_create() is called */
+  const struct arca_log *log;
+};
+
+enum arca_vm_exit_reason {
+  ARCA_VM_EXIT_NONE = 0,    /* still running */
+  ARCA_VM_EXIT_DEBUG,       /* guest wrote its status to the debug-exit port */
+  ARCA_VM_EXIT_RESET,       /* i8042 reset (0xFE to port 0x64) */
+  ARCA_VM_EXIT_SHUTDOWN,    /* triple fault or KVM system event */
+  ARCA_VM_EXIT_STOPPED,     /* arca_vm_stop() from the host */
+  ARCA_VM_EXIT_ERROR,       /* KVM refused to run the vCPU */
+};
+
+struct arca_vm_exit {
+  enum arca_vm_exit_reason reason;
+  int code;                 /* ARCA_VM_EXIT_DEBUG: the guest's status */
+  char message[160];        /* ARCA_VM_EXIT_ERROR: what failed */
+};
+
+/* Counters and timestamps (ns since config.start_ns), readable at any time. */
+struct arca_vm_metrics {
+  uint64_t first_serial_byte_ns;   /* 0 = none yet */
+  uint64_t boot_marker_ns[ARCA_VM_MAX_BOOT_MARKERS];
+  uint8_t boot_marker_value[ARCA_VM_MAX_BOOT_MARKERS];
+  unsigned n_boot_markers;
+  uint64_t serial_bytes_out;
+  uint64_t pio_exits, mmio_exits;
+  uint64_t unhandled_pio, unhandled_mmio;
+  uint64_t virtio_requests;        /* chains completed by all devices */
+  uint64_t virtio_errors;          /* malformed chains that failed a device */
+  uint64_t blk_read_bytes, blk_write_bytes;
+};
+
+const char *arca_vm_exit_reason_name (enum arca_vm_exit_reason reason);
+
+/* Builds the whole machine: KVM VM, memory, devices, kernel loaded, vCPUs
+ * in their boot state.  No thread runs yet. */
+int arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm,
+                    arca_error **err);
+
+/* Starts the vCPU threads and the device event loop. */
+int arca_vm_start (struct arca_vm *vm, arca_error **err);
+
+/* Blocks until the VM has stopped and all its threads are joined. */
+int arca_vm_wait (struct arca_vm *vm, struct arca_vm_exit *ret_exit, arca_error **err);
+
+/* Asks a running VM to stop (ARCA_VM_EXIT_STOPPED); returns at once. */
+void arca_vm_stop (struct arca_vm *vm);
+
+/* Pause/resume every vCPU (devices keep completing requests in flight). */
+int arca_vm_pause (struct arca_vm *vm, arca_error **err);
+int arca_vm_resume (struct arca_vm *vm, arca_error **err);
+bool arca_vm_is_paused (struct arca_vm *vm);
+bool arca_vm_is_running (struct arca_vm *vm);
+
+/* Injects Ctrl-Alt-Del as the guest's keyboard would (i8042 scancodes). */
+int arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err);
+
+void arca_vm_get_metrics (struct arca_vm *vm, struct arca_vm_metrics *ret);
+
+void arca_vm_free (struct arca_vm *vm);
+void arca_vm_freep (struct arca_vm **vm);
+#define cleanup_vm __attribute__ ((cleanup (arca_vm_freep)))
+
+uint64_t arca_vm_now_ns (void);
+
+#endif
