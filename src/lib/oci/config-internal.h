@@ -129,8 +129,29 @@ int oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err)
 int oci_parse_resources (json_t *v, const char *path, void *field, arca_error **err);
 void oci_linux_clear (struct arca_oci_linux *linux_);
 
+/* A name the spec defines and the value arca stores for it.  Tables end
+ * with a { NULL, 0 } row. */
+struct oci_name_value {
+  const char *name;
+  uint32_t value;
+};
+
+/* Looks the string v up in table; "unknown <what> \"...\"" otherwise. */
+int oci_lookup_name (const struct oci_name_value *table, json_t *v, const char *path,
+                     const char *what, uint32_t *ret, arca_error **err);
+
+/* config.c: the mount options the parser understands (flags, propagation,
+ * bind/rbind), i = 0, 1, ... until NULL.  For `features`. */
+const char *oci_mount_option_name (size_t i);
+
 /* config-seccomp.c */
 int oci_parse_seccomp (json_t *v, const char *path, void *field, arca_error **err);
 void oci_seccomp_free (struct arca_oci_seccomp *seccomp);
+extern const struct oci_name_value oci_seccomp_actions[];   /* SCMP_ACT_* */
+extern const struct oci_name_value oci_seccomp_archs[];     /* SCMP_ARCH_* */
+extern const struct oci_name_value oci_seccomp_operators[]; /* SCMP_CMP_* */
+extern const struct oci_name_value oci_seccomp_flags[];     /* SECCOMP_FILTER_FLAG_* */
+/* Whether the loader on this build can honour a flag of oci_seccomp_flags. */
+bool oci_seccomp_flag_supported (uint32_t flag);
 
 #endif

@@ -636,13 +636,56 @@ arca_oci_resources_clear (struct arca_oci_resources *r)
 
 /* ---- sysctl, paths, personality ----------------------------------------- */
 
-/* The key becomes a path below /proc/sys: it must stay there. */
+/* Sysctls a container may set: the ones that belong to one of its
+ * namespaces (the same list as runc's).  Anything else would change the
+ * host.  ns says which namespace the container must have of its own. */
+static const struct
+{
+  const char *name;
+  bool prefix;
+  enum arca_oci_ns_type ns;
+} sysctl_allowed[] = {
+  { "kernel.msgmax", false, ARCA_NS_IPC },
+  { "kernel.msgmnb", false, ARCA_NS_IPC },
+  { "kernel.msgmni", false, ARCA_NS_IPC },
+  { "kernel.sem", false, ARCA_NS_IPC },
+  { "kernel.shmall", false, ARCA_NS_IPC },
+  { "kernel.shmmax", false, ARCA_NS_IPC },
+  { "kernel.shmmni", false, ARCA_NS_IPC },
+  { "kernel.shm_rmid_forced", false, ARCA_NS_IPC },
+  { "kernel.domainname", false, ARCA_NS_UTS },
+  { "kernel.hostname", false, ARCA_NS_UTS },
+  { "fs.mqueue.", true, ARCA_NS_IPC },
+  { "net.", true, ARCA_NS_NETWORK },
+};
+
+/* Returns the index in sysctl_allowed, -1 if the key is not namespaced. */
+static int
+sysctl_lookup (const char *key)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (sysctl_allowed); i++)
+    {
+      const char *name = sysctl_allowed[i].name;
+      if (sysctl_allowed[i].prefix ? strncmp (key, name, strlen (name)) == 0
+                                   : strcmp (key, name) == 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+/* The key becomes a path below /proc/sys ('.' turns into '/'): dotted
+ * names of plain characters only, so it cannot leave that directory. */
 static int
 check_sysctl_key (const char *s, const char *path, arca_error **err)
 {
-  if (s[0] == '\0' || s[0] == '.' || s[0] == '/' || strstr (s, "..") != NULL
-      || strstr (s, "//") != NULL || strstr (s, "/.") != NULL)
+  size_t len = strlen (s);
+
+  if (len == 0 || len > 255 || s[0] == '.' || s[len - 1] == '.' || strstr (s, "..") != NULL
+      || strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:@+")
+             != len)
     return oci_error (err, path, "invalid sysctl name");
+  if (sysctl_lookup (s) < 0)
+    return oci_error (err, path, "not a namespaced sysctl, it would change the host");
   return 0;
 }
 
@@ -781,6 +824,24 @@ oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err)
   for (size_t i = 0; i < l->n_namespaces; i++)
     if (l->namespaces[i].type == ARCA_NS_USER)
       userns = true;
+  for (size_t i = 0; i < l->n_sysctl; i++)
+    {
+      enum arca_oci_ns_type ns = sysctl_allowed[sysctl_lookup (l->sysctl[i].key)].ns;
+      bool have = false;
+
+      for (size_t j = 0; j < l->n_namespaces; j++)
+        if (l->namespaces[j].type == ns)
+          have = true;
+      if (!have)
+        {
+          char sub[OCI_PATH_MAX], sub2[OCI_PATH_MAX];
+
+          oci_path_key (sub, path, "sysctl");
+          oci_path_key (sub2, sub, l->sysctl[i].key);
+          return oci_error (err, sub2, "needs its own %s namespace in %s.namespaces",
+                            arca_oci_ns_type_name (ns), path);
+        }
+    }
   if (!userns && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
     {
       char sub[OCI_PATH_MAX];

@@ -129,7 +129,7 @@ oci_dispatch (json_t *obj, const char *path, const struct oci_field *fields, voi
       if (f->flags & OCI_UNSUPPORTED)
         {
           if (v != NULL)
-            return arca_error_set (err, EOPNOTSUPP, "%s: not supported", sub);
+            return arca_error_set (err, EOPNOTSUPP, "%s: not supported on this host", sub);
           continue;
         }
       /* Go writes absent optional fields as null: treat both alike. */
@@ -215,6 +215,8 @@ oci_check_absolute (const char *s, const char *path, arca_error **err)
 {
   if (s[0] != '/')
     return oci_error (err, path, "must be an absolute path");
+  if (strlen (s) >= PATH_MAX)
+    return oci_error (err, path, "longer than %d bytes", PATH_MAX - 1);
   return 0;
 }
 
@@ -449,6 +451,23 @@ static const char *const cap_names[] = {
 };
 _Static_assert (ARRAY_SIZE (cap_names) == 41, "capabilities 0..40");
 
+const char *
+arca_oci_cap_name (unsigned cap)
+{
+  if (cap >= ARRAY_SIZE (cap_names))
+    return NULL;
+  return cap_names[cap];
+}
+
+int
+arca_oci_cap_from_name (const char *name)
+{
+  for (size_t c = 0; c < ARRAY_SIZE (cap_names); c++)
+    if (strcmp (cap_names[c], name) == 0)
+      return (int) c;
+  return -1;
+}
+
 static const struct
 {
   const char *name;
@@ -544,15 +563,13 @@ parse_cap_set (json_t *v, const char *path, void *field, arca_error **err)
     {
       json_t *e = json_array_get (v, i);
       char sub[OCI_PATH_MAX];
-      size_t c;
+      int c;
 
       oci_path_index (sub, path, i);
       if (oci_check_type (e, OCI_STRING, sub, err) < 0)
         return -1;
-      for (c = 0; c < ARRAY_SIZE (cap_names); c++)
-        if (strcmp (cap_names[c], json_string_value (e)) == 0)
-          break;
-      if (c == ARRAY_SIZE (cap_names))
+      c = arca_oci_cap_from_name (json_string_value (e));
+      if (c < 0)
         return oci_error (err, sub, "unknown capability \"%.64s\"", json_string_value (e));
       mask |= 1ULL << c;
     }
@@ -792,6 +809,22 @@ static const char *const mount_unsupported_options[] = {
   "rnoexec", "rexec", "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rnoatime",
   "ratime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
 };
+
+const char *
+oci_mount_option_name (size_t i)
+{
+  static const char *const bind_options[] = { "bind", "rbind" };
+
+  if (i < ARRAY_SIZE (mount_flag_options))
+    return mount_flag_options[i].name;
+  i -= ARRAY_SIZE (mount_flag_options);
+  if (i < ARRAY_SIZE (mount_propagation_options))
+    return mount_propagation_options[i].name;
+  i -= ARRAY_SIZE (mount_propagation_options);
+  if (i < ARRAY_SIZE (bind_options))
+    return bind_options[i];
+  return NULL;
+}
 
 static int
 mount_apply_option (struct arca_oci_mount *m, const char *opt, const char *path, bool *ret_data,
@@ -1034,12 +1067,6 @@ static const struct oci_field config_fields[] = {
   OCI_ROW_END,
 };
 
-static void
-oci_json_decrefp (json_t **j)
-{
-  json_decref (*j);
-}
-
 /* Duplicate keys are refused: two readers of an ambiguous document could
  * disagree on which value counts. */
 static int
@@ -1050,6 +1077,9 @@ load_json (const char *json, size_t len, json_t **ret, arca_error **err)
 
   if (json == NULL)
     return arca_error_set (err, EINVAL, "no JSON input");
+  if (len > CONFIG_MAX_SIZE)
+    return arca_error_set (err, EFBIG, "JSON input of %zu bytes, at most %u", len,
+                           CONFIG_MAX_SIZE);
   root = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL)
     return arca_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line,
@@ -1062,7 +1092,7 @@ int
 arca_oci_config_parse (const char *json, size_t len, struct arca_oci_config **ret_config,
                        arca_error **err)
 {
-  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  _cleanup_ (json_decrefp) json_t *root = NULL;
   cleanup_config struct arca_oci_config *c = NULL;
 
   if (load_json (json, len, &root, err) < 0)
@@ -1098,7 +1128,7 @@ int
 arca_oci_process_parse (const char *json, size_t len, struct arca_oci_process **ret_process,
                         arca_error **err)
 {
-  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  _cleanup_ (json_decrefp) json_t *root = NULL;
   cleanup_process struct arca_oci_process *p = NULL;
 
   if (load_json (json, len, &root, err) < 0)
@@ -1116,7 +1146,7 @@ int
 arca_oci_resources_parse (const char *json, size_t len, struct arca_oci_resources *ret_resources,
                           arca_error **err)
 {
-  _cleanup_ (oci_json_decrefp) json_t *root = NULL;
+  _cleanup_ (json_decrefp) json_t *root = NULL;
   struct arca_oci_resources r = { 0 };
 
   if (load_json (json, len, &root, err) < 0)

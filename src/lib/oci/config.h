@@ -372,5 +372,9 @@ arca_oci_config_namespace (const struct arca_oci_config *config,
 const char *arca_oci_ns_type_name (enum arca_oci_ns_type type);
 int arca_oci_ns_type_from_name (const char *name);  /* -1 if unknown */
 const char *arca_oci_hook_kind_name (enum arca_oci_hook_kind kind);
+/* "CAP_CHOWN" for 0, ...; NULL past the last capability arca knows. */
+const char *arca_oci_cap_name (unsigned cap);
+/* The capability number of "CAP_X" (exact case), -1 if unknown. */
+int arca_oci_cap_from_name (const char *name);
 
 #endif
