@@ -48,6 +48,25 @@ int arca_cgroup_writef (const struct arca_cgroup *cg, const char *dir, const cha
                         arca_error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 5, 6)));
 
+/* arca_cgroup_writef() for an OCI field: a failure names the field first
+ * ("linux.resources.memory.limit: write `1` to `<path>`"). */
+int arca_cgroup_set (const struct arca_cgroup *cg, const char *dir, const char *file,
+                     const char *field, arca_error **err, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
+
+/* A group of knobs whose kernel checks depend on each other (cfs period,
+ * quota and burst): written in order, and those refused with EINVAL are
+ * tried once more after the others, so the order of an update never makes
+ * a valid combination fail.  Entries with file == NULL are skipped. */
+struct arca_cgroup_knob {
+  const char *file;
+  const char *field;
+  char value[64];
+};
+int arca_cgroup_write_knobs (const struct arca_cgroup *cg, const char *dir,
+                             const struct arca_cgroup_knob *knobs, size_t n,
+                             arca_error **err);
+
 /* Reads dir/file (bounded by ARCA_CGROUP_KNOB_MAX), trailing newline kept. */
 int arca_cgroup_read (const char *dir, const char *file, char **ret_data, arca_error **err);
 

@@ -71,6 +71,14 @@ arca_cgroup_file_exists (const char *dir, const char *file)
   return access (p, F_OK) == 0;
 }
 
+/* Hands a locally caught error to the caller's err (first error wins). */
+static void
+pass_error (arca_error **err, arca_error **local)
+{
+  if (err != NULL && *err == NULL)
+    *err = move_ptr (*local);
+}
+
 /* Path of dir below fs_root for the fake write log. */
 static const char *
 below_root (const struct arca_cgroup *cg, const char *dir)
@@ -81,17 +89,66 @@ below_root (const struct arca_cgroup *cg, const char *dir)
   return dir;
 }
 
+/* The kernel folds "+memory -pids" written to cgroup.subtree_control into
+ * the list of enabled controllers; a fake tree does the same so that reads
+ * (and children's cgroup.controllers) look like the real thing. */
+static int
+fake_subtree_control (const char *dir, const char *value, char **ret, arca_error **err)
+{
+  cleanup_free char *cur = NULL, *copy = strdup (value);
+  cleanup_free char *out = NULL;
+  char *save = NULL;
+  size_t len = 0, cap;
+
+  if (copy == NULL)
+    return arca_error_errno (err, "write `%s/cgroup.subtree_control`", dir);
+  if (arca_cgroup_read (dir, "cgroup.subtree_control", &cur, err) < 0)
+    return -1;
+  cap = strlen (cur) + strlen (value) + 2;
+  if ((out = calloc (1, cap)) == NULL)
+    return arca_error_errno (err, "write `%s/cgroup.subtree_control`", dir);
+  /* Keep what is enabled and not removed now. */
+  for (char *t = strtok_r (cur, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+    {
+      char minus[128];
+      snprintf (minus, sizeof (minus), "-%s", t);
+      if (!arca_cgroup_list_has (value, minus))
+        len += (size_t) snprintf (out + len, cap - len, "%s%s", len ? " " : "", t);
+    }
+  save = NULL;
+  for (char *t = strtok_r (copy, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+    {
+      if (*t != '+' && *t != '-')
+        return arca_error_set (err, EINVAL, "write `%s` to `%s/cgroup.subtree_control`", value,
+                               dir);
+      if (*t == '+' && !arca_cgroup_list_has (out, t + 1))
+        len += (size_t) snprintf (out + len, cap - len, "%s%s", len ? " " : "", t + 1);
+    }
+  if (len > 0)
+    out[len++] = '\n';
+  *ret = move_ptr (out);
+  return 0;
+}
+
 int
 arca_cgroup_write (const struct arca_cgroup *cg, const char *dir, const char *file,
                    const char *value, arca_error **err)
 {
-  cleanup_free char *p = NULL;
+  cleanup_free char *p = NULL, *merged = NULL;
   cleanup_close int fd = -1;
-  size_t len = strlen (value);
+  const char *logged = value;
+  size_t len;
   ssize_t n;
 
   if (asprintf (&p, "%s/%s", dir, file) < 0)
     return arca_error_errno (err, "write `%s/%s`", dir, file);
+  if (cg->fake && strcmp (file, "cgroup.subtree_control") == 0)
+    {
+      if (fake_subtree_control (dir, value, &merged, err) < 0)
+        return -1;
+      value = merged;
+    }
+  len = strlen (value);
   fd = open (p, O_WRONLY | O_CLOEXEC | O_NOCTTY | (cg->fake ? O_TRUNC : 0));
   if (fd < 0)
     return arca_error_errno (err, "open `%s`", p);
@@ -115,7 +172,7 @@ arca_cgroup_write (const struct arca_cgroup *cg, const char *dir, const char *fi
       lfd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
       if (lfd < 0)
         return arca_error_errno (err, "open `%s`", log);
-      l = asprintf (&line, "%s/%s %s\n", below_root (cg, dir), file, value);
+      l = asprintf (&line, "%s/%s %s\n", below_root (cg, dir), file, logged);
       if (l < 0)
         return arca_error_errno (err, "write `%s`", log);
       if (write (lfd, line, (size_t) l) != l)
@@ -138,6 +195,54 @@ arca_cgroup_writef (const struct arca_cgroup *cg, const char *dir, const char *f
   if (r < 0)
     return arca_error_errno (err, "write `%s/%s`", dir, file);
   return arca_cgroup_write (cg, dir, file, value, err);
+}
+
+int
+arca_cgroup_set (const struct arca_cgroup *cg, const char *dir, const char *file,
+                 const char *field, arca_error **err, const char *fmt, ...)
+{
+  cleanup_free char *value = NULL;
+  va_list ap;
+  int r;
+
+  va_start (ap, fmt);
+  r = vasprintf (&value, fmt, ap);
+  va_end (ap);
+  if (r < 0)
+    return arca_error_errno (err, "%s: write `%s/%s`", field, dir, file);
+  if (arca_cgroup_write (cg, dir, file, value, err) < 0)
+    return arca_error_wrap (err, "%s", field);
+  return 0;
+}
+
+int
+arca_cgroup_write_knobs (const struct arca_cgroup *cg, const char *dir,
+                         const struct arca_cgroup_knob *knobs, size_t n, arca_error **err)
+{
+  bool retry[8] = { false };
+  bool any = false;
+
+  if (n > ARRAY_SIZE (retry))
+    return arca_error_set (err, E2BIG, "write `%s`: too many knobs", dir);
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_error arca_error *first = NULL;
+      if (knobs[i].file == NULL)
+        continue;
+      if (arca_cgroup_write (cg, dir, knobs[i].file, knobs[i].value, &first) == 0)
+        continue;
+      if (first == NULL || first->errnum != EINVAL)
+        {
+          pass_error (err, &first);
+          return arca_error_wrap (err, "%s", knobs[i].field);
+        }
+      retry[i] = any = true;
+    }
+  for (size_t i = 0; any && i < n; i++)
+    if (retry[i] && arca_cgroup_set (cg, dir, knobs[i].file, knobs[i].field, err, "%s",
+                                     knobs[i].value) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -1035,7 +1140,7 @@ arca_cgroup_kill (struct arca_cgroup *cg, int sig, arca_error **err)
       r = signal_pids (cg, sig, err);
       if (arca_cgroup_freeze (cg, false, &thaw_err) < 0 && r == 0)
         {
-          *err = move_ptr (thaw_err);
+          pass_error (err, &thaw_err);
           return -1;
         }
       return r;
