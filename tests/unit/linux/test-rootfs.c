@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "linux/rootfs.h"
 #include "oci/config.h"
 #include "util/cleanup.h"
@@ -140,6 +141,7 @@ teardown (void **state)
 
 struct mnt
 {
+  char root[PATH_MAX];   /* the mounted directory of its filesystem */
   char point[PATH_MAX];
   char opts[512];       /* per-mount options */
   char fstype[64];
@@ -159,15 +161,17 @@ find_mount (const char *mountinfo, const char *point, struct mnt *ret)
     return false;
   while (fgets (line, sizeof (line), f))
     {
-      char mp[PATH_MAX], opts[512], rest[2048];
+      char root[PATH_MAX], mp[PATH_MAX], opts[512], rest[2048];
       char *sep;
       struct mnt m;
 
-      if (sscanf (line, "%*d %*d %*s %*s %4095s %511s %2047[^\n]", mp, opts, rest) != 3)
+      if (sscanf (line, "%*d %*d %*s %4095s %4095s %511s %2047[^\n]", root, mp, opts, rest)
+          != 4)
         continue;
       if (strcmp (mp, point) != 0)
         continue;
       memset (&m, 0, sizeof (m));
+      snprintf (m.root, sizeof (m.root), "%s", root);
       snprintf (m.point, sizeof (m.point), "%s", mp);
       snprintf (m.opts, sizeof (m.opts), "%s", opts);
       sep = strstr (rest, "- ");
@@ -335,7 +339,7 @@ struct run
   const char *want_error;   /* substring of the error, with EXPECT_PREPARE_FAILS */
   int want_errno;
   bool no_new_mount_api;    /* seccomp: the new mount API answers ENOSYS */
-  void (*check) (const struct fixture *fx);
+  void (*check) (const struct run *r);
 };
 
 /* Makes fsopen & co. fail with ENOSYS, as an old kernel or a container
@@ -418,7 +422,7 @@ child_main (const struct run *r)
       return 106;
     }
   if (r->check)
-    r->check (r->fx);
+    r->check (r);
   return failures ? 1 : 0;
 }
 
@@ -442,29 +446,55 @@ check_host_untouched (const struct fixture *fx)
   assert_int_equal (stat (p, &st), -1);
 }
 
-static void
-run_case (const struct run *r)
+/* Runs the case in a child; returns its wait status, so a caller holding
+ * host state (a cgroup) can release it before asserting. */
+static int
+run_child (const struct run *r)
 {
-  char host_root_before[1024] = "", host_root_after[1024] = "";
-  struct mnt m;
-  int status;
+  int status = 0;
   pid_t pid;
 
-  if (find_mount ("/proc/self/mountinfo", "/", &m))
-    snprintf (host_root_before, sizeof (host_root_before), "%s %s", m.opts, m.optional);
   fflush (NULL);
   pid = fork ();
   assert_true (pid >= 0);
   if (pid == 0)
     _exit (child_main (r));
   assert_int_equal (waitpid (pid, &status, 0), pid);
+  return status;
+}
+
+static void
+root_propagation (char *buf, size_t size)
+{
+  struct mnt m;
+
+  buf[0] = '\0';
+  if (find_mount ("/proc/self/mountinfo", "/", &m))
+    snprintf (buf, size, "%s %s", m.opts, m.optional);
+}
+
+static void
+assert_case_passed (const struct run *r, int status, const char *root_before)
+{
+  char root_after[1024];
+
   assert_true (WIFEXITED (status));
   assert_int_equal (WEXITSTATUS (status), 0);
   check_host_untouched (r->fx);
-  /* The host's "/" kept its propagation (shared stays shared). */
-  if (find_mount ("/proc/self/mountinfo", "/", &m))
-    snprintf (host_root_after, sizeof (host_root_after), "%s %s", m.opts, m.optional);
-  assert_string_equal (host_root_before, host_root_after);
+  /* The host's "/" kept its flags and propagation (shared stays shared). */
+  root_propagation (root_after, sizeof (root_after));
+  assert_string_equal (root_before, root_after);
+}
+
+static void
+run_case (const struct run *r)
+{
+  char root_before[1024];
+  int status;
+
+  root_propagation (root_before, sizeof (root_before));
+  status = run_child (r);
+  assert_case_passed (r, status, root_before);
 }
 
 static bool
@@ -525,8 +555,9 @@ full_config (const struct fixture *fx, bool with_sysfs)
 }
 
 static void
-check_full (const struct fixture *fx)
+check_full (const struct run *r)
 {
+  const struct fixture *fx = r->fx;
   char p[256];
   struct stat st;
   cleanup_dir DIR *d = NULL;
@@ -648,7 +679,7 @@ test_legacy_mount_api (void **state)
 }
 
 static void
-check_minimal (const struct fixture *fx)
+check_minimal (const struct run *r)
 {
   check_mount ("/", NULL, LIST ("ro"), NULL);
   check_mount ("/proc", "proc", NULL, NULL);
@@ -681,13 +712,13 @@ test_no_pivot (void **state)
 }
 
 static void
-check_shared_root (const struct fixture *fx)
+check_shared_root (const struct run *r)
 {
   struct mnt m;
 
   CHECK (find_mount ("/proc/self/mountinfo", "/", &m), "no / mount");
   CHECK (strstr (m.optional, "shared:") != NULL, "/ is not shared: `%s`", m.optional);
-  check_minimal (fx);
+  check_minimal (r);
 }
 
 static void
@@ -711,6 +742,88 @@ test_rootfs_propagation_shared (void **state)
   r.opts.rootfs = fx->rootfs;
   r.check = check_shared_root;
   run_case (&r);
+}
+
+static void
+check_cgroup (const struct run *r)
+{
+  const struct arca_cgroup_hierarchy *h = NULL;
+  size_t n = arca_cgroup_hierarchies (r->opts.cgroup, &h);
+  const char *leaf = strrchr (arca_cgroup_path (r->opts.cgroup), '/');
+
+  check_mount ("/sys", "sysfs", LIST ("ro"), NULL);
+  check_mount ("/sys/fs/cgroup", "tmpfs", LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+  CHECK (n > 0, "no hierarchies");
+  for (size_t i = 0; i < n; i++)
+    {
+      char p[PATH_MAX];
+      struct mnt m;
+
+      fmt_path (p, sizeof (p), "/sys/fs/cgroup", h[i].name);
+      check_mount (p, h[i].fs_type, LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+      /* The container sees its own cgroup directory, not the host's root. */
+      if (find_mount ("/proc/self/mountinfo", p, &m))
+        CHECK (strlen (m.root) >= strlen (leaf)
+                   && strcmp (m.root + strlen (m.root) - strlen (leaf), leaf) == 0,
+               "`%s` shows `%s`, want a path ending in `%s`", p, m.root, leaf);
+      if (strcmp (h[i].name, "cpu,cpuacct") == 0)
+        {
+          char link[64] = "";
+          ssize_t k = readlink ("/sys/fs/cgroup/cpu", link, sizeof (link) - 1);
+          if (k > 0)
+            link[k] = '\0';
+          CHECK (strcmp (link, "cpu,cpuacct") == 0, "/sys/fs/cgroup/cpu -> `%s`", link);
+        }
+    }
+  check_erofs ("/sys/fs/cgroup/new-file");
+}
+
+static void
+test_cgroup_mount (void **state)
+{
+  struct fixture *fx = *state;
+  cleanup_free char *json = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  cleanup_error arca_error *err = NULL;
+  char root_before[1024];
+  struct run r = { 0 };
+  int status, destroyed;
+
+  if (skip_unless_root ())
+    skip ();
+  assert_true (asprintf (&path, "/arca-test-rootfs-%d", (int) getpid ()) > 0);
+  if (arca_cgroup_open ("/sys/fs/cgroup", path, &cg, &err) < 0)
+    {
+      report_error ("(skipped: no cgroup hierarchy)", err);
+      skip ();
+    }
+  if (arca_cgroup_create (cg, &err) < 0)
+    {
+      report_error ("create cgroup", err);
+      fail ();
+    }
+  assert_true (asprintf (&json,
+                         "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\"},"
+                         "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                         "{\"destination\":\"/sys\",\"type\":\"sysfs\","
+                         "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
+                         "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\","
+                         "\"source\":\"cgroup\",\"options\":[\"nosuid\",\"noexec\","
+                         "\"nodev\",\"relatime\",\"ro\"]}],"
+                         "\"linux\":{}}",
+                         fx->rootfs)
+               > 0);
+  r.fx = fx;
+  r.json = json;
+  r.opts.rootfs = fx->rootfs;
+  r.opts.cgroup = cg;
+  r.check = check_cgroup;
+  root_propagation (root_before, sizeof (root_before));
+  status = run_child (&r);
+  destroyed = arca_cgroup_destroy (cg, &err);
+  assert_case_passed (&r, status, root_before);
+  assert_int_equal (destroyed, 0);
 }
 
 static void
@@ -763,6 +876,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_no_pivot, setup, teardown),
     cmocka_unit_test_setup_teardown (test_rootfs_propagation_shared, setup, teardown),
     cmocka_unit_test_setup_teardown (test_impossible_mounts, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup_mount, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
