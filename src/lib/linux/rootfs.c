@@ -269,8 +269,7 @@ fs_error (int fsfd, const char *what, arca_error **err)
 }
 
 static int
-fs_set_options (int fsfd, const char *type, const char *data, const char *skip_key,
-                arca_error **err)
+fs_set_options (int fsfd, const char *type, const char *data, arca_error **err)
 {
   cleanup_free char *copy = NULL;
   char *save = NULL;
@@ -288,8 +287,6 @@ fs_set_options (int fsfd, const char *type, const char *data, const char *skip_k
 
       if (eq != NULL)
         *eq = '\0';
-      if (skip_key != NULL && strcmp (opt, skip_key) == 0)
-        continue;
       if (eq != NULL)
         r = fsconfig (fsfd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
       else
@@ -307,8 +304,8 @@ fs_set_options (int fsfd, const char *type, const char *data, const char *skip_k
 /* A new detached instance of filesystem `type`; returns its fd, or 1 in
  * *ret_legacy when fsopen is missing. */
 static int
-new_fs (const char *type, const char *source, const char *data, const char *skip_key,
-        unsigned long flags, bool *ret_legacy, arca_error **err)
+new_fs (const char *type, const char *source, const char *data, unsigned long flags,
+        bool *ret_legacy, arca_error **err)
 {
   cleanup_close int fsfd = -1;
   struct mount_attr attr;
@@ -336,7 +333,7 @@ new_fs (const char *type, const char *source, const char *data, const char *skip
     return fs_error (fsfd, "sync", err);
   if ((flags & MS_DIRSYNC) && fsconfig (fsfd, FSCONFIG_SET_FLAG, "dirsync", NULL, 0) < 0)
     return fs_error (fsfd, "dirsync", err);
-  if (fs_set_options (fsfd, type, data, skip_key, err) < 0)
+  if (fs_set_options (fsfd, type, data, err) < 0)
     return -1;
   snprintf (what, sizeof (what), "create %s", type);
   if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -367,6 +364,30 @@ reopen_in_root (const void *data, arca_error **err)
 {
   const struct reopen_req *req = data;
   return arca_open_in_root (req->root_fd, req->path, O_PATH, 0, err);
+}
+
+/* data without the key=value option `key` (NULL on ENOMEM). */
+static char *
+without_option (const char *data, const char *key)
+{
+  size_t klen = strlen (key);
+  char *out = calloc (1, strlen (data) + 1);
+  const char *p = data;
+
+  if (out == NULL)
+    return NULL;
+  while (*p)
+    {
+      const char *end = strchrnul (p, ',');
+      if (!(strncmp (p, key, klen) == 0 && p[klen] == '='))
+        {
+          if (*out)
+            strcat (out, ",");
+          strncat (out, p, (size_t) (end - p));
+        }
+      p = *end ? end + 1 : end;
+    }
+  return out;
 }
 
 /* mount(2) fallback for a new filesystem instance. */
@@ -401,18 +422,32 @@ mount_new_fs (struct ctx *c, const struct arca_oci_mount *m, const char *type, i
 {
   cleanup_close int tree = -1;
   cleanup_error arca_error *first = NULL;
+  cleanup_free char *no_gid = NULL;
+  /* In a user namespace gid=5 (tty) of devpts may be unmapped (EINVAL):
+   * retried without it, the pts then belong to the container's root group. */
+  bool gid_retry = strcmp (type, "devpts") == 0 && m->data != NULL
+                   && (no_gid = without_option (m->data, "gid")) != NULL
+                   && strcmp (no_gid, m->data) != 0;
   bool legacy = false;
 
-  tree = new_fs (type, m->source, m->data, NULL, m->flags, &legacy, &first);
-  /* In a user namespace gid=5 of devpts may be unmapped: retry without it. */
-  if (tree < 0 && !legacy && first->errnum == EINVAL && strcmp (type, "devpts") == 0
-      && m->data != NULL && strstr (m->data, "gid=") != NULL)
+  tree = new_fs (type, m->source, m->data, m->flags, &legacy, &first);
+  if (tree < 0 && !legacy && first->errnum == EINVAL && gid_retry)
     {
       cleanup_error arca_error *second = NULL;
-      tree = new_fs (type, m->source, m->data, "gid", m->flags, &legacy, &second);
+      tree = new_fs (type, m->source, no_gid, m->flags, &legacy, &second);
     }
   if (legacy)
-    return new_fs_legacy (m, type, m->data, c->root_fd, target_fd, err);
+    {
+      int r = new_fs_legacy (m, type, m->data, c->root_fd, target_fd, &first);
+      if (r < 0 && first->errnum == EINVAL && gid_retry)
+        {
+          arca_error_free (first);
+          first = NULL;
+          r = new_fs_legacy (m, type, no_gid, c->root_fd, target_fd, &first);
+        }
+      if (r == 0)
+        return 0;
+    }
   if (tree < 0)
     {
       if (fallback_ok && first->errnum == EPERM)
@@ -444,7 +479,7 @@ mount_cgroup_v1 (struct ctx *c, const struct arca_oci_mount *m,
   cleanup_close int tree = -1;
   bool legacy = false, later = false;
 
-  tree = new_fs ("tmpfs", "tmpfs", "mode=755", NULL,
+  tree = new_fs ("tmpfs", "tmpfs", "mode=755",
                  (m->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, &legacy, err);
   if (legacy)
     return arca_error_set (err, ENOSYS, "cgroup v1 layout needs the new mount API");
@@ -703,7 +738,7 @@ mask_path (int root_fd, const char *path, arca_error **err)
     return arca_error_errno (err, "stat");
   if (!S_ISDIR (st.st_mode))
     return bind_onto ("/dev/null", target, false, 0, 0, 0, reopen_in_root, &req, err);
-  tree = new_fs ("tmpfs", "tmpfs", NULL, NULL, MS_RDONLY, &legacy, err);
+  tree = new_fs ("tmpfs", "tmpfs", NULL, MS_RDONLY, &legacy, err);
   if (legacy)
     {
       char p[64];

@@ -339,6 +339,8 @@ struct run
   const char *want_error;   /* substring of the error, with EXPECT_PREPARE_FAILS */
   int want_errno;
   bool no_new_mount_api;    /* seccomp: the new mount API answers ENOSYS */
+  bool user_ns;             /* run in a new user namespace (uid 0..65535
+                               identity, only gid 0 mapped) + ipc ns */
   void (*check) (const struct run *r);
 };
 
@@ -372,12 +374,28 @@ report_error (const char *what, arca_error *err)
   fprintf (stderr, "  %s: %s\n", what, s ? s : "(no message)");
 }
 
+/* sync[0]: read end of parent -> child, sync[1]: write end of child ->
+ * parent; the parent writes the id maps in between. */
 static int
-child_main (const struct run *r)
+enter_user_ns (const int *sync)
+{
+  char c = 0;
+
+  if (unshare (CLONE_NEWUSER) < 0)
+    return -1;
+  if (write (sync[1], &c, 1) != 1 || read (sync[0], &c, 1) != 1 || c != 'm')
+    return -1;
+  return unshare (CLONE_NEWIPC);
+}
+
+static int
+child_main (const struct run *r, const int *sync)
 {
   cleanup_config struct arca_oci_config *config = NULL;
   cleanup_error arca_error *err = NULL;
 
+  if (r->user_ns && enter_user_ns (sync) < 0)
+    return 99;
   if (unshare (CLONE_NEWNS) < 0)
     return 100;
   if (arca_oci_config_parse (r->json, strlen (r->json), &config, &err) < 0)
@@ -448,17 +466,48 @@ check_host_untouched (const struct fixture *fx)
 
 /* Runs the case in a child; returns its wait status, so a caller holding
  * host state (a cgroup) can release it before asserting. */
+static void
+write_id_map (pid_t pid, const char *file, const char *map)
+{
+  char path[64];
+  cleanup_close int fd = -1;
+
+  snprintf (path, sizeof (path), "/proc/%d/%s", (int) pid, file);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  assert_true (fd >= 0);
+  assert_int_equal (write (fd, map, strlen (map)), (ssize_t) strlen (map));
+}
+
 static int
 run_child (const struct run *r)
 {
+  int to_child[2], to_parent[2];
   int status = 0;
   pid_t pid;
+  char c;
 
+  assert_int_equal (pipe2 (to_child, O_CLOEXEC), 0);
+  assert_int_equal (pipe2 (to_parent, O_CLOEXEC), 0);
   fflush (NULL);
   pid = fork ();
   assert_true (pid >= 0);
   if (pid == 0)
-    _exit (child_main (r));
+    {
+      int sync[2] = { to_child[0], to_parent[1] };
+      _exit (child_main (r, sync));
+    }
+  close (to_child[0]);
+  close (to_parent[1]);
+  if (r->user_ns && read (to_parent[0], &c, 1) == 1)
+    {
+      write_id_map (pid, "uid_map", "0 0 65536\n");
+      /* gid 5 (tty) unmapped: devpts gid=5 must be retried without it. */
+      write_id_map (pid, "gid_map", "0 0 1\n");
+      c = 'm';
+      assert_int_equal (write (to_child[1], &c, 1), 1);
+    }
+  close (to_child[1]);
+  close (to_parent[0]);
   assert_int_equal (waitpid (pid, &status, 0), pid);
   return status;
 }
@@ -826,6 +875,104 @@ test_cgroup_mount (void **state)
   assert_int_equal (destroyed, 0);
 }
 
+/* In a user namespace: no mknod (devices are binds of the host nodes), no
+ * sysfs without a network namespace (rbind of /sys), host mounts carry
+ * locked flags that a remount must keep, /proc is bound from the host
+ * (mounting proc needs a pid namespace). */
+static char *
+user_ns_config (const struct fixture *fx)
+{
+  char *json = NULL;
+  int n = asprintf (
+      &json,
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\",\"readonly\":true},"
+      "\"mounts\":["
+      "{\"destination\":\"/proc\",\"type\":\"bind\",\"source\":\"/proc\","
+      "\"options\":[\"rbind\",\"nosuid\",\"noexec\",\"nodev\"]},"
+      "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+      "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+      "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\","
+      "\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\","
+      "\"gid=5\"]},"
+      "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
+      "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+      "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+      "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
+      "{\"destination\":\"/mnt/ro\",\"type\":\"bind\",\"source\":\"%s\","
+      "\"options\":[\"rbind\",\"ro\",\"nosuid\",\"nodev\",\"noexec\"]},"
+      "{\"destination\":\"/evil/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+      "{\"destination\":\"/../../../escape/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"
+      "],"
+      "\"linux\":{"
+      "\"maskedPaths\":[\"/masked-file\",\"/masked-dir\"],"
+      "\"readonlyPaths\":[\"/proc/sys\",\"/ro-dir\"]"
+      "}}",
+      fx->rootfs, fx->src);
+  assert_true (n > 0);
+  return json;
+}
+
+static void
+check_user_ns (const struct run *r)
+{
+  const struct fixture *fx = r->fx;
+  char p[256];
+
+  check_mount ("/", NULL, LIST ("ro"), NULL);
+  check_erofs ("/new-file");
+  check_mount ("/proc", "proc", LIST ("nosuid", "nodev", "noexec"), NULL);
+  check_mount ("/proc/sys", "proc", LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+  check_mount ("/dev/pts", "devpts", LIST ("nosuid", "noexec"), LIST ("mode=620", "ptmxmode=666"));
+  check_mount ("/dev/mqueue", "mqueue", LIST ("nosuid", "nodev", "noexec"), NULL);
+  check_mount ("/sys", "sysfs", LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+  check_mount ("/mnt/ro", NULL, LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+  check_read ("/mnt/ro/hello", "hello from src\n");
+  /* Devices are binds of the host's nodes. */
+  check_mount ("/dev/null", "devtmpfs", NULL, NULL);
+  check_device ("/dev/null", S_IFCHR, 0666, 1, 3);
+  check_device ("/dev/tty", S_IFCHR, 0666, 5, 0);
+  check_read ("/masked-file", "");
+  check_mount ("/masked-dir", "tmpfs", LIST ("ro"), NULL);
+  check_mount ("/ro-dir", NULL, LIST ("ro"), NULL);
+  fmt_path (p, sizeof (p), fx->host_target, "x");
+  check_mount (p, "tmpfs", NULL, NULL);
+  check_mount ("/escape/x", "tmpfs", NULL, NULL);
+  check_busybox_runs ();
+}
+
+static void
+run_user_ns_case (void **state, bool legacy)
+{
+  struct fixture *fx = *state;
+  cleanup_free char *json = NULL;
+  struct run r = { 0 };
+
+  if (skip_unless_root ())
+    skip ();
+  json = user_ns_config (fx);
+  r.fx = fx;
+  r.json = json;
+  r.opts.rootfs = fx->rootfs;
+  r.opts.in_user_ns = true;
+  r.user_ns = true;
+  r.no_new_mount_api = legacy;
+  r.check = check_user_ns;
+  run_case (&r);
+}
+
+static void
+test_user_ns (void **state)
+{
+  run_user_ns_case (state, false);
+}
+
+/* mount(2) remounts must repeat the locked flags (read with statvfs). */
+static void
+test_user_ns_legacy_mount_api (void **state)
+{
+  run_user_ns_case (state, true);
+}
+
 static void
 expect_prepare_error (struct fixture *fx, const char *mounts, const char *want, int want_errno)
 {
@@ -877,6 +1024,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_rootfs_propagation_shared, setup, teardown),
     cmocka_unit_test_setup_teardown (test_impossible_mounts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cgroup_mount, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_user_ns, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_user_ns_legacy_mount_api, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
