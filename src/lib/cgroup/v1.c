@@ -30,8 +30,7 @@ need (const struct arca_cgroup *cg, const char *controller, const char *field,
 
 /* Refuses a knob the running kernel does not have, naming the OCI field. */
 static int
-need_file (const char *dir, const char *file, const char *field, const char *why,
-           arca_error **err)
+need_file (const char *dir, const char *file, const char *field, const char *why, arca_error **err)
 {
   if (arca_cgroup_file_exists (dir, file))
     return 0;
@@ -106,7 +105,7 @@ memory_limits (const struct arca_cgroup *cg, const char *dir, const struct arca_
     {
       if (arca_cgroup_read_u64 (dir, "memory.limit_in_bytes", false, &cur, err) < 0)
         return arca_error_wrap (err, "linux.resources.memory.limit");
-      current = cur >= V1_UNLIMITED_FLOOR ? -1 : (int64_t) cur;
+      current = cur >= V1_UNLIMITED_FLOOR ? -1 : (int64_t)cur;
       if (arca_cgroup_v1_memsw_first (current, swap))
         {
           if (arca_cgroup_set (cg, dir, "memory.memsw.limit_in_bytes",
@@ -148,7 +147,8 @@ memory (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_e
 
   if (!any_memory (r))
     return 0;
-  if (check_memory_values (r, err) < 0 || need (cg, "memory", "linux.resources.memory", &h, err) < 0)
+  if (check_memory_values (r, err) < 0
+      || need (cg, "memory", "linux.resources.memory", &h, err) < 0)
     return -1;
   dir = h->dir;
 
@@ -157,7 +157,7 @@ memory (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_e
       uint64_t usage;
       if (arca_cgroup_read_u64 (dir, "memory.usage_in_bytes", false, &usage, err) < 0)
         return arca_error_wrap (err, "linux.resources.memory.checkBeforeUpdate");
-      if (usage > (uint64_t) r->memory_limit)
+      if (usage > (uint64_t)r->memory_limit)
         return arca_error_set (err, EBUSY,
                                "linux.resources.memory.limit: %" PRId64
                                " is below the current usage %" PRIu64 " (checkBeforeUpdate)",
@@ -258,7 +258,7 @@ cpu (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_erro
       bw[1].file = "cpu.cfs_quota_us";
       bw[1].field = "linux.resources.cpu.quota";
       snprintf (bw[1].value, sizeof (bw[1].value), "%" PRId64,
-                r->cpu_quota < 0 ? (int64_t) -1 : r->cpu_quota);
+                r->cpu_quota < 0 ? (int64_t)-1 : r->cpu_quota);
     }
   if (r->has_cpu_burst)
     {
@@ -350,8 +350,8 @@ arca_cgroup_v1_cpuset_init (const struct arca_cgroup *cg, const char *dir, arca_
         return -1;
       theirs[strcspn (theirs, "\n")] = '\0';
       if (blank (theirs))
-        return arca_error_set (err, EINVAL, "initialise cpuset `%s`: `%s/%s` is empty", dir,
-                               parent, files[i]);
+        return arca_error_set (err, EINVAL, "initialise cpuset `%s`: `%s/%s` is empty", dir, parent,
+                               files[i]);
       if (arca_cgroup_write (cg, dir, files[i], theirs, err) < 0)
         return -1;
     }
@@ -387,8 +387,8 @@ throttle (const struct arca_cgroup *cg, const char *dir, const char *file, const
       snprintf (name, sizeof (name), "%s[%zu]", field, i);
       if (t[i].major < 0 || t[i].minor < 0)
         return arca_error_set (err, EINVAL, "%s: major and minor are required", name);
-      if (arca_cgroup_set (cg, dir, file, name, err, "%" PRId64 ":%" PRId64 " %" PRIu64,
-                           t[i].major, t[i].minor, t[i].rate)
+      if (arca_cgroup_set (cg, dir, file, name, err, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major,
+                           t[i].minor, t[i].rate)
           < 0)
         return -1;
     }
@@ -419,14 +419,13 @@ blkio (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_er
   if (r->has_blkio_weight
       && (need_file (dir, weight_file, "linux.resources.blockIO.weight", NULL, err) < 0
           || arca_cgroup_set (cg, dir, weight_file, "linux.resources.blockIO.weight", err, "%u",
-                              (unsigned) r->blkio_weight)
+                              (unsigned)r->blkio_weight)
                  < 0))
     return -1;
   if (r->has_blkio_leaf_weight
-      && (need_file (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", NULL, err)
-              < 0
+      && (need_file (dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", NULL, err) < 0
           || arca_cgroup_set (cg, dir, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight",
-                              err, "%u", (unsigned) r->blkio_leaf_weight)
+                              err, "%u", (unsigned)r->blkio_leaf_weight)
                  < 0))
     return -1;
   for (size_t i = 0; i < r->n_blkio_weight_devices; i++)
@@ -439,15 +438,16 @@ blkio (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_er
         return arca_error_set (err, EINVAL, "%s: major and minor are required", field);
       if (w->has_weight
           && (need_file (dir, weight_dev_file, field, NULL, err) < 0
-              || arca_cgroup_set (cg, dir, weight_dev_file, field, err, "%" PRId64 ":%" PRId64 " %u",
-                                  w->major, w->minor, (unsigned) w->weight)
+              || arca_cgroup_set (cg, dir, weight_dev_file, field, err,
+                                  "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
+                                  (unsigned)w->weight)
                      < 0))
         return -1;
       if (w->has_leaf_weight
           && (need_file (dir, "blkio.leaf_weight_device", field, NULL, err) < 0
               || arca_cgroup_set (cg, dir, "blkio.leaf_weight_device", field, err,
                                   "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
-                                  (unsigned) w->leaf_weight)
+                                  (unsigned)w->leaf_weight)
                      < 0))
         return -1;
     }
@@ -464,8 +464,8 @@ blkio (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_er
                    r->n_blkio_throttle_read_iops, err)
              < 0
       || throttle (cg, dir, "blkio.throttle.write_iops_device",
-                   "linux.resources.blockIO.throttleWriteIOPSDevice",
-                   r->blkio_throttle_write_iops, r->n_blkio_throttle_write_iops, err)
+                   "linux.resources.blockIO.throttleWriteIOPSDevice", r->blkio_throttle_write_iops,
+                   r->n_blkio_throttle_write_iops, err)
              < 0)
     return -1;
   return 0;
@@ -482,35 +482,40 @@ hugetlb (struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error 
     return 0;
   h = arca_cgroup_find (cg, "hugetlb");
   if (h == NULL)
-    return arca_error_set (err, ENOTSUP,
-                           "linux.resources.hugepageLimits: no hugetlb cgroup controller below `%s`",
-                           cg->fs_root);
+    return arca_error_set (
+        err, ENOTSUP, "linux.resources.hugepageLimits: no hugetlb cgroup controller below `%s`",
+        cg->fs_root);
   /* Hybrid hosts mount hugetlb only in the cgroup2 hierarchy. */
   if (h->v2)
     return arca_cgroup_v2_apply_hugetlb (cg, h, r, err);
 
-  for (size_t i = 0; i < r->n_hugepage_limits; i++)
-    {
-      const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
-      char file[64], rsvd[64], field[64];
-      const char *size;
+  /* Every page size is checked before the first write. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < r->n_hugepage_limits; i++)
+      {
+        const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
+        char file[64], rsvd[64], field[64];
+        const char *size;
 
-      if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
-        return -1;
-      snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
-      snprintf (file, sizeof (file), "hugetlb.%s.limit_in_bytes", size);
-      snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.limit_in_bytes", size);
-      if (!arca_cgroup_file_exists (h->dir, file))
-        return arca_error_set (err, ENOTSUP, "%s.pageSize: page size %s is not supported (no `%s/%s`)",
-                               field, size, h->dir, file);
-      if (arca_cgroup_set (cg, h->dir, file, field, err, "%" PRIu64, l->limit) < 0)
-        return -1;
-      /* Reservations count too when the kernel has them, so a mapping that
-       * reserved pages cannot exceed the limit later at fault time. */
-      if (arca_cgroup_file_exists (h->dir, rsvd)
-          && arca_cgroup_set (cg, h->dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
-        return -1;
-    }
+        if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
+          return -1;
+        snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
+        snprintf (file, sizeof (file), "hugetlb.%s.limit_in_bytes", size);
+        snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.limit_in_bytes", size);
+        if (!arca_cgroup_file_exists (h->dir, file))
+          return arca_error_set (err, ENOTSUP,
+                                 "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
+                                 size, h->dir, file);
+        if (pass == 0)
+          continue;
+        if (arca_cgroup_set (cg, h->dir, file, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+        /* Reservations count too when the kernel has them, so a mapping that
+         * reserved pages cannot exceed the limit later at fault time. */
+        if (arca_cgroup_file_exists (h->dir, rsvd)
+            && arca_cgroup_set (cg, h->dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+      }
   return 0;
 }
 
@@ -528,7 +533,7 @@ arca_cgroup_v1_device_rule (const struct arca_oci_device_cgroup *d, char *buf, s
     snprintf (minor, sizeof (minor), "%" PRId64, d->minor);
   n = snprintf (buf, size, "%c %s:%s %s", d->type ? d->type : 'a', major, minor,
                 d->access[0] ? d->access : "rwm");
-  if (n < 0 || (size_t) n >= size)
+  if (n < 0 || (size_t)n >= size)
     {
       errno = ENOBUFS;
       return -1;
@@ -540,8 +545,8 @@ static bool
 is_all (const struct arca_oci_device_cgroup *d)
 {
   return d->type == 'a' && d->major < 0 && d->minor < 0
-         && (d->access[0] == '\0' || (strchr (d->access, 'r') && strchr (d->access, 'w')
-                                      && strchr (d->access, 'm')));
+         && (d->access[0] == '\0'
+             || (strchr (d->access, 'r') && strchr (d->access, 'w') && strchr (d->access, 'm')));
 }
 
 static int
@@ -637,7 +642,7 @@ arca_cgroup_v1_freeze (struct arca_cgroup *cg, bool frozen, arca_error **err)
     {
       /* Do not leave the container half frozen. */
       cleanup_error arca_error *ignored = NULL;
-      (void) arca_cgroup_write (cg, h->dir, "freezer.state", "THAWED", &ignored);
+      (void)arca_cgroup_write (cg, h->dir, "freezer.state", "THAWED", &ignored);
     }
   return arca_error_set (err, ETIMEDOUT, "freeze `%s/freezer.state`: still %s, wanted %s", h->dir,
                          state, want);

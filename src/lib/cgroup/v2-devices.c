@@ -22,7 +22,16 @@
 #include "util/cleanup.h"
 
 /* Registers of the generated program. */
-enum { R0 = 0, R1, R2, R3, R4, R5, R6 };
+enum
+{
+  R0 = 0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R6
+};
 
 #define PROLOGUE_LEN 7
 #define LOG_SIZE (64 * 1024)
@@ -63,8 +72,9 @@ access_bits (const char *access, uint32_t *ret)
 
 #define ALL_ACCESS (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)
 
-struct rule {
-  uint32_t type;      /* BPF_DEVCG_DEV_*, 0 = any */
+struct rule
+{
+  uint32_t type; /* BPF_DEVCG_DEV_*, 0 = any */
   int64_t major, minor;
   uint32_t access;
   bool allow;
@@ -93,12 +103,12 @@ check_rule (const struct arca_oci_device_cgroup *d, size_t i, struct rule *ret, 
       r.type = BPF_DEVCG_DEV_CHAR;
       break;
     default:
-      return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].type: invalid type '%c'",
-                             i, d->type ? d->type : '?');
+      return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].type: invalid type '%c'", i,
+                             d->type ? d->type : '?');
     }
-  if (d->major > (int64_t) UINT32_MAX || d->major < -1)
+  if (d->major > (int64_t)UINT32_MAX || d->major < -1)
     return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].major: out of range", i);
-  if (d->minor > (int64_t) UINT32_MAX || d->minor < -1)
+  if (d->minor > (int64_t)UINT32_MAX || d->minor < -1)
     return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].minor: out of range", i);
   if (access_bits (d->access, &r.access) < 0)
     return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].access: invalid \"%s\"", i,
@@ -121,7 +131,7 @@ emit_rule (struct bpf_insn *p, const struct rule *r)
 {
   size_t len = rule_len (r), n = 0;
   /* Offset from instruction n to the first one after this rule. */
-#define TO_NEXT ((int16_t) (len - n - 1))
+#define TO_NEXT ((int16_t)(len - n - 1))
 
   if (matches_all (r))
     {
@@ -132,23 +142,23 @@ emit_rule (struct bpf_insn *p, const struct rule *r)
   /* 32-bit compares: the context fields are u32, majors can use all bits. */
   if (r->type != 0)
     {
-      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R2, 0, TO_NEXT, (int32_t) r->type);
+      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R2, 0, TO_NEXT, (int32_t)r->type);
       n++;
     }
   if (r->major >= 0)
     {
-      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R4, 0, TO_NEXT, (int32_t) (uint32_t) r->major);
+      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R4, 0, TO_NEXT, (int32_t)(uint32_t)r->major);
       n++;
     }
   if (r->minor >= 0)
     {
-      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R5, 0, TO_NEXT, (int32_t) (uint32_t) r->minor);
+      p[n] = insn (BPF_JMP32 | BPF_JNE | BPF_K, R5, 0, TO_NEXT, (int32_t)(uint32_t)r->minor);
       n++;
     }
   if (r->allow)
     {
       /* Clear the bits this rule allows; allowed when none is left. */
-      p[n++] = insn (BPF_ALU64 | BPF_AND | BPF_K, R6, 0, 0, (int32_t) ~r->access);
+      p[n++] = insn (BPF_ALU64 | BPF_AND | BPF_K, R6, 0, 0, (int32_t)~r->access);
       p[n] = insn (BPF_JMP | BPF_JNE | BPF_K, R6, 0, TO_NEXT, 0);
       n++;
       p[n++] = insn (BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 1);
@@ -156,7 +166,7 @@ emit_rule (struct bpf_insn *p, const struct rule *r)
   else
     {
       /* Denied when it names a bit still undecided. */
-      p[n++] = insn (BPF_JMP | BPF_JSET | BPF_K, R6, 0, 1, (int32_t) r->access);
+      p[n++] = insn (BPF_JMP | BPF_JSET | BPF_K, R6, 0, 1, (int32_t)r->access);
       p[n] = insn (BPF_JMP | BPF_JA, 0, 0, TO_NEXT, 0);
       n++;
       p[n++] = insn (BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0);
@@ -176,8 +186,7 @@ arca_cgroup_v2_devices_program (const struct arca_oci_device_cgroup *rules, size
   bool epilogue = true;
 
   if (n_rules > 4096)
-    return arca_error_set (err, E2BIG, "linux.resources.devices: %zu rules, at most 4096",
-                           n_rules);
+    return arca_error_set (err, E2BIG, "linux.resources.devices: %zu rules, at most 4096", n_rules);
   parsed = calloc (n_rules ? n_rules : 1, sizeof (*parsed));
   if (parsed == NULL)
     return arca_error_errno (err, "linux.resources.devices");
@@ -234,7 +243,7 @@ arca_cgroup_v2_devices_program (const struct arca_oci_device_cgroup *rules, size
 static int
 sys_bpf (int cmd, union bpf_attr *attr)
 {
-  return (int) syscall (SYS_bpf, cmd, attr, sizeof (*attr));
+  return (int)syscall (SYS_bpf, cmd, attr, sizeof (*attr));
 }
 
 /* The last non-empty line of the verifier log: the reason it refused. */
@@ -261,9 +270,9 @@ arca_cgroup_v2_devices_load (const struct bpf_insn *insns, size_t count, arca_er
     return arca_error_set (err, E2BIG, "load device filter: too many instructions");
   memset (&attr, 0, sizeof (attr));
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) insns;
-  attr.insn_cnt = (uint32_t) count;
-  attr.license = (uint64_t) (uintptr_t) license;
+  attr.insns = (uint64_t)(uintptr_t)insns;
+  attr.insn_cnt = (uint32_t)count;
+  attr.license = (uint64_t)(uintptr_t)license;
   snprintf (attr.prog_name, sizeof (attr.prog_name), "%s", ARCA_CGROUP_BPF_PROG_NAME);
   fd = sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
@@ -275,19 +284,21 @@ arca_cgroup_v2_devices_load (const struct bpf_insn *insns, size_t count, arca_er
       int saved = errno;
       if (log != NULL)
         {
-          attr.log_buf = (uint64_t) (uintptr_t) log;
+          attr.log_buf = (uint64_t)(uintptr_t)log;
           attr.log_size = LOG_SIZE;
           attr.log_level = 1;
           fd = sys_bpf (BPF_PROG_LOAD, &attr);
           if (fd >= 0)
             return fd;
           errno = saved;
-          return arca_error_errno (err, "load device filter (%zu instructions): %s", count,
-                                   log_tail (log));
+          return arca_error_errno (
+              err, "linux.resources.devices: load device filter (%zu instructions): %s", count,
+              log_tail (log));
         }
       errno = saved;
     }
-  return arca_error_errno (err, "load device filter (%zu instructions)", count);
+  return arca_error_errno (err, "linux.resources.devices: load device filter (%zu instructions)",
+                           count);
 }
 
 /* fds of the programs named ARCA_CGROUP_BPF_PROG_NAME attached to dirfd. */
@@ -299,9 +310,9 @@ find_ours (int dirfd, const char *dir, int *ret_fds, size_t *ret_n, arca_error *
   size_t n = 0;
 
   memset (&attr, 0, sizeof (attr));
-  attr.query.target_fd = (uint32_t) dirfd;
+  attr.query.target_fd = (uint32_t)dirfd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
   attr.query.prog_cnt = MAX_ATTACHED;
   if (sys_bpf (BPF_PROG_QUERY, &attr) < 0)
     return arca_error_errno (err, "query device filters of `%s`", dir);
@@ -316,15 +327,15 @@ find_ours (int dirfd, const char *dir, int *ret_fds, size_t *ret_n, arca_error *
       fd = sys_bpf (BPF_PROG_GET_FD_BY_ID, &a);
       if (fd < 0)
         {
-          if (errno == ENOENT)   /* detached meanwhile */
+          if (errno == ENOENT) /* detached meanwhile */
             continue;
           return arca_error_errno (err, "open device filter %u of `%s`", ids[i], dir);
         }
       memset (&info, 0, sizeof (info));
       memset (&a, 0, sizeof (a));
-      a.info.bpf_fd = (uint32_t) fd;
+      a.info.bpf_fd = (uint32_t)fd;
       a.info.info_len = sizeof (info);
-      a.info.info = (uint64_t) (uintptr_t) &info;
+      a.info.info = (uint64_t)(uintptr_t)&info;
       if (sys_bpf (BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
         {
           int saved = errno;
@@ -366,19 +377,19 @@ arca_cgroup_v2_devices_apply (const char *dir, const struct arca_oci_device_cgro
   /* The new filter goes on before the old one comes off: there is no
    * moment in which the container can open any device. */
   memset (&attr, 0, sizeof (attr));
-  attr.target_fd = (uint32_t) dirfd;
-  attr.attach_bpf_fd = (uint32_t) prog;
+  attr.target_fd = (uint32_t)dirfd;
+  attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (sys_bpf (BPF_PROG_ATTACH, &attr) < 0)
-    r = arca_error_errno (err, "attach device filter to `%s`", dir);
+    r = arca_error_errno (err, "linux.resources.devices: attach device filter to `%s`", dir);
   for (size_t i = 0; i < n_old; i++)
     {
       if (r == 0)
         {
           memset (&attr, 0, sizeof (attr));
-          attr.target_fd = (uint32_t) dirfd;
-          attr.attach_bpf_fd = (uint32_t) old[i];
+          attr.target_fd = (uint32_t)dirfd;
+          attr.attach_bpf_fd = (uint32_t)old[i];
           attr.attach_type = BPF_CGROUP_DEVICE;
           if (sys_bpf (BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
             r = arca_error_errno (err, "detach the previous device filter from `%s`", dir);

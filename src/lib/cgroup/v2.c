@@ -13,7 +13,8 @@
 #include "util/cleanup.h"
 
 /* What arca limits; a parent enables those of them it has itself. */
-static const char *const wanted_controllers[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids" };
+static const char *const wanted_controllers[]
+    = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids" };
 
 int
 arca_cgroup_v2_enable (const struct arca_cgroup *cg, const char *parent_dir, arca_error **err)
@@ -32,8 +33,8 @@ arca_cgroup_v2_enable (const struct arca_cgroup *cg, const char *parent_dir, arc
   for (size_t i = 0; i < ARRAY_SIZE (wanted_controllers); i++)
     if (arca_cgroup_list_has (avail, wanted_controllers[i])
         && !arca_cgroup_list_has (enabled, wanted_controllers[i]))
-      len += (size_t) snprintf (value + len, sizeof (value) - len, "%s+%s", len ? " " : "",
-                                wanted_controllers[i]);
+      len += (size_t)snprintf (value + len, sizeof (value) - len, "%s+%s", len ? " " : "",
+                               wanted_controllers[i]);
   if (len == 0)
     return 0;
   if (arca_cgroup_write (cg, parent_dir, "cgroup.subtree_control", value, &local) == 0)
@@ -66,7 +67,7 @@ need_file (const char *dir, const char *file, const char *field, arca_error **er
 
   if (arca_cgroup_file_exists (dir, file))
     return 0;
-  snprintf (controller, sizeof (controller), "%.*s", (int) strcspn (file, "."), file);
+  snprintf (controller, sizeof (controller), "%.*s", (int)strcspn (file, "."), file);
   return arca_error_set (err, ENOTSUP,
                          "%s: `%s/%s` does not exist (the %s controller is not available to this "
                          "cgroup)",
@@ -174,7 +175,7 @@ memory (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_res
       uint64_t usage;
       if (arca_cgroup_read_u64 (dir, "memory.current", false, &usage, err) < 0)
         return arca_error_wrap (err, "linux.resources.memory.checkBeforeUpdate");
-      if (usage > (uint64_t) r->memory_limit)
+      if (usage > (uint64_t)r->memory_limit)
         return arca_error_set (err, EBUSY,
                                "linux.resources.memory.limit: %" PRId64
                                " is below the current usage %" PRIu64 " (checkBeforeUpdate)",
@@ -232,15 +233,16 @@ cpu (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resour
 
   if (r->has_cpu_shares && r->cpu_shares != 0
       && (need_file (dir, "cpu.weight", "linux.resources.cpu.shares", err) < 0
-          || arca_cgroup_set (cg, dir, "cpu.weight", "linux.resources.cpu.shares", err,
-                              "%" PRIu64, arca_cgroup_v2_shares_to_weight (r->cpu_shares))
+          || arca_cgroup_set (cg, dir, "cpu.weight", "linux.resources.cpu.shares", err, "%" PRIu64,
+                              arca_cgroup_v2_shares_to_weight (r->cpu_shares))
                  < 0))
     return -1;
 
   if (r->has_cpu_quota || r->has_cpu_period)
     {
       char quota[32] = "max";
-      const char *field = r->has_cpu_quota ? "linux.resources.cpu.quota" : "linux.resources.cpu.period";
+      const char *field
+          = r->has_cpu_quota ? "linux.resources.cpu.quota" : "linux.resources.cpu.period";
 
       if (need_file (dir, "cpu.max", field, err) < 0)
         return -1;
@@ -298,7 +300,7 @@ cpuset (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_res
 
   for (size_t i = 0; i < ARRAY_SIZE (knobs); i++)
     {
-      const char *v = *(char *const *) ((const char *) r + knobs[i].off);
+      const char *v = *(char *const *)((const char *)r + knobs[i].off);
       if (v == NULL || *v == '\0')
         continue;
       if (v[strspn (v, "0123456789,-")] != '\0')
@@ -365,7 +367,7 @@ io (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resourc
   if (r->has_blkio_weight && r->blkio_weight != 0
       && (need_file (dir, wfile, "linux.resources.blockIO.weight", err) < 0
           || arca_cgroup_set (cg, dir, wfile, "linux.resources.blockIO.weight", err, "%" PRIu64,
-                              bfq ? (uint64_t) r->blkio_weight
+                              bfq ? (uint64_t)r->blkio_weight
                                   : arca_cgroup_v2_blkio_to_io_weight (r->blkio_weight))
                  < 0))
     return -1;
@@ -382,10 +384,9 @@ io (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resourc
       if (w->major < 0 || w->minor < 0)
         return arca_error_set (err, EINVAL, "%s: major and minor are required", field);
       if (need_file (dir, wfile, field, err) < 0
-          || arca_cgroup_set (cg, dir, wfile, field, err, "%" PRId64 ":%" PRId64 " %" PRIu64,
-                              w->major, w->minor,
-                              bfq ? (uint64_t) w->weight
-                                  : arca_cgroup_v2_blkio_to_io_weight (w->weight))
+          || arca_cgroup_set (
+                 cg, dir, wfile, field, err, "%" PRId64 ":%" PRId64 " %" PRIu64, w->major, w->minor,
+                 bfq ? (uint64_t)w->weight : arca_cgroup_v2_blkio_to_io_weight (w->weight))
                  < 0)
         return -1;
     }
@@ -411,29 +412,34 @@ static int
 hugetlb_in (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resources *r,
             arca_error **err)
 {
-  for (size_t i = 0; i < r->n_hugepage_limits; i++)
-    {
-      const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
-      char file[64], rsvd[64], field[64];
-      const char *size;
+  /* Every page size is checked before the first write, so a bad entry
+   * does not leave the earlier ones changed. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < r->n_hugepage_limits; i++)
+      {
+        const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
+        char file[64], rsvd[64], field[64];
+        const char *size;
 
-      if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
-        return -1;
-      snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
-      snprintf (file, sizeof (file), "hugetlb.%s.max", size);
-      snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.max", size);
-      if (!arca_cgroup_file_exists (dir, file))
-        return arca_error_set (err, ENOTSUP,
-                               "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
-                               size, dir, file);
-      if (arca_cgroup_set (cg, dir, file, field, err, "%" PRIu64, l->limit) < 0)
-        return -1;
-      /* Reservations too, so a mapping that reserved pages cannot exceed
-       * the limit later at fault time. */
-      if (arca_cgroup_file_exists (dir, rsvd)
-          && arca_cgroup_set (cg, dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
-        return -1;
-    }
+        if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
+          return -1;
+        snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
+        snprintf (file, sizeof (file), "hugetlb.%s.max", size);
+        snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.max", size);
+        if (!arca_cgroup_file_exists (dir, file))
+          return arca_error_set (err, ENOTSUP,
+                                 "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
+                                 size, dir, file);
+        if (pass == 0)
+          continue;
+        if (arca_cgroup_set (cg, dir, file, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+        /* Reservations too, so a mapping that reserved pages cannot exceed
+         * the limit later at fault time. */
+        if (arca_cgroup_file_exists (dir, rsvd)
+            && arca_cgroup_set (cg, dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+      }
   return 0;
 }
 
@@ -463,9 +469,8 @@ unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_re
                                key ? key : "");
       dot = strchr (key, '.');
       if (dot == NULL || dot[1] == '\0')
-        return arca_error_set (err, EINVAL,
-                               "linux.resources.unified.\"%s\": not a <controller>.<knob> name",
-                               key);
+        return arca_error_set (
+            err, EINVAL, "linux.resources.unified.\"%s\": not a <controller>.<knob> name", key);
       if (value == NULL)
         return arca_error_set (err, EINVAL, "linux.resources.unified.\"%s\": no value", key);
       if (!arca_cgroup_file_exists (dir, key))
@@ -473,7 +478,7 @@ unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_re
           cleanup_free char *avail = NULL;
           char controller[32];
 
-          snprintf (controller, sizeof (controller), "%.*s", (int) (dot - key), key);
+          snprintf (controller, sizeof (controller), "%.*s", (int)(dot - key), key);
           if (strcmp (controller, "cgroup") != 0
               && arca_cgroup_read (dir, "cgroup.controllers", &avail, NULL) == 0
               && !arca_cgroup_list_has (avail, controller))
@@ -481,9 +486,8 @@ unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_re
                                    "linux.resources.unified.\"%s\": the %s controller is not "
                                    "available to `%s`",
                                    key, controller, dir);
-          return arca_error_set (err, ENOENT,
-                                 "linux.resources.unified.\"%s\": no such file `%s/%s`", key, dir,
-                                 key);
+          return arca_error_set (
+              err, ENOENT, "linux.resources.unified.\"%s\": no such file `%s/%s`", key, dir, key);
         }
       if (arca_cgroup_write (cg, dir, key, value, err) < 0)
         return arca_error_wrap (err, "linux.resources.unified.\"%s\"", key);
@@ -501,8 +505,7 @@ arca_cgroup_v2_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r
     return -1;
   dir = h->dir;
   if (memory (cg, dir, r, err) < 0 || cpu (cg, dir, r, err) < 0 || cpuset (cg, dir, r, err) < 0
-      || pids (cg, dir, r, err) < 0 || io (cg, dir, r, err) < 0
-      || hugetlb_in (cg, dir, r, err) < 0)
+      || pids (cg, dir, r, err) < 0 || io (cg, dir, r, err) < 0 || hugetlb_in (cg, dir, r, err) < 0)
     return -1;
   if (r->n_devices > 0)
     {
@@ -513,10 +516,10 @@ arca_cgroup_v2_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r
           cleanup_free struct bpf_insn *insns = NULL;
           size_t n;
           if (arca_cgroup_v2_devices_program (r->devices, r->n_devices, &insns, &n, err) < 0)
-            return arca_error_wrap (err, "linux.resources.devices");
+            return -1;
         }
       else if (arca_cgroup_v2_devices_apply (dir, r->devices, r->n_devices, err) < 0)
-        return arca_error_wrap (err, "linux.resources.devices");
+        return -1;
     }
   /* Last, so an explicit unified entry wins over the same knob derived from
    * the portable fields. */
@@ -555,7 +558,7 @@ frozen_state (const char *dir, int64_t *ret, arca_error **err)
       uint64_t v;
       if (arca_cgroup_read_u64 (dir, "cgroup.freeze", false, &v, err) < 0)
         return -1;
-      *ret = (int64_t) v;
+      *ret = (int64_t)v;
       return 0;
     }
   if (arca_cgroup_read (dir, "cgroup.events", &data, err) < 0)
@@ -590,7 +593,7 @@ arca_cgroup_v2_freeze (struct arca_cgroup *cg, bool frozen, arca_error **err)
   if (frozen)
     {
       cleanup_error arca_error *ignored = NULL;
-      (void) arca_cgroup_write (cg, h->dir, "cgroup.freeze", "0", &ignored);
+      (void)arca_cgroup_write (cg, h->dir, "cgroup.freeze", "0", &ignored);
     }
   return arca_error_set (err, ETIMEDOUT, "%s `%s`: cgroup.events still says frozen %" PRId64,
                          frozen ? "freeze" : "thaw", h->dir, state);
@@ -625,7 +628,7 @@ arca_cgroup_v2_stats (struct arca_cgroup *cg, struct arca_cgroup_stats *st, arca
       if (arca_cgroup_read (dir, "cpu.stat", &cpu_stat, err) < 0)
         return -1;
       usec = keyed (cpu_stat, "usage_usec");
-      st->cpu_usage_ns = usec > 0 ? (uint64_t) usec * 1000 : 0;
+      st->cpu_usage_ns = usec > 0 ? (uint64_t)usec * 1000 : 0;
     }
   if (arca_cgroup_read_u64 (dir, "memory.current", true, &st->memory_usage, err) < 0
       || arca_cgroup_read_u64 (dir, "memory.max", true, &st->memory_limit, err) < 0
