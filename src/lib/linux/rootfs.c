@@ -464,8 +464,12 @@ mount_bind (struct ctx *c, const struct arca_oci_mount *m, const char *source, i
 {
   struct reopen_req req = { c->root_fd, m->destination };
 
-  return bind_onto (source, target_fd, recursive, m->flags & MNT_FLAGS_MASK,
-                    m->clear_flags & MNT_FLAGS_MASK, m->propagation, reopen_in_root, &req, err);
+  /* Only flags that restrict are applied: "rw", "suid", "dev", "exec" do
+   * not lift what the source mount has (as with runc, a bind never gives
+   * more than its source), and lifting a flag the kernel locked in a user
+   * namespace would fail anyway. */
+  return bind_onto (source, target_fd, recursive, m->flags & MNT_FLAGS_MASK, 0, m->propagation,
+                    reopen_in_root, &req, err);
 }
 
 /* v1/hybrid: a tmpfs with one bind per hierarchy of the container's own
@@ -476,30 +480,48 @@ mount_cgroup_v1 (struct ctx *c, const struct arca_oci_mount *m,
 {
   unsigned long ro = (m->clear_flags & MS_RDONLY) ? 0 : MS_RDONLY;
   unsigned long sub_flags = (m->flags & MNT_FLAGS_MASK & ~MS_RDONLY) | ro;
+  unsigned long tmpfs_flags = (m->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  struct reopen_req req = { c->root_fd, m->destination };
   cleanup_close int tree = -1;
   bool legacy = false, later = false;
 
-  tree = new_fs ("tmpfs", "tmpfs", "mode=755",
-                 (m->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, &legacy, err);
+  /* Read-only comes last: the directories are made first. */
+  tree = new_fs ("tmpfs", "tmpfs", "mode=755", tmpfs_flags, &legacy, err);
   if (legacy)
-    return arca_error_set (err, ENOSYS, "cgroup v1 layout needs the new mount API");
-  if (tree < 0)
+    {
+      char path[64];
+      proc_fd_path (path, sizeof (path), target_fd);
+      if (mount ("tmpfs", path, "tmpfs", tmpfs_flags & MNT_FLAGS_MASK, "mode=755") < 0)
+        return arca_error_errno (err, "mount tmpfs");
+      tree = reopen_in_root (&req, err);
+      if (tree < 0 || set_propagation (tree, m->propagation, err) < 0)
+        return -1;
+    }
+  else if (tree < 0 || attach (tree, target_fd, 0, 0, false, m->propagation, err) < 0)
     return -1;
-  if (attach (tree, target_fd, 0, 0, false, m->propagation, err) < 0)
-    return -1;
+
   for (size_t i = 0; i < n; i++)
     {
       cleanup_close int sub = -1;
       cleanup_free char *dup = NULL;
+      cleanup_free char *sub_path = NULL;
+      struct reopen_req sub_req = { c->root_fd, NULL };
 
-      if (strchr (h[i].name, '/') != NULL || h[i].name[0] == '.')
+      if (strchr (h[i].name, '/') != NULL || h[i].name[0] == '.' || h[i].name[0] == '\0')
         return arca_error_set (err, EINVAL, "cgroup hierarchy name `%s`", h[i].name);
       if (mkdirat (tree, h[i].name, 0755) < 0 && errno != EEXIST)
         return arca_error_errno (err, "mkdir cgroup `%s`", h[i].name);
       sub = openat (tree, h[i].name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (sub < 0)
         return arca_error_errno (err, "open cgroup `%s`", h[i].name);
-      if (bind_onto (h[i].host_dir, sub, false, sub_flags, 0, 0, NULL, NULL, err) < 0)
+      if (asprintf (&sub_path, "%s/%s", m->destination, h[i].name) < 0)
+        {
+          sub_path = NULL;
+          return arca_error_errno (err, "cgroup `%s`", h[i].name);
+        }
+      sub_req.path = sub_path;
+      if (bind_onto (h[i].host_dir, sub, false, sub_flags, 0, 0, reopen_in_root, &sub_req, err)
+          < 0)
         return arca_error_wrap (err, "cgroup `%s`", h[i].name);
       /* "cpu,cpuacct" is also reachable as cpu and cpuacct. */
       if (strchr (h[i].name, ',') == NULL)

@@ -115,6 +115,8 @@ setup (void **state)
   write_text (p, "secret\n");
   fmt_path (p, sizeof (p), fx->rootfs, "ro-dir");
   assert_int_equal (mkdir (p, 0755), 0);
+  fmt_path (p, sizeof (p), fx->rootfs, "ro-file");
+  write_text (p, "read-only\n");
   /* THE image symlink: an absolute link to a host directory. */
   fmt_path (p, sizeof (p), fx->rootfs, "evil");
   assert_int_equal (symlink (fx->host_target, p), 0);
@@ -592,7 +594,7 @@ full_config (const struct fixture *fx, bool with_sysfs)
       "\"devices\":[{\"path\":\"/dev/mydev\",\"type\":\"c\",\"major\":1,\"minor\":7,"
       "\"fileMode\":416,\"uid\":0,\"gid\":0}],"
       "\"maskedPaths\":[\"/masked-file\",\"/masked-dir\",\"/proc/kcore\",\"/does/not/exist\"],"
-      "\"readonlyPaths\":[\"/proc/sys\",\"/ro-dir\",\"/not/there\"]"
+      "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\",\"/ro-dir\",\"/ro-file\",\"/not/there\"]"
       "}}",
       fx->rootfs,
       with_sysfs ? "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
@@ -680,6 +682,15 @@ check_full (const struct run *r)
   /* readonlyPaths keep nosuid/nodev/noexec of the proc mount. */
   check_mount ("/proc/sys", "proc", LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
   check_erofs ("/proc/sys/kernel/hostname");
+  check_mount ("/ro-file", NULL, LIST ("ro"), NULL);
+  check_read ("/ro-file", "read-only\n");
+  {
+    int fd = open ("/ro-file", O_WRONLY | O_CLOEXEC);
+    CHECK (fd < 0 && errno == EROFS, "open /ro-file for writing: %s",
+           fd < 0 ? strerror (errno) : "succeeded");
+    if (fd >= 0)
+      close (fd);
+  }
   check_mount ("/ro-dir", NULL, LIST ("ro"), NULL);
 
   /* The image symlink was followed inside the rootfs. */
@@ -828,7 +839,7 @@ check_cgroup (const struct run *r)
 }
 
 static void
-test_cgroup_mount (void **state)
+run_cgroup_case (void **state, bool legacy)
 {
   struct fixture *fx = *state;
   cleanup_free char *json = NULL;
@@ -867,12 +878,25 @@ test_cgroup_mount (void **state)
   r.json = json;
   r.opts.rootfs = fx->rootfs;
   r.opts.cgroup = cg;
+  r.no_new_mount_api = legacy;
   r.check = check_cgroup;
   root_propagation (root_before, sizeof (root_before));
   status = run_child (&r);
   destroyed = arca_cgroup_destroy (cg, &err);
   assert_case_passed (&r, status, root_before);
   assert_int_equal (destroyed, 0);
+}
+
+static void
+test_cgroup_mount (void **state)
+{
+  run_cgroup_case (state, false);
+}
+
+static void
+test_cgroup_mount_legacy_mount_api (void **state)
+{
+  run_cgroup_case (state, true);
 }
 
 /* In a user namespace: no mknod (devices are binds of the host nodes), no
@@ -1024,6 +1048,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_rootfs_propagation_shared, setup, teardown),
     cmocka_unit_test_setup_teardown (test_impossible_mounts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cgroup_mount, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup_mount_legacy_mount_api, setup, teardown),
     cmocka_unit_test_setup_teardown (test_user_ns, setup, teardown),
     cmocka_unit_test_setup_teardown (test_user_ns_legacy_mount_api, setup, teardown),
   };
