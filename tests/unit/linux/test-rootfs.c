@@ -120,6 +120,17 @@ setup (void **state)
   /* THE image symlink: an absolute link to a host directory. */
   fmt_path (p, sizeof (p), fx->rootfs, "evil");
   assert_int_equal (symlink (fx->host_target, p), 0);
+  /* The same as the last component of a file bind destination, and as a
+   * relative link climbing with "..". */
+  {
+    char target[256];
+    fmt_path (target, sizeof (target), fx->host_target, "f");
+    fmt_path (p, sizeof (p), fx->rootfs, "etc/evil-file");
+    assert_int_equal (symlink (target, p), 0);
+    snprintf (target, sizeof (target), "../../../../../../..%s", fx->host_target);
+    fmt_path (p, sizeof (p), fx->rootfs, "dots");
+    assert_int_equal (symlink (target, p), 0);
+  }
   *state = fx;
   return 0;
 }
@@ -341,6 +352,7 @@ struct run
   const char *want_error;   /* substring of the error, with EXPECT_PREPARE_FAILS */
   int want_errno;
   bool no_new_mount_api;    /* seccomp: the new mount API answers ENOSYS */
+  int extra_unshare;        /* CLONE_NEW* flags unshared with the mount ns */
   bool user_ns;             /* run in a new user namespace (uid 0..65535
                                identity, only gid 0 mapped) + ipc ns */
   void (*check) (const struct run *r);
@@ -398,7 +410,7 @@ child_main (const struct run *r, const int *sync)
 
   if (r->user_ns && enter_user_ns (sync) < 0)
     return 99;
-  if (unshare (CLONE_NEWNS) < 0)
+  if (unshare (CLONE_NEWNS | r->extra_unshare) < 0)
     return 100;
   if (arca_oci_config_parse (r->json, strlen (r->json), &config, &err) < 0)
     {
@@ -588,6 +600,9 @@ full_config (const struct fixture *fx, bool with_sysfs)
       "\"options\":[\"bind\",\"ro\"]},"
       "{\"destination\":\"/evil/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
       "{\"destination\":\"/evil/y\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\"]},"
+      "{\"destination\":\"/etc/evil-file\",\"type\":\"bind\",\"source\":\"%s\","
+      "\"options\":[\"bind\"]},"
+      "{\"destination\":\"/dots/z\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
       "{\"destination\":\"/../../../escape/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"
       "],"
       "\"linux\":{"
@@ -600,7 +615,7 @@ full_config (const struct fixture *fx, bool with_sysfs)
       with_sysfs ? "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
                    "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
                  : "",
-      fx->src, fx->src, fx->src_file, fx->src);
+      fx->src, fx->src, fx->src_file, fx->src, fx->src_file);
   assert_true (n > 0);
   return json;
 }
@@ -698,6 +713,10 @@ check_full (const struct run *r)
   check_mount (p, "tmpfs", NULL, NULL);
   fmt_path (p, sizeof (p), fx->host_target, "y/hello");
   check_read (p, "hello from src\n");
+  fmt_path (p, sizeof (p), fx->host_target, "f");
+  check_read (p, "a bound file\n");
+  fmt_path (p, sizeof (p), fx->host_target, "z");
+  check_mount (p, "tmpfs", NULL, NULL);
   check_mount ("/escape/x", "tmpfs", NULL, NULL);
 
   check_busybox_runs ();
@@ -997,6 +1016,94 @@ test_user_ns_legacy_mount_api (void **state)
   run_user_ns_case (state, true);
 }
 
+/* cgroup v2 (a fake tree standing in for the host's): without a cgroup
+ * namespace the container's own directory is bound; with one, a new
+ * cgroup2 instance is mounted (it shows the namespace's root). */
+static void
+check_cgroup_v2_bind (const struct run *r)
+{
+  struct mnt m;
+  bool found = find_mount ("/proc/self/mountinfo", "/sys/fs/cgroup", &m);
+
+  CHECK (found, "no /sys/fs/cgroup mount");
+  if (found)
+    {
+      size_t n = strlen (m.root);
+      CHECK (n >= 3 && strcmp (m.root + n - 3, "/c1") == 0, "/sys/fs/cgroup shows `%s`", m.root);
+      CHECK (has_opt (m.opts, "ro"), "/sys/fs/cgroup options `%s`", m.opts);
+    }
+  CHECK (access ("/sys/fs/cgroup/cgroup.procs", F_OK) == 0, "no cgroup.procs: %s",
+         strerror (errno));
+}
+
+static void
+check_cgroup_v2_ns (const struct run *r)
+{
+  check_mount ("/sys/fs/cgroup", "cgroup2", LIST ("ro", "nosuid", "nodev", "noexec"), NULL);
+  check_erofs ("/sys/fs/cgroup/new-file");
+}
+
+static void
+run_cgroup_v2_case (struct fixture *fx, bool cgroup_ns)
+{
+  cleanup_free char *json = NULL;
+  cleanup_free char *tree = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  cleanup_error arca_error *err = NULL;
+  struct run r = { 0 };
+  char p[256];
+
+  fmt_path (p, sizeof (p), fx->dir, "cgroup");
+  assert_int_equal (mkdir (p, 0755), 0);
+  tree = strdup (p);
+  assert_non_null (tree);
+  fmt_path (p, sizeof (p), tree, ".arca-fake-mode");
+  write_text (p, "v2\n");
+  if (arca_cgroup_open (tree, "/c1", &cg, &err) < 0 || arca_cgroup_create (cg, &err) < 0)
+    {
+      report_error ("fake cgroup v2 tree", err);
+      fail ();
+    }
+  /* A fake tree's create may write no interface files: make one. */
+  fmt_path (p, sizeof (p), tree, "c1/cgroup.procs");
+  if (access (p, F_OK) < 0)
+    write_text (p, "");
+  assert_int_equal (arca_cgroup_mode (cg), ARCA_CGROUP_V2);
+  assert_true (asprintf (&json,
+                         "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s\"},"
+                         "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                         "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\","
+                         "\"source\":\"cgroup\",\"options\":[\"nosuid\",\"noexec\","
+                         "\"nodev\",\"relatime\",\"ro\"]}],"
+                         "\"linux\":{}}",
+                         fx->rootfs)
+               > 0);
+  r.fx = fx;
+  r.json = json;
+  r.opts.rootfs = fx->rootfs;
+  r.opts.cgroup = cg;
+  r.opts.new_cgroup_ns = cgroup_ns;
+  r.extra_unshare = cgroup_ns ? CLONE_NEWCGROUP : 0;
+  r.check = cgroup_ns ? check_cgroup_v2_ns : check_cgroup_v2_bind;
+  run_case (&r);
+}
+
+static void
+test_cgroup_v2_bind (void **state)
+{
+  if (skip_unless_root ())
+    skip ();
+  run_cgroup_v2_case (*state, false);
+}
+
+static void
+test_cgroup_v2_namespace (void **state)
+{
+  if (skip_unless_root ())
+    skip ();
+  run_cgroup_v2_case (*state, true);
+}
+
 static void
 expect_prepare_error (struct fixture *fx, const char *mounts, const char *want, int want_errno)
 {
@@ -1049,6 +1156,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_impossible_mounts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cgroup_mount, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cgroup_mount_legacy_mount_api, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup_v2_bind, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_cgroup_v2_namespace, setup, teardown),
     cmocka_unit_test_setup_teardown (test_user_ns, setup, teardown),
     cmocka_unit_test_setup_teardown (test_user_ns_legacy_mount_api, setup, teardown),
   };
