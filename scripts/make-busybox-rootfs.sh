@@ -7,7 +7,8 @@ set -euo pipefail
 dest=${1:?usage: $0 DEST_DIR}
 busybox=$(command -v busybox || true)
 [ -x /bin/busybox ] && busybox=/bin/busybox
-if [ -z "$busybox" ] || ! ldd "$busybox" 2>&1 | grep -q "not a dynamic"; then
+ldd_out=$( [ -n "$busybox" ] && ldd "$busybox" 2>&1 || true)
+if [ -z "$busybox" ] || ! grep -q "not a dynamic" <<<"$ldd_out"; then
   echo "make-busybox-rootfs: a static busybox is needed (apt-get install busybox-static)" >&2
   exit 1
 fi

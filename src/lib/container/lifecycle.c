@@ -1,1 +1,907 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The runtime's side of create, start, run, kill, delete, pause/resume and
+ * update.  The container's side of create is init.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "container/container.h"
+#include "container/init.h"
+#include "container/internal.h"
+#include "container/sync.h"
+#include "linux/hooks.h"
+#include "linux/namespaces.h"
+#include "linux/seccomp-filter.h"
+#include "linux/selfexec.h"
+#include "linux/terminal.h"
+#include "oci/state.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define CONFIG_FILE_MAX (16 * 1024 * 1024)
+
+/* ---- helpers shared with exec.c (internal.h) ---------------------------- */
+
+int
+arca_internal_load_config (int dirfd, const char *bundle, char **ret_text, size_t *ret_len,
+                           struct arca_oci_config **ret_config, arca_error **err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_free char *path = NULL;
+  size_t len = 0;
+
+  if (dirfd >= 0)
+    {
+      if (arca_read_file_at (dirfd, ARCA_CONFIG_FILE, CONFIG_FILE_MAX, &text, &len, err) < 0)
+        return arca_error_wrap (err, "container config");
+    }
+  else
+    {
+      if (asprintf (&path, "%s/config.json", bundle) < 0)
+        return arca_error_set (err, ENOMEM, "bundle");
+      if (arca_read_file_at (AT_FDCWD, path, CONFIG_FILE_MAX, &text, &len, err) < 0)
+        return -1;
+    }
+  if (arca_oci_config_parse (text, len, ret_config, err) < 0)
+    return path ? arca_error_wrap (err, "%s", path) : -1;
+  if (ret_text)
+    *ret_text = move_ptr (text);
+  if (ret_len)
+    *ret_len = len;
+  return 0;
+}
+
+int
+arca_internal_open (const struct arca_runtime *rt, const char *id, bool lock,
+                    struct arca_container_handle *h, arca_error **err)
+{
+  memset (h, 0, sizeof *h);
+  h->dirfd = -1;
+  if (arca_state_dir_open (rt->state_root, id, lock, &h->dirfd, err) < 0)
+    return -1;
+  if (arca_record_load (h->dirfd, &h->rec, err) < 0)
+    return -1;
+  if (arca_container_status (rt->cgroup_root, h->dirfd, h->rec, &h->status, err) < 0)
+    return -1;
+  if (h->rec && h->rec->cgroup_path[0]
+      && arca_cgroup_open (rt->cgroup_root, h->rec->cgroup_path, &h->cgroup, err) < 0)
+    return -1;
+  return 0;
+}
+
+void
+arca_internal_close (struct arca_container_handle *h)
+{
+  if (h->dirfd >= 0)
+    close (h->dirfd);
+  arca_record_free (h->rec);
+  arca_cgroup_free (h->cgroup);
+  arca_oci_config_free (h->config);
+  memset (h, 0, sizeof *h);
+  h->dirfd = -1;
+}
+
+int
+arca_internal_config (struct arca_container_handle *h, arca_error **err)
+{
+  if (h->config)
+    return 0;
+  return arca_internal_load_config (h->dirfd, NULL, NULL, NULL, &h->config, err);
+}
+
+int
+arca_internal_write_pid_file (const char *path, pid_t pid, arca_error **err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+
+  if (path == NULL)
+    return 0;
+  if (arca_write_file_atomic_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
+    return arca_error_wrap (err, "--pid-file");
+  return 0;
+}
+
+/* Unix socket path for a file in a directory we hold open: short whatever
+ * the directory's own path length (sun_path is 108 bytes). */
+static void
+dir_socket_path (int dirfd, const char *name, struct sockaddr_un *addr)
+{
+  memset (addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  snprintf (addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", dirfd, name);
+}
+
+static int
+run_runtime_hooks (const struct arca_oci_config *config, enum arca_oci_hook_kind kind,
+                   const char *id, const char *bundle, const char *status, pid_t pid,
+                   arca_error **err)
+{
+  cleanup_free char *state = NULL;
+
+  if (config->n_hooks[kind] == 0)
+    return 0;
+  if (arca_container_hook_state (config, id, bundle, status, pid, &state, err) < 0)
+    return -1;
+  return arca_hooks_run (config, kind, state, err);
+}
+
+/* Waits until pid is gone (it is not our child: poll its pidfd). */
+static int
+wait_gone (pid_t pid, uint64_t start, int timeout_ms, arca_error **err)
+{
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+
+  if (pidfd < 0)
+    return 0; /* already gone */
+  if (!arca_pid_is (pid, start))
+    return 0;
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  int r;
+  do
+    r = poll (&pfd, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return arca_error_set (err, ETIMEDOUT, "process %d did not exit", (int) pid);
+  /* Our own child (run): reap it so it does not linger as a zombie. */
+  waitpid (pid, NULL, WNOHANG);
+  return 0;
+}
+
+/* Kills everything and removes what the container owns on the host:
+ * used by delete, by a failed create and at the end of a foreground run. */
+static int
+destroy (const struct arca_runtime *rt, const char *id, struct arca_container_handle *h,
+         bool run_poststop, arca_error **err)
+{
+  cleanup_error arca_error *local = NULL;
+
+  if (h->rec && arca_pid_is (h->rec->pid, h->rec->pid_start))
+    {
+      if (h->cgroup)
+        {
+          arca_cgroup_kill (h->cgroup, SIGKILL, NULL);
+          arca_cgroup_freeze (h->cgroup, false, NULL);
+        }
+      kill (h->rec->pid, SIGKILL);
+      if (wait_gone (h->rec->pid, h->rec->pid_start, 10000, err) < 0)
+        return -1;
+    }
+  if (run_poststop && h->rec && arca_internal_config (h, &local) == 0)
+    {
+      /* The spec: a failing poststop hook is a warning, deletion goes on. */
+      if (run_runtime_hooks (h->config, ARCA_HOOK_POSTSTOP, id, h->rec->bundle, "stopped", 0,
+                             &local)
+          < 0)
+        {
+          arca_warn (rt->log, "poststop hook: %s", local->msg);
+        }
+    }
+  if (h->cgroup && arca_cgroup_destroy (h->cgroup, err) < 0)
+    return -1;
+  return arca_state_dir_remove (rt->state_root, id, err);
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+struct creation {
+  const struct arca_runtime *rt;
+  const struct arca_create_options *opts;
+  char *bundle;                   /* absolute */
+  char *rootfs;                   /* absolute */
+  char *config_text;
+  size_t config_len;
+  struct arca_oci_config *config;
+  int dirfd;                      /* locked state dir */
+  bool dir_made;
+  struct arca_cgroup *cgroup;
+  bool cgroup_made;
+  pid_t pid;
+  uint64_t pid_start;
+  int sync_fd;                    /* the runtime's end */
+  int start_fd;                   /* the listening start socket (create) */
+  int pty_master;                 /* kept for a foreground run with a terminal */
+  bool committed;                 /* success: keep everything */
+};
+
+static void
+creation_cleanup (struct creation *c)
+{
+  if (!c->committed)
+    {
+      if (c->pid > 0)
+        {
+          kill (c->pid, SIGKILL);
+          waitpid (c->pid, NULL, 0);
+        }
+      if (c->cgroup_made)
+        arca_cgroup_destroy (c->cgroup, NULL);
+      if (c->dir_made)
+        arca_state_dir_remove (c->rt->state_root, c->opts->id, NULL);
+    }
+  if (c->dirfd >= 0)
+    close (c->dirfd);
+  if (c->sync_fd >= 0)
+    close (c->sync_fd);
+  if (c->start_fd >= 0)
+    close (c->start_fd);
+  if (c->pty_master >= 0)
+    close (c->pty_master);
+  arca_cgroup_free (c->cgroup);
+  arca_oci_config_free (c->config);
+  free (c->config_text);
+  free (c->bundle);
+  free (c->rootfs);
+}
+
+static int
+resolve_paths (struct creation *c, arca_error **err)
+{
+  const char *bundle = c->opts->bundle ? c->opts->bundle : ".";
+  struct stat st;
+
+  c->bundle = realpath (bundle, NULL);
+  if (c->bundle == NULL)
+    return arca_error_errno (err, "--bundle `%s`", bundle);
+  if (arca_internal_load_config (-1, c->bundle, &c->config_text, &c->config_len, &c->config, err)
+      < 0)
+    return -1;
+  if (!c->config->has_process)
+    return arca_error_set (err, EINVAL, "process: required to create a container");
+  cleanup_free char *joined = NULL;
+  const char *root = c->config->root.path;
+  if (root[0] != '/')
+    {
+      if (asprintf (&joined, "%s/%s", c->bundle, root) < 0)
+        return arca_error_set (err, ENOMEM, "root.path");
+      root = joined;
+    }
+  c->rootfs = realpath (root, NULL);
+  if (c->rootfs == NULL)
+    return arca_error_errno (err, "root.path `%s`", root);
+  if (stat (c->rootfs, &st) < 0 || !S_ISDIR (st.st_mode))
+    return arca_error_set (err, ENOTDIR, "root.path `%s`: not a directory", root);
+  return 0;
+}
+
+static int
+check_host_support (struct creation *c, bool foreground, arca_error **err)
+{
+  const struct arca_oci_config *config = c->config;
+
+  if (c->rt->systemd_cgroup)
+    {
+      if (access ("/run/systemd/system", F_OK) < 0)
+        return arca_error_set (err, ENOTSUP,
+                               "--systemd-cgroup: systemd is not the init system on this host "
+                               "(no /run/systemd/system); use the cgroupfs manager");
+      return arca_error_set (err, ENOTSUP,
+                             "--systemd-cgroup: the systemd cgroup manager is not supported; "
+                             "use the cgroupfs manager");
+    }
+  if (config->process.terminal && c->opts->console_socket == NULL && !foreground)
+    return arca_error_set (err, EINVAL,
+                           "process.terminal is true: --console-socket is required to receive "
+                           "the terminal");
+  if (!config->process.terminal && c->opts->console_socket)
+    return arca_error_set (err, EINVAL,
+                           "--console-socket given but process.terminal is false");
+  if (config->hostname && !arca_oci_config_namespace (config, ARCA_NS_UTS))
+    return arca_error_set (err, EINVAL, "hostname: requires a UTS namespace");
+  return 0;
+}
+
+static int
+setup_cgroup (struct creation *c, arca_error **err)
+{
+  cleanup_free char *default_path = NULL;
+  const char *path = c->config->linux_.cgroups_path;
+
+  if (path == NULL || *path == '\0')
+    {
+      if (asprintf (&default_path, "/arca/%s", c->opts->id) < 0)
+        return arca_error_set (err, ENOMEM, "cgroup path");
+      path = default_path;
+    }
+  if (arca_cgroup_open (c->rt->cgroup_root, path, &c->cgroup, err) < 0)
+    return arca_error_wrap (err, "linux.cgroupsPath");
+  if (arca_cgroup_create (c->cgroup, err) < 0)
+    return -1;
+  c->cgroup_made = true;
+  if (c->config->linux_.has_resources
+      && arca_cgroup_apply (c->cgroup, &c->config->linux_.resources, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+make_start_socket (struct creation *c, arca_error **err)
+{
+  struct sockaddr_un addr;
+
+  c->start_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c->start_fd < 0)
+    return arca_error_errno (err, "start socket");
+  dir_socket_path (c->dirfd, ARCA_START_SOCKET, &addr);
+  if (bind (c->start_fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return arca_error_errno (err, "bind start socket");
+  if (listen (c->start_fd, 4) < 0)
+    return arca_error_errno (err, "listen on start socket");
+  return 0;
+}
+
+/* pid and time namespaces apply to the children of the caller: enter or
+ * make them here, before clone. */
+static int
+prepare_parent_namespaces (struct creation *c, arca_error **err)
+{
+  const struct arca_oci_config *config = c->config;
+
+  for (size_t i = 0; i < config->linux_.n_namespaces; i++)
+    {
+      const struct arca_oci_namespace *ns = &config->linux_.namespaces[i];
+      char what[64];
+
+      if (ns->type != ARCA_NS_PID && ns->type != ARCA_NS_TIME)
+        continue;
+      snprintf (what, sizeof what, "linux.namespaces[%zu].path", i);
+      if (ns->path)
+        {
+          if (arca_ns_join_path (ns->path, ns->clone_flag, what, err) < 0)
+            return -1;
+        }
+      else if (ns->type == ARCA_NS_TIME)
+        {
+          if (unshare (CLONE_NEWTIME) < 0)
+            return arca_error_errno (err, "linux.namespaces[%zu]: unshare time namespace", i);
+          if (arca_ns_write_time_offsets (config, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+static int
+clone_init (struct creation *c, arca_error **err)
+{
+  int flags = arca_ns_new_flags (c->config);
+  int pair[2];
+  sigset_t all;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return arca_error_errno (err, "socketpair");
+  c->sync_fd = pair[0];
+
+  struct arca_init_args args = {
+    .rt = c->rt,
+    .opts = c->opts,
+    .config = c->config,
+    .rootfs = c->rootfs,
+    .bundle = c->bundle,
+    .cgroup = c->cgroup,
+    .sync_fd = pair[1],
+    .start_fd = c->start_fd,
+    .close_fds = { c->dirfd, pair[0], -1 },
+    .new_user_ns = (flags & CLONE_NEWUSER) != 0,
+  };
+  /* No signal handler of ours may run in the child before it execs. */
+  sigfillset (&all);
+  sigprocmask (SIG_BLOCK, &all, &args.sigmask);
+
+  struct clone_args ca = {
+    .flags = (uint64_t) (flags & (CLONE_NEWUSER | CLONE_NEWPID)),
+    .exit_signal = SIGCHLD,
+  };
+  long pid = syscall (SYS_clone3, &ca, sizeof ca);
+  if (pid == 0)
+    arca_container_init (&args);
+  int saved = errno;
+  sigprocmask (SIG_SETMASK, &args.sigmask, NULL);
+  close (pair[1]);
+  if (pid < 0)
+    return arca_error_set (err, saved, "clone the container process");
+  c->pid = (pid_t) pid;
+  return 0;
+}
+
+static int
+hand_over_fd (struct creation *c, int fd, bool is_pty, bool foreground, arca_error **err)
+{
+  cleanup_close int owned = fd;
+
+  if (is_pty)
+    {
+      if (c->opts->console_socket)
+        {
+          cleanup_close int sock = arca_unix_connect (c->opts->console_socket, err);
+          if (sock < 0)
+            return arca_error_wrap (err, "--console-socket");
+          if (arca_fd_send (sock, owned, "", err) < 0)
+            return arca_error_wrap (err, "--console-socket");
+        }
+      else if (foreground && c->pty_master < 0)
+        c->pty_master = move_fd (owned);
+      return 0;
+    }
+  cleanup_free char *state = NULL;
+  if (arca_container_hook_state (c->config, c->opts->id, c->bundle, "creating", c->pid, &state,
+                                 err)
+      < 0)
+    return -1;
+  return arca_seccomp_send_listener (c->config->linux_.seccomp, owned, state, err);
+}
+
+/* Talks the container process through its setup until it is ready. */
+static int
+drive_setup (struct creation *c, bool foreground, arca_error **err)
+{
+  struct arca_sync_msg msg;
+
+  if (c->config->linux_.n_uid_mappings || c->config->linux_.n_gid_mappings)
+    if (arca_ns_new_flags (c->config) & CLONE_NEWUSER)
+      if (arca_ns_write_id_maps (c->pid, c->config, err) < 0)
+        return -1;
+  if (arca_cgroup_enter (c->cgroup, c->pid, err) < 0)
+    return -1;
+  if (arca_sync_send (c->sync_fd, ARCA_SYNC_GO, c->pid, NULL, -1, err) < 0)
+    return -1;
+  for (;;)
+    {
+      int fd = -1;
+      if (arca_sync_recv (c->sync_fd, &msg, &fd, err) < 0)
+        return -1;
+      switch (msg.type)
+        {
+        case ARCA_SYNC_READY:
+          return 0;
+        case ARCA_SYNC_HOOKS:
+          if (run_runtime_hooks (c->config, ARCA_HOOK_PRESTART, c->opts->id, c->bundle,
+                                 "creating", c->pid, err)
+                  < 0
+              || run_runtime_hooks (c->config, ARCA_HOOK_CREATE_RUNTIME, c->opts->id, c->bundle,
+                                    "creating", c->pid, err)
+                     < 0)
+            return -1;
+          if (arca_sync_send (c->sync_fd, ARCA_SYNC_HOOKS_DONE, 0, NULL, -1, err) < 0)
+            return -1;
+          break;
+        case ARCA_SYNC_PTY:
+        case ARCA_SYNC_SECCOMP:
+          if (hand_over_fd (c, fd, msg.type == ARCA_SYNC_PTY, foreground, err) < 0)
+            return -1;
+          if (arca_sync_send (c->sync_fd, ARCA_SYNC_ACK, 0, NULL, -1, err) < 0)
+            return -1;
+          break;
+        case ARCA_SYNC_ERROR:
+          return arca_error_set (err, msg.value, "%s", msg.data);
+        case ARCA_SYNC_EOF:
+          return arca_error_set (err, 0, "the container process exited during setup");
+        default:
+          if (fd >= 0)
+            close (fd);
+          return arca_error_set (err, EPROTO, "unexpected message %u from the container process",
+                                 msg.type);
+        }
+    }
+}
+
+static int
+save_record (struct creation *c, arca_error **err)
+{
+  cleanup_free char *created = NULL;
+
+  if (arca_pid_start_time (c->pid, &c->pid_start, err) < 0)
+    return arca_error_wrap (err, "the container process");
+  if (arca_now_rfc3339 (&created, err) < 0)
+    return -1;
+  struct arca_container_record rec = {
+    .id = (char *) c->opts->id,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .created = created,
+    .cgroup_path = (char *) arca_cgroup_path (c->cgroup),
+    .pid = c->pid,
+    .pid_start = c->pid_start,
+    .owner = getuid (),
+  };
+  if (arca_write_file_atomic_at (c->dirfd, ARCA_CONFIG_FILE, c->config_text, c->config_len, 0600,
+                                 err)
+      < 0)
+    return -1;
+  return arca_record_save (c->dirfd, &rec, err);
+}
+
+static int
+create_common (struct creation *c, bool run_mode, bool foreground, arca_error **err)
+{
+  const char *id = c->opts->id;
+
+  if (arca_container_id_validate (id, err) < 0 || resolve_paths (c, err) < 0
+      || check_host_support (c, foreground, err) < 0)
+    return -1;
+  /* Without a pid namespace of its own the container can see runtime
+   * processes: they must run from a sealed copy of the binary. */
+  if (!(arca_ns_new_flags (c->config) & CLONE_NEWPID) && !arca_selfexec_is_sealed ())
+    if (arca_selfexec_ensure_sealed (c->rt->argv, c->rt->envp, err) < 0)
+      return -1;
+  if (arca_state_dir_create (c->rt->state_root, id, &c->dirfd, err) < 0)
+    return -1;
+  c->dir_made = true;
+  if (setup_cgroup (c, err) < 0)
+    return -1;
+  if (!run_mode && make_start_socket (c, err) < 0)
+    return -1;
+  if (prepare_parent_namespaces (c, err) < 0 || clone_init (c, err) < 0)
+    return -1;
+  if (drive_setup (c, foreground, err) < 0)
+    return -1;
+  if (save_record (c, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+arca_container_create (const struct arca_runtime *rt, const struct arca_create_options *opts,
+                       arca_error **err)
+{
+  _cleanup_ (creation_cleanup) struct creation c = {
+    .rt = rt, .opts = opts, .dirfd = -1, .sync_fd = -1, .start_fd = -1, .pty_master = -1,
+  };
+
+  if (create_common (&c, false, false, err) < 0)
+    return -1;
+  if (arca_internal_write_pid_file (opts->pid_file, c.pid, err) < 0)
+    return -1;
+  c.committed = true;
+  return 0;
+}
+
+/* ---- start / run -------------------------------------------------------- */
+
+int
+arca_container_start (const struct arca_runtime *rt, const char *id, arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+  struct sockaddr_un addr;
+
+  if (arca_internal_open (rt, id, true, &h, err) < 0)
+    return -1;
+  if (h.status != ARCA_STATUS_CREATED)
+    return arca_error_set (err, EINVAL, "cannot start container `%s`: it is %s, not created", id,
+                           arca_container_status_name (h.status));
+  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return arca_error_errno (err, "start socket");
+  dir_socket_path (h.dirfd, ARCA_START_SOCKET, &addr);
+  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return arca_error_errno (err, "cannot start container `%s`: its init is not waiting", id);
+  /* From here on the container counts as running. */
+  unlinkat (h.dirfd, ARCA_START_SOCKET, 0);
+  if (write (sock, "s", 1) != 1)
+    return arca_error_errno (err, "start container `%s`", id);
+  /* init closes the connection by exec (CLOEXEC) or writes why it failed. */
+  char reply[ARCA_SYNC_DATA_MAX];
+  size_t got = 0;
+  for (;;)
+    {
+      ssize_t n = read (sock, reply + got, sizeof reply - 1 - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += (size_t) n;
+      if (got == sizeof reply - 1)
+        break;
+    }
+  reply[got] = '\0';
+  if (got > 0)
+    return arca_error_set (err, 0, "%s", reply);
+  if (arca_internal_config (&h, err) < 0)
+    return -1;
+  cleanup_error arca_error *hook_err = NULL;
+  if (run_runtime_hooks (h.config, ARCA_HOOK_POSTSTART, id, h.rec->bundle, "running", h.rec->pid,
+                         &hook_err)
+      < 0)
+    arca_warn (rt->log, "poststart hook: %s", hook_err->msg);
+  return 0;
+}
+
+/* Forwards signals to the container's process until it exits. */
+static int
+wait_foreground (pid_t pid, int pty_master, int *ret_status, arca_error **err)
+{
+  static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                   SIGCONT, SIGWINCH };
+  sigset_t mask, old;
+  int status = 0;
+
+  if (pty_master >= 0)
+    {
+      cleanup_error arca_error *proxy_err = NULL;
+      arca_pty_proxy (pty_master, &proxy_err);
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      *ret_status = WIFSIGNALED (status) ? 128 + WTERMSIG (status) : WEXITSTATUS (status);
+      return 0;
+    }
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaddset (&mask, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &mask, &old);
+  cleanup_close int sfd = signalfd (-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return arca_error_errno (err, "signalfd");
+    }
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
+        break;
+      struct signalfd_siginfo si;
+      ssize_t n = read (sfd, &si, sizeof si);
+      if (n != sizeof si)
+        continue;
+      if (si.ssi_signo != SIGCHLD)
+        kill (pid, (int) si.ssi_signo);
+    }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  *ret_status = WIFSIGNALED (status) ? 128 + WTERMSIG (status) : WEXITSTATUS (status);
+  return 0;
+}
+
+int
+arca_container_run (const struct arca_runtime *rt, const struct arca_create_options *opts,
+                    bool detach, int *ret_status, arca_error **err)
+{
+  _cleanup_ (creation_cleanup) struct creation c = {
+    .rt = rt, .opts = opts, .dirfd = -1, .sync_fd = -1, .start_fd = -1, .pty_master = -1,
+  };
+  struct arca_sync_msg msg;
+
+  *ret_status = 0;
+  if (create_common (&c, true, !detach, err) < 0)
+    return -1;
+  /* After READY the process runs startContainer hooks and execs: the end
+   * of its sync socket closing says exec happened. */
+  if (arca_sync_recv (c.sync_fd, &msg, NULL, err) < 0)
+    return -1;
+  if (msg.type == ARCA_SYNC_ERROR)
+    return arca_error_set (err, msg.value, "%s", msg.data);
+  if (arca_internal_write_pid_file (opts->pid_file, c.pid, err) < 0)
+    return -1;
+  cleanup_error arca_error *hook_err = NULL;
+  if (run_runtime_hooks (c.config, ARCA_HOOK_POSTSTART, opts->id, c.bundle, "running", c.pid,
+                         &hook_err)
+      < 0)
+    arca_warn (rt->log, "poststart hook: %s", hook_err->msg);
+  if (detach)
+    {
+      c.committed = true;
+      return 0;
+    }
+  if (wait_foreground (c.pid, c.pty_master, ret_status, err) < 0)
+    return -1;
+  /* The process is reaped: delete the container as `delete` would. */
+  struct arca_container_handle h = {
+    .dirfd = -1,
+    .rec = NULL,
+    .cgroup = move_ptr (c.cgroup),
+    .config = move_ptr (c.config),
+  };
+  c.cgroup_made = false;
+  c.dir_made = false;
+  c.pid = 0;
+  int r = destroy (rt, opts->id, &h, true, err);
+  arca_internal_close (&h);
+  return r;
+}
+
+/* ---- the other verbs ---------------------------------------------------- */
+
+int
+arca_container_state_json (const struct arca_runtime *rt, const char *id, char **ret_json,
+                           arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+  if (arca_internal_open (rt, id, false, &h, err) < 0)
+    return -1;
+  if (h.rec == NULL)
+    return arca_error_set (err, EAGAIN, "container `%s` is still being created", id);
+  if (arca_internal_config (&h, err) < 0)
+    return -1;
+  struct arca_oci_state state = {
+    .id = id,
+    .status = arca_container_status_name (h.status),
+    .pid = h.status == ARCA_STATUS_STOPPED ? 0 : h.rec->pid,
+    .bundle = h.rec->bundle,
+    .annotations = h.config->annotations,
+    .n_annotations = h.config->n_annotations,
+    .rootfs = h.rec->rootfs,
+    .created = h.rec->created,
+    .owner = "",
+  };
+  return arca_oci_state_to_json (&state, true, ret_json, err);
+}
+
+int
+arca_container_kill (const struct arca_runtime *rt, const char *id, int sig, bool all,
+                     arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+
+  if (sig <= 0 || sig >= _NSIG)
+    return arca_error_set (err, EINVAL, "invalid signal %d", sig);
+  if (arca_internal_open (rt, id, true, &h, err) < 0)
+    return -1;
+  if (all && h.cgroup)
+    {
+      if (arca_cgroup_kill (h.cgroup, sig, err) < 0)
+        return -1;
+      if (h.status == ARCA_STATUS_PAUSED && sig == SIGKILL)
+        arca_cgroup_freeze (h.cgroup, false, NULL);
+      return 0;
+    }
+  if (h.status == ARCA_STATUS_STOPPED || h.status == ARCA_STATUS_CREATING)
+    return arca_error_set (err, ESRCH, "container `%s` is not running", id);
+  /* A pidfd checked against the recorded start time: the signal cannot hit
+   * a recycled pid. */
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, h.rec->pid, 0);
+  if (pidfd < 0 || !arca_pid_is (h.rec->pid, h.rec->pid_start))
+    return arca_error_set (err, ESRCH, "container `%s` is not running", id);
+  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return arca_error_errno (err, "kill container `%s`", id);
+  if (h.status == ARCA_STATUS_PAUSED && sig == SIGKILL && h.cgroup)
+    arca_cgroup_freeze (h.cgroup, false, NULL);
+  return 0;
+}
+
+int
+arca_container_delete (const struct arca_runtime *rt, const char *id, bool force,
+                       arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+
+  if (arca_internal_open (rt, id, true, &h, err) < 0)
+    return -1;
+  if (!force && (h.status == ARCA_STATUS_RUNNING || h.status == ARCA_STATUS_PAUSED))
+    return arca_error_set (err, EBUSY,
+                           "cannot delete container `%s` that is not stopped: %s (use --force)",
+                           id, arca_container_status_name (h.status));
+  return destroy (rt, id, &h, true, err);
+}
+
+int
+arca_container_pause (const struct arca_runtime *rt, const char *id, bool pause,
+                      arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+
+  if (arca_internal_open (rt, id, true, &h, err) < 0)
+    return -1;
+  if (pause && h.status != ARCA_STATUS_RUNNING)
+    return arca_error_set (err, EINVAL, "cannot pause container `%s`: it is %s, not running", id,
+                           arca_container_status_name (h.status));
+  if (!pause && h.status != ARCA_STATUS_PAUSED)
+    return arca_error_set (err, EINVAL, "cannot resume container `%s`: it is %s, not paused", id,
+                           arca_container_status_name (h.status));
+  if (h.cgroup == NULL)
+    return arca_error_set (err, ENOTSUP, "container `%s` has no cgroup", id);
+  return arca_cgroup_freeze (h.cgroup, pause, err);
+}
+
+int
+arca_container_update (const struct arca_runtime *rt, const char *id,
+                       const struct arca_oci_resources *resources, arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+
+  if (arca_internal_open (rt, id, true, &h, err) < 0)
+    return -1;
+  if (h.status == ARCA_STATUS_STOPPED || h.status == ARCA_STATUS_CREATING || h.cgroup == NULL)
+    return arca_error_set (err, EINVAL, "cannot update container `%s`: it is %s", id,
+                           arca_container_status_name (h.status));
+  return arca_cgroup_apply (h.cgroup, resources, err);
+}
+
+int
+arca_container_pids (const struct arca_runtime *rt, const char *id, pid_t **ret_pids,
+                     size_t *ret_count, arca_error **err)
+{
+  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+
+  if (arca_internal_open (rt, id, false, &h, err) < 0)
+    return -1;
+  if (h.cgroup == NULL || h.status == ARCA_STATUS_STOPPED)
+    {
+      *ret_pids = NULL;
+      *ret_count = 0;
+      return 0;
+    }
+  return arca_cgroup_pids (h.cgroup, ret_pids, ret_count, err);
+}
+
+static int
+info_cmp (const void *a, const void *b)
+{
+  return strcmp (((const struct arca_container_info *) a)->id,
+                 ((const struct arca_container_info *) b)->id);
+}
+
+int
+arca_container_list (const struct arca_runtime *rt, struct arca_container_info **ret_infos,
+                     size_t *ret_count, arca_error **err)
+{
+  struct arca_container_info *infos = NULL;
+  size_t count = 0;
+
+  *ret_infos = NULL;
+  *ret_count = 0;
+  cleanup_dir DIR *dir = opendir (rt->state_root);
+  if (dir == NULL)
+    return errno == ENOENT ? 0 : arca_error_errno (err, "open state root `%s`", rt->state_root);
+  struct dirent *de;
+  while ((de = readdir (dir)))
+    {
+      _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
+      cleanup_error arca_error *skip = NULL;
+
+      if (de->d_name[0] == '.' || arca_container_id_validate (de->d_name, &skip) < 0)
+        continue;
+      if (arca_internal_open (rt, de->d_name, false, &h, &skip) < 0 || h.rec == NULL)
+        continue;
+      struct arca_container_info *grown = realloc (infos, (count + 1) * sizeof *infos);
+      if (grown == NULL)
+        {
+          arca_container_infos_free (infos, count);
+          return arca_error_set (err, ENOMEM, "list containers");
+        }
+      infos = grown;
+      infos[count] = (struct arca_container_info){
+        .id = strdup (h.rec->id),
+        .pid = h.status == ARCA_STATUS_STOPPED ? 0 : h.rec->pid,
+        .status = h.status,
+        .bundle = strdup (h.rec->bundle),
+        .rootfs = strdup (h.rec->rootfs),
+        .created = strdup (h.rec->created),
+        .owner = h.rec->owner,
+      };
+      count++;
+    }
+  qsort (infos, count, sizeof *infos, info_cmp);
+  *ret_infos = infos;
+  *ret_count = count;
+  return 0;
+}
+
+void
+arca_container_infos_free (struct arca_container_info *infos, size_t count)
+{
+  for (size_t i = 0; i < count; i++)
+    {
+      free (infos[i].id);
+      free (infos[i].bundle);
+      free (infos[i].rootfs);
+      free (infos[i].created);
+    }
+  free (infos);
+}

@@ -88,6 +88,12 @@ arca_caps_apply_sets (const struct arca_oci_capabilities *caps, arca_error **err
       if (!(caps->ambient & (1ULL << cap)))
         continue;
       /* The kernel only lets a capability be ambient when it is both
+       * permitted and inheritable.  runc's default spec lists ambient
+       * capabilities without inheritable ones: like runc and crun, those
+       * are left out rather than failing the container. */
+      if (!(caps->permitted & caps->inheritable & (1ULL << cap)))
+        continue;
+      /* The kernel only lets a capability be ambient when it is both
        * permitted and inheritable; say which one is missing. */
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         return arca_error_errno (err, "process.capabilities.ambient: raise %s (it must also be "

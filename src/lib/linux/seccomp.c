@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "linux/seccomp.h" /* pulls in libseccomp's <seccomp.h> */
+#include "linux/seccomp-filter.h"
 #include "util/cleanup.h"
 
 /* SCMP_ACT_* values that carry a 16-bit payload (errno / trace message). */

@@ -9,10 +9,7 @@
 #include <sys/un.h>
 
 /* libseccomp's header, for its constants only (SCMP_ACT_*, SCMP_ARCH_*,
- * SCMP_CMP_*, SCMP_VER_*).  It includes <linux/seccomp.h>, which src/lib's
- * linux/seccomp.h shadows; with that shim's guard set, the shim chains
- * straight to the kernel's header and declares none of arca-linux. */
-#define ARCA_LINUX_SECCOMP_H
+ * SCMP_CMP_*, SCMP_VER_*). */
 #include <seccomp.h>
 
 #include "config-internal.h"

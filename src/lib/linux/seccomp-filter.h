@@ -1,18 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* linux.seccomp via libseccomp. */
-/* This file shadows two system headers: src/lib is on the include path, so
- * <linux/seccomp.h> (the kernel's, which libseccomp's header includes)
- * lands here, and meson also puts src/lib/linux on this concern's path, so
- * <seccomp.h> (libseccomp's) lands here too.  The first time through we
- * declare arca's API and chain to libseccomp's header; when libseccomp's
- * header then asks for <linux/seccomp.h> we chain to the kernel's.  Users
- * of this header therefore also get libseccomp's API. */
-#ifdef ARCA_LINUX_SECCOMP_H
-#include_next <linux/seccomp.h>
-#else
-#define ARCA_LINUX_SECCOMP_H
+#ifndef ARCA_LINUX_SECCOMP_FILTER_H
+#define ARCA_LINUX_SECCOMP_FILTER_H
 
-#include_next <seccomp.h>
+#include <seccomp.h>
 
 #include "oci/config.h"
 #include "util/error.h"
