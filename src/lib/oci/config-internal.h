@@ -71,6 +71,12 @@ struct oci_field {
 #define OCI_ROW_UNSUPPORTED(name) { (name), OCI_ANY, NULL, 0, OCI_UNSUPPORTED, 0 }
 #define OCI_ROW_END { NULL, OCI_ANY, NULL, 0, 0, 0 }
 
+/* config-json.c: parses JSON text (bounded, duplicate keys refused). */
+int oci_load_json (const char *json, size_t len, json_t **ret, arca_error **err);
+/* Whether v is an integer above INT64_MAX (kept as a marked string, see
+ * config-json.c); its value goes to *ret unless ret is NULL. */
+bool oci_json_big_uint (json_t *v, uint64_t *ret);
+
 /* Runs the rows of fields over obj (which must be a JSON object), storing
  * into base. */
 int oci_dispatch (json_t *obj, const char *path, const struct oci_field *fields, void *base,

@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
+/* Files are bounded like text (config-json.c checks the same size). */
 #define CONFIG_MAX_SIZE (4u << 20)
 
 _Static_assert (sizeof (uid_t) == sizeof (uint32_t), "uid_t is 32 bits");
@@ -58,6 +59,8 @@ oci_path_index (char buf[OCI_PATH_MAX], const char *parent, size_t index)
 static const char *
 json_type_name (json_t *v)
 {
+  if (oci_json_big_uint (v, NULL))
+    return "integer";
   switch (json_typeof (v))
     {
     case JSON_OBJECT:
@@ -91,13 +94,13 @@ oci_check_type (json_t *v, enum oci_type type, const char *path, arca_error **er
   switch (type)
     {
     case OCI_STRING:
-      ok = json_is_string (v);
+      ok = json_is_string (v) && !oci_json_big_uint (v, NULL);
       break;
     case OCI_BOOL:
       ok = json_is_boolean (v);
       break;
     case OCI_INTEGER:
-      ok = json_is_integer (v);
+      ok = json_is_integer (v) || oci_json_big_uint (v, NULL);
       break;
     case OCI_OBJECT:
       ok = json_is_object (v);
@@ -153,10 +156,14 @@ int
 oci_get_int (json_t *v, const char *path, int64_t min, int64_t max, int64_t *ret,
              arca_error **err)
 {
+  uint64_t big;
   int64_t n;
 
   if (oci_check_type (v, OCI_INTEGER, path, err) < 0)
     return -1;
+  if (oci_json_big_uint (v, &big))
+    return oci_error (err, path, "%" PRIu64 " out of range [%" PRId64 ", %" PRId64 "]", big, min,
+                      max);
   n = json_integer_value (v);
   if (n < min || n > max)
     {
@@ -363,13 +370,18 @@ oci_parse_u32 (json_t *v, const char *path, void *field, arca_error **err)
   return 0;
 }
 
-/* JSON integers reach us as int64 (jansson refuses larger literals), so the
- * unsigned range we can see ends at INT64_MAX. */
+/* The upper half of the range arrives as a marked string (config-json.c). */
 int
 oci_parse_u64 (json_t *v, const char *path, void *field, arca_error **err)
 {
+  uint64_t big;
   int64_t n;
 
+  if (oci_json_big_uint (v, &big))
+    {
+      *(uint64_t *) field = big;
+      return 0;
+    }
   if (oci_get_int (v, path, 0, INT64_MAX, &n, err) < 0)
     return -1;
   *(uint64_t *) field = (uint64_t) n;
@@ -1067,27 +1079,6 @@ static const struct oci_field config_fields[] = {
   OCI_ROW_END,
 };
 
-/* Duplicate keys are refused: two readers of an ambiguous document could
- * disagree on which value counts. */
-static int
-load_json (const char *json, size_t len, json_t **ret, arca_error **err)
-{
-  json_error_t jerr;
-  json_t *root;
-
-  if (json == NULL)
-    return arca_error_set (err, EINVAL, "no JSON input");
-  if (len > CONFIG_MAX_SIZE)
-    return arca_error_set (err, EFBIG, "JSON input of %zu bytes, at most %u", len,
-                           CONFIG_MAX_SIZE);
-  root = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (root == NULL)
-    return arca_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line,
-                           jerr.column, jerr.text);
-  *ret = root;
-  return 0;
-}
-
 int
 arca_oci_config_parse (const char *json, size_t len, struct arca_oci_config **ret_config,
                        arca_error **err)
@@ -1095,7 +1086,7 @@ arca_oci_config_parse (const char *json, size_t len, struct arca_oci_config **re
   _cleanup_ (json_decrefp) json_t *root = NULL;
   cleanup_config struct arca_oci_config *c = NULL;
 
-  if (load_json (json, len, &root, err) < 0)
+  if (oci_load_json (json, len, &root, err) < 0)
     return -1;
   c = calloc (1, sizeof (*c));
   if (c == NULL)
@@ -1131,7 +1122,7 @@ arca_oci_process_parse (const char *json, size_t len, struct arca_oci_process **
   _cleanup_ (json_decrefp) json_t *root = NULL;
   cleanup_process struct arca_oci_process *p = NULL;
 
-  if (load_json (json, len, &root, err) < 0)
+  if (oci_load_json (json, len, &root, err) < 0)
     return -1;
   p = calloc (1, sizeof (*p));
   if (p == NULL)
@@ -1149,7 +1140,7 @@ arca_oci_resources_parse (const char *json, size_t len, struct arca_oci_resource
   _cleanup_ (json_decrefp) json_t *root = NULL;
   struct arca_oci_resources r = { 0 };
 
-  if (load_json (json, len, &root, err) < 0)
+  if (oci_load_json (json, len, &root, err) < 0)
     return -1;
   if (oci_parse_resources (root, "resources", &r, err) < 0)
     {

@@ -905,6 +905,55 @@ test_seccomp_errors (void **state)
   expect_linux_error ("\"seccomp\": [\"SCMP_ACT_ALLOW\"]", "linux.seccomp: expected object, got array");
 }
 
+/* uint64 values above INT64_MAX: RLIM_INFINITY as Docker writes it, full
+ * 64-bit seccomp values. */
+static void
+test_big_unsigned (void **state)
+{
+  cleanup_config struct arca_oci_config *c = NULL;
+  cleanup_config struct arca_oci_config *c2 = NULL;
+
+  c = parse_process_ok (
+      "\"rlimits\": [{\"type\": \"RLIMIT_MEMLOCK\", \"soft\": 18446744073709551615,"
+      " \"hard\":18446744073709551615}], \"env\": [\"X=18446744073709551615\"],"
+      " \"user\": {\"uid\": 0}");
+  assert_int_equal (c->process.rlimits[0].soft, UINT64_MAX);
+  assert_int_equal (c->process.rlimits[0].hard, UINT64_MAX);
+  assert_string_equal (c->process.env[0], "X=18446744073709551615");
+
+  c2 = parse_linux_ok (
+      "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"a\"],"
+      " \"action\": \"SCMP_ACT_LOG\", \"args\": [{\"index\": 1, \"value\": 9223372036854775808,"
+      " \"valueTwo\": 18446744069414584320, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}");
+  assert_int_equal (c2->linux_.seccomp->syscalls[0].args[0].value, 9223372036854775808ULL);
+  assert_int_equal (c2->linux_.seccomp->syscalls[0].args[0].value_two, 0xffffffff00000000ULL);
+
+  /* A strings stays a string, even when it spells a big number. */
+  expect_process_error ("\"env\": [\"A=1\", 18446744073709551615]",
+                        "process.env[1]: expected string, got integer");
+  expect_top_error ("\"hostname\": 18446744073709551615", "hostname: expected string, got integer");
+  expect_linux_error ("\"resources\": {\"memory\": {\"limit\": 18446744073709551615}}",
+                      "linux.resources.memory.limit: 18446744073709551615 out of range");
+  expect_process_error ("\"user\": {\"uid\": 9223372036854775808}",
+                        "process.user.uid: 9223372036854775808 out of range");
+  expect_process_error ("\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 18446744073709551616,"
+                        " \"hard\": 1}]",
+                        "invalid JSON");
+  expect_process_error ("\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": -18446744073709551615,"
+                        " \"hard\": 1}]",
+                        "invalid JSON");
+  expect_process_error ("\"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 18446744073709551615.0,"
+                        " \"hard\": 1}]",
+                        "process.rlimits[0].soft: expected integer, got number");
+  /* \u0000 is refused, so the marker of big numbers cannot be forged. */
+  expect_process_error ("\"env\": [\"A=\\u000018446744073709551615\"]", "invalid JSON");
+  {
+    /* an escaped backslash before "u0000" is plain text */
+    cleanup_config struct arca_oci_config *c3 = parse_process_ok ("\"env\": [\"A=\\\\u0000\"]");
+    assert_string_equal (c3->process.env[0], "A=\\u0000");
+  }
+}
+
 /* ---- standalone process and resources ----------------------------------- */
 
 static void
@@ -994,6 +1043,7 @@ main (void)
     cmocka_unit_test (test_sysctl),
     cmocka_unit_test (test_seccomp_values),
     cmocka_unit_test (test_seccomp_errors),
+    cmocka_unit_test (test_big_unsigned),
     cmocka_unit_test (test_process_parse),
     cmocka_unit_test (test_resources_parse),
     cmocka_unit_test (test_name_tables),
