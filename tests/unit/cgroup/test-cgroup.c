@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The cgroup concern on the real host (/sys/fs/cgroup): detect, create,
+ * apply, enter a child, freeze/thaw, kill, destroy; then check the kernel
+ * files and that no directory is left in any hierarchy.  Skipped when not
+ * root or without a cgroup file system. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/magic.h>
+
+#include "cgroup/cgroup-internal.h"
+#include "fake-tree.h"
+
+#define FS_ROOT "/sys/fs/cgroup"
+
+static bool
+usable (void)
+{
+  struct statfs st;
+  if (geteuid () != 0 || statfs (FS_ROOT, &st) < 0)
+    return false;
+  return st.f_type == TMPFS_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC
+         || st.f_type == CGROUP_SUPER_MAGIC;
+}
+
+/* The layout as seen independently of cgroup.c. */
+static enum arca_cgroup_mode
+expected_mode (void)
+{
+  struct statfs st;
+  assert_int_equal (statfs (FS_ROOT, &st), 0);
+  if (st.f_type == CGROUP2_SUPER_MAGIC)
+    return ARCA_CGROUP_V2;
+  if (statfs (FS_ROOT "/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+    return ARCA_CGROUP_HYBRID;
+  return ARCA_CGROUP_V1;
+}
+
+/* Contents of an absolute path, trailing newline cut. */
+static char *
+slurp (const char *path)
+{
+  cleanup_error arca_error *err = NULL;
+  char *data = NULL;
+  if (arca_read_file_at (AT_FDCWD, path, 1 << 20, &data, NULL, &err) < 0)
+    fail_msg ("read %s: %s", path, msg (err));
+  data[strcspn (data, "\n")] = '\0';
+  return data;
+}
+
+static char *
+knob (const char *hier, const char *name, const char *file)
+{
+  char p[512];
+  snprintf (p, sizeof (p), FS_ROOT "/%s/%s/%s", hier, name, file);
+  return slurp (p);
+}
+
+/* A child that waits for commands on a pipe: 'o' = try /dev/null and
+ * /dev/zero and answer two letters (y/n), 'q' = exit. */
+struct child {
+  pid_t pid;
+  int cmd, answer;
+};
+
+static void
+child_main (int cmd, int answer)
+{
+  char c;
+  while (read (cmd, &c, 1) == 1)
+    {
+      if (c == 'q')
+        _exit (0);
+      if (c == 'o')
+        {
+          char out[2];
+          int fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+          out[0] = fd >= 0 ? 'y' : 'n';
+          if (fd >= 0)
+            close (fd);
+          fd = open ("/dev/zero", O_RDONLY | O_CLOEXEC);
+          out[1] = fd >= 0 ? 'y' : 'n';
+          if (fd >= 0)
+            close (fd);
+          if (write (answer, out, 2) != 2)
+            _exit (2);
+        }
+    }
+  _exit (1);
+}
+
+static void
+spawn (struct child *c)
+{
+  int to[2], from[2];
+  assert_int_equal (pipe2 (to, O_CLOEXEC), 0);
+  assert_int_equal (pipe2 (from, O_CLOEXEC), 0);
+  c->pid = fork ();
+  assert_true (c->pid >= 0);
+  if (c->pid == 0)
+    {
+      close (to[1]);
+      close (from[0]);
+      child_main (to[0], from[1]);
+    }
+  close (to[0]);
+  close (from[1]);
+  c->cmd = to[1];
+  c->answer = from[0];
+}
+
+/* "yn": /dev/null opened, /dev/zero refused. */
+static void
+probe_devices (struct child *c, char out[3])
+{
+  assert_int_equal (write (c->cmd, "o", 1), 1);
+  assert_int_equal (read (c->answer, out, 2), 2);
+  out[2] = '\0';
+}
+
+static void
+reap (struct child *c, int *ret_status)
+{
+  assert_int_equal (waitpid (c->pid, ret_status, 0), c->pid);
+  close (c->cmd);
+  close (c->answer);
+}
+
+/* No directory named name anywhere below /sys/fs/cgroup/<hierarchy>/. */
+static void
+assert_gone_everywhere (const char *name)
+{
+  cleanup_dir DIR *d = opendir (FS_ROOT);
+  struct dirent *de;
+
+  assert_non_null (d);
+  while ((de = readdir (d)) != NULL)
+    {
+      char p[512];
+      if (de->d_name[0] == '.')
+        continue;
+      snprintf (p, sizeof (p), FS_ROOT "/%s/%s", de->d_name, name);
+      if (access (p, F_OK) == 0)
+        fail_msg ("`%s` is left behind", p);
+    }
+  /* The unified directory counts as well (v2: the root itself). */
+  {
+    char p[512];
+    snprintf (p, sizeof (p), FS_ROOT "/%s", name);
+    if (access (p, F_OK) == 0)
+      fail_msg ("`%s` is left behind", p);
+  }
+}
+
+static void
+test_detect (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  enum arca_cgroup_mode mode = 0;
+
+  if (!usable ())
+    skip ();
+  assert_int_equal (arca_cgroup_detect (FS_ROOT, &mode, &err), 0);
+  assert_int_equal (mode, expected_mode ());
+}
+
+static void
+test_life_cycle (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  cleanup_free pid_t *pids = NULL;
+  struct arca_oci_resources r = { 0 };
+  struct arca_cgroup_stats st;
+  struct child c;
+  char name[64], path[80], line[128];
+  size_t n = 0;
+  bool frozen = true;
+  int status;
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V2)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d", (int) getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_mode (cg), expected_mode ());
+  if (arca_cgroup_create (cg, &err) < 0)
+    fail_msg ("create: %s", msg (err));
+
+  r.has_memory_limit = r.has_pids_limit = r.has_cpu_shares = true;
+  r.memory_limit = 64 << 20;
+  r.pids_limit = 10;
+  r.cpu_shares = 512;
+  if (arca_cgroup_apply (cg, &r, &err) < 0)
+    fail_msg ("apply: %s", msg (err));
+  {
+    cleanup_free char *mem = knob ("memory", name, "memory.limit_in_bytes");
+    cleanup_free char *pmax = knob ("pids", name, "pids.max");
+    cleanup_free char *shares = knob ("cpu", name, "cpu.shares");
+    cleanup_free char *cpus = knob ("cpuset", name, "cpuset.cpus");
+    cleanup_free char *root_cpus = slurp (FS_ROOT "/cpuset/cpuset.cpus");
+    assert_string_equal (mem, "67108864");
+    assert_string_equal (pmax, "10");
+    assert_string_equal (shares, "512");
+    /* create copied the parent's cpuset so tasks can join. */
+    assert_string_equal (cpus, root_cpus);
+  }
+
+  spawn (&c);
+  if (arca_cgroup_enter (cg, c.pid, &err) < 0)
+    fail_msg ("enter: %s", msg (err));
+  {
+    char p[64];
+    cleanup_free char *own = NULL;
+    snprintf (p, sizeof (p), "/proc/%d/cgroup", (int) c.pid);
+    own = NULL;
+    assert_int_equal (arca_read_file_at (AT_FDCWD, p, 1 << 16, &own, NULL, &err), 0);
+    snprintf (line, sizeof (line), ":memory:%s\n", path);
+    assert_non_null (strstr (own, line));
+    snprintf (line, sizeof (line), ":pids:%s\n", path);
+    assert_non_null (strstr (own, line));
+    if (expected_mode () == ARCA_CGROUP_HYBRID)
+      {
+        snprintf (line, sizeof (line), "0::%s\n", path);
+        assert_non_null (strstr (own, line));
+      }
+  }
+  assert_int_equal (arca_cgroup_pids (cg, &pids, &n, &err), 0);
+  assert_int_equal (n, 1);
+  assert_int_equal (pids[0], c.pid);
+
+  assert_int_equal (arca_cgroup_stats (cg, &st, &err), 0);
+  assert_int_equal (st.pids_current, 1);
+  assert_int_equal (st.pids_limit, 10);
+  assert_int_equal (st.memory_limit, 64 << 20);
+
+  assert_int_equal (arca_cgroup_is_frozen (cg, &frozen, &err), 0);
+  assert_false (frozen);
+  if (arca_cgroup_freeze (cg, true, &err) < 0)
+    fail_msg ("freeze: %s", msg (err));
+  assert_int_equal (arca_cgroup_is_frozen (cg, &frozen, &err), 0);
+  assert_true (frozen);
+  {
+    cleanup_free char *state_ = knob ("freezer", name, "freezer.state");
+    assert_string_equal (state_, "FROZEN");
+  }
+  assert_int_equal (arca_cgroup_freeze (cg, false, &err), 0);
+  assert_int_equal (arca_cgroup_is_frozen (cg, &frozen, &err), 0);
+  assert_false (frozen);
+  {
+    /* Thawed, the child answers again. */
+    char out[3];
+    probe_devices (&c, out);
+    assert_string_equal (out, "yy");
+  }
+
+  if (arca_cgroup_kill (cg, SIGKILL, &err) < 0)
+    fail_msg ("kill: %s", msg (err));
+  reap (&c, &status);
+  assert_true (WIFSIGNALED (status));
+  assert_int_equal (WTERMSIG (status), SIGKILL);
+
+  if (arca_cgroup_destroy (cg, &err) < 0)
+    fail_msg ("destroy: %s", msg (err));
+  assert_gone_everywhere (name);
+}
+
+static void
+test_destroy_kills_what_is_left (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct child c;
+  char name[64], path[80];
+  int status;
+
+  if (!usable ())
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-b", (int) getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  spawn (&c);
+  assert_int_equal (arca_cgroup_enter (cg, c.pid, &err), 0);
+  if (arca_cgroup_destroy (cg, &err) < 0)
+    fail_msg ("destroy: %s", msg (err));
+  reap (&c, &status);
+  assert_true (WIFSIGNALED (status));
+  assert_gone_everywhere (name);
+}
+
+/* v1 devices controller (and, on hybrid, hugetlb in the cgroup2 mount). */
+static void
+test_devices_and_hugetlb (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct arca_oci_device_cgroup d[] = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" } };
+  struct arca_oci_hugepage_limit l = { (char *) "2MB", 4 << 21 };
+  struct arca_oci_resources r = { 0 };
+  struct child c;
+  char name[64], path[80], out[3];
+  int status;
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V2)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-d", (int) getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  spawn (&c);
+  assert_int_equal (arca_cgroup_enter (cg, c.pid, &err), 0);
+  probe_devices (&c, out);
+  assert_string_equal (out, "yy");
+
+  r.devices = d;
+  r.n_devices = 2;
+  if (arca_cgroup_find (cg, "hugetlb") != NULL && access ("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) == 0)
+    {
+      r.hugepage_limits = &l;
+      r.n_hugepage_limits = 1;
+    }
+  if (arca_cgroup_apply (cg, &r, &err) < 0)
+    fail_msg ("apply: %s", msg (err));
+  {
+    cleanup_free char *list = knob ("devices", name, "devices.list");
+    assert_string_equal (list, "c 1:3 rwm");
+  }
+  probe_devices (&c, out);
+  assert_string_equal (out, "yn");
+  if (r.n_hugepage_limits && expected_mode () == ARCA_CGROUP_HYBRID)
+    {
+      cleanup_free char *h = knob ("unified", name, "hugetlb.2MB.max");
+      assert_string_equal (h, "8388608");
+    }
+
+  assert_int_equal (write (c.cmd, "q", 1), 1);
+  reap (&c, &status);
+  assert_true (WIFEXITED (status));
+  assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+  assert_gone_everywhere (name);
+}
+
+/* Number of programs named arca_devices attached to dir. */
+static int
+count_ours (const char *dir)
+{
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  uint32_t ids[16];
+  union bpf_attr attr;
+  int n = 0;
+
+  assert_true (fd >= 0);
+  memset (&attr, 0, sizeof (attr));
+  attr.query.target_fd = (uint32_t) fd;
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_cnt = 16;
+  assert_int_equal (syscall (SYS_bpf, BPF_PROG_QUERY, &attr, sizeof (attr)), 0);
+  for (uint32_t i = 0; i < attr.query.prog_cnt; i++)
+    {
+      struct bpf_prog_info info;
+      union bpf_attr a;
+      int pfd;
+      memset (&a, 0, sizeof (a));
+      a.prog_id = ids[i];
+      pfd = (int) syscall (SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof (a));
+      assert_true (pfd >= 0);
+      memset (&info, 0, sizeof (info));
+      memset (&a, 0, sizeof (a));
+      a.info.bpf_fd = (uint32_t) pfd;
+      a.info.info_len = sizeof (info);
+      a.info.info = (uint64_t) (uintptr_t) &info;
+      assert_int_equal (syscall (SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof (a)), 0);
+      close (pfd);
+      if (strcmp (info.name, ARCA_CGROUP_BPF_PROG_NAME) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* The eBPF device filter on a real cgroup2 directory (the unified mount of
+ * a hybrid host works too: the kernel runs the filter before the v1
+ * controller), replaced in place by a second apply. */
+static void
+test_bpf_device_filter (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct arca_oci_device_cgroup d[] = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" },
+                                        { true, 'c', 1, 5, "r" } };
+  const struct arca_cgroup_hier *u;
+  struct child c;
+  char name[64], path[80], out[3];
+  int status;
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V1)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-bpf", (int) getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  u = arca_cgroup_unified (cg);
+  assert_non_null (u);
+  spawn (&c);
+  assert_int_equal (arca_cgroup_enter (cg, c.pid, &err), 0);
+
+  /* Only /dev/null. */
+  if (arca_cgroup_v2_devices_apply (u->dir, d, 2, &err) < 0)
+    {
+      bool perm = err->errnum == EPERM || err->errnum == ENOSYS;
+      arca_error_free (err);
+      err = NULL;
+      assert_int_equal (write (c.cmd, "q", 1), 1);
+      reap (&c, &status);
+      assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+      if (perm)
+        skip ();
+      fail_msg ("attach failed");
+    }
+  assert_int_equal (count_ours (u->dir), 1);
+  probe_devices (&c, out);
+  assert_string_equal (out, "yn");
+
+  /* Now /dev/zero for reading too; the old filter is gone. */
+  if (arca_cgroup_v2_devices_apply (u->dir, d, 3, &err) < 0)
+    fail_msg ("second attach: %s", msg (err));
+  assert_int_equal (count_ours (u->dir), 1);
+  probe_devices (&c, out);
+  assert_string_equal (out, "yy");
+
+  assert_int_equal (write (c.cmd, "q", 1), 1);
+  reap (&c, &status);
+  assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+  assert_gone_everywhere (name);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_detect),
+    cmocka_unit_test (test_life_cycle),
+    cmocka_unit_test (test_destroy_kills_what_is_left),
+    cmocka_unit_test (test_devices_and_hugetlb),
+    cmocka_unit_test (test_bpf_device_filter),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
