@@ -172,7 +172,7 @@ attach (int tree_fd, int target_fd, unsigned long set, unsigned long clear, bool
 }
 
 /* Clone of the tree at dirfd/path (a host path when dirfd is AT_FDCWD).
- * Returns -ENOSYS-style 1 when open_tree is missing so the caller can use
+ * Returns 1 (nothing done) when open_tree is missing, so the caller can use
  * mount(2). */
 static int
 clone_tree (int dirfd, const char *path, bool recursive, int *ret_fd, arca_error **err)
@@ -286,9 +286,10 @@ fs_set_options (int fsfd, const char *type, const char *data, arca_error **err)
       int r;
 
       if (eq != NULL)
-        *eq = '\0';
-      if (eq != NULL)
-        r = fsconfig (fsfd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+        {
+          *eq = '\0';
+          r = fsconfig (fsfd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+        }
       else
         r = fsconfig (fsfd, FSCONFIG_SET_FLAG, opt, NULL, 0);
       if (r < 0)
@@ -301,8 +302,9 @@ fs_set_options (int fsfd, const char *type, const char *data, arca_error **err)
   return 0;
 }
 
-/* A new detached instance of filesystem `type`; returns its fd, or 1 in
- * *ret_legacy when fsopen is missing. */
+/* A new detached instance of filesystem `type`; returns its fd.  When
+ * fsopen is missing it returns -1 with *ret_legacy set and *err untouched:
+ * the caller falls back to mount(2). */
 static int
 new_fs (const char *type, const char *source, const char *data, unsigned long flags,
         bool *ret_legacy, arca_error **err)
@@ -601,7 +603,9 @@ mount_one (struct ctx *c, const struct arca_oci_mount *m, arca_error **err)
   r = mount_new_fs (c, m, type, target, is_sysfs || is_mqueue, err);
   if (r != 1)
     return r;
-  return mount_bind (c, m, is_sysfs ? "/sys" : "/dev/mqueue", target, is_sysfs, err);
+  if (mount_bind (c, m, is_sysfs ? "/sys" : "/dev/mqueue", target, is_sysfs, err) < 0)
+    return arca_error_wrap (err, "%s refused a new instance (EPERM), binding the host's", type);
+  return 0;
 }
 
 static unsigned long
