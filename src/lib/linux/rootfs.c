@@ -41,9 +41,9 @@ static const struct
   { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
 };
 
-#define MNT_FLAGS_MASK                                                                   \
-  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | MS_NOSYMFOLLOW         \
-   | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+#define MNT_FLAGS_MASK                                                                             \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME | MS_NOSYMFOLLOW | MS_NOATIME      \
+   | MS_RELATIME | MS_STRICTATIME)
 
 static void
 attr_from_flags (unsigned long set, unsigned long clear, struct mount_attr *attr)
@@ -85,9 +85,10 @@ remount_legacy (int mnt_fd, unsigned long set, unsigned long clear, arca_error *
   {
     unsigned long st, ms;
   } st_table[] = {
-    { ST_RDONLY, MS_RDONLY },         { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },
-    { ST_NOEXEC, MS_NOEXEC },         { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
-    { ST_RELATIME, MS_RELATIME },     { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
+    { ST_RDONLY, MS_RDONLY },     { ST_NOSUID, MS_NOSUID },
+    { ST_NODEV, MS_NODEV },       { ST_NOEXEC, MS_NOEXEC },
+    { ST_NOATIME, MS_NOATIME },   { ST_NODIRATIME, MS_NODIRATIME },
+    { ST_RELATIME, MS_RELATIME }, { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
   };
   struct statvfs sv;
   unsigned long cur = 0, flags;
@@ -111,8 +112,8 @@ remount_legacy (int mnt_fd, unsigned long set, unsigned long clear, arca_error *
  * recursive).  *ret_later is set when mount_setattr is missing: the caller
  * remounts once the tree is attached (mount(2) cannot reach detached trees). */
 static int
-set_flags (int tree_fd, unsigned long set, unsigned long clear, bool recursive,
-           bool *ret_later, arca_error **err)
+set_flags (int tree_fd, unsigned long set, unsigned long clear, bool recursive, bool *ret_later,
+           arca_error **err)
 {
   struct mount_attr attr;
 
@@ -140,8 +141,8 @@ set_propagation (int mnt_fd, unsigned long propagation, arca_error **err)
 
   if (attr.propagation == 0)
     return 0;
-  if (mount_setattr (mnt_fd, "", AT_EMPTY_PATH | (propagation & MS_REC ? AT_RECURSIVE : 0),
-                     &attr, sizeof (attr))
+  if (mount_setattr (mnt_fd, "", AT_EMPTY_PATH | (propagation & MS_REC ? AT_RECURSIVE : 0), &attr,
+                     sizeof (attr))
       == 0)
     return 0;
   if (errno != ENOSYS)
@@ -233,8 +234,8 @@ bind_onto (const char *source, int target_fd, bool recursive, unsigned long set,
   if (r < 0)
     return r;
   if (r == 1)
-    return bind_legacy (source, target_fd, recursive, set, clear, propagation, reopen,
-                        reopen_data, err);
+    return bind_legacy (source, target_fd, recursive, set, clear, propagation, reopen, reopen_data,
+                        err);
   return attach (tree, target_fd, set, clear, recursive, propagation, err);
 }
 
@@ -341,7 +342,7 @@ new_fs (const char *type, const char *source, const char *data, unsigned long fl
   if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return fs_error (fsfd, what, err);
   attr_from_flags (flags, 0, &attr);
-  fd = fsmount (fsfd, FSMOUNT_CLOEXEC, (unsigned int) attr.attr_set);
+  fd = fsmount (fsfd, FSMOUNT_CLOEXEC, (unsigned int)attr.attr_set);
   if (fd < 0)
     return arca_error_errno (err, "fsmount %s with flags 0x%lx", type, flags);
   return fd;
@@ -385,7 +386,7 @@ without_option (const char *data, const char *key)
         {
           if (*out)
             strcat (out, ",");
-          strncat (out, p, (size_t) (end - p));
+          strncat (out, p, (size_t)(end - p));
         }
       p = *end ? end + 1 : end;
     }
@@ -394,8 +395,8 @@ without_option (const char *data, const char *key)
 
 /* mount(2) fallback for a new filesystem instance. */
 static int
-new_fs_legacy (const struct arca_oci_mount *m, const char *type, const char *data,
-               int root_fd, int target_fd, arca_error **err)
+new_fs_legacy (const struct arca_oci_mount *m, const char *type, const char *data, int root_fd,
+               int target_fd, arca_error **err)
 {
   struct reopen_req req = { root_fd, m->destination };
   cleanup_close int top = -1;
@@ -522,8 +523,7 @@ mount_cgroup_v1 (struct ctx *c, const struct arca_oci_mount *m,
           return arca_error_errno (err, "cgroup `%s`", h[i].name);
         }
       sub_req.path = sub_path;
-      if (bind_onto (h[i].host_dir, sub, false, sub_flags, 0, 0, reopen_in_root, &sub_req, err)
-          < 0)
+      if (bind_onto (h[i].host_dir, sub, false, sub_flags, 0, 0, reopen_in_root, &sub_req, err) < 0)
         return arca_error_wrap (err, "cgroup `%s`", h[i].name);
       /* "cpu,cpuacct" is also reachable as cpu and cpuacct. */
       if (strchr (h[i].name, ',') == NULL)
@@ -559,7 +559,7 @@ mount_cgroup (struct ctx *c, const struct arca_oci_mount *m, int target_fd, arca
   if (c->opts->new_cgroup_ns)
     {
       struct arca_oci_mount copy = *m;
-      copy.source = (char *) "cgroup";
+      copy.source = (char *)"cgroup";
       return mount_new_fs (c, &copy, "cgroup2", target_fd, false, err);
     }
   return mount_bind (c, m, h[0].host_dir, target_fd, false, err);
@@ -801,8 +801,8 @@ readonly_path (int root_fd, const char *path, arca_error **err)
 }
 
 int
-arca_rootfs_finalize (const struct arca_oci_config *config,
-                      const struct arca_rootfs_options *opts, arca_error **err)
+arca_rootfs_finalize (const struct arca_oci_config *config, const struct arca_rootfs_options *opts,
+                      arca_error **err)
 {
   cleanup_close int root_fd = -1;
   enum arca_oci_propagation prop = config->linux_.rootfs_propagation;

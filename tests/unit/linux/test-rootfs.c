@@ -6,10 +6,10 @@
  * that the host saw nothing: no mount under the temporary directory, the
  * symlink target outside the rootfs untouched.  Needs root: skipped
  * otherwise. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,11 +41,11 @@
 
 struct fixture
 {
-  char dir[64];           /* /tmp/arca-rootfs-XXXXXX */
-  char rootfs[128];       /* dir/rootfs */
-  char host_target[128];  /* dir/host-target: where rootfs/evil points */
-  char src[128];          /* dir/src: a bind source directory */
-  char src_file[128];     /* dir/src-file: a bind source file */
+  char dir[64];          /* /tmp/arca-rootfs-XXXXXX */
+  char rootfs[128];      /* dir/rootfs */
+  char host_target[128]; /* dir/host-target: where rootfs/evil points */
+  char src[128];         /* dir/src: a bind source directory */
+  char src_file[128];    /* dir/src-file: a bind source file */
 };
 
 static void
@@ -68,7 +68,7 @@ copy_file (const char *from, const char *to, mode_t mode)
   assert_true (in >= 0);
   assert_true (out >= 0);
   while ((n = read (in, buf, sizeof (buf))) > 0)
-    assert_int_equal (write (out, buf, (size_t) n), n);
+    assert_int_equal (write (out, buf, (size_t)n), n);
   assert_int_equal (n, 0);
 }
 
@@ -76,7 +76,7 @@ static void
 fmt_path (char *buf, size_t size, const char *a, const char *b)
 {
   int n = snprintf (buf, size, "%s/%s", a, b);
-  assert_true (n > 0 && (size_t) n < size);
+  assert_true (n > 0 && (size_t)n < size);
 }
 
 static int
@@ -154,12 +154,12 @@ teardown (void **state)
 
 struct mnt
 {
-  char root[PATH_MAX];   /* the mounted directory of its filesystem */
+  char root[PATH_MAX]; /* the mounted directory of its filesystem */
   char point[PATH_MAX];
-  char opts[512];       /* per-mount options */
+  char opts[512]; /* per-mount options */
   char fstype[64];
-  char super[1024];     /* superblock options */
-  char optional[256];   /* "shared:N master:M" */
+  char super[1024];   /* superblock options */
+  char optional[256]; /* "shared:N master:M" */
 };
 
 /* The last (topmost) entry whose mount point is `point`. */
@@ -178,8 +178,7 @@ find_mount (const char *mountinfo, const char *point, struct mnt *ret)
       char *sep;
       struct mnt m;
 
-      if (sscanf (line, "%*d %*d %*s %4095s %4095s %511s %2047[^\n]", root, mp, opts, rest)
-          != 4)
+      if (sscanf (line, "%*d %*d %*s %4095s %4095s %511s %2047[^\n]", root, mp, opts, rest) != 4)
         continue;
       if (strcmp (mp, point) != 0)
         continue;
@@ -190,7 +189,7 @@ find_mount (const char *mountinfo, const char *point, struct mnt *ret)
       sep = strstr (rest, "- ");
       if (sep == NULL)
         continue;
-      snprintf (m.optional, sizeof (m.optional), "%.*s", (int) (sep - rest), rest);
+      snprintf (m.optional, sizeof (m.optional), "%.*s", (int)(sep - rest), rest);
       if (sscanf (sep, "- %63s %*s %1023s", m.fstype, m.super) < 2)
         continue;
       *ret = m;
@@ -237,17 +236,17 @@ mounts_below (const char *mountinfo, const char *prefix)
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                  \
-  do                                                                                      \
-    {                                                                                     \
-      if (!(cond))                                                                        \
-        {                                                                                 \
-          fprintf (stderr, "  child check failed (%s:%d): %s: ", __FILE__, __LINE__, #cond); \
-          fprintf (stderr, __VA_ARGS__);                                                  \
-          fputc ('\n', stderr);                                                           \
-          failures++;                                                                     \
-        }                                                                                 \
-    }                                                                                     \
+#define CHECK(cond, ...)                                                                           \
+  do                                                                                               \
+    {                                                                                              \
+      if (!(cond))                                                                                 \
+        {                                                                                          \
+          fprintf (stderr, "  child check failed (%s:%d): %s: ", __FILE__, __LINE__, #cond);       \
+          fprintf (stderr, __VA_ARGS__);                                                           \
+          fputc ('\n', stderr);                                                                    \
+          failures++;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
 static void
@@ -327,7 +326,7 @@ check_busybox_runs (void)
 
   if (pid == 0)
     {
-      execl ("/bin/busybox", "busybox", "true", (char *) NULL);
+      execl ("/bin/busybox", "busybox", "true", (char *)NULL);
       _exit (127);
     }
   CHECK (pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status)
@@ -349,12 +348,12 @@ struct run
   const char *json;
   struct arca_rootfs_options opts;
   enum stage_result expect;
-  const char *want_error;   /* substring of the error, with EXPECT_PREPARE_FAILS */
+  const char *want_error; /* substring of the error, with EXPECT_PREPARE_FAILS */
   int want_errno;
-  bool no_new_mount_api;    /* seccomp: the new mount API answers ENOSYS */
-  int extra_unshare;        /* CLONE_NEW* flags unshared with the mount ns */
-  bool user_ns;             /* run in a new user namespace (uid 0..65535
-                               identity, only gid 0 mapped) + ipc ns */
+  bool no_new_mount_api; /* seccomp: the new mount API answers ENOSYS */
+  int extra_unshare;     /* CLONE_NEW* flags unshared with the mount ns */
+  bool user_ns;          /* run in a new user namespace (uid 0..65535
+                            identity, only gid 0 mapped) + ipc ns */
   void (*check) (const struct run *r);
 };
 
@@ -363,21 +362,21 @@ struct run
 static int
 deny_new_mount_api (void)
 {
-  static const long nrs[] = { SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig,
+  static const long nrs[] = { SYS_open_tree, SYS_move_mount, SYS_fsopen,       SYS_fsconfig,
                               SYS_fsmount,   SYS_fspick,     SYS_mount_setattr };
   struct sock_filter filter[2 + 2 * ARRAY_SIZE (nrs) + 1];
   struct sock_fprog prog = { .len = ARRAY_SIZE (filter), .filter = filter };
   size_t k = 0;
 
-  filter[k++] = (struct sock_filter) BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
-                                               offsetof (struct seccomp_data, nr));
+  filter[k++]
+      = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr));
   for (size_t i = 0; i < ARRAY_SIZE (nrs); i++)
     {
-      filter[k++] = (struct sock_filter) BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (__u32) nrs[i], 0, 1);
-      filter[k++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+      filter[k++] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (__u32)nrs[i], 0, 1);
+      filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
     }
-  filter[k++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  filter[k++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   return prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
@@ -486,10 +485,10 @@ write_id_map (pid_t pid, const char *file, const char *map)
   char path[64];
   cleanup_close int fd = -1;
 
-  snprintf (path, sizeof (path), "/proc/%d/%s", (int) pid, file);
+  snprintf (path, sizeof (path), "/proc/%d/%s", (int)pid, file);
   fd = open (path, O_WRONLY | O_CLOEXEC);
   assert_true (fd >= 0);
-  assert_int_equal (write (fd, map, strlen (map)), (ssize_t) strlen (map));
+  assert_int_equal (write (fd, map, strlen (map)), (ssize_t)strlen (map));
 }
 
 static int
@@ -609,7 +608,8 @@ full_config (const struct fixture *fx, bool with_sysfs)
       "\"devices\":[{\"path\":\"/dev/mydev\",\"type\":\"c\",\"major\":1,\"minor\":7,"
       "\"fileMode\":416,\"uid\":0,\"gid\":0}],"
       "\"maskedPaths\":[\"/masked-file\",\"/masked-dir\",\"/proc/kcore\",\"/does/not/exist\"],"
-      "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\",\"/ro-dir\",\"/ro-file\",\"/not/there\"]"
+      "\"readonlyPaths\":[\"/proc/sys\",\"/proc/sysrq-trigger\",\"/ro-dir\",\"/ro-file\",\"/not/"
+      "there\"]"
       "}}",
       fx->rootfs,
       with_sysfs ? "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
@@ -871,7 +871,7 @@ run_cgroup_case (void **state, bool legacy)
 
   if (skip_unless_root ())
     skip ();
-  assert_true (asprintf (&path, "/arca-test-rootfs-%d", (int) getpid ()) > 0);
+  assert_true (asprintf (&path, "/arca-test-rootfs-%d", (int)getpid ()) > 0);
   if (arca_cgroup_open ("/sys/fs/cgroup", path, &cg, &err) < 0)
     {
       report_error ("(skipped: no cgroup hierarchy)", err);
