@@ -6,10 +6,13 @@
  * that the host saw nothing: no mount under the temporary directory, the
  * symlink target outside the rootfs untouched.  Needs root: skipped
  * otherwise. */
-#include <cmocka.h>
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
 
 #include <dirent.h>
 #include <errno.h>
