@@ -382,7 +382,13 @@ static const struct oci_field weight_device_fields[] = {
 static int
 parse_weight_device (json_t *v, const char *path, void *elem, arca_error **err)
 {
-  return oci_dispatch (v, path, weight_device_fields, elem, err);
+  struct arca_oci_weight_device *d = elem;
+
+  if (oci_dispatch (v, path, weight_device_fields, d, err) < 0)
+    return -1;
+  if (!d->has_weight && !d->has_leaf_weight)
+    return oci_error (err, path, "needs weight or leafWeight");
+  return 0;
 }
 
 static const struct oci_field throttle_device_fields[] = {
@@ -813,26 +819,29 @@ static const struct oci_field linux_fields[] = {
   OCI_ROW_END,
 };
 
+static bool
+have_ns (const struct arca_oci_linux *l, enum arca_oci_ns_type type)
+{
+  for (size_t i = 0; i < l->n_namespaces; i++)
+    if (l->namespaces[i].type == type)
+      return true;
+  return false;
+}
+
 int
 oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err)
 {
   struct arca_oci_linux *l = field;
-  bool userns = false;
+  bool userns;
 
   if (oci_dispatch (v, path, linux_fields, l, err) < 0)
     return -1;
-  for (size_t i = 0; i < l->n_namespaces; i++)
-    if (l->namespaces[i].type == ARCA_NS_USER)
-      userns = true;
+  userns = have_ns (l, ARCA_NS_USER);
   for (size_t i = 0; i < l->n_sysctl; i++)
     {
       enum arca_oci_ns_type ns = sysctl_allowed[sysctl_lookup (l->sysctl[i].key)].ns;
-      bool have = false;
 
-      for (size_t j = 0; j < l->n_namespaces; j++)
-        if (l->namespaces[j].type == ns)
-          have = true;
-      if (!have)
+      if (!have_ns (l, ns))
         {
           char sub[OCI_PATH_MAX], sub2[OCI_PATH_MAX];
 
@@ -848,6 +857,13 @@ oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err)
 
       oci_path_key (sub, path, l->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
       return oci_error (err, sub, "given without a user namespace in %s.namespaces", path);
+    }
+  if (l->has_time_offsets && !have_ns (l, ARCA_NS_TIME))
+    {
+      char sub[OCI_PATH_MAX];
+
+      oci_path_key (sub, path, "timeOffsets");
+      return oci_error (err, sub, "given without a time namespace in %s.namespaces", path);
     }
   return 0;
 }

@@ -1095,6 +1095,15 @@ arca_oci_config_parse (const char *json, size_t len, struct arca_oci_config **re
     return -1;
   if (c->has_process && (c->root.path == NULL || c->root.path[0] == '\0'))
     return oci_error (err, "root.path", "required (non-empty) when process is given");
+  /* Without a UTS namespace of its own the container would rename the
+   * host. */
+  if (arca_oci_config_namespace (c, ARCA_NS_UTS) == NULL)
+    {
+      if (c->hostname != NULL && c->hostname[0] != '\0')
+        return oci_error (err, "hostname", "needs its own uts namespace in linux.namespaces");
+      if (c->domainname != NULL && c->domainname[0] != '\0')
+        return oci_error (err, "domainname", "needs its own uts namespace in linux.namespaces");
+    }
   *ret_config = move_ptr (c);
   return 0;
 }

@@ -311,6 +311,11 @@ test_top_errors (void **state)
                     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
                     "hostname: longer than 64");
   expect_top_error ("\"domainname\": 5", "domainname: expected string, got integer");
+  expect_error ("{\"ociVersion\": \"1.0.0\", \"hostname\": \"h\"}",
+                "hostname: needs its own uts namespace");
+  expect_error ("{\"ociVersion\": \"1.0.0\", \"domainname\": \"d\", \"linux\": {\"namespaces\":"
+                " [{\"type\": \"pid\"}]}}",
+                "domainname: needs its own uts namespace");
   expect_error ("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\", \"readonly\": \"yes\"}}",
                 "root.readonly: expected boolean, got string");
   expect_top_error ("\"vm\": {}", "vm: not supported on this host");
@@ -631,6 +636,8 @@ test_namespaces (void **state)
   expect_error ("{\"ociVersion\": \"1.0.0\", \"linux\": {\"namespaces\": [{\"type\": \"user\"}],"
                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 0, \"size\": 0}]}}",
                 "linux.gidMappings[0].size: 0 out of range");
+  expect_linux_error ("\"timeOffsets\": {\"boottime\": {\"secs\": 1}}",
+                      "linux.timeOffsets: given without a time namespace");
   expect_linux_error ("\"timeOffsets\": {\"realtime\": {\"secs\": 1}}",
                       "linux.timeOffsets.realtime: unknown clock");
   expect_linux_error ("\"timeOffsets\": {\"boottime\": {\"nanosecs\": 1000000000}}",
@@ -715,6 +722,9 @@ test_resources (void **state)
                       "linux.resources.cpu.mems: invalid cpu list");
   expect_linux_error ("\"resources\": {\"cpu\": {\"idle\": 2}}",
                       "linux.resources.cpu.idle: 2 out of range");
+  expect_linux_error ("\"resources\": {\"blockIO\": {\"weightDevice\": [{\"major\": 8,"
+                      " \"minor\": 0}]}}",
+                      "linux.resources.blockIO.weightDevice[0]: needs weight or leafWeight");
   expect_linux_error ("\"resources\": {\"pids\": {}}", "linux.resources.pids.limit: required");
   expect_linux_error ("\"resources\": {\"blockIO\": {\"weight\": 5}}",
                       "linux.resources.blockIO.weight: 5 out of range");
