@@ -308,6 +308,55 @@ check_host_support (struct creation *c, bool foreground, arca_error **err)
   return 0;
 }
 
+/* The device cgroup rules: the config's own, then (like runc and crun)
+ * access to the devices every container gets and to linux.devices, so a
+ * config that starts with "deny all" still has a working /dev/null. */
+static const struct arca_oci_device_cgroup default_device_rules[] = {
+  { .allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m" },
+  { .allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m" },
+  { .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" },   /* null */
+  { .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "rwm" },   /* zero */
+  { .allow = true, .type = 'c', .major = 1, .minor = 7, .access = "rwm" },   /* full */
+  { .allow = true, .type = 'c', .major = 1, .minor = 8, .access = "rwm" },   /* random */
+  { .allow = true, .type = 'c', .major = 1, .minor = 9, .access = "rwm" },   /* urandom */
+  { .allow = true, .type = 'c', .major = 5, .minor = 0, .access = "rwm" },   /* tty */
+  { .allow = true, .type = 'c', .major = 5, .minor = 1, .access = "rwm" },   /* console */
+  { .allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm" },   /* ptmx */
+  { .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm" }, /* pts */
+};
+
+static int
+apply_resources (struct creation *c, arca_error **err)
+{
+  const struct arca_oci_linux *lx = &c->config->linux_;
+  struct arca_oci_resources r = { 0 };
+
+  if (lx->has_resources)
+    r = lx->resources;
+  size_t n = r.n_devices + ARRAY_SIZE (default_device_rules) + lx->n_devices;
+  cleanup_free struct arca_oci_device_cgroup *rules = calloc (n, sizeof *rules);
+  if (rules == NULL)
+    return arca_error_set (err, ENOMEM, "device rules");
+  size_t k = 0;
+  for (size_t i = 0; i < r.n_devices; i++)
+    rules[k++] = r.devices[i];
+  for (size_t i = 0; i < ARRAY_SIZE (default_device_rules); i++)
+    rules[k++] = default_device_rules[i];
+  for (size_t i = 0; i < lx->n_devices; i++)
+    {
+      const struct arca_oci_device *d = &lx->devices[i];
+      if (d->type == 'p')
+        continue;
+      rules[k++] = (struct arca_oci_device_cgroup){
+        .allow = true, .type = d->type == 'u' ? 'c' : d->type, .major = d->major,
+        .minor = d->minor, .access = "rwm",
+      };
+    }
+  r.devices = rules;
+  r.n_devices = k;
+  return arca_cgroup_apply (c->cgroup, &r, err);
+}
+
 static int
 setup_cgroup (struct creation *c, arca_error **err)
 {
@@ -325,10 +374,7 @@ setup_cgroup (struct creation *c, arca_error **err)
   if (arca_cgroup_create (c->cgroup, err) < 0)
     return -1;
   c->cgroup_made = true;
-  if (c->config->linux_.has_resources
-      && arca_cgroup_apply (c->cgroup, &c->config->linux_.resources, err) < 0)
-    return -1;
-  return 0;
+  return apply_resources (c, err);
 }
 
 static int
