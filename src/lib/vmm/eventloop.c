@@ -75,6 +75,18 @@ event_loop__remove (struct event_loop *loop, int fd)
       }
 }
 
+void
+event_loop__modify (struct event_loop *loop, int fd, uint32_t events)
+{
+  for (unsigned i = 0; i < EVENT_LOOP_MAX_HANDLERS; i++)
+    if (loop->handlers[i].fd == fd)
+      {
+        struct epoll_event ev = { .events = events, .data.ptr = &loop->handlers[i] };
+        (void) epoll_ctl (loop->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+        return;
+      }
+}
+
 int
 event_loop__run (struct event_loop *loop, arca_error **err)
 {

@@ -32,6 +32,9 @@ void event_loop__fini (struct event_loop *loop);
 int event_loop__add (struct event_loop *loop, int fd, uint32_t events, event_loop_cb cb,
                      void *opaque, arca_error **err);
 void event_loop__remove (struct event_loop *loop, int fd);
+/* Changes the events of a registered fd (0 = mute it).  Safe from any
+   thread: it only calls epoll_ctl, the handler table is not touched. */
+void event_loop__modify (struct event_loop *loop, int fd, uint32_t events);
 /* Dispatches until event_loop__stop(); returns 0, or -1 if epoll fails. */
 int event_loop__run (struct event_loop *loop, arca_error **err);
 /* Async-signal- and thread-safe. */

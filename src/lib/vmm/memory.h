@@ -24,13 +24,19 @@ struct guest_mem_region {
 struct guest_mem {
   struct guest_mem_region regions[2];
   unsigned n_regions;
-  void *map;          /* one reservation backs both regions */
+  void *map;          /* one mapping backs both regions */
   size_t map_size;
   uint64_t ram_size;  /* total bytes of RAM */
+  int memfd;          /* backing memfd (snapshots write it out), or -1 */
 };
 
-/* Anonymous, MAP_NORESERVE: pages cost nothing until the guest touches them. */
+/* memfd-backed, MAP_SHARED: pages cost nothing until the guest touches them,
+   and the same memory can later be written to a snapshot file or handed to
+   another process without copying through the VMM. */
 int guest_mem__alloc (struct guest_mem *mem, uint64_t size, arca_error **err);
+/* Maps a saved memory file MAP_PRIVATE: pages are read lazily on first touch
+   and guest writes never reach the file (snapshot restore). */
+int guest_mem__map_file (struct guest_mem *mem, int fd, uint64_t size, arca_error **err);
 void guest_mem__free (struct guest_mem *mem);
 
 /* Describes caller-owned memory as guest RAM at gpa 0 (tests, fuzzing). */

@@ -18,6 +18,7 @@
 
 /* Fixed guest physical layout (see docs/vmm.md). */
 #define LAYOUT_GDT 0x500ULL
+#define LAYOUT_PVH_START_INFO 0x6000ULL  /* hvm_start_info, then its memory map */
 #define LAYOUT_BOOT_PARAMS 0x7000ULL
 #define LAYOUT_PML4 0x9000ULL
 #define LAYOUT_PDPT 0xa000ULL
@@ -74,10 +75,13 @@ struct arca_vm {
 
   /* Boot state of the first vCPU, set by the kernel loader. */
   uint64_t entry;
-  uint64_t boot_params_gpa;
+  uint64_t boot_params_gpa;      /* %rsi (64-bit entry) or %ebx (PVH) */
+  bool entry_pvh;                /* start in 32-bit protected mode */
+  enum arca_vm_boot_entry entry_request;
 
   struct vm_vcpu vcpus[ARCA_VM_MAX_VCPUS];
   unsigned n_vcpus;
+  unsigned n_vcpus_planned;      /* config.vcpu_count, for CPUID */
 
   struct event_loop loop;
   pthread_t loop_thread;
@@ -121,8 +125,10 @@ int vcpu__start (struct vm_vcpu *vcpu, arca_error **err);
 void vcpu__kick (struct vm_vcpu *vcpu);
 void vcpu__destroy (struct vm_vcpu *vcpu);
 
-/* boot-cpu.c: page tables, GDT and the 64-bit register state. */
-int boot_cpu__setup_long_mode (struct arca_vm *vm, struct vm_vcpu *vcpu, arca_error **err);
+/* boot-cpu.c: CPUID for every vCPU; page tables, GDT and the entry register
+   state (64-bit or PVH 32-bit) for the boot vCPU. */
+int boot_cpu__setup_cpuid (struct arca_vm *vm, struct vm_vcpu *vcpu, arca_error **err);
+int boot_cpu__setup_entry (struct arca_vm *vm, struct vm_vcpu *vcpu, arca_error **err);
 
 /* boot-linux.c / boot-elf.c.  Both return 0 and fill vm->entry, or -1; when
    the image is not of their format they fail with ENOEXEC. */
@@ -131,8 +137,18 @@ int boot_linux__load (struct arca_vm *vm, const uint8_t *image, size_t size,
 int boot_elf__load (struct arca_vm *vm, const uint8_t *image, size_t size,
                     const uint8_t *initrd, size_t initrd_size, arca_error **err);
 /* boot-params.c: the zero page (e820, cmdline, initrd) both loaders share. */
+struct vm_e820_entry {
+  uint64_t addr, size;
+  uint32_t type;
+};
+unsigned boot_params__memory_map (struct arca_vm *vm, struct vm_e820_entry *out, unsigned max);
+/* Copies vm->cmdline to LAYOUT_CMDLINE; max_size 0 = no kernel limit. */
+int boot_params__write_cmdline (struct arca_vm *vm, uint64_t max_size, arca_error **err);
 int boot_params__write (struct arca_vm *vm, const uint8_t *setup_header, size_t header_len,
                         uint64_t initrd_gpa, uint64_t initrd_size, arca_error **err);
+/* boot-pvh.c: hvm_start_info and its memory map; fills vm->boot_params_gpa. */
+int boot_pvh__write (struct arca_vm *vm, uint64_t initrd_gpa, uint64_t initrd_size,
+                     arca_error **err);
 int boot_params__place_initrd (struct arca_vm *vm, const uint8_t *initrd, size_t size,
                                uint64_t max_addr, uint64_t kernel_end, uint64_t *ret_gpa,
                                arca_error **err);

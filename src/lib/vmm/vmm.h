@@ -26,12 +26,22 @@ struct arca_vm_drive_config {
   bool read_only;
 };
 
+/* How the kernel is entered.  AUTO: a bzImage through the 64-bit boot
+ * protocol, an ELF through its PVH note when it has one, else at e_entry in
+ * 64-bit mode with a zero page in %rsi (as Firecracker boots vmlinux). */
+enum arca_vm_boot_entry {
+  ARCA_VM_ENTRY_AUTO = 0,
+  ARCA_VM_ENTRY_LINUX64,    /* 64-bit mode, %rsi = boot_params */
+  ARCA_VM_ENTRY_PVH,        /* 32-bit protected mode, %ebx = hvm_start_info */
+};
+
 struct arca_vm_config {
   unsigned vcpu_count;      /* 1..ARCA_VM_MAX_VCPUS */
   uint64_t mem_size_mib;    /* guest RAM */
   char *kernel_path;        /* bzImage or ELF */
   char *initrd_path;        /* optional */
   char *cmdline;            /* optional; virtio-mmio devices are appended */
+  enum arca_vm_boot_entry entry;
   struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
   unsigned n_drives;
   bool rng;                 /* add a virtio-rng device */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* arca-vmm: boots one microVM and exits with the guest's status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "vmm/vmm.h"
+
+enum {
+  OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
+  OPT_SERIAL, OPT_ENTRY, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+};
+
+static const struct option options[] = {
+  { "kernel", required_argument, NULL, OPT_KERNEL },
+  { "cmdline", required_argument, NULL, OPT_CMDLINE },
+  { "initrd", required_argument, NULL, OPT_INITRD },
+  { "memory", required_argument, NULL, OPT_MEMORY },
+  { "cpus", required_argument, NULL, OPT_CPUS },
+  { "drive", required_argument, NULL, OPT_DRIVE },
+  { "api-sock", required_argument, NULL, OPT_API_SOCK },
+  { "serial", required_argument, NULL, OPT_SERIAL },
+  { "entry", required_argument, NULL, OPT_ENTRY },
+  { "debug", no_argument, NULL, OPT_DEBUG },
+  { "metrics", no_argument, NULL, OPT_METRICS },
+  { "help", no_argument, NULL, OPT_HELP },
+  { NULL, 0, NULL, 0 },
+};
+
+struct cli {
+  struct arca_vm_config config;
+  const char *serial;
+  const char *api_sock;
+  bool metrics;
+  struct arca_log log;
+};
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+           "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
+           "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
+           "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
+           "                [--metrics] [--debug]\n"
+           "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
+           "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
+}
+
+static int
+parse_uint (const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *ret,
+            arca_error **err)
+{
+  char *end;
+  unsigned long long v;
+
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+    return arca_error_set (err, EINVAL, "%s: `%s` is not a number in %llu..%llu", what, s,
+                           (unsigned long long) min, (unsigned long long) max);
+  *ret = v;
+  return 0;
+}
+
+static int
+parse_drive (struct arca_vm_config *c, const char *arg, arca_error **err)
+{
+  struct arca_vm_drive_config *d;
+  char *comma;
+
+  if (c->n_drives == ARCA_VM_MAX_DRIVES)
+    return arca_error_set (err, E2BIG, "--drive: at most %d drives", ARCA_VM_MAX_DRIVES);
+  d = &c->drives[c->n_drives];
+  d->path = strdup (arg);
+  if (d->path == NULL)
+    return arca_error_errno (err, "--drive");
+  comma = strchr (d->path, ',');
+  if (comma != NULL)
+    {
+      *comma = '\0';
+      if (strcmp (comma + 1, "ro") != 0)
+        {
+          arca_error_set (err, EINVAL, "--drive: unknown option `%s`", comma + 1);
+          free (d->path);
+          d->path = NULL;
+          return -1;
+        }
+      d->read_only = true;
+    }
+  c->n_drives++;
+  return 0;
+}
+
+static int
+parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  struct arca_vm_config *c = &cli->config;
+  uint64_t v;
+  int opt;
+
+  while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1)
+    switch (opt)
+      {
+      case OPT_KERNEL:
+        c->kernel_path = optarg;
+        break;
+      case OPT_CMDLINE:
+        c->cmdline = optarg;
+        break;
+      case OPT_INITRD:
+        c->initrd_path = optarg;
+        break;
+      case OPT_MEMORY:
+        if (parse_uint (optarg, "--memory", 16, 1 << 20, &v, err) < 0)
+          return -1;
+        c->mem_size_mib = v;
+        break;
+      case OPT_CPUS:
+        if (parse_uint (optarg, "--cpus", 1, ARCA_VM_MAX_VCPUS, &v, err) < 0)
+          return -1;
+        c->vcpu_count = (unsigned) v;
+        break;
+      case OPT_DRIVE:
+        if (parse_drive (c, optarg, err) < 0)
+          return -1;
+        break;
+      case OPT_API_SOCK:
+        cli->api_sock = optarg;
+        break;
+      case OPT_SERIAL:
+        cli->serial = optarg;
+        break;
+      case OPT_ENTRY:
+        if (strcmp (optarg, "auto") == 0)
+          c->entry = ARCA_VM_ENTRY_AUTO;
+        else if (strcmp (optarg, "linux64") == 0)
+          c->entry = ARCA_VM_ENTRY_LINUX64;
+        else if (strcmp (optarg, "pvh") == 0)
+          c->entry = ARCA_VM_ENTRY_PVH;
+        else
+          return arca_error_set (err, EINVAL, "--entry: `%s` is not auto, linux64 or pvh", optarg);
+        break;
+      case OPT_DEBUG:
+        cli->log.level = ARCA_LOG_DEBUG;
+        break;
+      case OPT_METRICS:
+        cli->metrics = true;
+        break;
+      case OPT_HELP:
+      case 'h':
+        usage (stdout);
+        exit (0);
+      default:
+        usage (stderr);
+        exit (2);
+      }
+  if (optind != argc)
+    return arca_error_set (err, EINVAL, "unexpected argument `%s`", argv[optind]);
+  if (c->kernel_path == NULL && cli->api_sock == NULL)
+    return arca_error_set (err, EINVAL, "--kernel is required");
+  if (cli->api_sock != NULL)
+    return arca_error_set (err, ENOTSUP, "--api-sock: the control API is not implemented yet");
+  if (c->n_drives > 0)
+    return arca_error_set (err, ENOTSUP, "--drive: virtio-blk is not implemented yet");
+  return 0;
+}
+
+static int
+open_serial (struct cli *cli, arca_error **err)
+{
+  struct arca_vm_config *c = &cli->config;
+  const char *s = cli->serial != NULL ? cli->serial : "stdio";
+
+  c->serial_in_fd = c->serial_out_fd = -1;
+  if (strcmp (s, "stdio") == 0)
+    {
+      c->serial_in_fd = STDIN_FILENO;
+      c->serial_out_fd = STDOUT_FILENO;
+    }
+  else if (strncmp (s, "file:", 5) == 0)
+    {
+      c->serial_out_fd = open (s + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (c->serial_out_fd < 0)
+        return arca_error_errno (err, "--serial: open `%s`", s + 5);
+    }
+  else if (strcmp (s, "none") != 0)
+    return arca_error_set (err, EINVAL, "--serial: `%s` is not stdio, none or file:PATH", s);
+  return 0;
+}
+
+/* SIGINT/SIGTERM stop the VM cleanly from a thread of their own, so no
+   signal handler has to touch VM state. */
+static void *
+signal_thread (void *opaque)
+{
+  struct arca_vm *vm = opaque;
+  sigset_t set;
+  int sig;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  if (sigwait (&set, &sig) == 0)
+    arca_vm_stop (vm);
+  return NULL;
+}
+
+static void
+print_metrics (struct arca_vm *vm)
+{
+  struct arca_vm_metrics m;
+
+  arca_vm_get_metrics (vm, &m);
+  fprintf (stderr, "{\"first_serial_byte_us\": %" PRIu64 ", \"boot_markers_us\": [", m.first_serial_byte_ns / 1000);
+  for (unsigned i = 0; i < m.n_boot_markers; i++)
+    fprintf (stderr, "%s%" PRIu64, i ? ", " : "", m.boot_marker_ns[i] / 1000);
+  fprintf (stderr,
+           "], \"serial_bytes_out\": %" PRIu64 ", \"pio_exits\": %" PRIu64
+           ", \"mmio_exits\": %" PRIu64 ", \"unhandled_pio\": %" PRIu64
+           ", \"unhandled_mmio\": %" PRIu64 "}\n",
+           m.serial_bytes_out, m.pio_exits, m.mmio_exits, m.unhandled_pio, m.unhandled_mmio);
+}
+
+/* Builds and runs the VM; *ret_status is arca-vmm's exit status. */
+static int
+run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
+{
+  cleanup_vm struct arca_vm *vm = NULL;
+  struct arca_vm_exit ex;
+  pthread_t sig_thread;
+
+  if (parse_args (cli, argc, argv, err) < 0 || open_serial (cli, err) < 0
+      || arca_vm_create (&cli->config, &vm, err) < 0)
+    return -1;
+  if (pthread_create (&sig_thread, NULL, signal_thread, vm) == 0)
+    pthread_detach (sig_thread);
+  if (arca_vm_start (vm, err) < 0 || arca_vm_wait (vm, &ex, err) < 0)
+    return -1;
+  if (cli->metrics)
+    print_metrics (vm);
+  switch (ex.reason)
+    {
+    case ARCA_VM_EXIT_DEBUG:
+      *ret_status = ex.code;
+      break;
+    case ARCA_VM_EXIT_RESET:
+    case ARCA_VM_EXIT_STOPPED:
+      *ret_status = 0;
+      break;
+    default:
+      fprintf (stderr, "arca-vmm: guest stopped: %s%s%s\n", arca_vm_exit_reason_name (ex.reason),
+               ex.message[0] ? ": " : "", ex.message);
+      *ret_status = 1;
+      break;
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct cli cli = { .log = { .fd = STDERR_FILENO, .level = ARCA_LOG_WARNING, .program = "arca-vmm" } };
+  const struct arca_log errlog = { .fd = -1, .program = "arca-vmm" };
+  cleanup_error arca_error *err = NULL;
+  int status = 1;
+  sigset_t set;
+
+  cli.config.vcpu_count = 1;
+  cli.config.mem_size_mib = 128;
+  cli.config.start_ns = arca_vm_now_ns ();
+  cli.config.log = &cli.log;
+
+  /* Blocked before any thread exists, so every thread inherits the mask
+     and only signal_thread receives them. */
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+
+  if (run (&cli, argc, argv, &status, &err) < 0)
+    {
+      arca_log_error (&errlog, err);
+      return 1;
+    }
+  return status;
+}

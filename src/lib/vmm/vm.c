@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The machine's life cycle: build, start, pause/resume, stop, wait, free. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util/cleanup.h"
+#include "vm.h"
+
+uint64_t
+arca_vm_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t
+vm__elapsed_ns (struct arca_vm *vm)
+{
+  uint64_t now = arca_vm_now_ns ();
+  /* Never 0, so "0 = not yet" stays unambiguous in the metrics. */
+  return now > vm->start_ns ? now - vm->start_ns : 1;
+}
+
+const char *
+arca_vm_exit_reason_name (enum arca_vm_exit_reason reason)
+{
+  static const char *const names[] = {
+    [ARCA_VM_EXIT_NONE] = "running",   [ARCA_VM_EXIT_DEBUG] = "debug-exit",
+    [ARCA_VM_EXIT_RESET] = "reset",    [ARCA_VM_EXIT_SHUTDOWN] = "shutdown",
+    [ARCA_VM_EXIT_STOPPED] = "stopped", [ARCA_VM_EXIT_ERROR] = "error",
+  };
+  if ((unsigned) reason >= ARRAY_SIZE (names) || names[reason] == NULL)
+    return "unknown";
+  return names[reason];
+}
+
+int
+vm__add_device (struct arca_vm *vm, void (*free_fn) (void *), void *opaque, arca_error **err)
+{
+  if (vm->n_devices == VM_MAX_DEVICES)
+    return arca_error_set (err, ENOSPC, "more than %d devices", VM_MAX_DEVICES);
+  vm->devices[vm->n_devices].free = free_fn;
+  vm->devices[vm->n_devices].opaque = opaque;
+  vm->n_devices++;
+  return 0;
+}
+
+int
+vm__cmdline_append (struct arca_vm *vm, const char *text, arca_error **err)
+{
+  size_t used = strlen (vm->cmdline);
+  int n = snprintf (vm->cmdline + used, sizeof (vm->cmdline) - used, "%s%s",
+                    used > 0 ? " " : "", text);
+  if (n < 0 || (size_t) n >= sizeof (vm->cmdline) - used)
+    {
+      vm->cmdline[used] = '\0';
+      return arca_error_set (err, E2BIG, "kernel command line longer than %d bytes",
+                             VM_CMDLINE_MAX - 1);
+    }
+  return 0;
+}
+
+static void
+kick_all (struct arca_vm *vm)
+{
+  for (unsigned i = 0; i < vm->n_vcpus; i++)
+    vcpu__kick (&vm->vcpus[i]);
+}
+
+void
+vm__request_stop (struct arca_vm *vm, enum arca_vm_exit_reason reason, int code,
+                  const char *message)
+{
+  pthread_mutex_lock (&vm->lock);
+  if (vm->exit.reason == ARCA_VM_EXIT_NONE)
+    {
+      vm->exit.reason = reason;
+      vm->exit.code = code;
+      if (message != NULL)
+        snprintf (vm->exit.message, sizeof (vm->exit.message), "%s", message);
+    }
+  vm->stopping = true;
+  pthread_cond_broadcast (&vm->cond);
+  pthread_mutex_unlock (&vm->lock);
+  kick_all (vm);
+  event_loop__stop (&vm->loop);
+}
+
+/* Reads the whole kernel (or initrd) file, bounded by guest RAM: nothing
+   larger could be loaded anyway. */
+static int
+read_image (const char *path, uint64_t max, uint8_t **ret_buf, size_t *ret_size, arca_error **err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free uint8_t *buf = NULL;
+  struct stat st;
+  size_t done = 0;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return arca_error_errno (err, "open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return arca_error_errno (err, "stat `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return arca_error_set (err, EINVAL, "`%s` is not a regular file", path);
+  if ((uint64_t) st.st_size > max)
+    return arca_error_set (err, EFBIG, "`%s` (%lld bytes) does not fit in guest memory", path,
+                           (long long) st.st_size);
+  buf = malloc (st.st_size > 0 ? (size_t) st.st_size : 1);
+  if (buf == NULL)
+    return arca_error_errno (err, "read `%s`", path);
+  while (done < (size_t) st.st_size)
+    {
+      ssize_t n = read (fd, buf + done, (size_t) st.st_size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return arca_error_errno (err, "read `%s`", path);
+      if (n == 0)
+        break;
+      done += (size_t) n;
+    }
+  *ret_size = done;
+  *ret_buf = move_ptr (buf);
+  return 0;
+}
+
+static int
+load_kernel (struct arca_vm *vm, const struct arca_vm_config *config, arca_error **err)
+{
+  cleanup_free uint8_t *kernel = NULL;
+  cleanup_free uint8_t *initrd = NULL;
+  size_t kernel_size = 0, initrd_size = 0;
+  int r;
+
+  if (config->kernel_path == NULL)
+    return arca_error_set (err, EINVAL, "no kernel given");
+  if (read_image (config->kernel_path, vm->mem.ram_size, &kernel, &kernel_size, err) < 0)
+    return -1;
+  if (config->initrd_path != NULL
+      && read_image (config->initrd_path, vm->mem.ram_size, &initrd, &initrd_size, err) < 0)
+    return -1;
+
+  r = boot_elf__load (vm, kernel, kernel_size, initrd, initrd_size, err);
+  if (r < 0 && (*err)->errnum == ENOEXEC && strstr ((*err)->msg, "not an ELF") != NULL)
+    {
+      arca_error_free (*err);
+      *err = NULL;
+      r = boot_linux__load (vm, kernel, kernel_size, initrd, initrd_size, err);
+      if (r < 0 && (*err)->errnum == ENOEXEC && strstr ((*err)->msg, "not a bzImage") != NULL)
+        {
+          arca_error_free (*err);
+          *err = NULL;
+          return arca_error_set (err, ENOEXEC,
+                                 "kernel `%s`: not an ELF or bzImage file (%zu bytes)",
+                                 config->kernel_path, kernel_size);
+        }
+    }
+  if (r < 0)
+    return arca_error_wrap (err, "kernel `%s`", config->kernel_path);
+  return 0;
+}
+
+static int
+create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_error **err)
+{
+  if (serial__create (vm, config->serial_in_fd, config->serial_out_fd, err) < 0
+      || i8042__create (vm, err) < 0 || bootmarker__create (vm, err) < 0
+      || debugexit__create (vm, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, arca_error **err)
+{
+  struct arca_vm *vm = NULL;
+  cleanup_vm struct arca_vm *owner = NULL;
+
+  if (config->vcpu_count < 1 || config->vcpu_count > ARCA_VM_MAX_VCPUS)
+    return arca_error_set (err, EINVAL, "vcpu count %u is not in 1..%d", config->vcpu_count,
+                           ARCA_VM_MAX_VCPUS);
+  if (config->mem_size_mib < 16 || config->mem_size_mib > (1ULL << 20))
+    return arca_error_set (err, EINVAL, "memory size %llu MiB is not in 16..%llu",
+                           (unsigned long long) config->mem_size_mib, 1ULL << 20);
+
+  owner = vm = calloc (1, sizeof (*vm));
+  if (vm == NULL)
+    return arca_error_errno (err, "allocate vm");
+  vm->kvm_fd = vm->vm_fd = -1;
+  vm->mem.memfd = -1;
+  vm->loop.epoll_fd = vm->loop.stop_fd = -1;
+  vm->log = config->log;
+  vm->start_ns = config->start_ns != 0 ? config->start_ns : arca_vm_now_ns ();
+  vm->entry_request = config->entry;
+  vm->n_vcpus_planned = config->vcpu_count;
+  vm->pio.name = "pio";
+  vm->mmio.name = "mmio";
+  pthread_mutex_init (&vm->lock, NULL);
+  pthread_cond_init (&vm->cond, NULL);
+  for (unsigned i = 0; i < ARCA_VM_MAX_VCPUS; i++)
+    vm->vcpus[i].fd = -1;
+
+  if (event_loop__init (&vm->loop, err) < 0)
+    return -1;
+  if (kvm__create_vm (vm, err) < 0)
+    return -1;
+  if (guest_mem__alloc (&vm->mem, config->mem_size_mib << 20, err) < 0)
+    return -1;
+  if (kvm__set_memory (vm, err) < 0)
+    return -1;
+  if (config->cmdline != NULL && vm__cmdline_append (vm, config->cmdline, err) < 0)
+    return -1;
+  if (create_devices (vm, config, err) < 0)
+    return -1;
+  if (load_kernel (vm, config, err) < 0)
+    return -1;
+  for (unsigned i = 0; i < config->vcpu_count; i++)
+    if (vcpu__create (vm, i, err) < 0)
+      return -1;
+  if (boot_cpu__setup_entry (vm, &vm->vcpus[0], err) < 0)
+    return -1;
+  arca_debug (vm->log, "vm created: %u vcpu(s), %llu MiB, entry 0x%llx (%s) after %llu us",
+              vm->n_vcpus, (unsigned long long) config->mem_size_mib,
+              (unsigned long long) vm->entry, vm->entry_pvh ? "pvh" : "64-bit",
+              (unsigned long long) (vm__elapsed_ns (vm) / 1000));
+  owner = NULL;
+  *ret_vm = vm;
+  return 0;
+}
+
+static void *
+loop_thread (void *opaque)
+{
+  struct arca_vm *vm = opaque;
+  cleanup_error arca_error *err = NULL;
+
+  if (event_loop__run (&vm->loop, &err) < 0)
+    vm__request_stop (vm, ARCA_VM_EXIT_ERROR, 0, err->msg);
+  return NULL;
+}
+
+int
+arca_vm_start (struct arca_vm *vm, arca_error **err)
+{
+  int r;
+
+  pthread_mutex_lock (&vm->lock);
+  if (vm->started)
+    {
+      pthread_mutex_unlock (&vm->lock);
+      return arca_error_set (err, EBUSY, "vm already started");
+    }
+  vm->started = true;
+  pthread_mutex_unlock (&vm->lock);
+
+  r = pthread_create (&vm->loop_thread, NULL, loop_thread, vm);
+  if (r != 0)
+    {
+      vm__request_stop (vm, ARCA_VM_EXIT_ERROR, 0, "cannot start the device thread");
+      return arca_error_set (err, r, "start device thread");
+    }
+  vm->loop_started = true;
+  for (unsigned i = 0; i < vm->n_vcpus; i++)
+    if (vcpu__start (&vm->vcpus[i], err) < 0)
+      {
+        vm__request_stop (vm, ARCA_VM_EXIT_ERROR, 0, "cannot start a vcpu thread");
+        return -1;
+      }
+  return 0;
+}
+
+static void
+join_all (struct arca_vm *vm)
+{
+  for (unsigned i = 0; i < vm->n_vcpus; i++)
+    if (vm->vcpus[i].thread_started)
+      {
+        pthread_join (vm->vcpus[i].thread, NULL);
+        vm->vcpus[i].thread_started = false;
+      }
+  if (vm->loop_started)
+    {
+      event_loop__stop (&vm->loop);
+      pthread_join (vm->loop_thread, NULL);
+      vm->loop_started = false;
+    }
+}
+
+int
+arca_vm_wait (struct arca_vm *vm, struct arca_vm_exit *ret_exit, arca_error **err)
+{
+  pthread_mutex_lock (&vm->lock);
+  if (!vm->started)
+    {
+      pthread_mutex_unlock (&vm->lock);
+      return arca_error_set (err, EINVAL, "vm not started");
+    }
+  while (!vm->stopping)
+    pthread_cond_wait (&vm->cond, &vm->lock);
+  pthread_mutex_unlock (&vm->lock);
+  kick_all (vm);
+  join_all (vm);
+  if (ret_exit != NULL)
+    *ret_exit = vm->exit;
+  return 0;
+}
+
+void
+arca_vm_stop (struct arca_vm *vm)
+{
+  vm__request_stop (vm, ARCA_VM_EXIT_STOPPED, 0, NULL);
+}
+
+bool
+arca_vm_is_running (struct arca_vm *vm)
+{
+  bool r;
+  pthread_mutex_lock (&vm->lock);
+  r = vm->started && !vm->stopping;
+  pthread_mutex_unlock (&vm->lock);
+  return r;
+}
+
+bool
+arca_vm_is_paused (struct arca_vm *vm)
+{
+  bool r;
+  pthread_mutex_lock (&vm->lock);
+  r = vm->paused;
+  pthread_mutex_unlock (&vm->lock);
+  return r;
+}
+
+int
+arca_vm_pause (struct arca_vm *vm, arca_error **err)
+{
+  pthread_mutex_lock (&vm->lock);
+  if (!vm->started || vm->stopping)
+    {
+      pthread_mutex_unlock (&vm->lock);
+      return arca_error_set (err, EINVAL, "vm is not running");
+    }
+  vm->paused = true;
+  pthread_mutex_unlock (&vm->lock);
+  kick_all (vm);
+  /* Returns once every vCPU is out of KVM_RUN, so its registers and guest
+     memory are stable (snapshots rely on this). */
+  pthread_mutex_lock (&vm->lock);
+  while (vm->n_parked < vm->n_vcpus && !vm->stopping)
+    pthread_cond_wait (&vm->cond, &vm->lock);
+  pthread_mutex_unlock (&vm->lock);
+  return 0;
+}
+
+int
+arca_vm_resume (struct arca_vm *vm, arca_error **err)
+{
+  pthread_mutex_lock (&vm->lock);
+  if (!vm->started || vm->stopping)
+    {
+      pthread_mutex_unlock (&vm->lock);
+      return arca_error_set (err, EINVAL, "vm is not running");
+    }
+  vm->paused = false;
+  pthread_cond_broadcast (&vm->cond);
+  pthread_mutex_unlock (&vm->lock);
+  return 0;
+}
+
+int
+arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err)
+{
+  if (vm->i8042 == NULL || i8042__send_ctrl_alt_del (vm->i8042) < 0)
+    return arca_error_set (err, EIO, "keyboard buffer full");
+  return 0;
+}
+
+void
+arca_vm_get_metrics (struct arca_vm *vm, struct arca_vm_metrics *ret)
+{
+  pthread_mutex_lock (&vm->lock);
+  *ret = vm->metrics;
+  pthread_mutex_unlock (&vm->lock);
+}
+
+void
+arca_vm_free (struct arca_vm *vm)
+{
+  if (vm == NULL)
+    return;
+  if (vm->started)
+    {
+      vm__request_stop (vm, ARCA_VM_EXIT_STOPPED, 0, NULL);
+      join_all (vm);
+    }
+  for (unsigned i = 0; i < vm->n_vcpus; i++)
+    vcpu__destroy (&vm->vcpus[i]);
+  /* Devices go in reverse order of creation: later ones may use earlier ones. */
+  for (unsigned i = vm->n_devices; i > 0; i--)
+    if (vm->devices[i - 1].free != NULL)
+      vm->devices[i - 1].free (vm->devices[i - 1].opaque);
+  guest_mem__free (&vm->mem);
+  arca_closep (&vm->vm_fd);
+  arca_closep (&vm->kvm_fd);
+  event_loop__fini (&vm->loop);
+  free (vm->cpuid);
+  pthread_mutex_destroy (&vm->lock);
+  pthread_cond_destroy (&vm->cond);
+  free (vm);
+}
+
+void
+arca_vm_freep (struct arca_vm **vm)
+{
+  arca_vm_free (*vm);
+}
