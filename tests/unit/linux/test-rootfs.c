@@ -354,6 +354,7 @@ struct run
   const char *want_error; /* substring of the error, with EXPECT_PREPARE_FAILS */
   int want_errno;
   bool no_new_mount_api; /* seccomp: the new mount API answers ENOSYS */
+  bool no_mount_setattr; /* seccomp: only mount_setattr does (5.2 - 5.11) */
   int extra_unshare;     /* CLONE_NEW* flags unshared with the mount ns */
   bool user_ns;          /* run in a new user namespace (uid 0..65535
                             identity, only gid 0 mapped) + ipc ns */
@@ -363,23 +364,24 @@ struct run
 /* Makes fsopen & co. fail with ENOSYS, as an old kernel or a container
  * seccomp profile would. */
 static int
-deny_new_mount_api (void)
+deny_new_mount_api (bool setattr_only)
 {
-  static const long nrs[] = { SYS_open_tree, SYS_move_mount, SYS_fsopen,       SYS_fsconfig,
-                              SYS_fsmount,   SYS_fspick,     SYS_mount_setattr };
+  static const long nrs[] = { SYS_mount_setattr, SYS_open_tree, SYS_move_mount, SYS_fsopen,
+                              SYS_fsconfig,      SYS_fsmount,   SYS_fspick };
   struct sock_filter filter[2 + 2 * ARRAY_SIZE (nrs) + 1];
-  struct sock_fprog prog = { .len = ARRAY_SIZE (filter), .filter = filter };
+  struct sock_fprog prog = { .filter = filter };
+  size_t n = setattr_only ? 1 : ARRAY_SIZE (nrs);
   size_t k = 0;
 
   filter[k++]
       = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr));
-  for (size_t i = 0; i < ARRAY_SIZE (nrs); i++)
+  for (size_t i = 0; i < n; i++)
     {
       filter[k++] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (__u32)nrs[i], 0, 1);
       filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
     }
   filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  filter[k++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  prog.len = (unsigned short)k;
   return prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
@@ -419,14 +421,21 @@ child_main (const struct run *r, const int *sync)
       report_error ("config", err);
       return 101;
     }
-  if (r->no_new_mount_api)
+  if (r->no_new_mount_api || r->no_mount_setattr)
     {
-      if (deny_new_mount_api () < 0)
+      struct mount_attr attr = { 0 };
+
+      if (deny_new_mount_api (r->no_mount_setattr) < 0)
         return 102;
       errno = 0;
-      CHECK (syscall (SYS_fsopen, "tmpfs", 0) < 0 && errno == ENOSYS, "fsopen still works");
-      CHECK (syscall (SYS_open_tree, AT_FDCWD, "/", 0) < 0 && errno == ENOSYS,
-             "open_tree still works");
+      CHECK (mount_setattr (AT_FDCWD, "/", 0, &attr, sizeof (attr)) < 0 && errno == ENOSYS,
+             "mount_setattr still works");
+      if (r->no_new_mount_api)
+        {
+          CHECK (syscall (SYS_fsopen, "tmpfs", 0) < 0 && errno == ENOSYS, "fsopen still works");
+          CHECK (syscall (SYS_open_tree, AT_FDCWD, "/", 0) < 0 && errno == ENOSYS,
+                 "open_tree still works");
+        }
     }
   if (arca_rootfs_prepare (config, &r->opts, &err) < 0)
     {
@@ -756,6 +765,26 @@ test_legacy_mount_api (void **state)
   r.json = json;
   r.opts.rootfs = fx->rootfs;
   r.no_new_mount_api = true;
+  r.check = check_full;
+  run_case (&r);
+}
+
+/* Kernels 5.2 - 5.11: fsopen/open_tree/move_mount, but flags and propagation
+ * through mount(2) on the attached mount. */
+static void
+test_no_mount_setattr (void **state)
+{
+  struct fixture *fx = *state;
+  cleanup_free char *json = NULL;
+  struct run r = { 0 };
+
+  if (skip_unless_root ())
+    skip ();
+  json = full_config (fx, true);
+  r.fx = fx;
+  r.json = json;
+  r.opts.rootfs = fx->rootfs;
+  r.no_mount_setattr = true;
   r.check = check_full;
   run_case (&r);
 }
@@ -1154,6 +1183,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_full_rootfs, setup, teardown),
     cmocka_unit_test_setup_teardown (test_legacy_mount_api, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_no_mount_setattr, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_pivot, setup, teardown),
     cmocka_unit_test_setup_teardown (test_rootfs_propagation_shared, setup, teardown),
     cmocka_unit_test_setup_teardown (test_impossible_mounts, setup, teardown),
