@@ -21,12 +21,19 @@ struct arca_rootfs_options {
   struct arca_cgroup *cgroup;  /* for "cgroup" mounts; may be NULL */
 };
 
-/* Sets rootfsPropagation (default: rslave, as runc/crun), bind-mounts the
- * rootfs onto itself, mounts every config.mounts entry with its destination
- * resolved inside the rootfs (a symlink cannot send it to the host), creates
- * the default devices plus linux.devices, the /dev symlinks (fd, stdin,
- * stdout, stderr, ptmx -> pts/ptmx, core when /proc/kcore exists).  Does not
- * pivot yet. */
+/* Makes "/" rslave (rprivate when rootfsPropagation says private; shared
+ * and unbindable are applied by finalize, after the pivot, so that no mount
+ * made here can propagate to the host), bind-mounts the rootfs onto itself,
+ * mounts every config.mounts entry with its destination resolved inside the
+ * rootfs (a symlink cannot send it to the host), creates the default devices
+ * plus linux.devices, the /dev symlinks (fd, stdin, stdout, stderr, ptmx ->
+ * pts/ptmx, core when /proc/kcore exists).  Does not pivot yet.
+ *
+ * Bind mounts get the restricting flags of their options (ro, nosuid, nodev,
+ * noexec, atime...; recursively for rbind) but never lose a flag of their
+ * source ("rw" on a bind of a read-only mount stays read-only, as in runc).
+ * Errors name the entry: "mounts[3] `/dst`: ...".  The caller must already
+ * be in its own mount namespace: everything is undone by leaving it. */
 int arca_rootfs_prepare (const struct arca_oci_config *config,
                          const struct arca_rootfs_options *opts, arca_error **err);
 
