@@ -32,7 +32,7 @@ fake_put (const char *root, const char *rel, const char *content)
   cleanup_free char *p = fake_path (root, rel);
   cleanup_close int fd = open (p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   assert_true (fd >= 0);
-  assert_int_equal (write (fd, content, strlen (content)), (ssize_t) strlen (content));
+  assert_int_equal (write (fd, content, strlen (content)), (ssize_t)strlen (content));
 }
 
 static inline void
@@ -73,7 +73,7 @@ static inline void
 fake_writes_reset (const char *root)
 {
   cleanup_free char *p = fake_path (root, ".arca-fake-writes");
-  (void) unlink (p);
+  (void)unlink (p);
 }
 
 static inline char *
@@ -92,7 +92,7 @@ fake_remove (char *root)
 {
   cleanup_error arca_error *err = NULL;
   if (root != NULL)
-    (void) arca_rm_rf_at (AT_FDCWD, root, &err);
+    (void)arca_rm_rf_at (AT_FDCWD, root, &err);
   free (root);
 }
 
@@ -103,13 +103,13 @@ msg (const arca_error *err)
   return err && err->msg ? err->msg : "";
 }
 
-#define assert_error_has(err, text)                                                        \
-  do                                                                                       \
-    {                                                                                      \
-      assert_non_null (err);                                                               \
-      if (strstr (msg (err), (text)) == NULL)                                              \
-        fail_msg ("error \"%s\" does not mention \"%s\"", msg (err), (text));              \
-    }                                                                                      \
+#define assert_error_has(err, text)                                                                \
+  do                                                                                               \
+    {                                                                                              \
+      assert_non_null (err);                                                                       \
+      if (strstr (msg (err), (text)) == NULL)                                                      \
+        fail_msg ("error \"%s\" does not mention \"%s\"", msg (err), (text));                      \
+    }                                                                                              \
   while (0)
 
 #endif

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <signal.h>
@@ -15,7 +16,8 @@
 /* Unlimited as the v1 memory controller prints it. */
 #define V1_UNLIMITED "9223372036854771712\n"
 
-struct hier_files {
+struct hier_files
+{
   const char *dir;
   const char *files[24];
 };
@@ -39,7 +41,8 @@ static const struct hier_files v1_layout[] = {
   { "systemd", { NULL } },
 };
 
-struct fx {
+struct fx
+{
   char *root;
   bool hybrid;
   struct arca_cgroup *cg;
@@ -429,8 +432,8 @@ test_cpu (void **state)
   r.cpu_realtime_period = 1000000;
   r.cpu_realtime_runtime = 950000;
   r.cpu_idle = 0;
-  r.cpu_cpus = (char *) "1";
-  r.cpu_mems = (char *) "0";
+  r.cpu_cpus = (char *)"1";
+  r.cpu_mems = (char *)"0";
   log = apply (f, &r);
   assert_string_equal (log, "cpu,cpuacct/arca-t/cpu.rt_period_us 1000000\n"
                             "cpu,cpuacct/arca-t/cpu.rt_runtime_us 950000\n"
@@ -455,7 +458,7 @@ test_cpu_realtime_missing (void **state)
   r.cpu_realtime_runtime = 1000;
   apply_fails (f, &r, "linux.resources.cpu.realtimeRuntime: not supported by this kernel");
   apply_fails (f, &r, "CONFIG_RT_GROUP_SCHED");
-  r.cpu_cpus = (char *) "a";
+  r.cpu_cpus = (char *)"a";
   r.has_cpu_realtime_runtime = false;
   apply_fails (f, &r, "linux.resources.cpu.cpus: invalid list \"a\"");
 }
@@ -529,7 +532,7 @@ test_hugetlb_v1 (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_hugepage_limit l[] = { { (char *) "2MB", 1 << 21 }, { (char *) "1GB", 0 } };
+  struct arca_oci_hugepage_limit l[] = { { (char *)"2MB", 1 << 21 }, { (char *)"1GB", 0 } };
   cleanup_free char *log = NULL;
 
   r.hugepage_limits = l;
@@ -539,8 +542,9 @@ test_hugetlb_v1 (void **state)
                             "hugetlb/arca-t/hugetlb.2MB.rsvd.limit_in_bytes 2097152\n"
                             "hugetlb/arca-t/hugetlb.1GB.limit_in_bytes 0\n");
   fake_writes_reset (f->root);
-  l[1].page_size = (char *) "16GB";
-  apply_fails (f, &r, "linux.resources.hugepageLimits[1].pageSize: page size 16GB is not supported");
+  l[1].page_size = (char *)"16GB";
+  apply_fails (f, &r,
+               "linux.resources.hugepageLimits[1].pageSize: page size 16GB is not supported");
 }
 
 static void
@@ -548,7 +552,7 @@ test_hugetlb_hybrid (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_hugepage_limit l[] = { { (char *) "2MB", 1 << 21 }, { (char *) "1GB", 0 } };
+  struct arca_oci_hugepage_limit l[] = { { (char *)"2MB", 1 << 21 }, { (char *)"1GB", 0 } };
   cleanup_free char *log = NULL, *ctl = NULL;
 
   /* create enabled hugetlb for the new cgroup in the cgroup2 mount. */
@@ -617,7 +621,7 @@ test_unified_needs_v2 (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_unified_entry u = { (char *) "hugetlb.2MB.max", (char *) "1" };
+  struct arca_oci_unified_entry u = { (char *)"hugetlb.2MB.max", (char *)"1" };
 
   r.unified = &u;
   r.n_unified = 1;
@@ -681,8 +685,8 @@ test_stats_v1 (void **state)
   assert_int_equal (st.blkio_write_bytes, 50);
 }
 
-#define BOTH(t)                                                                                \
-  cmocka_unit_test_prestate_setup_teardown (t, setup_v1, teardown, NULL),                      \
+#define BOTH(t)                                                                                    \
+  cmocka_unit_test_prestate_setup_teardown (t, setup_v1, teardown, NULL),                          \
       cmocka_unit_test_prestate_setup_teardown (t, setup_hybrid, teardown, NULL)
 
 int

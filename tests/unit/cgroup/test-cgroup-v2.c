@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <signal.h>
@@ -11,16 +12,37 @@
 #include "cgroup/cgroup-internal.h"
 #include "fake-tree.h"
 
-struct fx {
+struct fx
+{
   char *root;
   struct arca_cgroup *cg;
 };
 
 static const char *const root_files[] = {
-  "cgroup.procs", "cgroup.freeze", "cgroup.events", "cgroup.type", "memory.max", "memory.low",
-  "memory.swap.max", "memory.current", "cpu.weight", "cpu.max", "cpu.max.burst", "cpu.idle",
-  "cpu.stat", "cpuset.cpus", "cpuset.mems", "pids.max", "pids.current", "io.weight", "io.max",
-  "io.stat", "hugetlb.2MB.max", "hugetlb.1GB.max", "hugetlb.2MB.rsvd.max", "memory.high",
+  "cgroup.procs",
+  "cgroup.freeze",
+  "cgroup.events",
+  "cgroup.type",
+  "memory.max",
+  "memory.low",
+  "memory.swap.max",
+  "memory.current",
+  "cpu.weight",
+  "cpu.max",
+  "cpu.max.burst",
+  "cpu.idle",
+  "cpu.stat",
+  "cpuset.cpus",
+  "cpuset.mems",
+  "pids.max",
+  "pids.current",
+  "io.weight",
+  "io.max",
+  "io.stat",
+  "hugetlb.2MB.max",
+  "hugetlb.1GB.max",
+  "hugetlb.2MB.rsvd.max",
+  "memory.high",
 };
 
 static int
@@ -289,8 +311,8 @@ test_cpu_writes (void **state)
   r.cpu_period = 100000;
   r.cpu_burst = 10000;
   r.cpu_idle = 1;
-  r.cpu_cpus = (char *) "0-1";
-  r.cpu_mems = (char *) "0";
+  r.cpu_cpus = (char *)"0-1";
+  r.cpu_mems = (char *)"0";
   log = apply (f, &r);
   assert_string_equal (log, "arca/test/cpu.weight 39\n"
                             "arca/test/cpu.max 50000 100000\n"
@@ -334,10 +356,10 @@ test_cpu_errors (void **state)
   r.cpu_realtime_runtime = 1000;
   apply_fails (f, &r, "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
   memset (&r, 0, sizeof (r));
-  r.cpu_cpus = (char *) "0;1";
+  r.cpu_cpus = (char *)"0;1";
   apply_fails (f, &r, "linux.resources.cpu.cpus: invalid list \"0;1\"");
   memset (&r, 0, sizeof (r));
-  r.cpu_mems = (char *) "0\n1";
+  r.cpu_mems = (char *)"0\n1";
   apply_fails (f, &r, "linux.resources.cpu.mems: invalid list");
 }
 
@@ -412,7 +434,7 @@ test_hugetlb (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_hugepage_limit l[2] = { { (char *) "2MB", 4 << 21 }, { (char *) "1GB", 0 } };
+  struct arca_oci_hugepage_limit l[2] = { { (char *)"2MB", 4 << 21 }, { (char *)"1GB", 0 } };
   cleanup_free char *log = NULL;
 
   r.hugepage_limits = l;
@@ -422,11 +444,12 @@ test_hugetlb (void **state)
                             "arca/test/hugetlb.2MB.rsvd.max 8388608\n"
                             "arca/test/hugetlb.1GB.max 0\n");
   fake_writes_reset (f->root);
-  l[1].page_size = (char *) "64KB";
-  apply_fails (f, &r, "linux.resources.hugepageLimits[1].pageSize: page size 64KB is not supported");
-  l[0].page_size = (char *) "2XB";
+  l[1].page_size = (char *)"64KB";
+  apply_fails (f, &r,
+               "linux.resources.hugepageLimits[1].pageSize: page size 64KB is not supported");
+  l[0].page_size = (char *)"2XB";
   apply_fails (f, &r, "linux.resources.hugepageLimits[0].pageSize: invalid page size \"2XB\"");
-  l[0].page_size = (char *) "../2MB";
+  l[0].page_size = (char *)"../2MB";
   apply_fails (f, &r, "linux.resources.hugepageLimits[0].pageSize: invalid page size");
 }
 
@@ -437,8 +460,8 @@ test_unified (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_unified_entry u[2] = { { (char *) "memory.high", (char *) "100M" },
-                                         { (char *) "pids.max", (char *) "7" } };
+  struct arca_oci_unified_entry u[2]
+      = { { (char *)"memory.high", (char *)"100M" }, { (char *)"pids.max", (char *)"7" } };
   cleanup_free char *log = NULL;
 
   r.has_pids_limit = true;
@@ -457,21 +480,21 @@ test_unified_refused (void **state)
 {
   struct fx *f = *state;
   struct arca_oci_resources r = { 0 };
-  struct arca_oci_unified_entry u = { (char *) "../memory.max", (char *) "1" };
+  struct arca_oci_unified_entry u = { (char *)"../memory.max", (char *)"1" };
 
   r.unified = &u;
   r.n_unified = 1;
   apply_fails (f, &r, "linux.resources.unified: invalid key \"../memory.max\"");
-  u.key = (char *) "sub/memory.max";
+  u.key = (char *)"sub/memory.max";
   apply_fails (f, &r, "linux.resources.unified: invalid key \"sub/memory.max\"");
-  u.key = (char *) "..";
+  u.key = (char *)"..";
   apply_fails (f, &r, "invalid key");
-  u.key = (char *) "memorymax";
+  u.key = (char *)"memorymax";
   apply_fails (f, &r, "not a <controller>.<knob> name");
-  u.key = (char *) "memory.nonexistent";
+  u.key = (char *)"memory.nonexistent";
   apply_fails (f, &r, "linux.resources.unified.\"memory.nonexistent\": no such file");
   /* rdma is offered by the root but was never enabled for us. */
-  u.key = (char *) "rdma.max";
+  u.key = (char *)"rdma.max";
   apply_fails (f, &r, "the rdma controller is not available");
 }
 
@@ -557,7 +580,7 @@ run_prog (const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access, ui
   for (int steps = 0; steps < 100000 && pc < n; steps++, pc++)
     {
       const struct bpf_insn *i = &p[pc];
-      uint64_t imm = (uint64_t) (int64_t) i->imm;
+      uint64_t imm = (uint64_t)(int64_t)i->imm;
       switch (i->code)
         {
         case BPF_LDX | BPF_MEM | BPF_W:
@@ -566,10 +589,10 @@ run_prog (const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access, ui
           reg[i->dst_reg] = ctx[i->off / 4];
           break;
         case BPF_ALU | BPF_AND | BPF_K:
-          reg[i->dst_reg] = (uint32_t) (reg[i->dst_reg] & imm);
+          reg[i->dst_reg] = (uint32_t)(reg[i->dst_reg] & imm);
           break;
         case BPF_ALU | BPF_RSH | BPF_K:
-          reg[i->dst_reg] = (uint32_t) reg[i->dst_reg] >> i->imm;
+          reg[i->dst_reg] = (uint32_t)reg[i->dst_reg] >> i->imm;
           break;
         case BPF_ALU64 | BPF_AND | BPF_K:
           reg[i->dst_reg] &= imm;
@@ -581,7 +604,7 @@ run_prog (const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access, ui
           reg[i->dst_reg] = imm;
           break;
         case BPF_JMP32 | BPF_JNE | BPF_K:
-          if ((uint32_t) reg[i->dst_reg] != (uint32_t) i->imm)
+          if ((uint32_t)reg[i->dst_reg] != (uint32_t)i->imm)
             pc += i->off;
           break;
         case BPF_JMP | BPF_JNE | BPF_K:
@@ -596,7 +619,7 @@ run_prog (const struct bpf_insn *p, size_t n, uint32_t type, uint32_t access, ui
           pc += i->off;
           break;
         case BPF_JMP | BPF_EXIT:
-          return (int) reg[0];
+          return (int)reg[0];
         default:
           return -1;
         }
@@ -729,11 +752,8 @@ test_bpf_per_bit (void **state)
 {
   /* As the v1 controller: access bits are decided one by one. */
   struct arca_oci_device_cgroup rules[] = {
-    { true, 'c', 1, 3, "r" },
-    { true, 'c', 1, 3, "w" },
-    { true, 'c', 4, -1, "rwm" },
-    { false, 'c', 4, 2, "" },
-    { true, 'c', -1, 9, "m" },
+    { true, 'c', 1, 3, "r" }, { true, 'c', 1, 3, "w" },  { true, 'c', 4, -1, "rwm" },
+    { false, 'c', 4, 2, "" }, { true, 'c', -1, 9, "m" },
   };
   cleanup_free struct bpf_insn *p = NULL;
   size_t n;
@@ -772,7 +792,7 @@ test_bpf_bad_rules (void **state)
   arca_error_free (err);
   err = NULL;
   strcpy (rules[1].access, "r");
-  rules[1].major = (int64_t) 1 << 33;
+  rules[1].major = (int64_t)1 << 33;
   assert_int_equal (arca_cgroup_v2_devices_program (rules, 2, &p, &n, &err), -1);
   assert_error_has (err, "linux.resources.devices[1].major: out of range");
 }

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <dirent.h>
@@ -66,7 +67,8 @@ knob (const char *hier, const char *name, const char *file)
 
 /* A child that waits for commands on a pipe: 'o' = try /dev/null and
  * /dev/zero and answer two letters (y/n), 'q' = exit. */
-struct child {
+struct child
+{
   pid_t pid;
   int cmd, answer;
 };
@@ -188,7 +190,7 @@ test_life_cycle (void **state)
 
   if (!usable () || expected_mode () == ARCA_CGROUP_V2)
     skip ();
-  snprintf (name, sizeof (name), "arca-unit-%d", (int) getpid ());
+  snprintf (name, sizeof (name), "arca-unit-%d", (int)getpid ());
   snprintf (path, sizeof (path), "/%s", name);
   assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
   assert_int_equal (arca_cgroup_mode (cg), expected_mode ());
@@ -220,7 +222,7 @@ test_life_cycle (void **state)
   {
     char p[64];
     cleanup_free char *own = NULL;
-    snprintf (p, sizeof (p), "/proc/%d/cgroup", (int) c.pid);
+    snprintf (p, sizeof (p), "/proc/%d/cgroup", (int)c.pid);
     own = NULL;
     assert_int_equal (arca_read_file_at (AT_FDCWD, p, 1 << 16, &own, NULL, &err), 0);
     snprintf (line, sizeof (line), ":memory:%s\n", path);
@@ -284,7 +286,7 @@ test_destroy_kills_what_is_left (void **state)
 
   if (!usable ())
     skip ();
-  snprintf (name, sizeof (name), "arca-unit-%d-b", (int) getpid ());
+  snprintf (name, sizeof (name), "arca-unit-%d-b", (int)getpid ());
   snprintf (path, sizeof (path), "/%s", name);
   assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
   assert_int_equal (arca_cgroup_create (cg, &err), 0);
@@ -304,7 +306,7 @@ test_devices_and_hugetlb (void **state)
   cleanup_error arca_error *err = NULL;
   cleanup_cgroup struct arca_cgroup *cg = NULL;
   struct arca_oci_device_cgroup d[] = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" } };
-  struct arca_oci_hugepage_limit l = { (char *) "2MB", 4 << 21 };
+  struct arca_oci_hugepage_limit l = { (char *)"2MB", 4 << 21 };
   struct arca_oci_resources r = { 0 };
   struct child c;
   char name[64], path[80], out[3];
@@ -312,7 +314,7 @@ test_devices_and_hugetlb (void **state)
 
   if (!usable () || expected_mode () == ARCA_CGROUP_V2)
     skip ();
-  snprintf (name, sizeof (name), "arca-unit-%d-d", (int) getpid ());
+  snprintf (name, sizeof (name), "arca-unit-%d-d", (int)getpid ());
   snprintf (path, sizeof (path), "/%s", name);
   assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
   assert_int_equal (arca_cgroup_create (cg, &err), 0);
@@ -323,7 +325,8 @@ test_devices_and_hugetlb (void **state)
 
   r.devices = d;
   r.n_devices = 2;
-  if (arca_cgroup_find (cg, "hugetlb") != NULL && access ("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) == 0)
+  if (arca_cgroup_find (cg, "hugetlb") != NULL
+      && access ("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) == 0)
     {
       r.hugepage_limits = &l;
       r.n_hugepage_limits = 1;
@@ -349,6 +352,64 @@ test_devices_and_hugetlb (void **state)
   assert_gone_everywhere (name);
 }
 
+/* The kernel refuses a quota below the burst in force: an update lowering
+ * both must still succeed (the refused write is retried after the other). */
+static void
+test_cpu_bandwidth_update (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct arca_oci_resources r = { 0 };
+  char name[64], path[80];
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V2)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-cpu", (int)getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+
+  r.has_cpu_quota = r.has_cpu_period = true;
+  r.cpu_quota = 20000;
+  r.cpu_period = 100000;
+  if (arca_cgroup_find_v1 (cg, "cpu") != NULL
+      && arca_cgroup_file_exists (arca_cgroup_find_v1 (cg, "cpu")->dir, "cpu.cfs_burst_us"))
+    {
+      r.has_cpu_burst = true;
+      r.cpu_burst = 20000;
+    }
+  if (arca_cgroup_apply (cg, &r, &err) < 0)
+    fail_msg ("apply: %s", msg (err));
+  r.has_cpu_period = false;
+  r.cpu_quota = 10000;
+  r.cpu_burst = 5000;
+  if (arca_cgroup_apply (cg, &r, &err) < 0)
+    fail_msg ("update: %s", msg (err));
+  {
+    cleanup_free char *q = knob ("cpu", name, "cpu.cfs_quota_us");
+    cleanup_free char *p = knob ("cpu", name, "cpu.cfs_period_us");
+    assert_string_equal (q, "10000");
+    assert_string_equal (p, "100000");
+    if (r.has_cpu_burst)
+      {
+        cleanup_free char *b = knob ("cpu", name, "cpu.cfs_burst_us");
+        assert_string_equal (b, "5000");
+      }
+  }
+  /* A quota the kernel refuses names the field, the file and errno. */
+  memset (&r, 0, sizeof (r));
+  r.has_cpu_quota = true;
+  r.cpu_quota = 10;
+  assert_int_equal (arca_cgroup_apply (cg, &r, &err), -1);
+  assert_error_has (err, "linux.resources.cpu.quota: write `10` to `" FS_ROOT "/cpu/");
+  assert_int_equal (err->errnum, EINVAL);
+  arca_error_free (err);
+  err = NULL;
+
+  assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+  assert_gone_everywhere (name);
+}
+
 /* Number of programs named arca_devices attached to dir. */
 static int
 count_ours (const char *dir)
@@ -360,9 +421,9 @@ count_ours (const char *dir)
 
   assert_true (fd >= 0);
   memset (&attr, 0, sizeof (attr));
-  attr.query.target_fd = (uint32_t) fd;
+  attr.query.target_fd = (uint32_t)fd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
   attr.query.prog_cnt = 16;
   assert_int_equal (syscall (SYS_bpf, BPF_PROG_QUERY, &attr, sizeof (attr)), 0);
   for (uint32_t i = 0; i < attr.query.prog_cnt; i++)
@@ -372,13 +433,13 @@ count_ours (const char *dir)
       int pfd;
       memset (&a, 0, sizeof (a));
       a.prog_id = ids[i];
-      pfd = (int) syscall (SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof (a));
+      pfd = (int)syscall (SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof (a));
       assert_true (pfd >= 0);
       memset (&info, 0, sizeof (info));
       memset (&a, 0, sizeof (a));
-      a.info.bpf_fd = (uint32_t) pfd;
+      a.info.bpf_fd = (uint32_t)pfd;
       a.info.info_len = sizeof (info);
-      a.info.info = (uint64_t) (uintptr_t) &info;
+      a.info.info = (uint64_t)(uintptr_t)&info;
       assert_int_equal (syscall (SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof (a)), 0);
       close (pfd);
       if (strcmp (info.name, ARCA_CGROUP_BPF_PROG_NAME) == 0)
@@ -395,8 +456,8 @@ test_bpf_device_filter (void **state)
 {
   cleanup_error arca_error *err = NULL;
   cleanup_cgroup struct arca_cgroup *cg = NULL;
-  struct arca_oci_device_cgroup d[] = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" },
-                                        { true, 'c', 1, 5, "r" } };
+  struct arca_oci_device_cgroup d[]
+      = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "r" } };
   const struct arca_cgroup_hier *u;
   struct child c;
   char name[64], path[80], out[3];
@@ -404,7 +465,7 @@ test_bpf_device_filter (void **state)
 
   if (!usable () || expected_mode () == ARCA_CGROUP_V1)
     skip ();
-  snprintf (name, sizeof (name), "arca-unit-%d-bpf", (int) getpid ());
+  snprintf (name, sizeof (name), "arca-unit-%d-bpf", (int)getpid ());
   snprintf (path, sizeof (path), "/%s", name);
   assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
   assert_int_equal (arca_cgroup_create (cg, &err), 0);
@@ -443,6 +504,65 @@ test_bpf_device_filter (void **state)
   assert_gone_everywhere (name);
 }
 
+/* After a failed test: remove this run's cgroups (tests name them
+ * arca-unit-<pid>*) so a failure does not leave host state behind.  Any
+ * child still inside exits when its command pipe closes with us. */
+static int
+remove_leftovers (void **state)
+{
+  cleanup_dir DIR *d = opendir (FS_ROOT);
+  char prefix[64];
+  struct dirent *de;
+
+  if (d == NULL)
+    return 0;
+  snprintf (prefix, sizeof (prefix), "arca-unit-%d", (int)getpid ());
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_dir DIR *h = NULL;
+      struct dirent *he;
+      char hp[512];
+
+      if (de->d_name[0] == '.')
+        continue;
+      snprintf (hp, sizeof (hp), FS_ROOT "/%s", de->d_name);
+      if ((h = opendir (hp)) == NULL)
+        continue;
+      while ((he = readdir (h)) != NULL)
+        if (strncmp (he->d_name, prefix, strlen (prefix)) == 0)
+          {
+            char p[800], f[840];
+            FILE *procs;
+            int pid;
+
+            snprintf (p, sizeof (p), "%s/%s", hp, he->d_name);
+            /* Thaw (a frozen task cannot die) and kill our children. */
+            snprintf (f, sizeof (f), "%s/freezer.state", p);
+            if ((procs = fopen (f, "we")) != NULL)
+              {
+                fputs ("THAWED", procs);
+                fclose (procs);
+              }
+            snprintf (f, sizeof (f), "%s/cgroup.procs", p);
+            if ((procs = fopen (f, "re")) != NULL)
+              {
+                while (fscanf (procs, "%d", &pid) == 1)
+                  kill (pid, SIGKILL);
+                fclose (procs);
+              }
+            while (waitpid (-1, NULL, WNOHANG) > 0)
+              ;
+            for (int i = 0; i < 100 && rmdir (p) < 0 && errno == EBUSY; i++)
+              {
+                usleep (10000);
+                while (waitpid (-1, NULL, WNOHANG) > 0)
+                  ;
+              }
+          }
+    }
+  return 0;
+}
+
 int
 main (void)
 {
@@ -451,7 +571,8 @@ main (void)
     cmocka_unit_test (test_life_cycle),
     cmocka_unit_test (test_destroy_kills_what_is_left),
     cmocka_unit_test (test_devices_and_hugetlb),
+    cmocka_unit_test (test_cpu_bandwidth_update),
     cmocka_unit_test (test_bpf_device_filter),
   };
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return cmocka_run_group_tests (tests, NULL, remove_leftovers);
 }
