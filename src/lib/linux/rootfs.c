@@ -90,6 +90,7 @@ remount_legacy (int mnt_fd, unsigned long set, unsigned long clear, arca_error *
     { ST_NOATIME, MS_NOATIME },   { ST_NODIRATIME, MS_NODIRATIME },
     { ST_RELATIME, MS_RELATIME }, { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
   };
+  const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
   struct statvfs sv;
   unsigned long cur = 0, flags;
   char path[64];
@@ -99,13 +100,22 @@ remount_legacy (int mnt_fd, unsigned long set, unsigned long clear, arca_error *
   for (size_t i = 0; i < ARRAY_SIZE (st_table); i++)
     if (sv.f_flag & st_table[i].st)
       cur |= st_table[i].ms;
-  if (set & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))
-    cur &= ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
-  flags = ((cur & ~clear) | set) & MNT_FLAGS_MASK;
+  /* statvfs has no bit for strictatime: no atime bit at all means it. */
+  if (!(cur & (MS_NOATIME | MS_RELATIME)))
+    cur |= MS_STRICTATIME;
+  flags = (((set & atime) ? cur & ~atime : cur) & ~clear) | set;
   proc_fd_path (path, sizeof (path), mnt_fd);
-  if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
-    return arca_error_errno (err, "remount with flags 0x%lx", flags);
-  return 0;
+  if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & MNT_FLAGS_MASK), NULL) == 0)
+    return 0;
+  /* A user namespace locks the atime mode of the mounts it inherited: keep
+   * it rather than fail, as runc does. */
+  if (errno == EPERM && (set & atime))
+    {
+      flags = ((cur & ~clear) | (set & ~atime));
+      if (mount (NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & MNT_FLAGS_MASK), NULL) == 0)
+        return 0;
+    }
+  return arca_error_errno (err, "remount with flags 0x%lx", flags & MNT_FLAGS_MASK);
 }
 
 /* Applies flags to the mount tree_fd is the root of (and below it when
@@ -129,6 +139,18 @@ set_flags (int tree_fd, unsigned long set, unsigned long clear, bool recursive, 
     {
       *ret_later = true;
       return 0;
+    }
+  /* A user namespace locks the atime mode of the mounts it inherited: keep
+   * it rather than fail, as runc does. */
+  if (errno == EPERM && (attr.attr_clr & MOUNT_ATTR__ATIME))
+    {
+      attr.attr_clr &= ~MOUNT_ATTR__ATIME;
+      attr.attr_set &= ~MOUNT_ATTR__ATIME;
+      if ((attr.attr_set == 0 && attr.attr_clr == 0)
+          || mount_setattr (tree_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                            sizeof (attr))
+                 == 0)
+        return 0;
     }
   return arca_error_errno (err, "set mount flags 0x%lx (clear 0x%lx)", set, clear);
 }

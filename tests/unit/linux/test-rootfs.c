@@ -974,7 +974,7 @@ user_ns_config (const struct fixture *fx)
       "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
       "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
       "{\"destination\":\"/mnt/ro\",\"type\":\"bind\",\"source\":\"%s\","
-      "\"options\":[\"rbind\",\"ro\",\"nosuid\",\"nodev\",\"noexec\"]},"
+      "\"options\":[\"rbind\",\"ro\",\"nosuid\",\"nodev\",\"noexec\",\"strictatime\"]},"
       "{\"destination\":\"/evil/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
       "{\"destination\":\"/../../../escape/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"
       "],"
