@@ -571,12 +571,31 @@ run_case (const struct run *r)
   assert_case_passed (r, status, root_before);
 }
 
+/* Whether a child may unshare `flags` and change propagation in its new
+ * mount namespace (a container without CAP_SYS_ADMIN may not). */
+static bool
+can_unshare (int flags)
+{
+  int status = 0;
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    _exit (unshare (flags) == 0 && mount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 ? 0 : 1);
+  return pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status)
+         && WEXITSTATUS (status) == 0;
+}
+
 static bool
 skip_unless_root (void)
 {
   if (geteuid () != 0)
     {
       fprintf (stderr, "  (skipped: needs root)\n");
+      return true;
+    }
+  if (!can_unshare (CLONE_NEWNS))
+    {
+      fprintf (stderr, "  (skipped: cannot create a mount namespace here)\n");
       return true;
     }
   return false;
@@ -1024,6 +1043,11 @@ run_user_ns_case (void **state, bool legacy)
 
   if (skip_unless_root ())
     skip ();
+  if (!can_unshare (CLONE_NEWUSER | CLONE_NEWNS))
+    {
+      fprintf (stderr, "  (skipped: cannot create a user namespace here)\n");
+      skip ();
+    }
   json = user_ns_config (fx);
   r.fx = fx;
   r.json = json;
