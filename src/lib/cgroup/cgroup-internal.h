@@ -67,6 +67,11 @@ int arca_cgroup_write_knobs (const struct arca_cgroup *cg, const char *dir,
                              const struct arca_cgroup_knob *knobs, size_t n,
                              arca_error **err);
 
+/* For polling the kernel (freezer states): sleeps with a doubling delay
+ * (100 us up to 50 ms) and returns true, or returns false once timeout_ms
+ * have passed since the first call (*start_ms and *delay_us start at 0). */
+bool arca_cgroup_backoff (int64_t *start_ms, long *delay_us, int64_t timeout_ms);
+
 /* Reads dir/file (bounded by ARCA_CGROUP_KNOB_MAX), trailing newline kept. */
 int arca_cgroup_read (const char *dir, const char *file, char **ret_data, arca_error **err);
 

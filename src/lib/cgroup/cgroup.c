@@ -47,6 +47,22 @@ now_ms (void)
 }
 
 bool
+arca_cgroup_backoff (int64_t *start_ms, long *delay_us, int64_t timeout_ms)
+{
+  struct timespec ts;
+
+  if (*start_ms == 0)
+    *start_ms = now_ms ();
+  if (now_ms () - *start_ms >= timeout_ms)
+    return false;
+  *delay_us = *delay_us <= 0 ? 100 : *delay_us < 50000 ? *delay_us * 2 : 50000;
+  ts = (struct timespec){ .tv_sec = 0, .tv_nsec = *delay_us * 1000L };
+  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
+    ;
+  return true;
+}
+
+bool
 arca_cgroup_list_has (const char *list, const char *word)
 {
   size_t len = strlen (word);
@@ -971,13 +987,31 @@ arca_cgroup_create (struct arca_cgroup *cg, arca_error **err)
 }
 
 int
-arca_cgroup_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error **err)
+arca_cgroup_apply (struct arca_cgroup *cg, const struct arca_oci_resources *resources,
+                   arca_error **err)
 {
+  /* A shallow copy: only has_* flags change, the arrays stay the caller's. */
+  struct arca_oci_resources r = *resources;
+
+  /* runc and crun read 0 in these fields as "not set", and clients written
+   * against them send zeros; writing them would mean "no memory at all"
+   * or be refused by the kernel. */
+  r.has_memory_limit &= r.memory_limit != 0;
+  r.has_memory_reservation &= r.memory_reservation != 0;
+  r.has_memory_swap &= r.memory_swap != 0;
+  r.has_cpu_shares &= r.cpu_shares != 0;
+  r.has_cpu_quota &= r.cpu_quota != 0;
+  r.has_cpu_period &= r.cpu_period != 0;
+  r.has_cpu_realtime_runtime &= r.cpu_realtime_runtime != 0;
+  r.has_cpu_realtime_period &= r.cpu_realtime_period != 0;
+  r.has_blkio_weight &= r.blkio_weight != 0;
+  r.has_blkio_leaf_weight &= r.blkio_leaf_weight != 0;
+
   if (cg->mode == ARCA_CGROUP_V2)
-    return arca_cgroup_v2_apply (cg, r, err);
-  if (r->n_unified > 0)
+    return arca_cgroup_v2_apply (cg, &r, err);
+  if (r.n_unified > 0)
     return arca_error_set (err, ENOTSUP, "linux.resources.unified: needs cgroup v2");
-  return arca_cgroup_v1_apply (cg, r, err);
+  return arca_cgroup_v1_apply (cg, &r, err);
 }
 
 int

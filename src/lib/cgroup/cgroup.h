@@ -39,7 +39,9 @@ int arca_cgroup_open (const char *fs_root, const char *path,
 int arca_cgroup_create (struct arca_cgroup *cgroup, arca_error **err);
 
 /* Writes the limits.  Used at create and by `update`: only the fields that
- * are set (has_*) are written.  A field the host cannot honour (e.g.
+ * are set (has_*) are written; as in runc, 0 also means "not set" for the
+ * memory limit/reservation/swap, cpu shares/quota/period, realtime runtime/
+ * period and blkio weights.  A field the host cannot honour (e.g.
  * `unified` on v1, hugetlb page size that does not exist, realtime without
  * CONFIG_RT_GROUP_SCHED) fails with a message naming the OCI field. */
 int arca_cgroup_apply (struct arca_cgroup *cgroup,

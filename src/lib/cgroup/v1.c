@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroup/cgroup-internal.h"
 #include "util/cleanup.h"
@@ -595,14 +594,6 @@ arca_cgroup_v1_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r
   return 0;
 }
 
-static void
-sleep_us (long us)
-{
-  struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000L };
-  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
 static int
 read_state (const char *dir, char *buf, size_t size, arca_error **err)
 {
@@ -621,28 +612,28 @@ arca_cgroup_v1_freeze (struct arca_cgroup *cg, bool frozen, arca_error **err)
   const char *want = frozen ? "FROZEN" : "THAWED";
   const struct arca_cgroup_hier *h = NULL;
   char state[32];
-  long delay = 100;
+  int64_t start = 0;
+  long delay = 0;
 
   if (need (cg, "freezer", "freeze", &h, err) < 0)
     return -1;
   /* Tasks in uninterruptible sleep keep a cgroup FREEZING; writing FROZEN
    * again retries them.  Give up after about 5 s rather than hang. */
-  for (int attempt = 0; attempt < 200; attempt++)
+  for (;;)
     {
       if (arca_cgroup_write (cg, h->dir, "freezer.state", want, err) < 0
           || read_state (h->dir, state, sizeof (state), err) < 0)
         return -1;
       if (strcmp (state, want) == 0)
         return 0;
-      sleep_us (delay);
-      if (delay < 50000)
-        delay *= 2;
+      if (!arca_cgroup_backoff (&start, &delay, 5000))
+        break;
     }
   if (frozen)
     {
       /* Do not leave the container half frozen. */
       cleanup_error arca_error *ignored = NULL;
-      (void)arca_cgroup_write (cg, h->dir, "freezer.state", "THAWED", &ignored);
+      (void) arca_cgroup_write (cg, h->dir, "freezer.state", "THAWED", &ignored);
     }
   return arca_error_set (err, ETIMEDOUT, "freeze `%s/freezer.state`: still %s, wanted %s", h->dir,
                          state, want);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroup/cgroup-internal.h"
 #include "util/cleanup.h"
@@ -528,14 +527,6 @@ arca_cgroup_v2_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r
 
 /* ---- freezer, stats ----------------------------------------------------- */
 
-static void
-sleep_us (long us)
-{
-  struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000L };
-  while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
 /* Value of "key N" in a flat keyed file (cgroup.events, cpu.stat); -1 when
  * the key is absent. */
 static int64_t
@@ -571,7 +562,8 @@ int
 arca_cgroup_v2_freeze (struct arca_cgroup *cg, bool frozen, arca_error **err)
 {
   const struct arca_cgroup_hier *h = v2_hier (cg, err);
-  long delay = 100;
+  int64_t start = 0;
+  long delay = 0;
   int64_t state = -1;
 
   if (h == NULL)
@@ -580,20 +572,19 @@ arca_cgroup_v2_freeze (struct arca_cgroup *cg, bool frozen, arca_error **err)
     return -1;
   /* The write only asks; cgroup.events says when every task has stopped.
    * Give up after about 5 s. */
-  for (int attempt = 0; attempt < 200; attempt++)
+  for (;;)
     {
       if (frozen_state (h->dir, &state, err) < 0)
         return -1;
       if (state == (frozen ? 1 : 0))
         return 0;
-      sleep_us (delay);
-      if (delay < 50000)
-        delay *= 2;
+      if (!arca_cgroup_backoff (&start, &delay, 5000))
+        break;
     }
   if (frozen)
     {
       cleanup_error arca_error *ignored = NULL;
-      (void)arca_cgroup_write (cg, h->dir, "cgroup.freeze", "0", &ignored);
+      (void) arca_cgroup_write (cg, h->dir, "cgroup.freeze", "0", &ignored);
     }
   return arca_error_set (err, ETIMEDOUT, "%s `%s`: cgroup.events still says frozen %" PRId64,
                          frozen ? "freeze" : "thaw", h->dir, state);

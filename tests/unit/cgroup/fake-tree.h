@@ -73,7 +73,7 @@ static inline void
 fake_writes_reset (const char *root)
 {
   cleanup_free char *p = fake_path (root, ".arca-fake-writes");
-  (void)unlink (p);
+  (void) unlink (p);
 }
 
 static inline char *
@@ -92,7 +92,7 @@ fake_remove (char *root)
 {
   cleanup_error arca_error *err = NULL;
   if (root != NULL)
-    (void)arca_rm_rf_at (AT_FDCWD, root, &err);
+    (void) arca_rm_rf_at (AT_FDCWD, root, &err);
   free (root);
 }
 

@@ -166,6 +166,23 @@ test_memory_limits_order (void **state)
 }
 
 static void
+test_zero_means_unset (void **state)
+{
+  struct fx *f = *state;
+  struct arca_oci_resources r = { 0 };
+  cleanup_free char *log = NULL;
+
+  r.has_memory_limit = r.has_memory_reservation = r.has_memory_swap = true;
+  r.has_cpu_shares = r.has_cpu_quota = r.has_cpu_period = true;
+  r.has_cpu_realtime_runtime = r.has_cpu_realtime_period = r.has_blkio_weight = true;
+  r.has_pids_limit = true;
+  r.pids_limit = 0;
+  log = apply (f, &r);
+  /* Only pids, where 0 is "unlimited"; the realtime fields would fail. */
+  assert_string_equal (log, "arca/test/pids.max max\n");
+}
+
+static void
 test_memory_unlimited (void **state)
 {
   struct fx *f = *state;
@@ -426,6 +443,7 @@ test_io (void **state)
 
   fake_writes_reset (f->root);
   r.has_blkio_leaf_weight = true;
+  r.blkio_leaf_weight = 10;
   apply_fails (f, &r, "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
 }
 
@@ -820,6 +838,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_destroy_removes_dir, setup, teardown),
     cmocka_unit_test_setup_teardown (test_memory_limits_order, setup, teardown),
     cmocka_unit_test_setup_teardown (test_memory_unlimited, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_zero_means_unset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_memory_swap_errors, setup, teardown),
     cmocka_unit_test (test_swap_max_conversion),
     cmocka_unit_test_setup_teardown (test_memory_v1_only_fields, setup, teardown),
