@@ -960,6 +960,15 @@ create_in (const struct arca_cgroup *cg, const struct arca_cgroup_hier *h, struc
         }
       else if (errno != EEXIST)
         return arca_error_errno (err, "mkdir `%s`", cur);
+      else
+        {
+          /* An existing cgroup is fine, a knob of that name is not. */
+          struct stat st;
+          if (stat (cur, &st) < 0)
+            return arca_error_errno (err, "stat `%s`", cur);
+          if (!S_ISDIR (st.st_mode))
+            return arca_error_set (err, ENOTDIR, "mkdir `%s`: exists and is no directory", cur);
+        }
       if (cpuset && arca_cgroup_v1_cpuset_init (cg, cur, err) < 0)
         return -1;
       if (next)
@@ -1187,6 +1196,7 @@ arca_cgroup_destroy (struct arca_cgroup *cg, arca_error **err)
 {
   const struct arca_cgroup_hier *ph = procs_hier (cg);
   int64_t deadline;
+  int r = 0;
 
   if (access (ph->dir, F_OK) == 0)
     {
@@ -1205,9 +1215,13 @@ arca_cgroup_destroy (struct arca_cgroup *cg, arca_error **err)
         }
     }
   deadline = now_ms () + 1000;
+  /* One hierarchy that cannot be removed does not keep the others: remove
+   * what can be, report the first failure. */
   for (size_t i = 0; i < cg->n_hiers; i++)
     if (remove_tree (cg, cg->hiers[i].dir, deadline, 0, err) < 0)
-      return arca_error_wrap (err, "destroy cgroup `%s`", cg->path);
+      r = -1;
+  if (r < 0)
+    return arca_error_wrap (err, "destroy cgroup `%s`", cg->path);
   return 0;
 }
 

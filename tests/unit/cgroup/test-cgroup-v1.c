@@ -217,7 +217,7 @@ test_failed_create_removes_what_it_made (void **state)
   cleanup_cgroup struct arca_cgroup *cg = NULL;
   char *root = make_tree (true);
 
-  /* "memory/x" is a file: mkdir of memory/x/y fails after the earlier
+  /* "memory/x" is a file: creating memory/x fails after the earlier
    * hierarchies got their directories. */
   fake_mkdir (root, "cpuset/x");
   fake_put (root, "cpuset/x/cpuset.cpus", "0\n");
@@ -226,7 +226,7 @@ test_failed_create_removes_what_it_made (void **state)
   assert_int_equal (arca_cgroup_open (root, "/x/y", &cg, &err), 0);
   assert_int_equal (arca_cgroup_create (cg, &err), -1);
   assert_error_has (err, "create cgroup `/x/y`: mkdir `");
-  assert_error_has (err, "/memory/x/y`");
+  assert_error_has (err, "/memory/x`: exists and is no directory");
   assert_int_equal (err->errnum, ENOTDIR);
   assert_false (fake_exists (root, "cpu,cpuacct/x"));
   assert_false (fake_exists (root, "blkio/x"));

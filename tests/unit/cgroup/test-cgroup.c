@@ -299,6 +299,27 @@ test_destroy_kills_what_is_left (void **state)
   assert_gone_everywhere (name);
 }
 
+/* A create that fails half way removes the directories it made, in every
+ * hierarchy: here the second path component names a knob file. */
+static void
+test_failed_create_leaves_nothing (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  char name[64], path[128];
+
+  if (!usable ())
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-f", (int)getpid ());
+  snprintf (path, sizeof (path), "/%s/cgroup.procs", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), -1);
+  assert_int_equal (err->errnum, ENOTDIR);
+  assert_error_has (err, "mkdir `" FS_ROOT "/");
+  assert_error_has (err, "/cgroup.procs`: exists and is no directory");
+  assert_gone_everywhere (name);
+}
+
 /* v1 devices controller (and, on hybrid, hugetlb in the cgroup2 mount). */
 static void
 test_devices_and_hugetlb (void **state)
@@ -505,8 +526,46 @@ test_bpf_device_filter (void **state)
 }
 
 /* After a failed test: remove this run's cgroups (tests name them
- * arca-unit-<pid>*) so a failure does not leave host state behind.  Any
- * child still inside exits when its command pipe closes with us. */
+ * arca-unit-<pid>*), children first, so a failure does not leave host
+ * state behind.  Thaws and kills what is inside (our children). */
+static void
+remove_cgroup (const char *p, int depth)
+{
+  cleanup_dir DIR *d = opendir (p);
+  struct dirent *de;
+  char f[1024];
+  FILE *procs;
+  int pid;
+
+  if (d == NULL || depth > 8)
+    return;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_type == DT_DIR && de->d_name[0] != '.')
+      {
+        snprintf (f, sizeof (f), "%s/%s", p, de->d_name);
+        remove_cgroup (f, depth + 1);
+      }
+  snprintf (f, sizeof (f), "%s/freezer.state", p);
+  if ((procs = fopen (f, "we")) != NULL)
+    {
+      fputs ("THAWED", procs);
+      fclose (procs);
+    }
+  snprintf (f, sizeof (f), "%s/cgroup.procs", p);
+  if ((procs = fopen (f, "re")) != NULL)
+    {
+      while (fscanf (procs, "%d", &pid) == 1)
+        kill (pid, SIGKILL);
+      fclose (procs);
+    }
+  for (int i = 0; i < 100 && rmdir (p) < 0 && errno == EBUSY; i++)
+    {
+      usleep (10000);
+      while (waitpid (-1, NULL, WNOHANG) > 0)
+        ;
+    }
+}
+
 static int
 remove_leftovers (void **state)
 {
@@ -531,33 +590,9 @@ remove_leftovers (void **state)
       while ((he = readdir (h)) != NULL)
         if (strncmp (he->d_name, prefix, strlen (prefix)) == 0)
           {
-            char p[800], f[840];
-            FILE *procs;
-            int pid;
-
+            char p[800];
             snprintf (p, sizeof (p), "%s/%s", hp, he->d_name);
-            /* Thaw (a frozen task cannot die) and kill our children. */
-            snprintf (f, sizeof (f), "%s/freezer.state", p);
-            if ((procs = fopen (f, "we")) != NULL)
-              {
-                fputs ("THAWED", procs);
-                fclose (procs);
-              }
-            snprintf (f, sizeof (f), "%s/cgroup.procs", p);
-            if ((procs = fopen (f, "re")) != NULL)
-              {
-                while (fscanf (procs, "%d", &pid) == 1)
-                  kill (pid, SIGKILL);
-                fclose (procs);
-              }
-            while (waitpid (-1, NULL, WNOHANG) > 0)
-              ;
-            for (int i = 0; i < 100 && rmdir (p) < 0 && errno == EBUSY; i++)
-              {
-                usleep (10000);
-                while (waitpid (-1, NULL, WNOHANG) > 0)
-                  ;
-              }
+            remove_cgroup (p, 0);
           }
     }
   return 0;
@@ -570,6 +605,7 @@ main (void)
     cmocka_unit_test (test_detect),
     cmocka_unit_test (test_life_cycle),
     cmocka_unit_test (test_destroy_kills_what_is_left),
+    cmocka_unit_test (test_failed_create_leaves_nothing),
     cmocka_unit_test (test_devices_and_hugetlb),
     cmocka_unit_test (test_cpu_bandwidth_update),
     cmocka_unit_test (test_bpf_device_filter),
