@@ -7,11 +7,18 @@
  *   echo     read one line from the serial console and print it back
  *   reset    reset through the i8042 instead of the debug-exit port
  *   fault    take an exception with no IDT (the VM triple-faults)
- *   count=N  count to N in memory, printing progress */
+ *   count=N  count to N in memory, printing progress
+ *   rng      read from virtio-rng twice and compare
+ *   blk      read sector 0 of the first virtio-blk drive, write sector 1,
+ *            flush, read it back, read past the end
+ *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
+ *            each must put the device into DEVICE_NEEDS_RESET, and a reset
+ *            must bring it back */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "io.h"
+#include "virtio.h"
 
 #define PATH_LINUX64 1
 #define PATH_PVH 2
@@ -196,6 +203,136 @@ echo_line (void)
   say ("echo=", line);
 }
 
+
+static void
+say_num (const char *key, int64_t v)
+{
+  puts_serial ("arca-test-guest: ");
+  puts_serial (key);
+  if (v < 0)
+    {
+      puts_serial ("-");
+      v = -v;
+    }
+  put_dec ((uint64_t) v);
+  puts_serial ("\n");
+}
+
+static int
+same (const uint8_t *a, const uint8_t *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i])
+      return 0;
+  return 1;
+}
+
+static uint8_t rng_a[32], rng_b[32];
+
+static void
+check_rng (void)
+{
+  struct gvdev d;
+  int r = vdev_open (&d, VIRTIO_ID_RNG, 0, 0);
+  struct vbuf a = { rng_a, sizeof (rng_a), 1 }, b = { rng_b, sizeof (rng_b), 1 };
+  int64_t na, nb;
+  uint64_t w;
+
+  if (r < 0)
+    {
+      say_num ("rng open failed at step ", r);
+      return;
+    }
+  na = vdev_request (&d, &a, 1);
+  nb = vdev_request (&d, &b, 1);
+  say_num ("rng bytes=", na);
+  __builtin_memcpy (&w, rng_a, 8);
+  puts_serial ("arca-test-guest: rng sample=");
+  put_hex (w);
+  puts_serial ("\n");
+  say ("rng ", na == 32 && nb == 32 && !same (rng_a, rng_b, 32) ? "ok" : "BAD");
+}
+
+struct blk_hdr {
+  uint32_t type, reserved;
+  uint64_t sector;
+};
+
+static struct blk_hdr bh;
+static uint8_t sector_buf[512], sector_back[512];
+static uint8_t blk_status;
+
+static int64_t
+blk_req (struct gvdev *d, uint32_t type, uint64_t sector, uint8_t *data, int data_in)
+{
+  struct vbuf bufs[3];
+  int n = 0;
+
+  bh.type = type;
+  bh.reserved = 0;
+  bh.sector = sector;
+  blk_status = 0xff;
+  bufs[n++] = (struct vbuf){ &bh, sizeof (bh), 0 };
+  if (data != NULL)
+    bufs[n++] = (struct vbuf){ data, 512, data_in };
+  bufs[n++] = (struct vbuf){ &blk_status, 1, 1 };
+  if (vdev_request (d, bufs, n) < 0)
+    return -1;
+  return blk_status;
+}
+
+static void
+check_blk (void)
+{
+  static const char pattern[] = "guest-wrote-sector-1";
+  struct gvdev d;
+  int r = vdev_open (&d, VIRTIO_ID_BLOCK, 0, (1u << 9) | (1u << 5));
+  uint64_t capacity;
+  char first[17];
+
+  if (r < 0)
+    {
+      say_num ("blk open failed at step ", r);
+      return;
+    }
+  capacity = vdev_read (&d, 0x100) | ((uint64_t) vdev_read (&d, 0x104) << 32);
+  say_num ("blk capacity=", (int64_t) capacity);
+  say_num ("blk read status=", blk_req (&d, 0, 0, sector_buf, 1));
+  for (int i = 0; i < 16; i++)
+    first[i] = (sector_buf[i] >= 32 && sector_buf[i] < 127) ? (char) sector_buf[i] : '.';
+  first[16] = '\0';
+  say ("blk sector0=", first);
+
+  for (size_t i = 0; i < sizeof (sector_buf); i++)
+    sector_buf[i] = i < sizeof (pattern) - 1 ? (uint8_t) pattern[i] : (uint8_t) i;
+  say_num ("blk write status=", blk_req (&d, 1, 1, sector_buf, 0));
+  say_num ("blk flush status=", blk_req (&d, 4, 0, NULL, 0));
+  say_num ("blk reread status=", blk_req (&d, 0, 1, sector_back, 1));
+  say ("blk readback ", same (sector_buf, sector_back, 512) ? "same" : "different");
+  say_num ("blk past-end status=", blk_req (&d, 0, capacity, sector_back, 1));
+}
+
+static void
+check_bad_vq (void)
+{
+  struct gvdev d;
+  struct vdesc oob[1] = { { 0x7ff0000000ULL, 64, 2, 0 } };
+  struct vdesc loop[2] = { { (uint64_t) (uintptr_t) rng_a, 8, 1 | 2, 1 },
+                           { (uint64_t) (uintptr_t) rng_b, 8, 1 | 2, 0 } };
+  struct vbuf a = { rng_a, sizeof (rng_a), 1 };
+
+  if (vdev_open (&d, VIRTIO_ID_RNG, 0, 0) < 0)
+    {
+      say ("badvq ", "no rng device");
+      return;
+    }
+  say_num ("badvq outside-ram needs-reset=", vdev_request_raw (&d, oob, 1));
+  vdev_open (&d, VIRTIO_ID_RNG, 0, 0);
+  say_num ("badvq loop needs-reset=", vdev_request_raw (&d, loop, 2));
+  vdev_open (&d, VIRTIO_ID_RNG, 0, 0);
+  say_num ("badvq after reset bytes=", vdev_request (&d, &a, 1));
+}
+
 static volatile uint64_t counter;
 
 void
@@ -229,6 +366,12 @@ guest_main (uint64_t path, uint64_t info)
       put_dec (counter);
       puts_serial ("\n");
     }
+  if (find_arg (cmdline, "rng", &len) != NULL)
+    check_rng ();
+  if (find_arg (cmdline, "blk", &len) != NULL)
+    check_blk ();
+  if (find_arg (cmdline, "badvq", &len) != NULL)
+    check_bad_vq ();
   if (find_arg (cmdline, "reset", &len) != NULL)
     {
       say ("reset", "");

@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -31,6 +31,7 @@ static const struct option options[] = {
   { "api-sock", required_argument, NULL, OPT_API_SOCK },
   { "serial", required_argument, NULL, OPT_SERIAL },
   { "entry", required_argument, NULL, OPT_ENTRY },
+  { "rng", no_argument, NULL, OPT_RNG },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -52,7 +53,7 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--metrics] [--debug]\n"
+           "                [--rng] [--metrics] [--debug]\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
 }
@@ -151,6 +152,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         else
           return arca_error_set (err, EINVAL, "--entry: `%s` is not auto, linux64 or pvh", optarg);
         break;
+      case OPT_RNG:
+        c->rng = true;
+        break;
       case OPT_DEBUG:
         cli->log.level = ARCA_LOG_DEBUG;
         break;
@@ -171,8 +175,6 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, EINVAL, "--kernel is required");
   if (cli->api_sock != NULL)
     return arca_error_set (err, ENOTSUP, "--api-sock: the control API is not implemented yet");
-  if (c->n_drives > 0)
-    return arca_error_set (err, ENOTSUP, "--drive: virtio-blk is not implemented yet");
   return 0;
 }
 
@@ -228,8 +230,11 @@ print_metrics (struct arca_vm *vm)
   fprintf (stderr,
            "], \"serial_bytes_out\": %" PRIu64 ", \"pio_exits\": %" PRIu64
            ", \"mmio_exits\": %" PRIu64 ", \"unhandled_pio\": %" PRIu64
-           ", \"unhandled_mmio\": %" PRIu64 "}\n",
-           m.serial_bytes_out, m.pio_exits, m.mmio_exits, m.unhandled_pio, m.unhandled_mmio);
+           ", \"unhandled_mmio\": %" PRIu64 ", \"virtio_requests\": %" PRIu64
+           ", \"virtio_errors\": %" PRIu64 ", \"blk_read_bytes\": %" PRIu64
+           ", \"blk_write_bytes\": %" PRIu64 "}\n",
+           m.serial_bytes_out, m.pio_exits, m.mmio_exits, m.unhandled_pio, m.unhandled_mmio,
+           m.virtio_requests, m.virtio_errors, m.blk_read_bytes, m.blk_write_bytes);
 }
 
 /* Builds and runs the VM; *ret_status is arca-vmm's exit status. */

@@ -176,6 +176,11 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
       || i8042__create (vm, err) < 0 || bootmarker__create (vm, err) < 0
       || debugexit__create (vm, err) < 0)
     return -1;
+  for (unsigned i = 0; i < config->n_drives; i++)
+    if (virtio_blk__create (vm, &config->drives[i], err) < 0)
+      return -1;
+  if (config->rng && virtio_rng__create (vm, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -185,6 +190,8 @@ arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, ar
   struct arca_vm *vm = NULL;
   cleanup_vm struct arca_vm *owner = NULL;
 
+  if (config->n_drives > ARCA_VM_MAX_DRIVES)
+    return arca_error_set (err, EINVAL, "more than %d drives", ARCA_VM_MAX_DRIVES);
   if (config->vcpu_count < 1 || config->vcpu_count > ARCA_VM_MAX_VCPUS)
     return arca_error_set (err, EINVAL, "vcpu count %u is not in 1..%d", config->vcpu_count,
                            ARCA_VM_MAX_VCPUS);
