@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -431,6 +432,88 @@ test_cpu_bandwidth_update (void **state)
   assert_gone_everywhere (name);
 }
 
+/* The v2 writers on the real cgroup2 mount of a hybrid host: cgroup.freeze
+ * with the wait on cgroup.events, cgroup.kill, unified entries, hugetlb.  A
+ * V2 view of the container's unified directory drives them. */
+static void
+test_v2_paths_on_unified_mount (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct arca_cgroup_hier uh;
+  struct arca_cgroup view;
+  struct arca_oci_unified_entry u[] = { { (char *)"hugetlb.2MB.max", (char *)"4194304" } };
+  struct arca_oci_resources r = { 0 };
+  struct arca_cgroup_stats st;
+  struct pollfd pfd;
+  struct child c;
+  char name[64], path[80], out[3];
+  bool frozen = true;
+  int status;
+
+  if (!usable () || expected_mode () != ARCA_CGROUP_HYBRID)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-v2", (int)getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  assert_non_null (arca_cgroup_unified (cg));
+  uh = *arca_cgroup_unified (cg);
+  view = (struct arca_cgroup){
+    .mode = ARCA_CGROUP_V2, .fs_root = uh.mount, .path = cg->path, .hiers = &uh, .n_hiers = 1
+  };
+  spawn (&c);
+  assert_int_equal (arca_cgroup_enter (cg, c.pid, &err), 0);
+
+  if (arca_cgroup_freeze (&view, true, &err) < 0)
+    fail_msg ("freeze: %s", msg (err));
+  assert_int_equal (arca_cgroup_is_frozen (&view, &frozen, &err), 0);
+  assert_true (frozen);
+  /* Frozen, the child does not answer... */
+  assert_int_equal (write (c.cmd, "o", 1), 1);
+  pfd = (struct pollfd){ .fd = c.answer, .events = POLLIN };
+  assert_int_equal (poll (&pfd, 1, 200), 0);
+  /* ...thawed, it does. */
+  if (arca_cgroup_freeze (&view, false, &err) < 0)
+    fail_msg ("thaw: %s", msg (err));
+  assert_int_equal (arca_cgroup_is_frozen (&view, &frozen, &err), 0);
+  assert_false (frozen);
+  assert_int_equal (read (c.answer, out, 2), 2);
+
+  assert_int_equal (arca_cgroup_stats (&view, &st, &err), 0);
+  assert_true (st.cpu_usage_ns > 0);
+
+  /* Unified entries go to the file as written; a controller this mount
+   * does not have is refused by name. */
+  r.unified = u;
+  r.n_unified = 1;
+  if (arca_cgroup_find (cg, "hugetlb") != NULL
+      && access ("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) == 0)
+    {
+      cleanup_free char *h = NULL;
+      if (arca_cgroup_apply (&view, &r, &err) < 0)
+        fail_msg ("apply unified: %s", msg (err));
+      h = knob ("unified", name, "hugetlb.2MB.max");
+      assert_string_equal (h, "4194304");
+    }
+  u[0].key = (char *)"memory.max";
+  assert_int_equal (arca_cgroup_apply (&view, &r, &err), -1);
+  assert_error_has (err, "linux.resources.unified.\"memory.max\": the memory controller is not "
+                         "available");
+  arca_error_free (err);
+  err = NULL;
+
+  /* SIGKILL through cgroup.kill. */
+  if (arca_cgroup_kill (&view, SIGKILL, &err) < 0)
+    fail_msg ("kill: %s", msg (err));
+  reap (&c, &status);
+  assert_true (WIFSIGNALED (status));
+  assert_int_equal (WTERMSIG (status), SIGKILL);
+
+  assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+  assert_gone_everywhere (name);
+}
+
 /* Number of programs named arca_devices attached to dir. */
 static int
 count_ours (const char *dir)
@@ -609,6 +692,7 @@ main (void)
     cmocka_unit_test (test_devices_and_hugetlb),
     cmocka_unit_test (test_cpu_bandwidth_update),
     cmocka_unit_test (test_bpf_device_filter),
+    cmocka_unit_test (test_v2_paths_on_unified_mount),
   };
   return cmocka_run_group_tests (tests, NULL, remove_leftovers);
 }
