@@ -374,6 +374,58 @@ test_devices_and_hugetlb (void **state)
   assert_gone_everywhere (name);
 }
 
+/* The kernel keeps memory <= memory+swap at every moment: growing and
+ * shrinking both limits only works with the right order of writes. */
+static void
+test_memsw_update_order (void **state)
+{
+  static const int64_t steps[][2] = {
+    { 64 << 20, 128 << 20 }, { 256 << 20, 512 << 20 }, { 32 << 20, 48 << 20 }, { -1, -1 },
+  };
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  char name[64], path[80], p[256];
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V2)
+    skip ();
+  snprintf (name, sizeof (name), "arca-unit-%d-mem", (int) getpid ());
+  snprintf (path, sizeof (path), "/%s", name);
+  snprintf (p, sizeof (p), FS_ROOT "/memory/%s/memory.memsw.limit_in_bytes", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, path, &cg, &err), 0);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  if (access (p, F_OK) < 0)
+    {
+      assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+      skip ();
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (steps); i++)
+    {
+      struct arca_oci_resources r = { 0 };
+      cleanup_free char *mem = NULL, *memsw = NULL;
+
+      r.has_memory_limit = r.has_memory_swap = true;
+      r.memory_limit = steps[i][0];
+      r.memory_swap = steps[i][1];
+      if (arca_cgroup_apply (cg, &r, &err) < 0)
+        fail_msg ("step %zu: %s", i, msg (err));
+      mem = knob ("memory", name, "memory.limit_in_bytes");
+      memsw = knob ("memory", name, "memory.memsw.limit_in_bytes");
+      if (steps[i][0] > 0)
+        {
+          assert_int_equal (strtoll (mem, NULL, 10), steps[i][0]);
+          assert_int_equal (strtoll (memsw, NULL, 10), steps[i][1]);
+        }
+      else
+        {
+          /* Unlimited reads back as PAGE_COUNTER_MAX in bytes. */
+          assert_true (strtoull (mem, NULL, 10) > (1ULL << 62));
+          assert_true (strtoull (memsw, NULL, 10) > (1ULL << 62));
+        }
+    }
+  assert_int_equal (arca_cgroup_destroy (cg, &err), 0);
+  assert_gone_everywhere (name);
+}
+
 /* The kernel refuses a quota below the burst in force: an update lowering
  * both must still succeed (the refused write is retried after the other). */
 static void
@@ -691,6 +743,7 @@ main (void)
     cmocka_unit_test (test_failed_create_leaves_nothing),
     cmocka_unit_test (test_devices_and_hugetlb),
     cmocka_unit_test (test_cpu_bandwidth_update),
+    cmocka_unit_test (test_memsw_update_order),
     cmocka_unit_test (test_bpf_device_filter),
     cmocka_unit_test (test_v2_paths_on_unified_mount),
   };
