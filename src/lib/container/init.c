@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -149,6 +150,19 @@ setup (const struct arca_init_args *a, pid_t *ret_host_pid, int *ret_listener,
   if (arca_sync_expect (a->sync_fd, ARCA_SYNC_GO, &msg, NULL, err) < 0)
     return -1;
   *ret_host_pid = msg.value;
+  if (a->new_user_ns)
+    {
+      /* clone() left us with the runtime's host credentials, which the new
+       * namespace does not map: become its root, so what we create has a
+       * mapped owner.  Configs that do not map 0 keep the overflow ids until
+       * process.user is applied. */
+      if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+        return arca_error_errno (err, "setresgid 0 in the user namespace");
+      if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+        return arca_error_errno (err, "setresuid 0 in the user namespace");
+      if (setgroups (0, NULL) < 0 && errno != EPERM)
+        return arca_error_errno (err, "drop the runtime's supplementary groups");
+    }
 
   if (join_namespaces (config, err) < 0)
     return -1;
@@ -172,6 +186,9 @@ setup (const struct arca_init_args *a, pid_t *ret_host_pid, int *ret_listener,
       || arca_process_set_oom_score_adj (&config->process, err) < 0)
     return -1;
 
+  /* Relative bind-mount sources are relative to the bundle (runc, crun). */
+  if (chdir (a->bundle) < 0)
+    return arca_error_errno (err, "chdir to the bundle `%s`", a->bundle);
   struct arca_rootfs_options ro = {
     .rootfs = a->rootfs,
     .no_pivot = a->opts->no_pivot,

@@ -464,6 +464,10 @@ clone_init (struct creation *c, arca_error **err)
   if (pid < 0)
     return arca_error_set (err, saved, "clone the container process");
   c->pid = (pid_t) pid;
+  /* Now, while it waits for GO: a short-lived program may be gone by
+   * the time the record is written. */
+  if (arca_pid_start_time (c->pid, &c->pid_start, err) < 0)
+    return arca_error_wrap (err, "the container process");
   return 0;
 }
 
@@ -553,8 +557,6 @@ save_record (struct creation *c, arca_error **err)
 {
   cleanup_free char *created = NULL;
 
-  if (arca_pid_start_time (c->pid, &c->pid_start, err) < 0)
-    return arca_error_wrap (err, "the container process");
   if (arca_now_rfc3339 (&created, err) < 0)
     return -1;
   struct arca_container_record rec = {
