@@ -23,14 +23,32 @@
 
 #define FS_ROOT "/sys/fs/cgroup"
 
+/* Root, a cgroup file system, and leave to create cgroups in it (a CI
+ * container may be root with a read-only or undelegated /sys/fs/cgroup). */
 static bool
 usable (void)
 {
+  static const char *const probes[] = { FS_ROOT "/memory", FS_ROOT "/pids", FS_ROOT };
   struct statfs st;
+  char p[256];
+
   if (geteuid () != 0 || statfs (FS_ROOT, &st) < 0)
     return false;
-  return st.f_type == TMPFS_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC
-         || st.f_type == CGROUP_SUPER_MAGIC;
+  if (st.f_type != TMPFS_MAGIC && st.f_type != CGROUP2_SUPER_MAGIC
+      && st.f_type != CGROUP_SUPER_MAGIC)
+    return false;
+  for (size_t i = 0; i < ARRAY_SIZE (probes); i++)
+    {
+      struct statfs hs;
+      if (statfs (probes[i], &hs) < 0
+          || (hs.f_type != CGROUP_SUPER_MAGIC && hs.f_type != CGROUP2_SUPER_MAGIC))
+        continue;
+      snprintf (p, sizeof (p), "%s/arca-unit-%d-probe", probes[i], (int) getpid ());
+      if (mkdir (p, 0755) < 0)
+        return false;
+      return rmdir (p) == 0;
+    }
+  return false;
 }
 
 /* The layout as seen independently of cgroup.c. */
