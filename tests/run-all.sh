@@ -50,7 +50,7 @@ run_unit_dir() {
     if [ $status -ne 0 ] && ! grep -q "^not ok" <<<"$out"; then
       echo "not ok - $name exited with status $status" >>"$log"
     fi
-  done < <(meson introspect --tests "$dir" | jq -r '.[] | select(.suite | index("unit")) | [.name, (.cmd | join(" "))] | @tsv')
+  done < <(meson introspect --tests "$dir" | jq -r '.[] | select(any(.suite[]; endswith(":unit"))) | [.name, (.cmd | join(" "))] | @tsv')
   grep -E "^(ok|not ok)" "$log" | sed 's/^/  /' | grep "not ok" || true
   count_tap "$suite" "$log"
 }
