@@ -753,33 +753,43 @@ arca_cgroup_open (const char *fs_root, const char *path, struct arca_cgroup **re
   if (cg->n_hiers == 0)
     return arca_error_set (err, ENOENT, "no cgroup hierarchy mounted below `%s`", cg->fs_root);
 
+  /* A relative path is resolved once, below our own cgroup in the main
+   * hierarchy (the cgroup2 one, else the first v1 one), and used in every
+   * hierarchy: our v1 cgroups may differ per controller, and one path is
+   * what the caller records and opens again later (from another process,
+   * perhaps in another cgroup). */
+  if (*path != '/')
+    {
+      const struct arca_cgroup_hier *main_h = arca_cgroup_unified (cg);
+      cleanup_free char *self = NULL;
+      const char *s;
+      size_t len;
+
+      if (self_cgroup (cg, main_h ? main_h : &cg->hiers[0], &self, err) < 0)
+        return arca_error_wrap (err, "resolve cgroupsPath `%s`", path);
+      len = strlen (self);
+      while (len > 0 && self[len - 1] == '/')
+        self[--len] = '\0';
+      s = self + strspn (self, "/");
+      if (asprintf (&cg->path, "/%s%s%s", s, *s ? "/" : "", rel) < 0)
+        {
+          cg->path = NULL;
+          return arca_error_errno (err, "open cgroup `%s`", path);
+        }
+    }
+  else if (asprintf (&cg->path, "/%s", rel) < 0)
+    {
+      cg->path = NULL;
+      return arca_error_errno (err, "open cgroup `%s`", path);
+    }
+
   for (size_t i = 0; i < cg->n_hiers; i++)
     {
       struct arca_cgroup_hier *h = &cg->hiers[i];
-      cleanup_free char *self = NULL;
-      const char *s = "";
-      int r;
-
-      if (*path != '/')
-        {
-          if (self_cgroup (cg, h, &self, err) < 0)
-            return arca_error_wrap (err, "resolve cgroupsPath `%s`", path);
-          s = self + strspn (self, "/");
-        }
-      r = asprintf (&h->dir, "%s/%s%s%s", h->mount, s, *s ? "/" : "", rel);
-      if (r < 0)
+      if (asprintf (&h->dir, "%s%s", h->mount, cg->path) < 0)
         {
           h->dir = NULL;
           return arca_error_errno (err, "open cgroup `%s`", path);
-        }
-      /* The path the caller records: the one in the main hierarchy (the v2
-       * one, or the first v1 one, which usually agree). */
-      if (cg->path == NULL || (h->v2 && cg->mode == ARCA_CGROUP_V2))
-        {
-          free (cg->path);
-          cg->path = strdup (h->dir + strlen (h->mount));
-          if (cg->path == NULL)
-            return arca_error_errno (err, "open cgroup `%s`", path);
         }
     }
 

@@ -28,8 +28,11 @@ int arca_cgroup_detect (const char *fs_root, enum arca_cgroup_mode *ret_mode,
                         arca_error **err);
 
 /* Resolves the cgroup for `path` (an OCI cgroupsPath such as
- * "/arca/<id>"; relative paths are taken below the runtime's own cgroup, as
- * runc does) without touching the filesystem.  Nothing is created. */
+ * "/arca/<id>") without touching the filesystem.  Nothing is created.  A
+ * relative path is taken below the runtime's own cgroup in the main
+ * hierarchy (cgroup2, else the first v1 one) and that one path is used in
+ * every hierarchy; arca_cgroup_path() returns it, absolute, for the caller to
+ * record and open again later. */
 int arca_cgroup_open (const char *fs_root, const char *path,
                       struct arca_cgroup **ret_cgroup, arca_error **err);
 

@@ -237,6 +237,49 @@ test_failed_create_removes_what_it_made (void **state)
   fake_remove (root);
 }
 
+/* A relative cgroupsPath: one path below our own cgroup in the main
+ * hierarchy (cgroup2 on hybrid, else the first v1 one), the same in every
+ * hierarchy, and opening arca_cgroup_path() again finds the same dirs. */
+static void
+check_relative (bool hybrid, const char *self_file, const char *want_path)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL, *again = NULL;
+  const struct arca_cgroup_hierarchy *h, *h2;
+  char *root = make_tree (hybrid);
+  size_t n;
+
+  fake_put (root, ".arca-fake-self-cgroup", self_file);
+  assert_int_equal (arca_cgroup_open (root, "rel/c", &cg, &err), 0);
+  assert_string_equal (arca_cgroup_path (cg), want_path);
+  n = arca_cgroup_hierarchies (cg, &h);
+  for (size_t i = 0; i < n; i++)
+    {
+      char want[512];
+      snprintf (want, sizeof (want), "%s/%s%s", root, h[i].name, want_path);
+      assert_string_equal (h[i].host_dir, want);
+    }
+  /* Another process (other own cgroups) opens the recorded path. */
+  fake_put (root, ".arca-fake-self-cgroup", "0::/x\n7:blkio:/y\n4:memory:/z\n");
+  assert_int_equal (arca_cgroup_open (root, arca_cgroup_path (cg), &again, &err), 0);
+  assert_int_equal (arca_cgroup_hierarchies (again, &h2), n);
+  for (size_t i = 0; i < n; i++)
+    assert_string_equal (h2[i].host_dir, h[i].host_dir);
+  fake_remove (root);
+}
+
+static void
+test_relative_path (void **state)
+{
+  /* Hybrid: the cgroup2 entry decides, not memory's own cgroup. */
+  check_relative (true, "9:name=systemd:/sys.slice/a\n4:memory:/elsewhere\n0::/sys.slice/a/\n",
+                  "/sys.slice/a/rel/c");
+  /* v1: the first hierarchy (blkio here). */
+  check_relative (false, "7:blkio:/b.slice\n4:memory:/elsewhere\n", "/b.slice/rel/c");
+  /* Our own cgroup is the root. */
+  check_relative (true, "0::/\n", "/rel/c");
+}
+
 static void
 test_destroy_leaves_nothing (void **state)
 {
@@ -696,6 +739,7 @@ main (void)
     BOTH (test_detect_and_hierarchies),
     cmocka_unit_test (test_create_writes),
     cmocka_unit_test (test_failed_create_removes_what_it_made),
+    cmocka_unit_test (test_relative_path),
     BOTH (test_destroy_leaves_nothing),
     BOTH (test_enter_every_hierarchy),
     cmocka_unit_test (test_memsw_first),

@@ -318,6 +318,45 @@ test_destroy_kills_what_is_left (void **state)
   assert_gone_everywhere (name);
 }
 
+/* A relative cgroupsPath lands below our cgroup2 cgroup in every
+ * hierarchy, and the recorded path opens the same directories again. */
+static void
+test_relative_path (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_cgroup struct arca_cgroup *cg = NULL, *again = NULL;
+  cleanup_free char *own = NULL;
+  const struct arca_cgroup_hierarchy *h, *h2;
+  char name[64], want[512];
+  const char *self;
+  size_t n;
+
+  if (!usable () || expected_mode () == ARCA_CGROUP_V1)
+    skip ();
+  assert_int_equal (arca_read_file_at (AT_FDCWD, "/proc/self/cgroup", 1 << 16, &own, NULL, &err),
+                    0);
+  self = strstr (own, "0::");
+  assert_non_null (self);
+  self += 3;
+  snprintf (name, sizeof (name), "arca-unit-%d-rel", (int) getpid ());
+  snprintf (want, sizeof (want), "%.*s%s%s", (int) strcspn (self, "\n"), self,
+            self[1] == '\n' ? "" : "/", name);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, name, &cg, &err), 0);
+  assert_string_equal (arca_cgroup_path (cg), want);
+  assert_int_equal (arca_cgroup_create (cg, &err), 0);
+  n = arca_cgroup_hierarchies (cg, &h);
+  assert_int_equal (arca_cgroup_open (FS_ROOT, arca_cgroup_path (cg), &again, &err), 0);
+  assert_int_equal (arca_cgroup_hierarchies (again, &h2), n);
+  for (size_t i = 0; i < n; i++)
+    {
+      assert_string_equal (h2[i].host_dir, h[i].host_dir);
+      assert_int_equal (access (h[i].host_dir, F_OK), 0);
+    }
+  assert_int_equal (arca_cgroup_destroy (again, &err), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal (access (h[i].host_dir, F_OK), -1);
+}
+
 /* A create that fails half way removes the directories it made, in every
  * hierarchy: here the second path component names a knob file. */
 static void
@@ -759,6 +798,7 @@ main (void)
     cmocka_unit_test (test_life_cycle),
     cmocka_unit_test (test_destroy_kills_what_is_left),
     cmocka_unit_test (test_failed_create_leaves_nothing),
+    cmocka_unit_test (test_relative_path),
     cmocka_unit_test (test_devices_and_hugetlb),
     cmocka_unit_test (test_cpu_bandwidth_update),
     cmocka_unit_test (test_memsw_update_order),
