@@ -498,6 +498,28 @@ hand_over_fd (struct creation *c, int fd, bool is_pty, bool foreground, arca_err
   return arca_seccomp_send_listener (c->config->linux_.seccomp, owned, state, err);
 }
 
+/* The process died without saying why: say how it died. */
+static int
+setup_death (struct creation *c, arca_error **err)
+{
+  int status = 0;
+
+  if (waitpid (c->pid, &status, 0) != c->pid)
+    return arca_error_set (err, 0, "the container process exited during setup");
+  c->pid = 0;
+  if (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL
+      && c->config->linux_.resources.has_memory_limit)
+    return arca_error_set (err, 0,
+                           "the container process was killed during setup: "
+                           "linux.resources.memory.limit (%lld bytes) is probably too low",
+                           (long long) c->config->linux_.resources.memory_limit);
+  if (WIFSIGNALED (status))
+    return arca_error_set (err, 0, "the container process was killed by signal %d during setup",
+                           WTERMSIG (status));
+  return arca_error_set (err, 0, "the container process exited with status %d during setup",
+                         WEXITSTATUS (status));
+}
+
 /* Talks the container process through its setup until it is ready. */
 static int
 drive_setup (struct creation *c, bool foreground, arca_error **err)
@@ -542,7 +564,7 @@ drive_setup (struct creation *c, bool foreground, arca_error **err)
         case ARCA_SYNC_ERROR:
           return arca_error_set (err, msg.value, "%s", msg.data);
         case ARCA_SYNC_EOF:
-          return arca_error_set (err, 0, "the container process exited during setup");
+          return setup_death (c, err);
         default:
           if (fd >= 0)
             close (fd);
