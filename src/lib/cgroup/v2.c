@@ -184,7 +184,7 @@ memory (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_res
   /* swap.max first, then max, then low, as runc. */
   if (r->has_memory_swap)
     {
-      int64_t swap_max;
+      int64_t swap_max = -1;
       if (arca_cgroup_v2_swap_max (r->memory_limit, r->has_memory_limit, r->memory_swap, &swap_max,
                                    err)
               < 0

@@ -734,8 +734,8 @@ remove_cgroup (const char *p, int depth)
   while ((de = readdir (d)) != NULL)
     if (de->d_type == DT_DIR && de->d_name[0] != '.')
       {
-        snprintf (f, sizeof (f), "%s/%s", p, de->d_name);
-        remove_cgroup (f, depth + 1);
+        if (snprintf (f, sizeof (f), "%s/%s", p, de->d_name) < (int) sizeof (f))
+          remove_cgroup (f, depth + 1);
       }
   snprintf (f, sizeof (f), "%s/freezer.state", p);
   if ((procs = fopen (f, "we")) != NULL)
