@@ -11,6 +11,9 @@
  *   rng      read from virtio-rng twice and compare
  *   blk      read sector 0 of the first virtio-blk drive, write sector 1,
  *            flush, read it back, read past the end
+ *   ticks=N  print "tick I" N times (0 = forever), spinning tickdelay=D
+ *            (default 2000) iterations between ticks; the counter lives in
+ *            memory, so after a snapshot/restore it continues
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
  *            each must put the device into DEVICE_NEEDS_RESET, and a reset
  *            must bring it back */
@@ -334,6 +337,19 @@ check_bad_vq (void)
 }
 
 static volatile uint64_t counter;
+static volatile uint64_t ticks_done;
+
+static void
+run_ticks (uint64_t n, uint64_t delay)
+{
+  while (n == 0 || ticks_done < n)
+    {
+      ticks_done++;
+      say_num ("tick ", (int64_t) ticks_done);
+      for (volatile uint64_t i = 0; i < delay; i++)
+        ;
+    }
+}
 
 void
 guest_main (uint64_t path, uint64_t info)
@@ -372,6 +388,14 @@ guest_main (uint64_t path, uint64_t info)
     check_blk ();
   if (find_arg (cmdline, "badvq", &len) != NULL)
     check_bad_vq ();
+  if ((v = find_arg (cmdline, "ticks", &len)) != NULL)
+    {
+      uint64_t n = parse_dec (v, len), delay = 2000;
+      const char *dv = find_arg (cmdline, "tickdelay", &len);
+      if (dv != NULL)
+        delay = parse_dec (dv, len);
+      run_ticks (n, delay);
+    }
   if (find_arg (cmdline, "reset", &len) != NULL)
     {
       say ("reset", "");

@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -32,6 +32,9 @@ static const struct option options[] = {
   { "serial", required_argument, NULL, OPT_SERIAL },
   { "entry", required_argument, NULL, OPT_ENTRY },
   { "rng", no_argument, NULL, OPT_RNG },
+  { "restore", required_argument, NULL, OPT_RESTORE },
+  { "mem-file", required_argument, NULL, OPT_MEM_FILE },
+  { "paused", no_argument, NULL, OPT_PAUSED },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -42,6 +45,9 @@ struct cli {
   struct arca_vm_config config;
   const char *serial;
   const char *api_sock;
+  const char *restore;
+  const char *mem_file;
+  bool paused;
   bool metrics;
   struct arca_log log;
 };
@@ -54,6 +60,7 @@ usage (FILE *f)
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
            "                [--rng] [--metrics] [--debug]\n"
+           "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
 }
@@ -152,6 +159,15 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         else
           return arca_error_set (err, EINVAL, "--entry: `%s` is not auto, linux64 or pvh", optarg);
         break;
+      case OPT_RESTORE:
+        cli->restore = optarg;
+        break;
+      case OPT_MEM_FILE:
+        cli->mem_file = optarg;
+        break;
+      case OPT_PAUSED:
+        cli->paused = true;
+        break;
       case OPT_RNG:
         c->rng = true;
         break;
@@ -171,10 +187,12 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
       }
   if (optind != argc)
     return arca_error_set (err, EINVAL, "unexpected argument `%s`", argv[optind]);
-  if (c->kernel_path == NULL && cli->api_sock == NULL)
+  if ((cli->restore == NULL) != (cli->mem_file == NULL))
+    return arca_error_set (err, EINVAL, "--restore and --mem-file go together");
+  if (cli->restore != NULL && c->kernel_path != NULL)
+    return arca_error_set (err, EINVAL, "--restore and --kernel exclude each other");
+  if (c->kernel_path == NULL && cli->api_sock == NULL && cli->restore == NULL)
     return arca_error_set (err, EINVAL, "--kernel is required");
-  if (cli->api_sock != NULL)
-    return arca_error_set (err, ENOTSUP, "--api-sock: the control API is not implemented yet");
   return 0;
 }
 
@@ -203,10 +221,15 @@ open_serial (struct cli *cli, arca_error **err)
 
 /* SIGINT/SIGTERM stop the VM cleanly from a thread of their own, so no
    signal handler has to touch VM state. */
+struct stopper {
+  struct arca_vm *vm;
+  struct arca_vmm_api *api;
+};
+
 static void *
 signal_thread (void *opaque)
 {
-  struct arca_vm *vm = opaque;
+  struct stopper *s = opaque;
   sigset_t set;
   int sig;
 
@@ -214,7 +237,12 @@ signal_thread (void *opaque)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   if (sigwait (&set, &sig) == 0)
-    arca_vm_stop (vm);
+    {
+      if (s->api != NULL)
+        arca_vmm_api_stop (s->api);
+      else
+        arca_vm_stop (s->vm);
+    }
   return NULL;
 }
 
@@ -237,38 +265,81 @@ print_metrics (struct arca_vm *vm)
            m.virtio_requests, m.virtio_errors, m.blk_read_bytes, m.blk_write_bytes);
 }
 
+static int
+exit_status (const struct arca_vm_exit *ex)
+{
+  switch (ex->reason)
+    {
+    case ARCA_VM_EXIT_DEBUG:
+      return ex->code;
+    case ARCA_VM_EXIT_RESET:
+    case ARCA_VM_EXIT_STOPPED:
+      return 0;
+    default:
+      fprintf (stderr, "arca-vmm: guest stopped: %s%s%s\n", arca_vm_exit_reason_name (ex->reason),
+               ex->message[0] ? ": " : "", ex->message);
+      return 1;
+    }
+}
+
+static void
+start_signal_thread (struct stopper *s)
+{
+  pthread_t t;
+  if (pthread_create (&t, NULL, signal_thread, s) == 0)
+    pthread_detach (t);
+}
+
+/* With --api-sock: the API owns the machine (booted at once when --kernel
+   or --restore is given, else on InstanceStart / snapshot load). */
+static int
+run_api (struct cli *cli, struct stopper *stopper, int *ret_status, arca_error **err)
+{
+  cleanup_vmm_api struct arca_vmm_api *api = NULL;
+  struct arca_vm_exit ex;
+
+  if (arca_vmm_api_new (cli->api_sock, &cli->config, &api, err) < 0)
+    return -1;
+  stopper->api = api;
+  start_signal_thread (stopper);
+  if (cli->config.kernel_path != NULL && arca_vmm_api_boot (api, err) < 0)
+    return -1;
+  if (arca_vmm_api_run (api, &ex, err) < 0)
+    return -1;
+  if (cli->metrics && arca_vmm_api_vm (api) != NULL)
+    print_metrics (arca_vmm_api_vm (api));
+  *ret_status = exit_status (&ex);
+  return 0;
+}
+
 /* Builds and runs the VM; *ret_status is arca-vmm's exit status. */
 static int
 run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
+  static struct stopper stopper;
   struct arca_vm_exit ex;
-  pthread_t sig_thread;
 
-  if (parse_args (cli, argc, argv, err) < 0 || open_serial (cli, err) < 0
-      || arca_vm_create (&cli->config, &vm, err) < 0)
+  if (parse_args (cli, argc, argv, err) < 0 || open_serial (cli, err) < 0)
     return -1;
-  if (pthread_create (&sig_thread, NULL, signal_thread, vm) == 0)
-    pthread_detach (sig_thread);
+  if (cli->api_sock != NULL && cli->restore == NULL)
+    return run_api (cli, &stopper, ret_status, err);
+  if (cli->restore != NULL)
+    {
+      if (arca_vm_restore (&cli->config, cli->restore, cli->mem_file, &vm, err) < 0)
+        return -1;
+      if (cli->paused && arca_vm_pause_before_start (vm, err) < 0)
+        return -1;
+    }
+  else if (arca_vm_create (&cli->config, &vm, err) < 0)
+    return -1;
+  stopper.vm = vm;
+  start_signal_thread (&stopper);
   if (arca_vm_start (vm, err) < 0 || arca_vm_wait (vm, &ex, err) < 0)
     return -1;
   if (cli->metrics)
     print_metrics (vm);
-  switch (ex.reason)
-    {
-    case ARCA_VM_EXIT_DEBUG:
-      *ret_status = ex.code;
-      break;
-    case ARCA_VM_EXIT_RESET:
-    case ARCA_VM_EXIT_STOPPED:
-      *ret_status = 0;
-      break;
-    default:
-      fprintf (stderr, "arca-vmm: guest stopped: %s%s%s\n", arca_vm_exit_reason_name (ex.reason),
-               ex.message[0] ? ": " : "", ex.message);
-      *ret_status = 1;
-      break;
-    }
+  *ret_status = exit_status (&ex);
   return 0;
 }
 

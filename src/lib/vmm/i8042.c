@@ -139,6 +139,26 @@ i8042__send_ctrl_alt_del (struct i8042 *k)
   return r;
 }
 
+static void
+kbd_save (void *opaque, json_t *o)
+{
+  struct i8042 *k = opaque;
+  pthread_mutex_lock (&k->lock);
+  json_object_set_new (o, "command_byte", json_integer (k->cb));
+  pthread_mutex_unlock (&k->lock);
+}
+
+static int
+kbd_restore (void *opaque, json_t *o, const char **why)
+{
+  struct i8042 *k = opaque;
+  json_t *cb = json_object_get (o, "command_byte");
+  if (!json_is_integer (cb))
+    return *why = "i8042: bad state", -1;
+  k->cb = (uint8_t) json_integer_value (cb);
+  return 0;
+}
+
 static const struct vm_bus_ops kbd_ops = { .read = kbd_read, .write = kbd_write };
 
 static void
@@ -164,6 +184,7 @@ i8042__create (struct arca_vm *vm, arca_error **err)
       kbd_free (k);
       return -1;
     }
+  vm__device_state (vm, kbd_save, kbd_restore);
   /* One range 0x60..0x64 so both ports share the device; 0x61 (speaker)
      and friends inside it read as zero. */
   if (vm_bus__register (&vm->pio, PORT_I8042_DATA, 5, "i8042", &kbd_ops, k, err) < 0)

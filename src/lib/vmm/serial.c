@@ -241,6 +241,31 @@ serial_input (void *opaque, int fd, uint32_t events)
   (void) events;
 }
 
+static void
+serial_save (void *opaque, json_t *o)
+{
+  struct serial *s = opaque;
+  pthread_mutex_lock (&s->lock);
+  json_object_set_new (o, "uart", json_pack ("[i, i, i, i, i, i, i, b]", s->ier, s->lcr, s->mcr,
+                                             s->scr, s->fcr, s->dll, s->dlm, s->thr_int));
+  pthread_mutex_unlock (&s->lock);
+}
+
+static int
+serial_restore (void *opaque, json_t *o, const char **why)
+{
+  struct serial *s = opaque;
+  json_t *u = json_object_get (o, "uart");
+  uint8_t *regs[] = { &s->ier, &s->lcr, &s->mcr, &s->scr, &s->fcr, &s->dll, &s->dlm };
+
+  if (json_array_size (u) != 8)
+    return *why = "serial: bad state", -1;
+  for (size_t i = 0; i < ARRAY_SIZE (regs); i++)
+    *regs[i] = (uint8_t) json_integer_value (json_array_get (u, i));
+  s->thr_int = json_is_true (json_array_get (u, 7));
+  return 0;
+}
+
 static const struct vm_bus_ops serial_ops = { .read = serial_read, .write = serial_write };
 
 static void
@@ -268,6 +293,7 @@ serial__create (struct arca_vm *vm, int in_fd, int out_fd, arca_error **err)
       serial_free (s);
       return -1;
     }
+  vm__device_state (vm, serial_save, serial_restore);
   if (vm_bus__register (&vm->pio, PORT_COM1, 8, "serial", &serial_ops, s, err) < 0)
     return -1;
   if (in_fd >= 0 && event_loop__add (&vm->loop, in_fd, EPOLLIN, serial_input, s, err) < 0)

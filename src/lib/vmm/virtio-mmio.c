@@ -352,6 +352,70 @@ mmio_write (void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
   pthread_mutex_unlock (&d->lock);
 }
 
+static void
+vmmio_save (void *opaque, json_t *o)
+{
+  struct vmmio *d = opaque;
+  json_t *queues = json_array ();
+
+  pthread_mutex_lock (&d->lock);
+  for (unsigned i = 0; i < d->ops->n_queues; i++)
+    {
+      const struct virtq *vq = &d->queues[i].vq;
+      json_array_append_new (queues, json_pack ("{s:i, s:I, s:I, s:I, s:b, s:i, s:i}", "size",
+                                                vq->size, "desc", (json_int_t) vq->desc_gpa,
+                                                "avail", (json_int_t) vq->avail_gpa, "used",
+                                                (json_int_t) vq->used_gpa, "ready", vq->ready,
+                                                "last_avail", vq->last_avail, "used_idx",
+                                                vq->used_idx));
+    }
+  json_object_set_new (o, "virtio", json_pack ("{s:s, s:i, s:I, s:i, s:i, s:i, s:i, s:b, s:o}",
+                                               "device", d->ops->name, "status", d->status,
+                                               "driver_features", (json_int_t) d->drv_features,
+                                               "dev_features_sel", d->dev_features_sel,
+                                               "drv_features_sel", d->drv_features_sel,
+                                               "queue_sel", d->queue_sel,
+                                               "int_status", d->int_status, "broken", d->broken,
+                                               "queues", queues));
+  pthread_mutex_unlock (&d->lock);
+}
+
+static int
+vmmio_restore (void *opaque, json_t *o, const char **why)
+{
+  struct vmmio *d = opaque;
+  json_t *v = json_object_get (o, "virtio"), *queues = json_object_get (v, "queues"), *q;
+  const char *name = json_string_value (json_object_get (v, "device"));
+  size_t i;
+
+  if (name == NULL || strcmp (name, d->ops->name) != 0
+      || json_array_size (queues) != d->ops->n_queues)
+    return *why = "virtio: state is for another device", -1;
+  d->status = (uint32_t) json_integer_value (json_object_get (v, "status"));
+  d->drv_features = (uint64_t) json_integer_value (json_object_get (v, "driver_features"));
+  d->dev_features_sel = (uint32_t) json_integer_value (json_object_get (v, "dev_features_sel"));
+  d->drv_features_sel = (uint32_t) json_integer_value (json_object_get (v, "drv_features_sel"));
+  d->queue_sel = (uint32_t) json_integer_value (json_object_get (v, "queue_sel"));
+  d->int_status = (uint32_t) json_integer_value (json_object_get (v, "int_status"));
+  d->broken = json_is_true (json_object_get (v, "broken"));
+  json_array_foreach (queues, i, q)
+    {
+      struct virtq *vq = &d->queues[i].vq;
+      vq->size = (uint16_t) json_integer_value (json_object_get (q, "size"));
+      vq->desc_gpa = (uint64_t) json_integer_value (json_object_get (q, "desc"));
+      vq->avail_gpa = (uint64_t) json_integer_value (json_object_get (q, "avail"));
+      vq->used_gpa = (uint64_t) json_integer_value (json_object_get (q, "used"));
+      vq->last_avail = (uint16_t) json_integer_value (json_object_get (q, "last_avail"));
+      vq->used_idx = (uint16_t) json_integer_value (json_object_get (q, "used_idx"));
+      vq->ready = json_is_true (json_object_get (q, "ready"));
+      /* The snapshot is untrusted input too: a live queue must still be
+         a valid one. */
+      if (vq->ready && virtq__validate (&d->vm->mem, vq, why) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static const struct vm_bus_ops vmmio_ops = { .read = mmio_read, .write = mmio_write };
 
 static void
@@ -405,6 +469,7 @@ virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, vo
       vmmio_free (d);
       return -1;
     }
+  vm__device_state (vm, vmmio_save, vmmio_restore);
   vm->n_virtio++;
 
   d->irq_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);

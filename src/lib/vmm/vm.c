@@ -68,6 +68,16 @@ vm__cmdline_append (struct arca_vm *vm, const char *text, arca_error **err)
   return 0;
 }
 
+void
+vm__device_state (struct arca_vm *vm, void (*save) (void *, json_t *),
+                  int (*restore) (void *, json_t *, const char **))
+{
+  if (vm->n_devices == 0)
+    return;
+  vm->devices[vm->n_devices - 1].save = save;
+  vm->devices[vm->n_devices - 1].restore = restore;
+}
+
 static void
 kick_all (struct arca_vm *vm)
 {
@@ -184,11 +194,30 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
   return 0;
 }
 
-int
-arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, arca_error **err)
+static void
+remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
 {
-  struct arca_vm *vm = NULL;
-  cleanup_vm struct arca_vm *owner = NULL;
+  struct vm_machine_config *m = &vm->machine;
+
+  m->mem_size_mib = config->mem_size_mib;
+  m->vcpu_count = config->vcpu_count;
+  m->rng = config->rng;
+  m->n_drives = config->n_drives;
+  for (unsigned i = 0; i < config->n_drives; i++)
+    {
+      snprintf (m->drives[i].id, sizeof (m->drives[i].id), "%s",
+                config->drives[i].id ? config->drives[i].id : "");
+      snprintf (m->drives[i].path, sizeof (m->drives[i].path), "%s", config->drives[i].path);
+      m->drives[i].read_only = config->drives[i].read_only;
+    }
+}
+
+int
+vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret_vm,
+           arca_error **err)
+{
+  cleanup_vm struct arca_vm *vm = NULL;
+  uint64_t mem_size = config->mem_size_mib << 20;
 
   if (config->n_drives > ARCA_VM_MAX_DRIVES)
     return arca_error_set (err, EINVAL, "more than %d drives", ARCA_VM_MAX_DRIVES);
@@ -199,7 +228,7 @@ arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, ar
     return arca_error_set (err, EINVAL, "memory size %llu MiB is not in 16..%llu",
                            (unsigned long long) config->mem_size_mib, 1ULL << 20);
 
-  owner = vm = calloc (1, sizeof (*vm));
+  vm = calloc (1, sizeof (*vm));
   if (vm == NULL)
     return arca_error_errno (err, "allocate vm");
   vm->kvm_fd = vm->vm_fd = -1;
@@ -209,18 +238,19 @@ arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, ar
   vm->start_ns = config->start_ns != 0 ? config->start_ns : arca_vm_now_ns ();
   vm->entry_request = config->entry;
   vm->n_vcpus_planned = config->vcpu_count;
+  vm->restoring = mem_fd >= 0;
   vm->pio.name = "pio";
   vm->mmio.name = "mmio";
   pthread_mutex_init (&vm->lock, NULL);
   pthread_cond_init (&vm->cond, NULL);
   for (unsigned i = 0; i < ARCA_VM_MAX_VCPUS; i++)
     vm->vcpus[i].fd = -1;
+  remember_config (vm, config);
 
-  if (event_loop__init (&vm->loop, err) < 0)
+  if (event_loop__init (&vm->loop, err) < 0 || kvm__create_vm (vm, err) < 0)
     return -1;
-  if (kvm__create_vm (vm, err) < 0)
-    return -1;
-  if (guest_mem__alloc (&vm->mem, config->mem_size_mib << 20, err) < 0)
+  if (mem_fd >= 0 ? guest_mem__map_file (&vm->mem, mem_fd, mem_size, err) < 0
+                  : guest_mem__alloc (&vm->mem, mem_size, err) < 0)
     return -1;
   if (kvm__set_memory (vm, err) < 0)
     return -1;
@@ -228,19 +258,38 @@ arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, ar
     return -1;
   if (create_devices (vm, config, err) < 0)
     return -1;
-  if (load_kernel (vm, config, err) < 0)
+  if (!vm->restoring && load_kernel (vm, config, err) < 0)
     return -1;
   for (unsigned i = 0; i < config->vcpu_count; i++)
     if (vcpu__create (vm, i, err) < 0)
       return -1;
-  if (boot_cpu__setup_entry (vm, &vm->vcpus[0], err) < 0)
+  if (!vm->restoring && boot_cpu__setup_entry (vm, &vm->vcpus[0], err) < 0)
     return -1;
-  arca_debug (vm->log, "vm created: %u vcpu(s), %llu MiB, entry 0x%llx (%s) after %llu us",
-              vm->n_vcpus, (unsigned long long) config->mem_size_mib,
-              (unsigned long long) vm->entry, vm->entry_pvh ? "pvh" : "64-bit",
+  arca_debug (vm->log, "vm built: %u vcpu(s), %llu MiB, %s after %llu us", vm->n_vcpus,
+              (unsigned long long) config->mem_size_mib,
+              vm->restoring ? "from a snapshot" : vm->entry_pvh ? "pvh entry" : "64-bit entry",
               (unsigned long long) (vm__elapsed_ns (vm) / 1000));
-  owner = NULL;
-  *ret_vm = vm;
+  *ret_vm = move_ptr (vm);
+  return 0;
+}
+
+int
+arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, arca_error **err)
+{
+  return vm__build (config, -1, ret_vm, err);
+}
+
+int
+arca_vm_pause_before_start (struct arca_vm *vm, arca_error **err)
+{
+  pthread_mutex_lock (&vm->lock);
+  if (vm->started)
+    {
+      pthread_mutex_unlock (&vm->lock);
+      return arca_error_set (err, EBUSY, "vm already started");
+    }
+  vm->paused = true;
+  pthread_mutex_unlock (&vm->lock);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef ARCA_VMM_VM_H
 #define ARCA_VMM_VM_H
 
+#include <jansson.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -49,14 +50,32 @@ struct vm_vcpu {
   bool thread_started;
 };
 
-/* Devices register a destructor so arca_vm_free() needs no list of types. */
+/* Devices register a destructor so arca_vm_free() needs no list of types,
+   and optionally their snapshot state (a JSON object per device, in
+   creation order). */
 struct vm_device {
   void (*free) (void *opaque);
   void *opaque;
+  void (*save) (void *opaque, json_t *state);
+  int (*restore) (void *opaque, json_t *state, const char **why);
+};
+
+/* What the machine was built from, kept for snapshots. */
+struct vm_machine_config {
+  uint64_t mem_size_mib;
+  unsigned vcpu_count;
+  bool rng;
+  unsigned n_drives;
+  struct {
+    char id[64];
+    char path[4096];
+    bool read_only;
+  } drives[ARCA_VM_MAX_DRIVES];
 };
 
 struct arca_vm {
   const struct arca_log *log;
+  struct vm_machine_config machine;
   uint64_t start_ns;
 
   int kvm_fd;
@@ -91,6 +110,7 @@ struct arca_vm {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   bool started;
+  bool restoring;                /* built from a snapshot: no kernel to load */
   bool stopping;
   bool paused;
   unsigned n_parked;             /* vCPUs waiting while paused */
@@ -103,7 +123,14 @@ struct arca_vm {
 
 #define VM_COUNT(vm, field, n) __atomic_add_fetch (&(vm)->metrics.field, (n), __ATOMIC_RELAXED)
 
+/* Builds the machine; mem_fd >= 0 maps guest RAM from a snapshot's memory
+   file instead of loading a kernel (restore). */
+int vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret_vm,
+               arca_error **err);
 int vm__add_device (struct arca_vm *vm, void (*free_fn) (void *), void *opaque, arca_error **err);
+/* Sets the snapshot hooks of the device added last. */
+void vm__device_state (struct arca_vm *vm, void (*save) (void *, json_t *),
+                       int (*restore) (void *, json_t *, const char **));
 /* The first stop reason wins; later calls only make sure everything stops. */
 void vm__request_stop (struct arca_vm *vm, enum arca_vm_exit_reason reason, int code,
                        const char *message);
@@ -152,6 +179,10 @@ int boot_pvh__write (struct arca_vm *vm, uint64_t initrd_gpa, uint64_t initrd_si
 int boot_params__place_initrd (struct arca_vm *vm, const uint8_t *initrd, size_t size,
                                uint64_t max_addr, uint64_t kernel_end, uint64_t *ret_gpa,
                                arca_error **err);
+
+/* snapshot.c */
+int snapshot__save_vcpu (struct vm_vcpu *vcpu, json_t *out, arca_error **err);
+int snapshot__restore_vcpu (struct vm_vcpu *vcpu, json_t *in, arca_error **err);
 
 /* Devices. */
 int serial__create (struct arca_vm *vm, int in_fd, int out_fd, arca_error **err);

@@ -108,6 +108,34 @@ int arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err);
 
 void arca_vm_get_metrics (struct arca_vm *vm, struct arca_vm_metrics *ret);
 
+/* Snapshots (docs/vmm.md): the VM must be paused.  The state file is
+ * versioned and checksummed; the memory file is a sparse image of guest RAM. */
+int arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_path,
+                      arca_error **err);
+/* Builds a VM from a snapshot: devices from the saved configuration (drive
+ * paths as saved), memory mapped MAP_PRIVATE from mem_path so pages load
+ * lazily.  config supplies only the host side: serial fds, log, start_ns. */
+int arca_vm_restore (const struct arca_vm_config *config, const char *state_path,
+                     const char *mem_path, struct arca_vm **ret_vm, arca_error **err);
+/* Makes arca_vm_start() leave every vCPU parked until arca_vm_resume(). */
+int arca_vm_pause_before_start (struct arca_vm *vm, arca_error **err);
+
+/* The control API (docs/vmm-api.md): HTTP/1.1 over a unix socket. */
+struct arca_vmm_api;
+/* Listens on sock_path; config gives the defaults the API can change. */
+int arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
+                      struct arca_vmm_api **ret_api, arca_error **err);
+/* Boots the configured machine at once, as InstanceStart would. */
+int arca_vmm_api_boot (struct arca_vmm_api *api, arca_error **err);
+/* Serves requests until the VM has stopped (or arca_vmm_api_stop()). */
+int arca_vmm_api_run (struct arca_vmm_api *api, struct arca_vm_exit *ret_exit, arca_error **err);
+/* Thread-safe: stops the VM if one runs, else ends arca_vmm_api_run(). */
+void arca_vmm_api_stop (struct arca_vmm_api *api);
+struct arca_vm *arca_vmm_api_vm (struct arca_vmm_api *api);
+void arca_vmm_api_free (struct arca_vmm_api *api);
+void arca_vmm_api_freep (struct arca_vmm_api **api);
+#define cleanup_vmm_api __attribute__ ((cleanup (arca_vmm_api_freep)))
+
 void arca_vm_free (struct arca_vm *vm);
 void arca_vm_freep (struct arca_vm **vm);
 #define cleanup_vm __attribute__ ((cleanup (arca_vm_freep)))

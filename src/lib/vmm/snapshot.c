@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Snapshot and restore.
+ *
+ * State file: one header line "ARCA-VMM-SNAPSHOT <version> <length>
+ * <fnv1a64>\n" followed by <length> bytes of JSON: the machine
+ * configuration, each vCPU's KVM state (raw KVM structs, hex), the
+ * in-kernel irqchip/PIT/clock, and each device's registers in creation
+ * order.  The checksum and version are verified before anything is parsed.
+ *
+ * Memory file: guest RAM as a sparse file of the RAM size (pages the guest
+ * never touched stay holes).  Restore maps it MAP_PRIVATE, so nothing is
+ * read up front and guest writes never reach the file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "vm.h"
+
+#define SNAP_MAGIC "ARCA-VMM-SNAPSHOT"
+#define SNAP_VERSION 1
+#define SNAP_MAX_STATE (16 << 20)
+#define MAX_MSRS 256
+
+static uint64_t
+fnv1a64 (const void *data, size_t len)
+{
+  const uint8_t *p = data;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+static json_t *
+blob (const void *data, size_t len)
+{
+  static const char hex[] = "0123456789abcdef";
+  const uint8_t *p = data;
+  char *s = malloc (2 * len + 1);
+  json_t *v;
+
+  if (s == NULL)
+    return NULL;
+  for (size_t i = 0; i < len; i++)
+    {
+      s[2 * i] = hex[p[i] >> 4];
+      s[2 * i + 1] = hex[p[i] & 15];
+    }
+  s[2 * len] = '\0';
+  v = json_string (s);
+  free (s);
+  return v;
+}
+
+static int
+hexval (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Decodes exactly len bytes; anything else is a corrupt snapshot. */
+static int
+unblob (json_t *v, void *data, size_t len)
+{
+  const char *s = json_string_value (v);
+  uint8_t *p = data;
+
+  if (s == NULL || strlen (s) != 2 * len)
+    return -1;
+  for (size_t i = 0; i < len; i++)
+    {
+      int hi = hexval (s[2 * i]), lo = hexval (s[2 * i + 1]);
+      if (hi < 0 || lo < 0)
+        return -1;
+      p[i] = (uint8_t) (hi << 4 | lo);
+    }
+  return 0;
+}
+
+/* Saves one KVM_GET_* struct under key. */
+#define SAVE(fd, req, type, key)                                              \
+  do                                                                          \
+    {                                                                         \
+      type s__;                                                               \
+      memset (&s__, 0, sizeof (s__));                                         \
+      if (ioctl ((fd), (req), &s__) < 0)                                      \
+        return arca_error_errno (err, "%s", #req);                            \
+      json_object_set_new (out, (key), blob (&s__, sizeof (s__)));            \
+    }                                                                         \
+  while (0)
+
+#define RESTORE(fd, req, type, key)                                           \
+  do                                                                          \
+    {                                                                         \
+      type s__;                                                               \
+      if (unblob (json_object_get (in, (key)), &s__, sizeof (s__)) < 0)       \
+        return arca_error_set (err, EINVAL, "snapshot: bad `%s`", (key));     \
+      if (ioctl ((fd), (req), &s__) < 0)                                      \
+        return arca_error_errno (err, "%s", #req);                            \
+    }                                                                         \
+  while (0)
+
+static int
+msr_list (struct arca_vm *vm, uint32_t *indices, unsigned *n, arca_error **err)
+{
+  struct {
+    struct kvm_msr_list list;
+    uint32_t indices[MAX_MSRS];
+  } l = { .list.nmsrs = MAX_MSRS };
+
+  if (ioctl (vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &l) < 0)
+    return arca_error_errno (err, "KVM_GET_MSR_INDEX_LIST");
+  *n = l.list.nmsrs < MAX_MSRS ? l.list.nmsrs : MAX_MSRS;
+  memcpy (indices, l.indices, *n * sizeof (uint32_t));
+  return 0;
+}
+
+struct one_msr {
+  struct kvm_msrs hdr;
+  struct kvm_msr_entry entry;
+};
+
+int
+snapshot__save_vcpu (struct vm_vcpu *vcpu, json_t *out, arca_error **err)
+{
+  uint32_t indices[MAX_MSRS];
+  unsigned n = 0;
+  json_t *msrs;
+
+  SAVE (vcpu->fd, KVM_GET_REGS, struct kvm_regs, "regs");
+  SAVE (vcpu->fd, KVM_GET_SREGS, struct kvm_sregs, "sregs");
+  SAVE (vcpu->fd, KVM_GET_FPU, struct kvm_fpu, "fpu");
+  SAVE (vcpu->fd, KVM_GET_LAPIC, struct kvm_lapic_state, "lapic");
+  SAVE (vcpu->fd, KVM_GET_MP_STATE, struct kvm_mp_state, "mp_state");
+  SAVE (vcpu->fd, KVM_GET_VCPU_EVENTS, struct kvm_vcpu_events, "events");
+  if (ioctl (vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0)
+    SAVE (vcpu->fd, KVM_GET_XSAVE, struct kvm_xsave, "xsave");
+  if (ioctl (vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0)
+    SAVE (vcpu->fd, KVM_GET_XCRS, struct kvm_xcrs, "xcrs");
+
+  /* MSRs one by one: the list holds some this host cannot read, and
+     KVM_GET_MSRS stops at the first of those. */
+  if (msr_list (vcpu->vm, indices, &n, err) < 0)
+    return -1;
+  msrs = json_array ();
+  for (unsigned i = 0; i < n; i++)
+    {
+      struct one_msr m = { .hdr.nmsrs = 1, .entry.index = indices[i] };
+      if (ioctl (vcpu->fd, KVM_GET_MSRS, &m) == 1)
+        json_array_append_new (msrs, json_pack ("[I, o]", (json_int_t) indices[i],
+                                                 blob (&m.entry.data, 8)));
+    }
+  json_object_set_new (out, "msrs", msrs);
+  return 0;
+}
+
+int
+snapshot__restore_vcpu (struct vm_vcpu *vcpu, json_t *in, arca_error **err)
+{
+  json_t *msrs = json_object_get (in, "msrs"), *m;
+  size_t i;
+
+  RESTORE (vcpu->fd, KVM_SET_SREGS, struct kvm_sregs, "sregs");
+  RESTORE (vcpu->fd, KVM_SET_REGS, struct kvm_regs, "regs");
+  RESTORE (vcpu->fd, KVM_SET_FPU, struct kvm_fpu, "fpu");
+  if (json_object_get (in, "xsave") != NULL)
+    RESTORE (vcpu->fd, KVM_SET_XSAVE, struct kvm_xsave, "xsave");
+  if (json_object_get (in, "xcrs") != NULL)
+    RESTORE (vcpu->fd, KVM_SET_XCRS, struct kvm_xcrs, "xcrs");
+  json_array_foreach (msrs, i, m)
+    {
+      struct one_msr e = { .hdr.nmsrs = 1 };
+      json_int_t index = json_integer_value (json_array_get (m, 0));
+      if (index < 0 || index > UINT32_MAX || unblob (json_array_get (m, 1), &e.entry.data, 8) < 0)
+        return arca_error_set (err, EINVAL, "snapshot: bad msr entry %zu", i);
+      e.entry.index = (uint32_t) index;
+      /* Some MSRs read fine but cannot be written back on every host
+         (ARCH_CAPABILITIES under kvm_pvm): they keep KVM's value. */
+      (void) ioctl (vcpu->fd, KVM_SET_MSRS, &e);
+    }
+  RESTORE (vcpu->fd, KVM_SET_LAPIC, struct kvm_lapic_state, "lapic");
+  RESTORE (vcpu->fd, KVM_SET_MP_STATE, struct kvm_mp_state, "mp_state");
+  RESTORE (vcpu->fd, KVM_SET_VCPU_EVENTS, struct kvm_vcpu_events, "events");
+  return 0;
+}
+
+static int
+save_irqchip (struct arca_vm *vm, json_t *out, arca_error **err)
+{
+  static const char *const names[] = { "pic_master", "pic_slave", "ioapic" };
+
+  for (unsigned i = 0; i < 3; i++)
+    {
+      struct kvm_irqchip chip = { .chip_id = i };
+      if (ioctl (vm->vm_fd, KVM_GET_IRQCHIP, &chip) < 0)
+        return arca_error_errno (err, "KVM_GET_IRQCHIP %s", names[i]);
+      json_object_set_new (out, names[i], blob (&chip, sizeof (chip)));
+    }
+  SAVE (vm->vm_fd, KVM_GET_PIT2, struct kvm_pit_state2, "pit2");
+  SAVE (vm->vm_fd, KVM_GET_CLOCK, struct kvm_clock_data, "clock");
+  return 0;
+}
+
+static int
+restore_irqchip (struct arca_vm *vm, json_t *in, arca_error **err)
+{
+  static const char *const names[] = { "pic_master", "pic_slave", "ioapic" };
+
+  for (unsigned i = 0; i < 3; i++)
+    {
+      struct kvm_irqchip chip;
+      if (unblob (json_object_get (in, names[i]), &chip, sizeof (chip)) < 0 || chip.chip_id != i)
+        return arca_error_set (err, EINVAL, "snapshot: bad `%s`", names[i]);
+      if (ioctl (vm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+        return arca_error_errno (err, "KVM_SET_IRQCHIP %s", names[i]);
+    }
+  RESTORE (vm->vm_fd, KVM_SET_PIT2, struct kvm_pit_state2, "pit2");
+  {
+    struct kvm_clock_data clock;
+    if (unblob (json_object_get (in, "clock"), &clock, sizeof (clock)) < 0)
+      return arca_error_set (err, EINVAL, "snapshot: bad `clock`");
+    /* Only the clock value is meaningful on another host/time. */
+    clock.flags = 0;
+    memset (clock.pad, 0, sizeof (clock.pad));
+    if (ioctl (vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+      return arca_error_errno (err, "KVM_SET_CLOCK");
+  }
+  return 0;
+}
+
+static bool
+page_is_zero (const uint8_t *p)
+{
+  static const uint8_t zero[4096];
+  return memcmp (p, zero, sizeof (zero)) == 0;
+}
+
+/* Writes the data extents of guest RAM; holes stay holes. */
+static int
+write_memory (struct arca_vm *vm, const char *path, arca_error **err)
+{
+  cleanup_close int fd = -1;
+  const uint8_t *base = vm->mem.map;
+  uint64_t size = vm->mem.map_size, off = 0;
+
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return arca_error_errno (err, "create memory file `%s`", path);
+  if (ftruncate (fd, (off_t) size) < 0)
+    return arca_error_errno (err, "size memory file `%s`", path);
+  while (off < size)
+    {
+      uint64_t start = off, end;
+      if (vm->mem.memfd >= 0)
+        {
+          /* memfd knows which pages exist: untouched RAM is never read
+             (reading it would allocate it). */
+          off_t d = lseek (vm->mem.memfd, (off_t) off, SEEK_DATA);
+          if (d < 0)
+            break;   /* ENXIO: no data past off */
+          start = (uint64_t) d;
+          end = (uint64_t) lseek (vm->mem.memfd, d, SEEK_HOLE);
+        }
+      else
+        {
+          /* A restored VM's private mapping: skip zero pages instead. */
+          while (start < size && page_is_zero (base + start))
+            start += 4096;
+          end = start;
+          while (end < size && !page_is_zero (base + end))
+            end += 4096;
+        }
+      if (end > size)
+        end = size;
+      for (uint64_t p = start; p < end;)
+        {
+          ssize_t n = pwrite (fd, base + p, end - p, (off_t) p);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            return arca_error_errno (err, "write memory file `%s`", path);
+          p += (uint64_t) n;
+        }
+      off = end > start ? end : start + 4096;
+    }
+  if (fsync (fd) < 0)
+    return arca_error_errno (err, "fsync `%s`", path);
+  return 0;
+}
+
+static json_t *
+machine_json (const struct vm_machine_config *m)
+{
+  json_t *drives = json_array ();
+  for (unsigned i = 0; i < m->n_drives; i++)
+    json_array_append_new (drives, json_pack ("{s:s, s:s, s:b}", "id", m->drives[i].id, "path",
+                                              m->drives[i].path, "read_only", m->drives[i].read_only));
+  return json_pack ("{s:I, s:i, s:b, s:o}", "mem_size_mib", (json_int_t) m->mem_size_mib,
+                    "vcpu_count", (int) m->vcpu_count, "rng", m->rng, "drives", drives);
+}
+
+static int
+write_state (const char *path, const char *body, arca_error **err)
+{
+  cleanup_free char *tmp = NULL;
+  cleanup_file FILE *f = NULL;
+  size_t len = strlen (body);
+
+  if (asprintf (&tmp, "%s.tmp", path) < 0)
+    return arca_error_errno (err, "snapshot path");
+  f = fopen (tmp, "wxe");
+  if (f == NULL)
+    return arca_error_errno (err, "create `%s`", tmp);
+  if (fprintf (f, "%s %d %zu %016" PRIx64 "\n", SNAP_MAGIC, SNAP_VERSION, len, fnv1a64 (body, len)) < 0
+      || fwrite (body, 1, len, f) != len || fflush (f) != 0 || fsync (fileno (f)) < 0)
+    {
+      unlink (tmp);
+      return arca_error_errno (err, "write `%s`", tmp);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      unlink (tmp);
+      return arca_error_errno (err, "rename `%s` to `%s`", tmp, path);
+    }
+  return 0;
+}
+
+int
+arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_path, arca_error **err)
+{
+  json_t *root, *vcpus, *devices, *vmstate;
+  cleanup_free char *body = NULL;
+  bool paused;
+  int r = 0;
+
+  pthread_mutex_lock (&vm->lock);
+  paused = vm->paused && vm->n_parked == vm->n_vcpus && !vm->stopping;
+  pthread_mutex_unlock (&vm->lock);
+  if (!paused)
+    return arca_error_set (err, EBUSY, "snapshot: the vm must be paused");
+
+  root = json_pack ("{s:s, s:i, s:o}", "format", "arca-vmm-snapshot", "version", SNAP_VERSION,
+                    "machine", machine_json (&vm->machine));
+  vcpus = json_array ();
+  devices = json_array ();
+  vmstate = json_object ();
+  json_object_set_new (root, "vcpus", vcpus);
+  json_object_set_new (root, "devices", devices);
+  json_object_set_new (root, "vm", vmstate);
+  for (unsigned i = 0; i < vm->n_vcpus && r == 0; i++)
+    {
+      json_t *v = json_object ();
+      json_array_append_new (vcpus, v);
+      r = snapshot__save_vcpu (&vm->vcpus[i], v, err);
+    }
+  if (r == 0)
+    r = save_irqchip (vm, vmstate, err);
+  for (unsigned i = 0; i < vm->n_devices && r == 0; i++)
+    {
+      json_t *d = json_object ();
+      if (vm->devices[i].save != NULL)
+        vm->devices[i].save (vm->devices[i].opaque, d);
+      json_array_append_new (devices, d);
+    }
+  if (r == 0)
+    {
+      body = json_dumps (root, JSON_COMPACT);
+      if (body == NULL)
+        r = arca_error_set (err, ENOMEM, "serialize snapshot");
+    }
+  json_decref (root);
+  if (r < 0)
+    return arca_error_wrap (err, "snapshot");
+  if (write_memory (vm, mem_path, err) < 0 || write_state (state_path, body, err) < 0)
+    return arca_error_wrap (err, "snapshot");
+  return 0;
+}
+
+/* Reads and verifies the state file; returns the parsed JSON. */
+static int
+read_state (const char *path, json_t **ret, arca_error **err)
+{
+  cleanup_free char *data = NULL;
+  cleanup_file FILE *f = NULL;
+  char magic[32];
+  int version;
+  size_t len;
+  uint64_t sum;
+  json_error_t jerr;
+  json_t *root;
+
+  f = fopen (path, "re");
+  if (f == NULL)
+    return arca_error_errno (err, "open snapshot `%s`", path);
+  if (fscanf (f, "%31s %d %zu %" SCNx64, magic, &version, &len, &sum) != 4 || fgetc (f) != '\n'
+      || strcmp (magic, SNAP_MAGIC) != 0)
+    return arca_error_set (err, EINVAL, "`%s` is not an arca-vmm snapshot", path);
+  if (version != SNAP_VERSION)
+    return arca_error_set (err, ENOTSUP, "snapshot `%s` has version %d, this arca-vmm reads %d",
+                           path, version, SNAP_VERSION);
+  if (len == 0 || len > SNAP_MAX_STATE)
+    return arca_error_set (err, EINVAL, "snapshot `%s`: bad length %zu", path, len);
+  data = malloc (len);
+  if (data == NULL)
+    return arca_error_errno (err, "read snapshot `%s`", path);
+  if (fread (data, 1, len, f) != len || fgetc (f) != EOF)
+    return arca_error_set (err, EINVAL, "snapshot `%s`: truncated or trailing data", path);
+  if (fnv1a64 (data, len) != sum)
+    return arca_error_set (err, EINVAL, "snapshot `%s`: checksum mismatch", path);
+  root = json_loadb (data, len, 0, &jerr);
+  if (root == NULL)
+    return arca_error_set (err, EINVAL, "snapshot `%s`: %s", path, jerr.text);
+  *ret = root;
+  return 0;
+}
+
+static int
+machine_from_json (json_t *m, struct arca_vm_config *cfg, arca_error **err)
+{
+  json_t *drives = json_object_get (m, "drives"), *d;
+  size_t i;
+
+  cfg->mem_size_mib = (uint64_t) json_integer_value (json_object_get (m, "mem_size_mib"));
+  cfg->vcpu_count = (unsigned) json_integer_value (json_object_get (m, "vcpu_count"));
+  cfg->rng = json_is_true (json_object_get (m, "rng"));
+  if (!json_is_array (drives) || json_array_size (drives) > ARCA_VM_MAX_DRIVES)
+    return arca_error_set (err, EINVAL, "snapshot: bad drive list");
+  cfg->n_drives = 0;
+  json_array_foreach (drives, i, d)
+    {
+      const char *path = json_string_value (json_object_get (d, "path"));
+      if (path == NULL)
+        return arca_error_set (err, EINVAL, "snapshot: drive %zu has no path", i);
+      cfg->drives[i] = (struct arca_vm_drive_config){
+        .id = (char *) json_string_value (json_object_get (d, "id")),
+        .path = (char *) path,
+        .read_only = json_is_true (json_object_get (d, "read_only")),
+      };
+      cfg->n_drives++;
+    }
+  return 0;
+}
+
+int
+arca_vm_restore (const struct arca_vm_config *config, const char *state_path, const char *mem_path,
+                 struct arca_vm **ret_vm, arca_error **err)
+{
+  cleanup_vm struct arca_vm *vm = NULL;
+  cleanup_close int mem_fd = -1;
+  struct arca_vm_config cfg = *config;
+  json_t *root = NULL, *vcpus, *devices;
+  struct stat st;
+  int r;
+
+  if (read_state (state_path, &root, err) < 0)
+    return -1;
+  r = machine_from_json (json_object_get (root, "machine"), &cfg, err);
+  cfg.kernel_path = cfg.initrd_path = cfg.cmdline = NULL;
+  if (r == 0)
+    {
+      mem_fd = open (mem_path, O_RDONLY | O_CLOEXEC);
+      if (mem_fd < 0)
+        r = arca_error_errno (err, "open memory file `%s`", mem_path);
+      else if (fstat (mem_fd, &st) < 0)
+        r = arca_error_errno (err, "stat `%s`", mem_path);
+      else if ((uint64_t) st.st_size != cfg.mem_size_mib << 20)
+        r = arca_error_set (err, EINVAL, "memory file `%s` has %lld bytes, the snapshot %llu MiB",
+                            mem_path, (long long) st.st_size, (unsigned long long) cfg.mem_size_mib);
+    }
+  if (r == 0)
+    r = vm__build (&cfg, mem_fd, &vm, err);
+  vcpus = json_object_get (root, "vcpus");
+  devices = json_object_get (root, "devices");
+  if (r == 0 && (json_array_size (vcpus) != vm->n_vcpus || json_array_size (devices) != vm->n_devices))
+    r = arca_error_set (err, EINVAL, "snapshot: %zu vcpus and %zu devices, the machine has %u and %u",
+                        json_array_size (vcpus), json_array_size (devices), vm->n_vcpus,
+                        vm->n_devices);
+  if (r == 0)
+    r = restore_irqchip (vm, json_object_get (root, "vm"), err);
+  for (unsigned i = 0; r == 0 && i < vm->n_vcpus; i++)
+    r = snapshot__restore_vcpu (&vm->vcpus[i], json_array_get (vcpus, i), err);
+  for (unsigned i = 0; r == 0 && i < vm->n_devices; i++)
+    {
+      const char *why = NULL;
+      if (vm->devices[i].restore != NULL
+          && vm->devices[i].restore (vm->devices[i].opaque, json_array_get (devices, i), &why) < 0)
+        r = arca_error_set (err, EINVAL, "snapshot: device %u: %s", i, why);
+    }
+  json_decref (root);
+  if (r < 0)
+    return arca_error_wrap (err, "restore `%s`", state_path);
+  *ret_vm = move_ptr (vm);
+  return 0;
+}
