@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "oci/config.h"
 #include "util/cleanup.h"
@@ -1011,6 +1012,45 @@ test_resources_parse (void **state)
   assert_false (r.has_cpu_quota);
 }
 
+static void
+test_config_load (void **state)
+{
+  char dir[] = "/tmp/arca-oci-test-XXXXXX";
+  cleanup_free char *file = NULL;
+  cleanup_config struct arca_oci_config *c = NULL;
+  cleanup_error arca_error *err = NULL;
+  struct arca_oci_config *bad = NULL;
+  FILE *f;
+
+  assert_non_null (mkdtemp (dir));
+  assert_true (asprintf (&file, "%s/config.json", dir) >= 0);
+
+  assert_int_equal (arca_oci_config_load (dir, &bad, &err), -1);
+  assert_null (bad);
+  assert_non_null (strstr (err->msg, "config.json"));
+  arca_error_free (err);
+  err = NULL;
+
+  f = fopen (file, "we");
+  assert_non_null (f);
+  fputs (runc_default, f);
+  assert_int_equal (fclose (f), 0);
+  assert_int_equal (arca_oci_config_load (dir, &c, &err), 0);
+  assert_string_equal (c->hostname, "runc");
+
+  /* A parse error is reported with the file it came from. */
+  f = fopen (file, "we");
+  assert_non_null (f);
+  fputs ("{\"ociVersion\": \"1.0.0\", \"linux\": {\"intelRdt\": {}}}", f);
+  assert_int_equal (fclose (f), 0);
+  assert_int_equal (arca_oci_config_load (dir, &bad, &err), -1);
+  assert_null (bad);
+  assert_non_null (strstr (err->msg, "config.json`: linux.intelRdt: not supported"));
+
+  assert_int_equal (unlink (file), 0);
+  assert_int_equal (rmdir (dir), 0);
+}
+
 /* ---- name tables -------------------------------------------------------- */
 
 static void
@@ -1056,6 +1096,7 @@ main (void)
     cmocka_unit_test (test_big_unsigned),
     cmocka_unit_test (test_process_parse),
     cmocka_unit_test (test_resources_parse),
+    cmocka_unit_test (test_config_load),
     cmocka_unit_test (test_name_tables),
   };
 
