@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The control API (configure, boot, pause/resume, metrics, errors) and
+# snapshot/restore: the guest's tick counter must continue after a restore,
+# and broken snapshot files must be refused with a clear error.
+# usage: test-api.sh ARCA_VMM GUEST_ELF      (prints TAP)
+set -u
+VMM=$1 ELF=$2
+. "$(dirname "$0")/tap.sh"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
+command -v curl >/dev/null || skip_all "curl not installed"
+
+T=$(mktemp -d)
+pids=()
+cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+SOCK=$T/api.sock
+
+# api METHOD PATH [BODY]: prints the body, then the status code on its own line.
+api () {
+  curl -s --unix-socket "$SOCK" -X "$1" ${3:+-d "$3"} -w '\n%{http_code}\n' "http://localhost$2"
+}
+status_of () { tail -n 1; }
+wait_for () {   # wait_for FILE STRING: up to 5 s
+  for _ in $(seq 50); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+last_tick () { grep -o 'tick [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
+
+"$VMM" --api-sock "$SOCK" --serial "file:$T/console" 2>"$T/vmm.err" &
+vmm=$!; pids+=($vmm)
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "API socket appears" test -S "$SOCK"
+
+out=$(api GET /)
+check "GET / before boot: Not started" grep -q '"state":"Not started"' <<<"$out"
+check "InstanceStart without a boot source is refused (400)" \
+  test "$(api PUT /actions '{"action_type":"InstanceStart"}' | status_of)" = 400
+check "PUT /machine-config (204)" \
+  test "$(api PUT /machine-config '{"vcpu_count":1,"mem_size_mib":64}' | status_of)" = 204
+check "bad machine-config value refused (400)" \
+  test "$(api PUT /machine-config '{"mem_size_mib":"lots"}' | status_of)" = 400
+out=$(api GET /machine-config)
+check "GET /machine-config reflects it" grep -q '"mem_size_mib":64' <<<"$out"
+check "PUT /boot-source (204)" \
+  test "$(api PUT /boot-source "{\"kernel_image_path\":\"$ELF\",\"boot_args\":\"ticks=0 tickdelay=3000\"}" | status_of)" = 204
+check "PUT /drives/{id} with a mismatched drive_id refused" \
+  test "$(api PUT /drives/a '{"drive_id":"b","path_on_host":"/x"}' | status_of)" = 400
+check "malformed JSON refused (400)" test "$(api PUT /actions 'nope' | status_of)" = 400
+check "unknown resource (404)" test "$(api GET /nothing | status_of)" = 404
+check "InstanceStart (204)" test "$(api PUT /actions '{"action_type":"InstanceStart"}' | status_of)" = 204
+check "guest boots" wait_for "$T/console" "tick 3"
+check "machine-config is fixed after boot (400)" \
+  test "$(api PUT /machine-config '{"vcpu_count":2}' | status_of)" = 400
+
+check "pause (204)" test "$(api PATCH /vm '{"state":"Paused"}' | status_of)" = 204
+out=$(api GET /)
+check "state is Paused" grep -q '"state":"Paused"' <<<"$out"
+a=$(last_tick "$T/console"); sleep 0.4; b=$(last_tick "$T/console")
+check "no ticks while paused ($a -> $b)" test "$a" = "$b"
+
+check "snapshot/create while paused (204)" \
+  test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap\",\"mem_file_path\":\"$T/mem\"}" | status_of)" = 204
+check "memory file has the RAM size" test "$(stat -c %s "$T/mem")" = $((64 << 20))
+check "memory file is sparse" test "$(du -k "$T/mem" | cut -f1)" -lt 8192
+check "state file starts with its header" grep -q '^ARCA-VMM-SNAPSHOT 1 ' "$T/snap"
+snap_tick=$a
+
+check "resume (204)" test "$(api PATCH /vm '{"state":"Resumed"}' | status_of)" = 204
+check "ticks again after resume" wait_for "$T/console" "tick $((a + 2))"
+check "bad state value refused" test "$(api PATCH /vm '{"state":"Sleeping"}' | status_of)" = 400
+check "snapshot/create while running refused" \
+  test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/x\",\"mem_file_path\":\"$T/y\"}" | status_of)" = 400
+out=$(api GET /metrics)
+check "metrics count serial output" grep -q '"serial_bytes_out":[1-9]' <<<"$out"
+check "SendCtrlAltDel accepted (204)" \
+  test "$(api PUT /actions '{"action_type":"SendCtrlAltDel"}' | status_of)" = 204
+kill -TERM $vmm; wait $vmm; rc=$?
+check "SIGTERM ends an API-driven VM with status 0" test "$rc" = 0
+check "API socket removed on exit" test ! -e "$SOCK"
+
+# Restore from the CLI: the counter continues where the snapshot was taken.
+memsum=$(sha256sum <"$T/mem")
+timeout 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" 2>"$T/restore.err" &
+r=$!; pids+=($r)
+check "restored guest runs" wait_for "$T/restored" "tick $((snap_tick + 3))"
+first=$(grep -o 'tick [0-9]*' "$T/restored" | head -n 1 | cut -d' ' -f2)
+check "restored guest continues at tick $((snap_tick + 1)) (got $first)" test "$first" = $((snap_tick + 1))
+kill -TERM $r; wait $r
+check "a running restored guest never writes the memory file (MAP_PRIVATE)" \
+  test "$(sha256sum <"$T/mem")" = "$memsum"
+
+# Restore through the API, paused, then resumed.
+"$VMM" --api-sock "$SOCK" --serial "file:$T/restored2" 2>"$T/vmm2.err" &
+v2=$!; pids+=($v2)
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "snapshot/load (204)" \
+  test "$(api PUT /snapshot/load "{\"snapshot_path\":\"$T/snap\",\"mem_file_path\":\"$T/mem\"}" | status_of)" = 204
+out=$(api GET /)
+check "loaded without resume_vm: Paused" grep -q '"state":"Paused"' <<<"$out"
+sleep 0.3
+check "no output while paused after load" test ! -s "$T/restored2"
+check "resume after load (204)" test "$(api PATCH /vm '{"state":"Resumed"}' | status_of)" = 204
+check "API-restored guest continues" wait_for "$T/restored2" "tick $((snap_tick + 1))"
+kill -TERM $v2; wait $v2
+
+# Broken snapshots.
+cp "$T/snap" "$T/bad"; printf 'x' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>/dev/null
+timeout 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?
+check "corrupted state: refused" test "$rc" = 1
+check "corrupted state: checksum mismatch reported" grep -q "checksum mismatch" "$T/bad.err"
+sed '1s/ARCA-VMM-SNAPSHOT 1 /ARCA-VMM-SNAPSHOT 99 /' "$T/snap" >"$T/v99"
+timeout 10 "$VMM" --restore "$T/v99" --mem-file "$T/mem" 2>"$T/v99.err" >/dev/null
+check "future version: refused with the version named" grep -q "version 99" "$T/v99.err"
+head -c 100 "$T/snap" >"$T/short"
+timeout 10 "$VMM" --restore "$T/short" --mem-file "$T/mem" 2>"$T/short.err" >/dev/null
+check "truncated state: refused" grep -q "truncated" "$T/short.err"
+truncate -s 1M "$T/small.mem"
+timeout 10 "$VMM" --restore "$T/snap" --mem-file "$T/small.mem" 2>"$T/small.err" >/dev/null
+check "memory file of the wrong size: refused" grep -q "has 1048576 bytes" "$T/small.err"
+
+tap_done
