@@ -584,12 +584,74 @@ devices (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_
 
 /* ---- apply, freezer, stats ---------------------------------------------- */
 
+/* Everything that can be refused before the first write (values, missing
+ * controllers, knobs this kernel lacks), so that a rejected update changes
+ * nothing.  The writers check again where they use them. */
+static int
+check (const struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error **err)
+{
+  const struct arca_cgroup_hier *h = NULL;
+  const struct
+  {
+    bool set;
+    const char *controller, *file, *field, *why;
+  } knobs[] = {
+    { r->has_memory_kernel, "memory", "memory.kmem.limit_in_bytes", "linux.resources.memory.kernel",
+      "kernel memory limits were removed from cgroup v1" },
+    { r->has_memory_kernel_tcp, "memory", "memory.kmem.tcp.limit_in_bytes",
+      "linux.resources.memory.kernelTCP", NULL },
+    { r->has_memory_swap && r->memory_swap != -1, "memory", "memory.memsw.limit_in_bytes",
+      "linux.resources.memory.swap", "swap accounting is off" },
+    { r->has_cpu_realtime_period, "cpu", "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
+      "CONFIG_RT_GROUP_SCHED is off" },
+    { r->has_cpu_realtime_runtime, "cpu", "cpu.rt_runtime_us",
+      "linux.resources.cpu.realtimeRuntime", "CONFIG_RT_GROUP_SCHED is off" },
+    { r->has_cpu_burst, "cpu", "cpu.cfs_burst_us", "linux.resources.cpu.burst", NULL },
+    { r->has_cpu_idle, "cpu", "cpu.idle", "linux.resources.cpu.idle", NULL },
+    { r->has_blkio_leaf_weight, "blkio", "blkio.leaf_weight", "linux.resources.blockIO.leafWeight",
+      NULL },
+    { r->has_pids_limit, "pids", "pids.max", "linux.resources.pids.limit", NULL },
+  };
+
+  if (check_memory_values (r, err) < 0)
+    return -1;
+  if (any_memory (r) && need (cg, "memory", "linux.resources.memory", &h, err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE (knobs); i++)
+    if (knobs[i].set
+        && (need (cg, knobs[i].controller, knobs[i].field, &h, err) < 0
+            || need_file (h->dir, knobs[i].file, knobs[i].field, knobs[i].why, err) < 0))
+      return -1;
+  if ((r->cpu_cpus && check_list (r->cpu_cpus, "linux.resources.cpu.cpus", err) < 0)
+      || (r->cpu_mems && check_list (r->cpu_mems, "linux.resources.cpu.mems", err) < 0))
+    return -1;
+  for (size_t i = 0; i < r->n_hugepage_limits; i++)
+    {
+      const char *size;
+      if (arca_cgroup_hugetlb_size (r->hugepage_limits[i].page_size, i, &size, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; i < r->n_devices; i++)
+    {
+      const struct arca_oci_device_cgroup *d = &r->devices[i];
+      if (d->type != 'a' && d->type != 'b' && d->type != 'c')
+        return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].type: invalid type '%c'",
+                               i, d->type ? d->type : '?');
+      if (d->access[strspn (d->access, "rwm")] != '\0')
+        return arca_error_set (err, EINVAL, "linux.resources.devices[%zu].access: invalid \"%.4s\"",
+                               i, d->access);
+    }
+  if (r->n_devices > 0 && need (cg, "devices", "linux.resources.devices", &h, err) < 0)
+    return -1;
+  return 0;
+}
+
 int
 arca_cgroup_v1_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error **err)
 {
-  if (memory (cg, r, err) < 0 || cpu (cg, r, err) < 0 || cpuset (cg, r, err) < 0
-      || pids (cg, r, err) < 0 || blkio (cg, r, err) < 0 || hugetlb (cg, r, err) < 0
-      || devices (cg, r, err) < 0)
+  if (check (cg, r, err) < 0 || memory (cg, r, err) < 0 || cpu (cg, r, err) < 0
+      || cpuset (cg, r, err) < 0 || pids (cg, r, err) < 0 || blkio (cg, r, err) < 0
+      || hugetlb (cg, r, err) < 0 || devices (cg, r, err) < 0)
     return -1;
   return 0;
 }

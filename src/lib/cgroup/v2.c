@@ -150,25 +150,6 @@ memory (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_res
 {
   char buf[32];
 
-  if (r->has_memory_kernel)
-    return unsupported ("linux.resources.memory.kernel", err);
-  if (r->has_memory_kernel_tcp)
-    return unsupported ("linux.resources.memory.kernelTCP", err);
-  if (r->has_memory_swappiness)
-    return unsupported ("linux.resources.memory.swappiness", err);
-  if (r->has_disable_oom_killer && r->disable_oom_killer)
-    return unsupported ("linux.resources.memory.disableOOMKiller", err);
-  if (r->has_use_hierarchy && !r->use_hierarchy)
-    return arca_error_set (err, ENOTSUP,
-                           "linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical");
-  if (r->has_memory_limit && r->memory_limit < -1)
-    return arca_error_set (err, EINVAL, "linux.resources.memory.limit: invalid value %" PRId64,
-                           r->memory_limit);
-  if (r->has_memory_reservation && r->memory_reservation < -1)
-    return arca_error_set (err, EINVAL,
-                           "linux.resources.memory.reservation: invalid value %" PRId64,
-                           r->memory_reservation);
-
   if (r->check_before_update && r->has_memory_limit && r->memory_limit >= 0)
     {
       uint64_t usage;
@@ -224,11 +205,6 @@ cpu (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resour
      arca_error **err)
 {
   struct arca_cgroup_knob bw[2] = { { 0 } };
-
-  if (r->has_cpu_realtime_runtime)
-    return unsupported ("linux.resources.cpu.realtimeRuntime", err);
-  if (r->has_cpu_realtime_period)
-    return unsupported ("linux.resources.cpu.realtimePeriod", err);
 
   if (r->has_cpu_shares && r->cpu_shares != 0
       && (need_file (dir, "cpu.weight", "linux.resources.cpu.shares", err) < 0
@@ -361,8 +337,6 @@ io (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resourc
   bool bfq = arca_cgroup_file_exists (dir, "io.bfq.weight");
   const char *wfile = bfq ? "io.bfq.weight" : "io.weight";
 
-  if (r->has_blkio_leaf_weight)
-    return unsupported ("linux.resources.blockIO.leafWeight", err);
   if (r->has_blkio_weight && r->blkio_weight != 0
       && (need_file (dir, wfile, "linux.resources.blockIO.weight", err) < 0
           || arca_cgroup_set (cg, dir, wfile, "linux.resources.blockIO.weight", err, "%" PRIu64,
@@ -452,6 +426,24 @@ arca_cgroup_v2_apply_hugetlb (struct arca_cgroup *cg, const struct arca_cgroup_h
 /* ---- unified ------------------------------------------------------------ */
 
 static int
+check_unified_key (const char *key, const char *value, arca_error **err)
+{
+  const char *dot;
+
+  if (key == NULL || *key == '\0' || strchr (key, '/') != NULL || strstr (key, "..") != NULL
+      || *key == '.')
+    return arca_error_set (err, EINVAL, "linux.resources.unified: invalid key \"%s\"",
+                           key ? key : "");
+  dot = strchr (key, '.');
+  if (dot == NULL || dot[1] == '\0')
+    return arca_error_set (err, EINVAL,
+                           "linux.resources.unified.\"%s\": not a <controller>.<knob> name", key);
+  if (value == NULL)
+    return arca_error_set (err, EINVAL, "linux.resources.unified.\"%s\": no value", key);
+  return 0;
+}
+
+static int
 unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resources *r,
          arca_error **err)
 {
@@ -462,16 +454,9 @@ unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_re
 
       /* The parser checks this too; the key becomes a path here, so check
        * again where it is used. */
-      if (key == NULL || *key == '\0' || strchr (key, '/') != NULL || strstr (key, "..") != NULL
-          || *key == '.')
-        return arca_error_set (err, EINVAL, "linux.resources.unified: invalid key \"%s\"",
-                               key ? key : "");
+      if (check_unified_key (key, value, err) < 0)
+        return -1;
       dot = strchr (key, '.');
-      if (dot == NULL || dot[1] == '\0')
-        return arca_error_set (
-            err, EINVAL, "linux.resources.unified.\"%s\": not a <controller>.<knob> name", key);
-      if (value == NULL)
-        return arca_error_set (err, EINVAL, "linux.resources.unified.\"%s\": no value", key);
       if (!arca_cgroup_file_exists (dir, key))
         {
           cleanup_free char *avail = NULL;
@@ -494,32 +479,92 @@ unified (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_re
   return 0;
 }
 
+/* Everything that can be refused without looking at the cgroup, before the
+ * first write: an update that cannot be honoured changes nothing. */
+static int
+check (const struct arca_oci_resources *r, arca_error **err)
+{
+  if (r->has_memory_kernel)
+    return unsupported ("linux.resources.memory.kernel", err);
+  if (r->has_memory_kernel_tcp)
+    return unsupported ("linux.resources.memory.kernelTCP", err);
+  if (r->has_memory_swappiness)
+    return unsupported ("linux.resources.memory.swappiness", err);
+  if (r->has_disable_oom_killer && r->disable_oom_killer)
+    return unsupported ("linux.resources.memory.disableOOMKiller", err);
+  if (r->has_use_hierarchy && !r->use_hierarchy)
+    return arca_error_set (err, ENOTSUP,
+                           "linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical");
+  if (r->has_memory_limit && r->memory_limit < -1)
+    return arca_error_set (err, EINVAL, "linux.resources.memory.limit: invalid value %" PRId64,
+                           r->memory_limit);
+  if (r->has_memory_reservation && r->memory_reservation < -1)
+    return arca_error_set (err, EINVAL,
+                           "linux.resources.memory.reservation: invalid value %" PRId64,
+                           r->memory_reservation);
+
+  if (r->has_memory_swap)
+    {
+      int64_t swap_max;
+      if (arca_cgroup_v2_swap_max (r->memory_limit, r->has_memory_limit, r->memory_swap, &swap_max,
+                                   err)
+          < 0)
+        return -1;
+    }
+  if (r->has_cpu_realtime_runtime)
+    return unsupported ("linux.resources.cpu.realtimeRuntime", err);
+  if (r->has_cpu_realtime_period)
+    return unsupported ("linux.resources.cpu.realtimePeriod", err);
+  if (r->cpu_cpus && r->cpu_cpus[strspn (r->cpu_cpus, "0123456789,-")] != '\0')
+    return arca_error_set (err, EINVAL, "linux.resources.cpu.cpus: invalid list \"%s\"",
+                           r->cpu_cpus);
+  if (r->cpu_mems && r->cpu_mems[strspn (r->cpu_mems, "0123456789,-")] != '\0')
+    return arca_error_set (err, EINVAL, "linux.resources.cpu.mems: invalid list \"%s\"",
+                           r->cpu_mems);
+  if (r->has_blkio_leaf_weight)
+    return unsupported ("linux.resources.blockIO.leafWeight", err);
+  for (size_t i = 0; i < r->n_blkio_weight_devices; i++)
+    if (r->blkio_weight_devices[i].has_leaf_weight)
+      return arca_error_set (err, ENOTSUP,
+                             "linux.resources.blockIO.weightDevice[%zu].leafWeight: not supported "
+                             "on cgroup v2",
+                             i);
+  for (size_t i = 0; i < r->n_hugepage_limits; i++)
+    {
+      const char *size;
+      if (arca_cgroup_hugetlb_size (r->hugepage_limits[i].page_size, i, &size, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; i < r->n_unified; i++)
+    if (check_unified_key (r->unified[i].key, r->unified[i].value, err) < 0)
+      return -1;
+  if (r->n_devices > 0)
+    {
+      cleanup_free struct bpf_insn *insns = NULL;
+      size_t n;
+      if (arca_cgroup_v2_devices_program (r->devices, r->n_devices, &insns, &n, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 int
 arca_cgroup_v2_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error **err)
 {
   const struct arca_cgroup_hier *h = v2_hier (cg, err);
   const char *dir;
 
-  if (h == NULL)
+  if (h == NULL || check (r, err) < 0)
     return -1;
   dir = h->dir;
   if (memory (cg, dir, r, err) < 0 || cpu (cg, dir, r, err) < 0 || cpuset (cg, dir, r, err) < 0
       || pids (cg, dir, r, err) < 0 || io (cg, dir, r, err) < 0 || hugetlb_in (cg, dir, r, err) < 0)
     return -1;
-  if (r->n_devices > 0)
-    {
-      /* A fake tree is no cgroup2 file system to attach to: build (and so
-       * validate) the program only. */
-      if (cg->fake)
-        {
-          cleanup_free struct bpf_insn *insns = NULL;
-          size_t n;
-          if (arca_cgroup_v2_devices_program (r->devices, r->n_devices, &insns, &n, err) < 0)
-            return -1;
-        }
-      else if (arca_cgroup_v2_devices_apply (dir, r->devices, r->n_devices, err) < 0)
-        return -1;
-    }
+  /* A fake tree is no cgroup2 file system to attach a program to; check()
+   * has built (and so validated) it. */
+  if (r->n_devices > 0 && !cg->fake
+      && arca_cgroup_v2_devices_apply (dir, r->devices, r->n_devices, err) < 0)
+    return -1;
   /* Last, so an explicit unified entry wins over the same knob derived from
    * the portable fields. */
   return unified (cg, dir, r, err);

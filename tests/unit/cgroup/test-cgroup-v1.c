@@ -497,10 +497,24 @@ test_cpu_realtime_missing (void **state)
   cleanup_free char *p = fake_path (f->root, "cpu,cpuacct/arca-t/cpu.rt_runtime_us");
 
   assert_int_equal (unlink (p), 0);
+  /* Refused before the first write: the memory and pids limits that come
+   * earlier are not written either (apply_fails checks the log). */
+  r.has_memory_limit = r.has_pids_limit = true;
+  r.memory_limit = 1 << 20;
+  r.pids_limit = 3;
   r.has_cpu_realtime_runtime = true;
   r.cpu_realtime_runtime = 1000;
   apply_fails (f, &r, "linux.resources.cpu.realtimeRuntime: not supported by this kernel");
   apply_fails (f, &r, "CONFIG_RT_GROUP_SCHED");
+  r.has_cpu_realtime_runtime = false;
+  struct arca_oci_device_cgroup d = { true, 'x', 1, 3, "rw" };
+  r.devices = &d;
+  r.n_devices = 1;
+  apply_fails (f, &r, "linux.resources.devices[0].type: invalid type 'x'");
+  d.type = 'c';
+  strcpy (d.access, "rq");
+  apply_fails (f, &r, "linux.resources.devices[0].access: invalid \"rq\"");
+  r.n_devices = 0;
   r.cpu_cpus = (char *)"a";
   r.has_cpu_realtime_runtime = false;
   apply_fails (f, &r, "linux.resources.cpu.cpus: invalid list \"a\"");

@@ -363,6 +363,42 @@ test_cpu_max_forms (void **state)
   free (log);
 }
 
+/* A field v2 cannot honour is refused before the first write, so a
+ * rejected update changes nothing (apply_fails checks the write log). */
+static void
+test_refused_update_writes_nothing (void **state)
+{
+  struct fx *f = *state;
+  struct arca_oci_resources r = { 0 };
+  struct arca_oci_unified_entry u = { (char *) "pids/../x", (char *) "1" };
+  struct arca_oci_device_cgroup d = { true, 'z', 1, 3, "r" };
+  struct arca_oci_hugepage_limit l = { (char *) "2M", 1 };
+
+  r.has_memory_limit = r.has_pids_limit = r.has_cpu_shares = true;
+  r.memory_limit = 64 << 20;
+  r.pids_limit = 5;
+  r.cpu_shares = 100;
+  r.has_cpu_realtime_period = true;
+  r.cpu_realtime_period = 1000000;
+  apply_fails (f, &r, "linux.resources.cpu.realtimePeriod: not supported on cgroup v2");
+  r.has_cpu_realtime_period = false;
+  r.unified = &u;
+  r.n_unified = 1;
+  apply_fails (f, &r, "linux.resources.unified: invalid key");
+  r.n_unified = 0;
+  r.devices = &d;
+  r.n_devices = 1;
+  apply_fails (f, &r, "linux.resources.devices[0].type");
+  r.n_devices = 0;
+  r.hugepage_limits = &l;
+  r.n_hugepage_limits = 1;
+  apply_fails (f, &r, "linux.resources.hugepageLimits[0].pageSize");
+  r.n_hugepage_limits = 0;
+  r.has_memory_swap = true;
+  r.memory_swap = 1 << 20;
+  apply_fails (f, &r, "linux.resources.memory.swap: memory+swap");
+}
+
 static void
 test_cpu_errors (void **state)
 {
@@ -848,6 +884,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_cpu_writes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cpu_max_forms, setup, teardown),
     cmocka_unit_test_setup_teardown (test_cpu_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_refused_update_writes_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pids, setup, teardown),
     cmocka_unit_test_setup_teardown (test_io, setup, teardown),
     cmocka_unit_test_setup_teardown (test_hugetlb, setup, teardown),
