@@ -130,6 +130,13 @@ arca_process_find_program (const struct arca_oci_process *process, char **ret_pa
 
   if (strchr (name, '/'))
     {
+      /* Checked now so `create` fails, not a later `start`. */
+      struct stat st;
+      if (stat (name, &st) < 0)
+        return arca_error_errno (err, "process.args[0]: `%s`", name);
+      if (!S_ISREG (st.st_mode) || access (name, X_OK) < 0)
+        return arca_error_set (err, EACCES, "process.args[0]: `%s` is not an executable file",
+                               name);
       *ret_path = strdup (name);
       return *ret_path ? 0 : arca_error_set (err, ENOMEM, "process.args[0]");
     }
