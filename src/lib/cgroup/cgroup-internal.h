@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared between cgroup.c (detect, open, dispatch), v1.c, v2.c and
- * v2-devices.c.  Not part of the library's interface; the unit tests include
+/* Shared between cgroup.c (detect, open, dispatch), knobs.c, tree.c, v1.c,
+ * v2.c and v2-devices.c.  Not part of the library's interface; the unit tests include
  * it to check the pure helpers (orderings, conversions, BPF generation). */
 #ifndef ARCA_CGROUP_INTERNAL_H
 #define ARCA_CGROUP_INTERNAL_H
@@ -36,7 +36,19 @@ struct arca_cgroup {
   struct arca_cgroup_hierarchy *pub;  /* aliases hiers[] strings */
 };
 
-/* ---- cgroup.c: helpers every writer uses ---------------------------- */
+/* Marker files of a fake tree (tests): the mode ("v1", "hybrid", "v2"),
+ * our own cgroup (a /proc/self/cgroup stand-in) and the write log. */
+#define ARCA_CGROUP_FAKE_MODE_FILE ".arca-fake-mode"
+#define ARCA_CGROUP_FAKE_SELF_FILE ".arca-fake-self-cgroup"
+#define ARCA_CGROUP_FAKE_WRITES_FILE ".arca-fake-writes"
+
+/* ---- knobs.c: helpers every writer uses ------------------------------ */
+
+int64_t arca_cgroup_now_ms (void);   /* CLOCK_MONOTONIC */
+void arca_cgroup_sleep_ms (long ms);
+
+/* Hands a locally caught error to the caller's err (first error wins). */
+void arca_cgroup_pass_error (arca_error **err, arca_error **local);
 
 /* Writes value to dir/file.  In a fake tree the file is truncated first
  * (so it holds the last value) and the write is appended to
