@@ -101,22 +101,30 @@ teardown_bundle() {
   fi
 }
 
+# Walks every process of the host in a separate bash: inside bats every command pays for its
+# DEBUG trap, which made this loop cost seconds per test. Builtins only, for the same reason.
 leaked_pids() {
-  local ids=$1 p pid ns id
+  bash -c "$(declare -f _leaked_pids); _leaked_pids \"\$@\" 2>/dev/null" _ "$1" "$MARKER" "$$"
+}
+
+_leaked_pids() {
+  local ids=$1 MARKER=$2 self=$3 p pid id line
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
-    [ "$pid" = "$$" ] && continue
-    ns=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
-    if [ "$ns" != "$HOST_MNT_NS" ] && [ -e "$p/root/$MARKER" ]; then
+    [ "$pid" = "$self" ] && continue
+    # a process whose root holds the marker lives in this test's rootfs
+    if [ -e "$p/root/$MARKER" ]; then
       echo "$pid"
       continue
     fi
-    for id in $ids; do
-      if grep -q "/$id\$" "$p/cgroup" 2>/dev/null; then
-        echo "$pid"
-        break
-      fi
-    done
+    while read -r line; do
+      for id in $ids; do
+        if [[ $line == */"$id" ]]; then
+          echo "$pid"
+          break 2
+        fi
+      done
+    done <"$p/cgroup" 2>/dev/null
   done
 }
 
@@ -151,7 +159,12 @@ update_config() {
 
 # set_cmd 'shell script': the container runs sh -c SCRIPT
 set_cmd() { update_config '.process.args = ["/bin/sh", "-c", $s]' --arg s "$1"; }
-set_args() { update_config '.process.args = $ARGS.positional' --args "$@"; }
+# (each arg goes through --arg: with --args, jq would take "-c" for its own option)
+set_args() {
+  local a json=()
+  for a in "$@"; do json+=("$(jq -n --arg a "$a" '$a')"); done
+  update_config '.process.args = $a' --argjson a "[$(IFS=,; echo "${json[*]}")]"
+}
 
 # run_container [ID] [extra run args]: foreground `run`, sets $status/$output (bats run),
 # stderr kept separately in $stderr
@@ -191,6 +204,46 @@ wait_status() {
   done
   echo "container $1: status '$s', expected '$2'" >&2
   return 1
+}
+
+# run_detached [ID] [extra run args]: `run --detach`; the container's stdio goes to
+# $TEST_DIR/out.ID (a detached container would otherwise hold bats' output pipe open forever)
+run_detached() {
+  local id=${1:-$CID}
+  shift || true
+  rt run --detach --bundle "$BUNDLE" "$@" "$id" </dev/null >"$TEST_DIR/out.$id" 2>&1 || {
+    echo "run --detach $id failed:" >&2
+    cat "$TEST_DIR/out.$id" >&2
+    return 1
+  }
+}
+
+# in_container 'shell script': runs the script as the container's process in the foreground
+# and leaves its stdout in $output (bats run); fails the test if the container fails
+in_container() {
+  set_cmd "$1"
+  run_container
+  if [ "$status" -ne 0 ]; then
+    echo "container failed with status $status; stdout: $output; stderr: $stderr" >&2
+    return 1
+  fi
+}
+
+# host_mounts: the host's mount table without the per-mount ids that change with every mount
+host_mounts() { awk '{ $1 = ""; $2 = ""; print }' /proc/self/mountinfo | sort; }
+
+# stderr_lines: number of non-empty lines in $stderr
+stderr_lines() { grep -c . <<<"${stderr:-}" || true; }
+
+# one_line_error REGEX: $stderr is exactly one non-empty line that matches REGEX
+assert_one_line_error() {
+  local n
+  n=$(stderr_lines)
+  if [ "$n" -ne 1 ]; then
+    echo "expected a one-line error, got $n lines: ${stderr:-}" >&2
+    return 1
+  fi
+  assert_match "$stderr" "$1" "stderr"
 }
 
 # rt_exec ID ARGS...: exec in a running container, bounded in time
