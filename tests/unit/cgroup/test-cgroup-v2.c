@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <time.h>
 
 #include "cgroup/cgroup-internal.h"
 #include "fake-tree.h"
@@ -575,6 +576,30 @@ test_freeze (void **state)
   assert_string_equal (log, "arca/test/cgroup.freeze 1\narca/test/cgroup.freeze 0\n");
 }
 
+/* cgroup.events never says frozen: give up after about 5 s, name the
+ * cgroup, and take the freeze request back rather than leave it pending. */
+static void
+test_freeze_timeout (void **state)
+{
+  struct fx *f = *state;
+  cleanup_error arca_error *err = NULL;
+  cleanup_free char *log = NULL;
+  struct timespec a, b;
+  long ms;
+
+  fake_put (f->root, "arca/test/cgroup.events", "populated 1\nfrozen 0\n");
+  clock_gettime (CLOCK_MONOTONIC, &a);
+  assert_int_equal (arca_cgroup_freeze (f->cg, true, &err), -1);
+  clock_gettime (CLOCK_MONOTONIC, &b);
+  ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+  assert_true (ms >= 5000 && ms < 8000);
+  assert_int_equal (err->errnum, ETIMEDOUT);
+  assert_error_has (err, "freeze `");
+  assert_error_has (err, "/arca/test`: cgroup.events still says frozen 0");
+  log = fake_writes (f->root);
+  assert_string_equal (log, "arca/test/cgroup.freeze 1\narca/test/cgroup.freeze 0\n");
+}
+
 static void
 test_stats (void **state)
 {
@@ -891,6 +916,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_unified, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unified_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_freeze, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_freeze_timeout, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stats, setup, teardown),
     cmocka_unit_test_setup_teardown (test_enter_and_kill, setup, teardown),
     cmocka_unit_test (test_bpf_default_deny),
