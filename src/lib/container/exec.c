@@ -158,7 +158,7 @@ exec_child_main (const struct exec_child *x)
   for (size_t i = 0; i < ARRAY_SIZE (x->close_fds); i++)
     if (x->close_fds[i] >= 0)
       close (x->close_fds[i]);
-  sigprocmask (SIG_SETMASK, &x->sigmask, NULL);
+  arca_process_reset_signals ();
   if (exec_setup (x, &program, &err) == 0)
     {
       /* Like runc: the process outlives a runtime that dies after this. */

@@ -293,7 +293,7 @@ arca_container_init (const struct arca_init_args *a)
   for (size_t i = 0; i < ARRAY_SIZE (a->close_fds); i++)
     if (a->close_fds[i] >= 0)
       close (a->close_fds[i]);
-  sigprocmask (SIG_SETMASK, &a->sigmask, NULL);
+  arca_process_reset_signals ();
 
   if (setup (a, &host_pid, &listener, &program, &err) < 0)
     die (a->sync_fd, true, err, 1);

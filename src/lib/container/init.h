@@ -22,7 +22,7 @@ struct arca_init_args {
   int start_fd;              /* listening start socket; -1 for run (exec at once) */
   int close_fds[3];          /* the runtime's fds the child must not keep (-1 = unused) */
   bool new_user_ns;
-  sigset_t sigmask;          /* to restore before execve */
+  sigset_t sigmask;          /* the runtime's own, restored after clone */
 };
 
 /* Never returns: execs the container's program or _exit()s after reporting

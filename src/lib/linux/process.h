@@ -10,6 +10,11 @@
 #include "oci/config.h"
 #include "util/error.h"
 
+/* Default dispositions and an empty mask: whatever the runtime's caller
+ * ignored or blocked (a shim ignoring SIGPIPE, a monitor blocking SIGCHLD)
+ * must not reach the container's program through execve. */
+void arca_process_reset_signals (void);
+
 /* process.rlimits.  A hard limit above the runtime's own, without
  * CAP_SYS_RESOURCE, is refused with a message saying so (the kernel's EPERM
  * alone says nothing). */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The per-container monitor (podman's conmon, in-process): a small process
+ * that is not a child of the `arca` command, owns the container's stdio,
+ * writes its log, records how and when it exited, applies the restart
+ * policy and finally runs the engine's cleanup command.  So `arca run -d`
+ * and `arca start` can return at once and nothing needs a daemon. */
+#ifndef ARCA_ENGINE_MONITOR_H
+#define ARCA_ENGINE_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "container/container.h"
+#include "util/error.h"
+
+enum arca_restart_policy {
+  ARCA_RESTART_NO = 0,
+  ARCA_RESTART_ON_FAILURE,   /* non-zero exit, up to max_restarts (0 = unbounded) */
+  ARCA_RESTART_ALWAYS,
+};
+
+struct arca_monitor_options {
+  const struct arca_runtime *rt;   /* libarca state for the container */
+  const char *id;
+  const char *bundle;
+  const char *dir;                 /* the monitor's files: pid, exit.json */
+  const char *log_path;
+  uint64_t log_max_size;           /* 0 = unbounded */
+  unsigned log_max_files;
+  enum arca_restart_policy restart;
+  unsigned max_restarts;
+  char **exit_command;             /* run once the container is gone for good; may be NULL */
+};
+
+/* Starts the monitor and returns once the container's process runs (or
+ * with the error that kept it from running).  *ret_container_pid is its
+ * init's host pid. */
+int arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_pid,
+                        pid_t *ret_container_pid, arca_error **err);
+
+/* What exit.json in the monitor's dir says after the container ended. */
+struct arca_exit_info {
+  int exit_code;                   /* 128 + signal when killed */
+  int64_t finished_ns;             /* ns since the epoch */
+  unsigned restarts;
+};
+/* 0 with *ret_done false while the container has not exited. */
+int arca_monitor_exit_info (const char *dir, bool *ret_done, struct arca_exit_info *ret_info,
+                            arca_error **err);
+
+#endif
