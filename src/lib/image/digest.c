@@ -101,3 +101,20 @@ arca_digest_check (const char *digest, const char *what, arca_error **err)
   return arca_error_set (err, EINVAL, "%s: invalid digest `%.100s` (want sha256:<64 hex digits>)",
                          what, digest ? digest : "(null)");
 }
+
+int
+arca_chain_id (const char *parent, const char *diff_id, char *out, arca_error **err)
+{
+  char buf[2 * ARCA_DIGEST_LEN + 2];
+
+  if (arca_digest_check (diff_id, "diff_id", err) < 0
+      || (parent && arca_digest_check (parent, "parent chain id", err) < 0))
+    return -1;
+  if (parent == NULL)
+    {
+      memcpy (out, diff_id, ARCA_DIGEST_LEN + 1);
+      return 0;
+    }
+  snprintf (buf, sizeof (buf), "%s %s", parent, diff_id);
+  return arca_digest_buffer (buf, strlen (buf), out, err);
+}

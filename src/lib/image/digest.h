@@ -28,6 +28,10 @@ void arca_digester_freep (arca_digester **d);
 
 int arca_digest_buffer (const void *data, size_t len, char *out, arca_error **err);
 
+/* OCI chain id: the diff_id for the base layer (parent NULL), else
+ * sha256("<parent chain id> <diff_id>"). */
+int arca_chain_id (const char *parent, const char *diff_id, char *out, arca_error **err);
+
 /* True for "sha256:" followed by exactly 64 lowercase hex digits: the only
  * form arca accepts anywhere a digest names a file. */
 bool arca_digest_is_valid (const char *digest);

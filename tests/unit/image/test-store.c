@@ -76,7 +76,7 @@ test_put_buffer_and_read_back (void **state)
   assert_int_equal (arca_blob_put_buffer (f->store, "abc", 3, NULL, digest, &created, &err), 0);
   assert_string_equal (digest, SHA_ABC);
   assert_true (created);
-  snprintf (path, sizeof (path), "%s/%s", f->blobs, SHA_ABC + 7);
+  snprintf (path, sizeof (path), "%s/%s", f->blobs, &SHA_ABC[7]);
   assert_int_equal (stat (path, &st), 0);
   assert_int_equal (st.st_size, 3);
   assert_int_equal (arca_blob_exists (f->store, SHA_ABC, &err), 1);
@@ -163,7 +163,7 @@ test_corruption_detected_on_verify (void **state)
   char path[700];
 
   assert_int_equal (arca_blob_put_buffer (f->store, "abc", 3, SHA_ABC, NULL, NULL, &err), 0);
-  snprintf (path, sizeof (path), "%s/%s", f->blobs, SHA_ABC + 7);
+  snprintf (path, sizeof (path), "%s/%s", f->blobs, &SHA_ABC[7]);
   fd = open (path, O_WRONLY | O_CLOEXEC);
   assert_int_equal (write (fd, "x", 1), 1);
   /* Unverified open still works; verified ones report the corruption. */
