@@ -27,6 +27,14 @@ static const char *const cap_names[] = {
   "CAP_CHECKPOINT_RESTORE",
 };
 
+const char *
+arca_caps_name (int cap)
+{
+  if (cap < 0 || (size_t) cap >= ARRAY_SIZE (cap_names))
+    return NULL;
+  return cap_names[cap];
+}
+
 int
 arca_caps_from_name (const char *name)
 {

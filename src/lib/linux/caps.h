@@ -19,6 +19,9 @@ int arca_caps_drop_bounding (uint64_t bounding, arca_error **err);
  * permitted and inheritable, then raise the ambient ones. */
 int arca_caps_apply_sets (const struct arca_oci_capabilities *caps, arca_error **err);
 
+/* 5 -> "CAP_KILL", NULL when unknown. */
+const char *arca_caps_name (int cap);
+
 /* "CAP_KILL" -> 5, -1 when unknown. */
 int arca_caps_from_name (const char *name);
 
