@@ -89,12 +89,12 @@ opt_string (json_t *v, const char *field, char **ret, arca_error **err)
 }
 
 int
-arca_image_config_parse (const char *json, size_t len, struct arca_image_config **ret,
+arca_image_runconfig_parse (const char *json, size_t len, struct arca_image_runconfig **ret,
                          arca_error **err)
 {
   json_error_t jerr;
   _cleanup_ (json_putp) json_t *doc = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
-  _cleanup_ (arca_image_config_freep) struct arca_image_config *c = calloc (1, sizeof *c);
+  _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *c = calloc (1, sizeof *c);
 
   if (c == NULL)
     return arca_error_set (err, ENOMEM, "image config");
@@ -123,7 +123,7 @@ arca_image_config_parse (const char *json, size_t len, struct arca_image_config 
 }
 
 void
-arca_image_config_free (struct arca_image_config *c)
+arca_image_runconfig_free (struct arca_image_runconfig *c)
 {
   if (c == NULL)
     return;
@@ -139,9 +139,9 @@ arca_image_config_free (struct arca_image_config *c)
 }
 
 void
-arca_image_config_freep (struct arca_image_config **c)
+arca_image_runconfig_freep (struct arca_image_runconfig **c)
 {
-  arca_image_config_free (*c);
+  arca_image_runconfig_free (*c);
   *c = NULL;
 }
 
@@ -397,7 +397,7 @@ build_caps (const struct arca_run_spec *run, json_t *process, arca_error **err)
 }
 
 static int
-build_process (const struct arca_image_config *image, const struct arca_run_spec *run,
+build_process (const struct arca_image_runconfig *image, const struct arca_run_spec *run,
                const char *rootfs, json_t *process, arca_error **err)
 {
   json_t *args = json_array ();
@@ -593,7 +593,7 @@ build_seccomp (const struct arca_run_spec *run, json_t *linux_, arca_error **err
 }
 
 int
-arca_engine_spec_build (const struct arca_image_config *image, const struct arca_run_spec *run,
+arca_engine_spec_build (const struct arca_image_runconfig *image, const struct arca_run_spec *run,
                         const char *rootfs, char **ret_json, arca_error **err)
 {
   cleanup_free char *base = NULL;

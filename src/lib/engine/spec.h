@@ -12,7 +12,7 @@
 #include "util/error.h"
 
 /* The part of an OCI image config ("config" object) a container uses. */
-struct arca_image_config {
+struct arca_image_runconfig {
   char **env;
   char **entrypoint;
   char **cmd;
@@ -24,11 +24,11 @@ struct arca_image_config {
 };
 
 /* Parses an image config blob (the whole document, "config" inside it). */
-int arca_image_config_parse (const char *json, size_t len, struct arca_image_config **ret,
+int arca_image_runconfig_parse (const char *json, size_t len, struct arca_image_runconfig **ret,
                              arca_error **err);
-void arca_image_config_free (struct arca_image_config *c);
-void arca_image_config_freep (struct arca_image_config **c);
-#define cleanup_image_config __attribute__ ((cleanup (arca_image_config_freep)))
+void arca_image_runconfig_free (struct arca_image_runconfig *c);
+void arca_image_runconfig_freep (struct arca_image_runconfig **c);
+#define cleanup_image_runconfig __attribute__ ((cleanup (arca_image_runconfig_freep)))
 
 struct arca_run_mount {
   char *source;          /* host path (bind) or NULL (tmpfs) */
@@ -65,7 +65,7 @@ struct arca_run_spec {
 
 /* Builds config.json for rootfs (an absolute path, used as root.path and to
  * resolve a user name through its /etc/passwd and /etc/group). */
-int arca_engine_spec_build (const struct arca_image_config *image, const struct arca_run_spec *run,
+int arca_engine_spec_build (const struct arca_image_runconfig *image, const struct arca_run_spec *run,
                             const char *rootfs, char **ret_json, arca_error **err);
 
 /* Docker's default capability set (names with CAP_). */

@@ -25,7 +25,7 @@ static const char image_json[] =
 
 struct fixture {
   char rootfs[64];
-  struct arca_image_config *image;
+  struct arca_image_runconfig *image;
 };
 
 static int
@@ -45,7 +45,7 @@ setup (void **state)
   snprintf (path, sizeof path, "%s/etc/group", fx->rootfs);
   const char *group = "root:x:0:\napp:x:1001:\nwheel:x:10:app,other\naudio:x:29:other\n";
   assert_int_equal (arca_write_file_atomic_at (AT_FDCWD, path, group, strlen (group), 0644, &err), 0);
-  assert_int_equal (arca_image_config_parse (image_json, strlen (image_json), &fx->image, &err), 0);
+  assert_int_equal (arca_image_runconfig_parse (image_json, strlen (image_json), &fx->image, &err), 0);
   *state = fx;
   return 0;
 }
@@ -55,7 +55,7 @@ teardown (void **state)
 {
   struct fixture *fx = *state;
   arca_rm_rf_at (AT_FDCWD, fx->rootfs, NULL);
-  arca_image_config_free (fx->image);
+  arca_image_runconfig_free (fx->image);
   free (fx);
   return 0;
 }
@@ -100,7 +100,7 @@ test_image_config_parse (void **state)
 {
   struct fixture *fx = *state;
   cleanup_error arca_error *err = NULL;
-  struct arca_image_config *c = NULL;
+  struct arca_image_runconfig *c = NULL;
 
   assert_string_equal (fx->image->cmd[2], "echo hi");
   assert_string_equal (fx->image->working_dir, "/srv");
@@ -108,14 +108,14 @@ test_image_config_parse (void **state)
   assert_string_equal (fx->image->exposed_ports[0], "80/tcp");
   assert_string_equal (fx->image->stop_signal, "SIGQUIT");
   const char *bad = "{\"config\":{\"Cmd\":\"sh\"}}";
-  assert_int_equal (arca_image_config_parse (bad, strlen (bad), &c, &err), -1);
+  assert_int_equal (arca_image_runconfig_parse (bad, strlen (bad), &c, &err), -1);
   assert_non_null (strstr (err->msg, "Cmd"));
   arca_error_freep (&err);
-  assert_int_equal (arca_image_config_parse ("[1]", 3, &c, &err), -1);
+  assert_int_equal (arca_image_runconfig_parse ("[1]", 3, &c, &err), -1);
   arca_error_freep (&err);
-  assert_int_equal (arca_image_config_parse ("{}", 2, &c, &err), 0);
+  assert_int_equal (arca_image_runconfig_parse ("{}", 2, &c, &err), 0);
   assert_null (c->cmd);
-  arca_image_config_free (c);
+  arca_image_runconfig_free (c);
 }
 
 static void
@@ -228,7 +228,7 @@ test_mounts_and_errors (void **state)
   assert_int_equal (arca_engine_spec_build (fx->image, &run4, fx->rootfs, &out, &err), -1);
   assert_non_null (strstr (err->msg, "NOT_A_CAP"));
   arca_error_freep (&err);
-  struct arca_image_config empty = { 0 };
+  struct arca_image_runconfig empty = { 0 };
   struct arca_run_spec run5 = { 0 };
   assert_int_equal (arca_engine_spec_build (&empty, &run5, fx->rootfs, &out, &err), -1);
   assert_non_null (strstr (err->msg, "no command"));
