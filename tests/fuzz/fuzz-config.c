@@ -78,6 +78,15 @@ check_config (const struct arca_oci_config *c)
   (void) strv_len (c->linux_.readonly_paths);
 }
 
+/* Messages reach terminals: no control characters from the input. */
+static void
+check_message (const arca_error *err)
+{
+  check (err != NULL && err->msg != NULL && err->msg[0] != '\0');
+  for (const unsigned char *p = (const unsigned char *) err->msg; *p != '\0'; p++)
+    check (*p >= 0x20 && *p != 0x7f);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -90,7 +99,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (arca_oci_config_parse (json, size, &c, &err) == 0)
       check_config (c);
     else
-      check (c == NULL && err != NULL && err->msg != NULL);
+      {
+        check (c == NULL);
+        check_message (err);
+      }
   }
   {
     cleanup_process struct arca_oci_process *p = NULL;
@@ -99,7 +111,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (arca_oci_process_parse (json, size, &p, &err) == 0)
       check_process (p);
     else
-      check (p == NULL && err != NULL);
+      {
+        check (p == NULL);
+        check_message (err);
+      }
   }
   {
     struct arca_oci_resources r = { 0 };
@@ -108,7 +123,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (arca_oci_resources_parse (json, size, &r, &err) == 0)
       arca_oci_resources_clear (&r);
     else
-      check (err != NULL && !r.has_memory_limit && r.devices == NULL);
+      {
+        check (!r.has_memory_limit && r.devices == NULL);
+        check_message (err);
+      }
   }
   return 0;
 }

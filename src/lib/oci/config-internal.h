@@ -82,6 +82,9 @@ bool oci_json_big_uint (json_t *v, uint64_t *ret);
 int oci_dispatch (json_t *obj, const char *path, const struct oci_field *fields, void *base,
                   arca_error **err);
 
+/* Replaces control characters (C0, DEL, UTF-8 C1) in s by '?'. */
+void oci_defang (char *s);
+
 /* "path: message", errno EINVAL.  Returns -1. */
 int oci_error (arca_error **err, const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

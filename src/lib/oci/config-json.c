@@ -157,8 +157,12 @@ oci_load_json (const char *json, size_t len, json_t **ret, arca_error **err)
   else
     root = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL)
-    return arca_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line,
-                           jerr.column, jerr.text);
+    {
+      /* jansson quotes the offending token, raw */
+      oci_defang (jerr.text);
+      return arca_error_set (err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line,
+                             jerr.column, jerr.text);
+    }
   *ret = root;
   return 0;
 }

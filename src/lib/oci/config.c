@@ -28,17 +28,37 @@ _Static_assert (sizeof (unsigned) == sizeof (uint32_t), "unsigned is 32 bits");
 
 /* ---- parser core -------------------------------------------------------- */
 
+/* Messages quote untrusted text (keys, values) and end up on a terminal:
+ * control characters, C0 and the UTF-8 form of C1, become '?'. */
+void
+oci_defang (char *s)
+{
+  for (unsigned char *p = (unsigned char *) s; *p != '\0'; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      *p = '?';
+    else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+      {
+        p[0] = '?';
+        p[1] = '?';
+        p++;
+      }
+}
+
 int
 oci_error (arca_error **err, const char *path, const char *fmt, ...)
 {
   cleanup_free char *msg = NULL;
+  cleanup_free char *full = NULL;
   va_list ap;
 
   va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
   va_end (ap);
-  return arca_error_set (err, EINVAL, "%s: %s", path, msg ? msg : fmt);
+  if (asprintf (&full, "%s: %s", path, msg ? msg : fmt) < 0)
+    return arca_error_set (err, EINVAL, "%s: %s", path, fmt);
+  oci_defang (full);
+  return arca_error_set (err, EINVAL, "%s", full);
 }
 
 void

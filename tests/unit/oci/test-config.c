@@ -323,6 +323,9 @@ test_top_errors (void **state)
   expect_top_error ("\"windows\": {}", "windows: not supported on this host");
   expect_top_error ("\"annotations\": {\"\": \"x\"}", "annotations.: must not be empty");
   expect_top_error ("\"annotations\": {\"a\": 1}", "annotations.a: expected string, got integer");
+  /* Untrusted text in messages cannot drive the terminal. */
+  expect_top_error ("\"annotations\": {\"\\u001b[2J\\u009b1m\": 1}",
+                    "annotations.?[2J??1m: expected string");
 }
 
 static void
@@ -339,6 +342,14 @@ test_garbage_json (void **state)
   expect_error (truncated, "invalid JSON");
   expect_error ("", "invalid JSON");
   expect_error ("\x01\x02garbage", "invalid JSON");
+  {
+    cleanup_error arca_error *e = NULL;
+    struct arca_oci_config *x = NULL;
+    static const char esc[] = "{\"ociVersion\": \x1b[2J}";
+
+    assert_int_equal (arca_oci_config_parse (esc, strlen (esc), &x, &e), -1);
+    assert_null (strchr (e->msg, '\x1b'));
+  }
   expect_error ("{\"ociVersion\": \"1.0.0\"} trailing", "invalid JSON");
   /* Ambiguous documents are refused. */
   expect_error ("{\"ociVersion\": \"1.0.0\", \"ociVersion\": \"1.1.0\"}", "invalid JSON");
