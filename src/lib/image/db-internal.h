@@ -7,7 +7,8 @@
 
 #include "db.h"
 
-struct arca_db {
+struct arca_db
+{
   sqlite3 *h;
   char *path;
 };
@@ -24,8 +25,7 @@ int arca_db_fail (arca_db *db, arca_error **err, const char *what);
 /* Prepares sql or fails naming it. */
 int arca_db_prepare (arca_db *db, const char *sql, sqlite3_stmt **ret_st, arca_error **err);
 /* Binds NULL-terminated text parameters 1..n. */
-int arca_db_bind_texts (arca_db *db, sqlite3_stmt *st, const char *const *values,
-                        arca_error **err);
+int arca_db_bind_texts (arca_db *db, sqlite3_stmt *st, const char *const *values, arca_error **err);
 /* Runs one statement with text parameters to completion. */
 int arca_db_exec (arca_db *db, const char *sql, const char *const *values, arca_error **err);
 /* Collects column 0 of every row as a NULL-terminated string vector. */

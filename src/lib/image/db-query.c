@@ -31,8 +31,8 @@ pick_one (char **ids, const char *text, char *ret_id, arca_error **err)
   if (n == 0)
     return 0;
   if (n > 1)
-    return arca_error_set (err, EINVAL, "`%s` is ambiguous: it matches %s and %s%s", text,
-                           ids[0], ids[1], n > 2 ? " and more" : "");
+    return arca_error_set (err, EINVAL, "`%s` is ambiguous: it matches %s and %s%s", text, ids[0],
+                           ids[1], n > 2 ? " and more" : "");
   snprintf (ret_id, ARCA_DIGEST_LEN + 1, "%s", ids[0]);
   return 1;
 }
@@ -61,8 +61,9 @@ resolve_by_id (arca_db *db, const char *text, char *ret_id, arca_error **err)
   if (arca_digest_is_valid (text))
     {
       const char *both[] = { text, text, NULL };
-      if (arca_db_strings (db, "SELECT id FROM images WHERE id = ? OR manifest_digest = ?",
-                           both, &ids, err) < 0)
+      if (arca_db_strings (db, "SELECT id FROM images WHERE id = ? OR manifest_digest = ?", both,
+                           &ids, err)
+          < 0)
         return -1;
       return pick_one (ids, text, ret_id, err);
     }
@@ -128,7 +129,8 @@ resolve_reference (arca_db *db, const char *text, char *ret_id, arca_error **err
     if (arca_db_strings (db,
                          "SELECT DISTINCT image_id FROM tags "
                          "WHERE substr(name, -length(?)) = ?",
-                         args, &ids, err) < 0)
+                         args, &ids, err)
+        < 0)
       return -1;
   }
   return pick_one (ids, text, ret_id, err);
@@ -162,11 +164,13 @@ read_layers (arca_db *db, struct arca_image_record *img, arca_error **err)
   const char *args[] = { img->id, NULL };
   int r;
 
-  if (arca_db_prepare (db,
-                       "SELECT il.chain_id, l.diff_id, il.blob_digest, il.media_type, l.dir, l.size "
-                       "FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id "
-                       "WHERE il.image_id = ? ORDER BY il.position",
-                       &st, err) < 0
+  if (arca_db_prepare (
+          db,
+          "SELECT il.chain_id, l.diff_id, il.blob_digest, il.media_type, l.dir, l.size "
+          "FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id "
+          "WHERE il.image_id = ? ORDER BY il.position",
+          &st, err)
+          < 0
       || arca_db_bind_texts (db, st, args, err) < 0)
     return -1;
   while ((r = sqlite3_step (st)) == SQLITE_ROW)
@@ -182,8 +186,8 @@ read_layers (arca_db *db, struct arca_image_record *img, arca_error **err)
       snprintf (l->chain_id, sizeof (l->chain_id), "%s", sqlite3_column_text (st, 0));
       snprintf (l->diff_id, sizeof (l->diff_id), "%s", sqlite3_column_text (st, 1));
       snprintf (l->blob_digest, sizeof (l->blob_digest), "%s", sqlite3_column_text (st, 2));
-      l->media_type = strdup ((const char *) sqlite3_column_text (st, 3));
-      l->dir = strdup ((const char *) sqlite3_column_text (st, 4));
+      l->media_type = strdup ((const char *)sqlite3_column_text (st, 3));
+      l->dir = strdup ((const char *)sqlite3_column_text (st, 4));
       l->size = sqlite3_column_int64 (st, 5);
       if (l->media_type == NULL || l->dir == NULL)
         return arca_error_errno (err, "read image %s", img->id);
@@ -194,8 +198,7 @@ read_layers (arca_db *db, struct arca_image_record *img, arca_error **err)
 }
 
 static int
-read_image_row (arca_db *db, sqlite3_stmt *st, struct arca_image_record **ret_img,
-                arca_error **err)
+read_image_row (arca_db *db, sqlite3_stmt *st, struct arca_image_record **ret_img, arca_error **err)
 {
   cleanup_image_record struct arca_image_record *img = calloc (1, sizeof (*img));
   const char *args[2] = { NULL, NULL };
@@ -203,14 +206,14 @@ read_image_row (arca_db *db, sqlite3_stmt *st, struct arca_image_record **ret_im
   if (img == NULL)
     return arca_error_errno (err, "read image");
   snprintf (img->id, sizeof (img->id), "%s", sqlite3_column_text (st, 0));
-  snprintf (img->manifest_digest, sizeof (img->manifest_digest), "%s",
-            sqlite3_column_text (st, 1));
+  snprintf (img->manifest_digest, sizeof (img->manifest_digest), "%s", sqlite3_column_text (st, 1));
   img->created = sqlite3_column_int64 (st, 2);
   img->size = sqlite3_column_int64 (st, 3);
   args[0] = img->id;
   if (read_layers (db, img, err) < 0
       || arca_db_strings (db, "SELECT name FROM tags WHERE image_id = ? ORDER BY name", args,
-                          &img->tags, err) < 0)
+                          &img->tags, err)
+             < 0)
     return -1;
   *ret_img = move_ptr (img);
   return 0;
@@ -225,7 +228,8 @@ arca_db_get_image (arca_db *db, const char *image_id, struct arca_image_record *
   int r;
 
   if (arca_db_prepare (db, "SELECT id, manifest_digest, created, size FROM images WHERE id = ?",
-                       &st, err) < 0
+                       &st, err)
+          < 0
       || arca_db_bind_texts (db, st, args, err) < 0)
     return -1;
   r = sqlite3_step (st);
@@ -247,7 +251,8 @@ arca_db_list_images (arca_db *db, struct arca_image_record ***ret_images, arca_e
   if (v == NULL)
     return arca_error_errno (err, "list images");
   if (arca_db_prepare (db, "SELECT id, manifest_digest, created, size FROM images ORDER BY added",
-                       &st, err) < 0)
+                       &st, err)
+      < 0)
     return -1;
   while ((r = sqlite3_step (st)) == SQLITE_ROW)
     {
@@ -269,24 +274,35 @@ arca_db_list_images (arca_db *db, struct arca_image_record ***ret_images, arca_e
   return 0;
 }
 
-int
-arca_db_layer_refcount (arca_db *db, const char *chain_id, int64_t *ret_refcount,
-                        arca_error **err)
+static int
+layer_int (arca_db *db, const char *sql, const char *chain_id, int64_t *ret, arca_error **err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   const char *args[] = { chain_id, NULL };
   int r;
 
-  if (arca_db_prepare (db, "SELECT refcount FROM layers WHERE chain_id = ?", &st, err) < 0
-      || arca_db_bind_texts (db, st, args, err) < 0)
+  if (arca_db_prepare (db, sql, &st, err) < 0 || arca_db_bind_texts (db, st, args, err) < 0)
     return -1;
   r = sqlite3_step (st);
   if (r == SQLITE_DONE)
     return arca_error_set (err, ENOENT, "layer %s not known", chain_id);
   if (r != SQLITE_ROW)
     return arca_db_fail (db, err, "read layer");
-  *ret_refcount = sqlite3_column_int64 (st, 0);
+  *ret = sqlite3_column_int64 (st, 0);
   return 0;
+}
+
+int
+arca_db_layer_refcount (arca_db *db, const char *chain_id, int64_t *ret_refcount, arca_error **err)
+{
+  return layer_int (db, "SELECT refcount FROM layers WHERE chain_id = ?", chain_id, ret_refcount,
+                    err);
+}
+
+int
+arca_db_layer_size (arca_db *db, const char *chain_id, int64_t *ret_size, arca_error **err)
+{
+  return layer_int (db, "SELECT size FROM layers WHERE chain_id = ?", chain_id, ret_size, err);
 }
 
 int
@@ -303,8 +319,8 @@ arca_db_layer_exists (arca_db *db, const char *chain_id, arca_error **err)
 int
 arca_db_unreferenced_layers (arca_db *db, char ***ret_chain_ids, arca_error **err)
 {
-  return arca_db_strings (db, "SELECT chain_id FROM layers WHERE refcount = 0", NULL,
-                          ret_chain_ids, err);
+  return arca_db_strings (db, "SELECT chain_id FROM layers WHERE refcount = 0", NULL, ret_chain_ids,
+                          err);
 }
 
 int

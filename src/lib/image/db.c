@@ -8,33 +8,33 @@
 
 #include "util/cleanup.h"
 
-static const char schema_sql[] =
-  "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
-  "CREATE TABLE IF NOT EXISTS images ("
-  "  id TEXT PRIMARY KEY,"               /* config digest */
-  "  manifest_digest TEXT NOT NULL,"
-  "  created INTEGER NOT NULL,"
-  "  size INTEGER NOT NULL,"
-  "  added INTEGER NOT NULL);"           /* ordering for list */
-  "CREATE TABLE IF NOT EXISTS tags ("
-  "  name TEXT PRIMARY KEY,"
-  "  image_id TEXT NOT NULL REFERENCES images(id));"
-  "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);"
-  "CREATE TABLE IF NOT EXISTS layers ("
-  "  chain_id TEXT PRIMARY KEY,"
-  "  diff_id TEXT NOT NULL,"
-  "  blob_digest TEXT NOT NULL,"
-  "  dir TEXT NOT NULL UNIQUE,"
-  "  size INTEGER NOT NULL,"
-  "  refcount INTEGER NOT NULL CHECK (refcount >= 0));"
-  "CREATE TABLE IF NOT EXISTS image_layers ("
-  "  image_id TEXT NOT NULL REFERENCES images(id),"
-  "  position INTEGER NOT NULL,"
-  "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
-  "  blob_digest TEXT NOT NULL,"
-  "  media_type TEXT NOT NULL,"
-  "  PRIMARY KEY (image_id, position));"
-  "CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);";
+static const char schema_sql[]
+    = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS images ("
+      "  id TEXT PRIMARY KEY," /* config digest */
+      "  manifest_digest TEXT NOT NULL,"
+      "  created INTEGER NOT NULL,"
+      "  size INTEGER NOT NULL,"
+      "  added INTEGER NOT NULL);" /* ordering for list */
+      "CREATE TABLE IF NOT EXISTS tags ("
+      "  name TEXT PRIMARY KEY,"
+      "  image_id TEXT NOT NULL REFERENCES images(id));"
+      "CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);"
+      "CREATE TABLE IF NOT EXISTS layers ("
+      "  chain_id TEXT PRIMARY KEY,"
+      "  diff_id TEXT NOT NULL,"
+      "  blob_digest TEXT NOT NULL,"
+      "  dir TEXT NOT NULL UNIQUE,"
+      "  size INTEGER NOT NULL,"
+      "  refcount INTEGER NOT NULL CHECK (refcount >= 0));"
+      "CREATE TABLE IF NOT EXISTS image_layers ("
+      "  image_id TEXT NOT NULL REFERENCES images(id),"
+      "  position INTEGER NOT NULL,"
+      "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+      "  blob_digest TEXT NOT NULL,"
+      "  media_type TEXT NOT NULL,"
+      "  PRIMARY KEY (image_id, position));"
+      "CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);";
 
 int
 arca_db_fail (arca_db *db, arca_error **err, const char *what)
@@ -105,7 +105,7 @@ arca_db_strings (arca_db *db, const char *sql, const char *const *values, char *
       if (nv == NULL)
         return arca_error_errno (err, "query database");
       v = nv;
-      v[n] = strdup ((const char *) sqlite3_column_text (st, 0));
+      v[n] = strdup ((const char *)sqlite3_column_text (st, 0));
       v[n + 1] = NULL;
       if (v[n++] == NULL)
         return arca_error_errno (err, "query database");
@@ -169,8 +169,8 @@ arca_db_open (const char *path, arca_db **ret_db, arca_error **err)
 
   if (db == NULL || (db->path = strdup (path)) == NULL)
     return arca_error_errno (err, "open database `%s`", path);
-  if (sqlite3_open_v2 (path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                       NULL)
+  if (sqlite3_open_v2 (path, &db->h,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
       != SQLITE_OK)
     {
       if (db->h == NULL)
@@ -280,21 +280,24 @@ add_layer (arca_db *db, const char *image_id, size_t pos, const struct arca_imag
   if (!arca_digest_is_valid (l->chain_id) || !arca_digest_is_valid (l->diff_id)
       || !arca_digest_is_valid (l->blob_digest) || l->dir == NULL || l->media_type == NULL)
     return arca_error_set (err, EINVAL, "image %s: layer %zu: incomplete record", image_id, pos);
-  snprintf (size, sizeof (size), "%lld", (long long) l->size);
+  snprintf (size, sizeof (size), "%lld", (long long)l->size);
   if (arca_db_exec (db,
                     "INSERT INTO layers (chain_id, diff_id, blob_digest, dir, size, refcount) "
                     "VALUES (?, ?, ?, ?, CAST(? AS INTEGER), 0) ON CONFLICT (chain_id) DO NOTHING",
-                    layer_args, err) < 0
+                    layer_args, err)
+          < 0
       || arca_db_exec (db, "UPDATE layers SET refcount = refcount + 1 WHERE chain_id = ?",
-                       bump_args, err) < 0)
+                       bump_args, err)
+             < 0)
     return arca_error_wrap (err, "image %s: layer %s", image_id, l->chain_id);
   if (arca_db_prepare (db,
                        "INSERT INTO image_layers (image_id, position, chain_id, blob_digest, "
                        "media_type) VALUES (?, ?, ?, ?, ?)",
-                       &st, err) < 0)
+                       &st, err)
+      < 0)
     return -1;
   if (sqlite3_bind_text (st, 1, image_id, -1, SQLITE_TRANSIENT) != SQLITE_OK
-      || sqlite3_bind_int64 (st, 2, (sqlite3_int64) pos) != SQLITE_OK
+      || sqlite3_bind_int64 (st, 2, (sqlite3_int64)pos) != SQLITE_OK
       || sqlite3_bind_text (st, 3, l->chain_id, -1, SQLITE_TRANSIENT) != SQLITE_OK
       || sqlite3_bind_text (st, 4, l->blob_digest, -1, SQLITE_TRANSIENT) != SQLITE_OK
       || sqlite3_bind_text (st, 5, l->media_type, -1, SQLITE_TRANSIENT) != SQLITE_OK
@@ -321,13 +324,13 @@ add_image_tx (arca_db *db, const struct arca_image_record *img, const char *cons
       if (arca_db_prepare (db,
                            "INSERT INTO images (id, manifest_digest, created, size, added) "
                            "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(added), 0) + 1 FROM images))",
-                           &st, err) < 0)
+                           &st, err)
+          < 0)
         return -1;
       if (sqlite3_bind_text (st, 1, img->id, -1, SQLITE_TRANSIENT) != SQLITE_OK
           || sqlite3_bind_text (st, 2, img->manifest_digest, -1, SQLITE_TRANSIENT) != SQLITE_OK
           || sqlite3_bind_int64 (st, 3, img->created) != SQLITE_OK
-          || sqlite3_bind_int64 (st, 4, img->size) != SQLITE_OK
-          || sqlite3_step (st) != SQLITE_DONE)
+          || sqlite3_bind_int64 (st, 4, img->size) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE)
         return arca_db_fail (db, err, "insert image");
       for (size_t i = 0; i < img->n_layers; i++)
         if (add_layer (db, img->id, i, &img->layers[i], err) < 0)
@@ -393,7 +396,8 @@ remove_image_tx (arca_db *db, const char *image_id, arca_error **err)
       || arca_db_exec (db,
                        "UPDATE layers SET refcount = refcount - 1 WHERE chain_id IN "
                        "(SELECT chain_id FROM image_layers WHERE image_id = ?)",
-                       args, err) < 0
+                       args, err)
+             < 0
       || arca_db_exec (db, "DELETE FROM image_layers WHERE image_id = ?", args, err) < 0
       || arca_db_exec (db, "DELETE FROM images WHERE id = ?", args, err) < 0)
     return -1;
@@ -421,7 +425,7 @@ arca_db_delete_layer (arca_db *db, const char *chain_id, arca_error **err)
       if (arca_db_layer_refcount (db, chain_id, &rc, err) < 0)
         return -1;
       return arca_error_set (err, EBUSY, "delete layer %s: still referenced (%lld)", chain_id,
-                             (long long) rc);
+                             (long long)rc);
     }
   return 0;
 }

@@ -23,7 +23,8 @@
 typedef struct arca_db arca_db;
 
 /* One layer of an image, in order from the base. */
-struct arca_image_layer {
+struct arca_image_layer
+{
   char chain_id[ARCA_DIGEST_LEN + 1];    /* identity of the unpacked layer stack */
   char diff_id[ARCA_DIGEST_LEN + 1];     /* sha256 of the uncompressed tar */
   char blob_digest[ARCA_DIGEST_LEN + 1]; /* the (maybe compressed) blob in the manifest */
@@ -32,14 +33,15 @@ struct arca_image_layer {
   int64_t size;                          /* bytes of the uncompressed tar */
 };
 
-struct arca_image_record {
-  char id[ARCA_DIGEST_LEN + 1];              /* the config blob's digest */
+struct arca_image_record
+{
+  char id[ARCA_DIGEST_LEN + 1]; /* the config blob's digest */
   char manifest_digest[ARCA_DIGEST_LEN + 1];
-  int64_t created;                           /* unix seconds, from the config */
-  int64_t size;                              /* sum of the layers' sizes */
+  int64_t created; /* unix seconds, from the config */
+  int64_t size;    /* sum of the layers' sizes */
   size_t n_layers;
   struct arca_image_layer *layers;
-  char **tags;                               /* "domain/path:tag" (filled by reads) */
+  char **tags; /* "domain/path:tag" (filled by reads) */
 };
 
 void arca_image_record_free (struct arca_image_record *img);
@@ -62,8 +64,8 @@ void arca_db_freep (arca_db **db);
  * points each of tags (NULL-terminated, may be NULL; full "domain/path:tag"
  * names) at it, moving a tag away from another image.  Adding an image that
  * exists only updates its tags. */
-int arca_db_add_image (arca_db *db, const struct arca_image_record *img,
-                       const char *const *tags, arca_error **err);
+int arca_db_add_image (arca_db *db, const struct arca_image_record *img, const char *const *tags,
+                       arca_error **err);
 int arca_db_tag (arca_db *db, const char *image_id, const char *name, arca_error **err);
 /* ENOENT when the name is not a tag. */
 int arca_db_untag (arca_db *db, const char *name, arca_error **err);
@@ -89,6 +91,8 @@ int arca_db_list_images (arca_db *db, struct arca_image_record ***ret_images, ar
 int arca_db_layer_exists (arca_db *db, const char *chain_id, arca_error **err);
 int arca_db_layer_refcount (arca_db *db, const char *chain_id, int64_t *ret_refcount,
                             arca_error **err);
+/* Bytes of the layer's uncompressed tar; ENOENT if unknown. */
+int arca_db_layer_size (arca_db *db, const char *chain_id, int64_t *ret_size, arca_error **err);
 /* Chain ids of layers with refcount 0 (prune). */
 int arca_db_unreferenced_layers (arca_db *db, char ***ret_chain_ids, arca_error **err);
 /* Every blob digest some image references (manifest, config, layer blobs);

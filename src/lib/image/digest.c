@@ -9,9 +9,10 @@
 
 #include "util/cleanup.h"
 
-struct arca_digester {
+struct arca_digester
+{
   EVP_MD_CTX *ctx;
-  bool failed;  /* an update failed: reported by final, so update stays void */
+  bool failed; /* an update failed: reported by final, so update stays void */
 };
 
 int

@@ -73,18 +73,18 @@ check_domain (const char *d, size_t len)
       if (close == NULL)
         return "unterminated IPv6 address in registry";
       for (const char *p = d + 1; p < close; p++)
-        if (!isxdigit ((unsigned char) *p) && *p != ':')
+        if (!isxdigit ((unsigned char)*p) && *p != ':')
           return "invalid IPv6 address in registry";
       if (close + 1 < d + len && close[1] != ':')
         return "invalid registry";
       colon = close + 1 < d + len ? close + 1 : NULL;
-      hostlen = (size_t) (close + 1 - d);
+      hostlen = (size_t)(close + 1 - d);
     }
   else
     {
       colon = memchr (d, ':', len);
       if (colon)
-        hostlen = (size_t) (colon - d);
+        hostlen = (size_t)(colon - d);
       if (hostlen == 0)
         return "empty registry host";
       for (size_t i = 0; i < hostlen;)
@@ -92,7 +92,7 @@ check_domain (const char *d, size_t len)
           size_t start = i;
           while (i < hostlen && d[i] != '.')
             {
-              if (!isalnum ((unsigned char) d[i]) && d[i] != '-')
+              if (!isalnum ((unsigned char)d[i]) && d[i] != '-')
                 return "invalid character in registry host";
               i++;
             }
@@ -112,7 +112,7 @@ check_domain (const char *d, size_t len)
       if (end - p > 5)
         return "registry port out of range";
       for (; p < end; p++)
-        if (!isdigit ((unsigned char) *p))
+        if (!isdigit ((unsigned char)*p))
           return "registry port must be a number";
     }
   return NULL;
@@ -130,10 +130,9 @@ check_tag (const char *t)
   for (size_t i = 0; i < len; i++)
     {
       char c = t[i];
-      bool word = isalnum ((unsigned char) c) || c == '_';
+      bool word = isalnum ((unsigned char)c) || c == '_';
       if (!word && (i == 0 || (c != '.' && c != '-')))
-        return i == 0 ? "tag must start with a letter, digit or '_'"
-                      : "invalid character in tag";
+        return i == 0 ? "tag must start with a letter, digit or '_'" : "invalid character in tag";
     }
   return NULL;
 }
@@ -155,7 +154,7 @@ is_hex64 (const char *s)
   if (strlen (s) != 64)
     return false;
   for (; *s; s++)
-    if (!isxdigit ((unsigned char) *s) || (*s >= 'A' && *s <= 'F'))
+    if (!isxdigit ((unsigned char)*s) || (*s >= 'A' && *s <= 'F'))
       return false;
   return true;
 }
@@ -209,7 +208,7 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
       if (!arca_digest_is_valid (at + 1))
         return bad (err, text, "digest must be sha256: and 64 lowercase hex digits");
       ref->digest = strdup (at + 1);
-      name = strndup (text, (size_t) (at - text));
+      name = strndup (text, (size_t)(at - text));
     }
   else
     name = strdup (text);
@@ -235,7 +234,7 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
     return bad (err, text, "repository name longer than 255 characters");
 
   slash = strchr (name, '/');
-  first_len = slash ? (size_t) (slash - name) : strlen (name);
+  first_len = slash ? (size_t)(slash - name) : strlen (name);
   path = name;
   if (slash && looks_like_domain (name, first_len))
     {
@@ -248,7 +247,7 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
   for (const char *c = path;;)
     {
       const char *e = strchr (c, '/');
-      size_t len = e ? (size_t) (e - c) : strlen (c);
+      size_t len = e ? (size_t)(e - c) : strlen (c);
       if ((why = check_component (c, len)) != NULL)
         return bad (err, text, why);
       if (e == NULL)
@@ -258,8 +257,7 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
   if (!ref->domain_explicit && is_hex64 (path))
     return bad (err, text, "a 64-digit hex string is an image id, not a repository name");
 
-  if (mode == ARCA_REFERENCE_DOCKER && ref->domain
-      && strcmp (ref->domain, "index.docker.io") == 0)
+  if (mode == ARCA_REFERENCE_DOCKER && ref->domain && strcmp (ref->domain, "index.docker.io") == 0)
     {
       free (ref->domain);
       ref->domain = NULL;
@@ -296,8 +294,7 @@ arca_reference_string (const struct arca_reference *ref)
 {
   char *s;
   if (asprintf (&s, "%s/%s%s%s%s%s", ref->domain, ref->path, ref->tag ? ":" : "",
-                ref->tag ? ref->tag : "", ref->digest ? "@" : "",
-                ref->digest ? ref->digest : "")
+                ref->tag ? ref->tag : "", ref->digest ? "@" : "", ref->digest ? ref->digest : "")
       < 0)
     return NULL;
   return s;

@@ -25,17 +25,19 @@
 
 #include "util/error.h"
 
-enum arca_reference_mode {
+enum arca_reference_mode
+{
   ARCA_REFERENCE_LOCAL = 0,
   ARCA_REFERENCE_DOCKER,
 };
 
-struct arca_reference {
-  char *domain;          /* "localhost", "docker.io", "registry.example:5000" */
-  char *path;            /* "library/busybox" */
-  char *tag;             /* NULL when only a digest was given */
-  char *digest;          /* "sha256:...", or NULL */
-  bool domain_explicit;  /* the input named the registry */
+struct arca_reference
+{
+  char *domain;         /* "localhost", "docker.io", "registry.example:5000" */
+  char *path;           /* "library/busybox" */
+  char *tag;            /* NULL when only a digest was given */
+  char *digest;         /* "sha256:...", or NULL */
+  bool domain_explicit; /* the input named the registry */
 };
 
 int arca_reference_parse (const char *text, enum arca_reference_mode mode,

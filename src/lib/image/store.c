@@ -16,7 +16,8 @@
 
 #define TEMP_PREFIX ".tmp-"
 
-struct arca_store {
+struct arca_store
+{
   char *root;
   int root_fd;
   int blobs_fd;
@@ -24,9 +25,10 @@ struct arca_store {
   int tmp_fd;
 };
 
-struct arca_blob_writer {
+struct arca_blob_writer
+{
   arca_store *store;
-  char *tmp_name;  /* inside blobs/sha256; NULL once committed */
+  char *tmp_name; /* inside blobs/sha256; NULL once committed */
   int fd;
   size_t size;
   arca_digester *digester;
@@ -102,11 +104,31 @@ arca_store_freep (arca_store **s)
   arca_store_free (*s);
 }
 
-const char *arca_store_root (const arca_store *s) { return s->root; }
-int arca_store_root_fd (const arca_store *s) { return s->root_fd; }
-int arca_store_blobs_fd (const arca_store *s) { return s->blobs_fd; }
-int arca_store_layers_fd (const arca_store *s) { return s->layers_fd; }
-int arca_store_tmp_fd (const arca_store *s) { return s->tmp_fd; }
+const char *
+arca_store_root (const arca_store *s)
+{
+  return s->root;
+}
+int
+arca_store_root_fd (const arca_store *s)
+{
+  return s->root_fd;
+}
+int
+arca_store_blobs_fd (const arca_store *s)
+{
+  return s->blobs_fd;
+}
+int
+arca_store_layers_fd (const arca_store *s)
+{
+  return s->layers_fd;
+}
+int
+arca_store_tmp_fd (const arca_store *s)
+{
+  return s->tmp_fd;
+}
 
 int
 arca_blob_writer_new (arca_store *s, arca_blob_writer **ret_writer, arca_error **err)
@@ -120,7 +142,7 @@ arca_blob_writer_new (arca_store *s, arca_blob_writer **ret_writer, arca_error *
     {
       int fd;
       free (name);
-      if (asprintf (&name, TEMP_PREFIX "%d-%08lx", (int) getpid (), (unsigned long) random ()) < 0)
+      if (asprintf (&name, TEMP_PREFIX "%d-%08lx", (int)getpid (), (unsigned long)random ()) < 0)
         return arca_error_errno (err, "create blob temp file");
       fd = openat (s->blobs_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd >= 0)
@@ -163,7 +185,7 @@ arca_blob_writer_write (arca_blob_writer *w, const void *data, size_t len, arca_
                                    w->tmp_name);
         }
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
@@ -230,8 +252,8 @@ arca_blob_writer_freep (arca_blob_writer **w)
 }
 
 int
-arca_blob_put_fd (arca_store *s, int fd, const char *expected, char *ret_digest,
-                  bool *ret_created, arca_error **err)
+arca_blob_put_fd (arca_store *s, int fd, const char *expected, char *ret_digest, bool *ret_created,
+                  arca_error **err)
 {
   cleanup_blob_writer arca_blob_writer *w = NULL;
   cleanup_free char *buf = malloc (1 << 16);
@@ -251,7 +273,7 @@ arca_blob_put_fd (arca_store *s, int fd, const char *expected, char *ret_digest,
         }
       if (n == 0)
         break;
-      if (arca_blob_writer_write (w, buf, (size_t) n, err) < 0)
+      if (arca_blob_writer_write (w, buf, (size_t)n, err) < 0)
         return -1;
     }
   return arca_blob_writer_commit (w, expected, ret_digest, ret_created, err);
@@ -287,7 +309,7 @@ hash_fd (int fd, char *out, arca_error **err)
         }
       if (n == 0)
         break;
-      arca_digester_update (d, buf, (size_t) n);
+      arca_digester_update (d, buf, (size_t)n);
     }
   return arca_digester_final (d, out, err);
 }
@@ -313,8 +335,8 @@ arca_blob_open (arca_store *s, const char *digest, bool verify, arca_error **err
       if (hash_fd (fd, actual, err) < 0)
         return arca_error_wrap (err, "verify blob %s", digest);
       if (strcmp (actual, digest) != 0)
-        return arca_error_set (err, EBADMSG, "blob %s is corrupt: its content hashes to %s",
-                               digest, actual);
+        return arca_error_set (err, EBADMSG, "blob %s is corrupt: its content hashes to %s", digest,
+                               actual);
       if (lseek (fd, 0, SEEK_SET) < 0)
         return arca_error_errno (err, "rewind blob %s", digest);
     }
@@ -353,7 +375,7 @@ read_all (int fd, size_t max_size, char **ret, size_t *ret_len)
         return -1;
       if (n == 0)
         break;
-      len += (size_t) n;
+      len += (size_t)n;
       if (len > max_size)
         {
           errno = EFBIG;
@@ -403,7 +425,8 @@ arca_blob_exists (arca_store *s, const char *digest, arca_error **err)
     return S_ISREG (st.st_mode) ? 1 : 0;
   if (errno == ENOENT)
     return 0;
-  return arca_error_errno (err, "stat blob `%s/blobs/sha256/%s`", s->root, arca_digest_hex (digest));
+  return arca_error_errno (err, "stat blob `%s/blobs/sha256/%s`", s->root,
+                           arca_digest_hex (digest));
 }
 
 int
@@ -495,7 +518,7 @@ is_stale_temp (const char *name)
   pid = strtol (name + strlen (TEMP_PREFIX), &end, 10);
   if (end == name + strlen (TEMP_PREFIX) || *end != '-' || pid <= 0)
     return true;
-  return kill ((pid_t) pid, 0) < 0 && errno == ESRCH;
+  return kill ((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 static int
@@ -521,8 +544,7 @@ int
 arca_store_clean_temp (arca_store *s, arca_error **err)
 {
   if (clean_dir (s->blobs_fd, "blobs/sha256", err) < 0
-      || clean_dir (s->layers_fd, "layers", err) < 0
-      || clean_dir (s->tmp_fd, "tmp", err) < 0)
+      || clean_dir (s->layers_fd, "layers", err) < 0 || clean_dir (s->tmp_fd, "tmp", err) < 0)
     return arca_error_wrap (err, "image store `%s`", s->root);
   return 0;
 }

@@ -32,9 +32,9 @@ void arca_store_freep (arca_store **s);
 
 const char *arca_store_root (const arca_store *s);
 int arca_store_root_fd (const arca_store *s);
-int arca_store_blobs_fd (const arca_store *s);   /* <root>/blobs/sha256 */
-int arca_store_layers_fd (const arca_store *s);  /* <root>/layers */
-int arca_store_tmp_fd (const arca_store *s);     /* <root>/tmp */
+int arca_store_blobs_fd (const arca_store *s);  /* <root>/blobs/sha256 */
+int arca_store_layers_fd (const arca_store *s); /* <root>/layers */
+int arca_store_tmp_fd (const arca_store *s);    /* <root>/tmp */
 
 /* Streaming writer.  commit verifies against expected (NULL = accept any
  * content) and writes the digest to ret_digest (ARCA_DIGEST_LEN + 1 bytes,

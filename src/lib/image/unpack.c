@@ -30,13 +30,15 @@
 
 /* A directory whose mode and times are applied last, so entries written
  * into it later neither need write permission nor bump its mtime. */
-struct deferred_dir {
+struct deferred_dir
+{
   char *path;
   mode_t mode;
   struct timespec times[2];
 };
 
-struct unpacker {
+struct unpacker
+{
   int root;
   const struct arca_unpack_options *opts;
   struct archive *outer;
@@ -78,7 +80,7 @@ inner_read (struct archive *a, void *data, const void **ret_buf)
                                                          : "decompression failed");
       return -1;
     }
-  arca_digester_update (u->digester, u->buf, (size_t) n);
+  arca_digester_update (u->digester, u->buf, (size_t)n);
   u->size += n;
   *ret_buf = u->buf;
   return n;
@@ -112,7 +114,7 @@ clean_path (const char *in, char **ret, arca_error **err)
   for (const char *p = in; *p;)
     {
       const char *e = strchr (p, '/');
-      size_t n = e ? (size_t) (e - p) : strlen (p);
+      size_t n = e ? (size_t)(e - p) : strlen (p);
       if (n == 2 && p[0] == '.' && p[1] == '.')
         return arca_error_set (err, EPERM, "layer entry `%.200s`: `..` component refused", in);
       if (n > 0 && !(n == 1 && p[0] == '.'))
@@ -135,12 +137,12 @@ static int
 open_beneath (int dirfd, const char *name, int flags)
 {
   struct open_how how = {
-    .flags = (unsigned long long) (flags | O_CLOEXEC),
+    .flags = (unsigned long long)(flags | O_CLOEXEC),
     .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
   };
   int fd;
   do
-    fd = (int) syscall (SYS_openat2, dirfd, name, &how, sizeof (how));
+    fd = (int)syscall (SYS_openat2, dirfd, name, &how, sizeof (how));
   while (fd < 0 && errno == EAGAIN);
   return fd;
 }
@@ -150,8 +152,8 @@ open_beneath (int dirfd, const char *name, int flags)
  * is set (tar streams need not list parents first).  *ret_base points into
  * path at the last component. */
 static int
-open_parent (struct unpacker *u, const char *entry, char *path, bool create,
-             const char **ret_base, arca_error **err)
+open_parent (struct unpacker *u, const char *entry, char *path, bool create, const char **ret_base,
+             arca_error **err)
 {
   cleanup_close int cur = -1;
   char *p = path, *slash;
@@ -180,8 +182,8 @@ open_parent (struct unpacker *u, const char *entry, char *path, bool create,
             arca_error_set (err, ENOENT, "layer entry `%s`: parent `%s` does not exist", entry,
                             path);
           else if (e == ENOTDIR)
-            arca_error_set (err, ENOTDIR, "layer entry `%s`: parent `%s` is not a directory",
-                            entry, path);
+            arca_error_set (err, ENOTDIR, "layer entry `%s`: parent `%s` is not a directory", entry,
+                            path);
           else
             arca_error_set (err, e, "layer entry `%s`: open parent `%s`", entry, path);
           *slash = '/';
@@ -240,7 +242,7 @@ symlink_escapes (const char *target, int dir_depth)
   for (const char *p = target; *p;)
     {
       const char *e = strchr (p, '/');
-      size_t n = e ? (size_t) (e - p) : strlen (p);
+      size_t n = e ? (size_t)(e - p) : strlen (p);
       if (n == 2 && p[0] == '.' && p[1] == '.')
         {
           if (--depth < 0)
@@ -274,7 +276,8 @@ make_hardlink (struct unpacker *u, const char *entry, int parent, const char *na
     return arca_error_wrap (err, "hard link `%s` to `%s`", entry, link_target);
   if (fstatat (tparent, tname, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return arca_error_set (err, errno == ENOENT ? EPERM : errno,
-                           "hard link `%s` to `%s`: target is not in the layer", entry, link_target);
+                           "hard link `%s` to `%s`: target is not in the layer", entry,
+                           link_target);
   if (S_ISDIR (st.st_mode))
     return arca_error_set (err, EPERM, "hard link `%s` to directory `%s` refused", entry,
                            link_target);
@@ -321,7 +324,7 @@ write_data (struct unpacker *u, struct archive *a, int fd, const char *entry, in
               return arca_error_errno (err, "layer entry `%s`: write", entry);
             }
           p += n;
-          len -= (size_t) n;
+          len -= (size_t)n;
           offset += n;
         }
     }
@@ -368,8 +371,10 @@ defer_dir (struct unpacker *u, const char *path, struct archive_entry *e, arca_e
   if (nd->path == NULL)
     return arca_error_errno (err, "layer entry `%s`", path);
   nd->mode = archive_entry_perm (e);
-  nd->times[0].tv_sec = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
-  nd->times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e) : archive_entry_mtime_nsec (e);
+  nd->times[0].tv_sec
+      = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
+  nd->times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e)
+                                                        : archive_entry_mtime_nsec (e);
   nd->times[1].tv_sec = archive_entry_mtime (e);
   nd->times[1].tv_nsec = archive_entry_mtime_nsec (e);
   u->n_dirs++;
@@ -468,15 +473,16 @@ unpack_entry (struct unpacker *u, struct archive *a, struct archive_entry *e, ar
         return arca_error_errno (err, "layer entry `%s`: mknod", entry);
       break;
     default:
-      arca_debug (u->opts->log, "layer entry `%s`: file type 0%o skipped", entry, (unsigned) type);
+      arca_debug (u->opts->log, "layer entry `%s`: file type 0%o skipped", entry, (unsigned)type);
       return 0;
     }
 
   if (!u->opts->no_chown
-      && fchownat (parent, base, (uid_t) archive_entry_uid (e), (gid_t) archive_entry_gid (e),
-                   AT_SYMLINK_NOFOLLOW) < 0)
+      && fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
+                   AT_SYMLINK_NOFOLLOW)
+             < 0)
     return arca_error_errno (err, "layer entry `%s`: chown to %lld:%lld", entry,
-                             (long long) archive_entry_uid (e), (long long) archive_entry_gid (e));
+                             (long long)archive_entry_uid (e), (long long)archive_entry_gid (e));
   if (type == AE_IFDIR)
     {
       if (apply_xattrs (parent, base, e, entry, err) < 0)
@@ -489,8 +495,10 @@ unpack_entry (struct unpacker *u, struct archive *a, struct archive_entry *e, ar
     return arca_error_errno (err, "layer entry `%s`: chmod", entry);
   if (apply_xattrs (parent, base, e, entry, err) < 0)
     return -1;
-  times[0].tv_sec = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
-  times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e) : archive_entry_mtime_nsec (e);
+  times[0].tv_sec
+      = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
+  times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e)
+                                                    : archive_entry_mtime_nsec (e);
   times[1].tv_sec = archive_entry_mtime (e);
   times[1].tv_nsec = archive_entry_mtime_nsec (e);
   if (utimensat (parent, base, times, AT_SYMLINK_NOFOLLOW) < 0)
@@ -562,8 +570,7 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
     r = archive_fail (inner, err, "read layer tar");
   else
     {
-      while ((r = archive_read_next_header (inner, &e)) == ARCHIVE_OK
-             || r == ARCHIVE_WARN)
+      while ((r = archive_read_next_header (inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
         if (unpack_entry (&u, inner, e, err) < 0)
           break;
       if (r == ARCHIVE_EOF)
@@ -583,7 +590,7 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
         break;
       else
         {
-          arca_digester_update (u.digester, u.buf, (size_t) n);
+          arca_digester_update (u.digester, u.buf, (size_t)n);
           u.size += n;
         }
     }
@@ -602,15 +609,15 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
 
 int
 arca_layer_unpack (int fd, int parent_dirfd, const char *name,
-                   const struct arca_unpack_options *opts,
-                   struct arca_unpack_result *ret_result, arca_error **err)
+                   const struct arca_unpack_options *opts, struct arca_unpack_result *ret_result,
+                   arca_error **err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int dirfd = -1;
   struct arca_unpack_result res;
   int r;
 
-  if (asprintf (&tmp, ".tmp-%d-%08lx", (int) getpid (), (unsigned long) random ()) < 0)
+  if (asprintf (&tmp, ".tmp-%d-%08lx", (int)getpid (), (unsigned long)random ()) < 0)
     return arca_error_errno (err, "unpack layer `%s`", name);
   if (mkdirat (parent_dirfd, tmp, 0755) < 0)
     return arca_error_errno (err, "unpack layer `%s`: mkdir `%s`", name, tmp);
@@ -639,5 +646,42 @@ arca_layer_unpack (int fd, int parent_dirfd, const char *name,
       res.existed = true;
     }
   *ret_result = res;
+  return 0;
+}
+
+int
+arca_layer_diff_id (int fd, struct arca_unpack_result *ret_result, arca_error **err)
+{
+  cleanup_archive struct archive *a = archive_read_new ();
+  cleanup_digester arca_digester *d = NULL;
+  cleanup_free char *buf = malloc (BUF_SIZE);
+  struct archive_entry *e;
+  int64_t size = 0;
+  int r;
+
+  if (a == NULL || buf == NULL || arca_digester_new (&d, err) < 0)
+    return arca_error_set (err, ENOMEM, "hash layer");
+  archive_read_support_filter_all (a);
+  archive_read_support_format_raw (a);
+  if (archive_read_open_fd (a, fd, BUF_SIZE) != ARCHIVE_OK)
+    return archive_fail (a, err, "open layer stream");
+  r = archive_read_next_header (a, &e);
+  if (r != ARCHIVE_OK)
+    return r == ARCHIVE_EOF ? arca_error_set (err, EINVAL, "layer stream is empty")
+                            : archive_fail (a, err, "read layer stream");
+  for (;;)
+    {
+      la_ssize_t n = archive_read_data (a, buf, BUF_SIZE);
+      if (n < 0)
+        return archive_fail (a, err, "read layer stream");
+      if (n == 0)
+        break;
+      arca_digester_update (d, buf, (size_t)n);
+      size += n;
+    }
+  if (arca_digester_final (d, ret_result->diff_id, err) < 0)
+    return -1;
+  ret_result->size = size;
+  ret_result->existed = false;
   return 0;
 }

@@ -25,16 +25,18 @@
 #include "util/error.h"
 #include "util/log.h"
 
-struct arca_unpack_options {
-  bool no_chown;               /* keep the unpacking user as owner (rootless) */
-  bool no_sync;                /* skip syncfs before the rename (tests, fuzzing) */
-  const struct arca_log *log;  /* debug notes on skipped entries; NULL = silent */
+struct arca_unpack_options
+{
+  bool no_chown;              /* keep the unpacking user as owner (rootless) */
+  bool no_sync;               /* skip syncfs before the rename (tests, fuzzing) */
+  const struct arca_log *log; /* debug notes on skipped entries; NULL = silent */
 };
 
-struct arca_unpack_result {
-  char diff_id[ARCA_DIGEST_LEN + 1];  /* sha256 of the uncompressed tar stream */
-  int64_t size;                       /* its length in bytes */
-  bool existed;                       /* the layer dir was already there */
+struct arca_unpack_result
+{
+  char diff_id[ARCA_DIGEST_LEN + 1]; /* sha256 of the uncompressed tar stream */
+  int64_t size;                      /* its length in bytes */
+  bool existed;                      /* the layer dir was already there */
 };
 
 /* Unpacks the stream read from fd into an existing, empty directory. */
@@ -48,5 +50,8 @@ int arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options 
 int arca_layer_unpack (int fd, int parent_dirfd, const char *name,
                        const struct arca_unpack_options *opts,
                        struct arca_unpack_result *ret_result, arca_error **err);
+
+/* Only computes diff_id and size of a (compressed) layer stream. */
+int arca_layer_diff_id (int fd, struct arca_unpack_result *ret_result, arca_error **err);
 
 #endif

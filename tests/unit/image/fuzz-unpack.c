@@ -3,12 +3,12 @@
  * stream (compressed or not).  Each input is unpacked into a fresh
  * directory that is then removed; the sanitizers catch memory errors and
  * the check below catches anything written next to the layer dir. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,13 +30,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (fd < 0 || mkdtemp (tmpl) == NULL)
     abort ();
-  if (size > 0 && write (fd, data, size) != (ssize_t) size)
+  if (size > 0 && write (fd, data, size) != (ssize_t)size)
     abort ();
   lseek (fd, 0, SEEK_SET);
   parent = open (tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (parent < 0)
     abort ();
-  (void) arca_layer_unpack (fd, parent, "layer", &opts, &res, &err);
+  (void)arca_layer_unpack (fd, parent, "layer", &opts, &res, &err);
   /* Only "layer" may exist next to the layer dir. */
   {
     cleanup_dir DIR *d = fdopendir (dup (parent));

@@ -52,13 +52,13 @@ test_count_entries (const char *dir)
 }
 
 /* The error text must contain needle. */
-#define assert_error_contains(err, needle)                                     \
-  do                                                                          \
-    {                                                                         \
-      assert_non_null (err);                                                  \
-      if (strstr ((err)->msg, (needle)) == NULL)                              \
-        fail_msg ("error `%s` does not mention `%s`", (err)->msg, (needle));  \
-    }                                                                         \
+#define assert_error_contains(err, needle)                                                         \
+  do                                                                                               \
+    {                                                                                              \
+      assert_non_null (err);                                                                       \
+      if (strstr ((err)->msg, (needle)) == NULL)                                                   \
+        fail_msg ("error `%s` does not mention `%s`", (err)->msg, (needle));                       \
+    }                                                                                              \
   while (0)
 
 #endif

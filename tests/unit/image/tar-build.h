@@ -10,21 +10,28 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-struct tent {
+struct tent
+{
   const char *path;
-  mode_t type;           /* AE_IFREG (default when 0), AE_IFDIR, AE_IFLNK, ... */
-  const char *data;      /* file content, or symlink target */
-  mode_t perm;           /* 0 = 0644 / 0755 */
-  const char *hardlink;  /* hard link target (type ignored) */
+  mode_t type;          /* AE_IFREG (default when 0), AE_IFDIR, AE_IFLNK, ... */
+  const char *data;     /* file content, or symlink target */
+  mode_t perm;          /* 0 = 0644 / 0755 */
+  const char *hardlink; /* hard link target (type ignored) */
   int uid, gid;
   dev_t rdev;
-  const char *xattr;     /* one xattr name, value in xval */
+  const char *xattr; /* one xattr name, value in xval */
   const char *xval;
   size_t xlen;
-  time_t mtime;          /* 0 = 1600000000 */
+  time_t mtime; /* 0 = 1600000000 */
+  size_t len;   /* length of data when it is binary (0 = strlen) */
 };
 
-enum { TAR_PLAIN = 0, TAR_GZIP, TAR_ZSTD };
+enum
+{
+  TAR_PLAIN = 0,
+  TAR_GZIP,
+  TAR_ZSTD
+};
 
 /* Writes the entries as a pax tar to a memfd, rewound; returns the fd. */
 static inline int
@@ -45,7 +52,9 @@ tar_build (const struct tent *ents, size_t n, int filter)
       const struct tent *t = &ents[i];
       struct archive_entry *e = archive_entry_new ();
       mode_t type = t->type ? t->type : AE_IFREG;
-      size_t len = (type == AE_IFREG && t->data && !t->hardlink) ? strlen (t->data) : 0;
+      size_t len = (type == AE_IFREG && t->data && !t->hardlink)
+                       ? (t->len ? t->len : strlen (t->data))
+                       : 0;
 
       archive_entry_set_pathname (e, t->path);
       archive_entry_set_filetype (e, type);
@@ -61,10 +70,10 @@ tar_build (const struct tent *ents, size_t n, int filter)
         archive_entry_set_rdev (e, t->rdev);
       if (t->xattr)
         archive_entry_xattr_add_entry (e, t->xattr, t->xval, t->xlen);
-      archive_entry_set_size (e, (la_int64_t) len);
+      archive_entry_set_size (e, (la_int64_t)len);
       assert_int_equal (archive_write_header (a, e), ARCHIVE_OK);
       if (len)
-        assert_int_equal (archive_write_data (a, t->data, len), (la_ssize_t) len);
+        assert_int_equal (archive_write_data (a, t->data, len), (la_ssize_t)len);
       archive_entry_free (e);
     }
   assert_int_equal (archive_write_close (a), ARCHIVE_OK);

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <sqlite3.h>
 
-#include "image/db.h"
 #include "image-test.h"
+#include "image/db.h"
 
-struct fixture {
+struct fixture
+{
   char *dir;
   char path[512];
   arca_db *db;
@@ -66,7 +70,7 @@ make_image (char id, char manifest, const char *layers)
       fake_digest (l->blob_digest, layers[i]);
       l->media_type = strdup ("application/vnd.oci.image.layer.v1.tar+gzip");
       l->dir = strdup (l->chain_id + 7);
-      l->size = 1000 * (int64_t) (i + 1);
+      l->size = 1000 * (int64_t)(i + 1);
       img->size += l->size;
     }
   return img;

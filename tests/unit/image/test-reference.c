@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 
-#include "image/reference.h"
 #include "image-test.h"
+#include "image/reference.h"
 
 #define D64 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
-struct good_case {
+struct good_case
+{
   const char *in;
   int mode;
-  const char *out;  /* arca_reference_string */
+  const char *out; /* arca_reference_string */
   bool explicit_domain;
 };
 
@@ -41,7 +45,8 @@ static const struct good_case good[] = {
   { "localhost:5000", ARCA_REFERENCE_LOCAL, "localhost/localhost:5000", false },
 };
 
-struct bad_case {
+struct bad_case
+{
   const char *in;
   const char *why;
 };
@@ -71,7 +76,9 @@ static const struct bad_case bad[] = {
   { "host:/x", "empty registry port" },
   { "[::1/x", "unterminated IPv6" },
   { "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "image id" },
-  { "busybox:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+  { "busybox:"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     "longer than 128" },
 };
 
@@ -117,7 +124,8 @@ test_parts (void **state)
   cleanup_reference struct arca_reference *ref = NULL;
   cleanup_free char *name = NULL;
 
-  assert_int_equal (arca_reference_parse ("reg:5000/ns/app@" D64, ARCA_REFERENCE_LOCAL, &ref, &err), 0);
+  assert_int_equal (arca_reference_parse ("reg:5000/ns/app@" D64, ARCA_REFERENCE_LOCAL, &ref, &err),
+                    0);
   assert_string_equal (ref->domain, "reg:5000");
   assert_string_equal (ref->path, "ns/app");
   assert_null (ref->tag);

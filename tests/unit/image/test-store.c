@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "image/store.h"
 #include "image-test.h"
+#include "image/store.h"
 
 #define SHA_ABC "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define SHA_EMPTY "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-struct fixture {
+struct fixture
+{
   char *dir;
   arca_store *store;
   char blobs[512];
@@ -112,7 +116,8 @@ test_bad_expected_digest_refused (void **state)
   struct fixture *f = *state;
   cleanup_error arca_error *err = NULL;
 
-  assert_int_equal (arca_blob_put_buffer (f->store, "abc", 3, "sha256:../../x", NULL, NULL, &err), -1);
+  assert_int_equal (arca_blob_put_buffer (f->store, "abc", 3, "sha256:../../x", NULL, NULL, &err),
+                    -1);
   assert_error_contains (err, "invalid digest");
   assert_int_equal (test_count_entries (f->blobs), 0);
 }
@@ -128,7 +133,7 @@ test_put_fd_streams (void **state)
   pid_t pid;
 
   for (size_t i = 0; i < 300000; i++)
-    big[i] = (char) (i * 7);
+    big[i] = (char)(i * 7);
   assert_int_equal (arca_digest_buffer (big, 300000, expect, &err), 0);
   assert_int_equal (pipe2 (fds, O_CLOEXEC), 0);
   pid = fork ();
@@ -141,7 +146,7 @@ test_put_fd_streams (void **state)
           ssize_t n = write (fds[1], big + off, 300000 - off);
           if (n <= 0)
             _exit (1);
-          off += (size_t) n;
+          off += (size_t)n;
         }
       _exit (0);
     }
@@ -227,7 +232,7 @@ test_abandoned_writer_and_stale_temps (void **state)
   close (fd);
   snprintf (path, sizeof (path), "%s/layers/.tmp-999999999-x", f->dir);
   assert_int_equal (mkdir (path, 0700), 0);
-  snprintf (path, sizeof (path), "%s/.tmp-%d-live", f->blobs, (int) getpid ());
+  snprintf (path, sizeof (path), "%s/.tmp-%d-live", f->blobs, (int)getpid ());
   fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   assert_true (fd >= 0);
   close (fd);

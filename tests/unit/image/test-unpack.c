@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <sys/xattr.h>
 
+#include "image-test.h"
 #include "image/store.h"
 #include "image/unpack.h"
-#include "image-test.h"
 #include "tar-build.h"
 
 /* <dir>/outside stays empty; layers are unpacked below <dir>/layers. */
-struct fixture {
+struct fixture
+{
   char *dir;
   char outside[512];
   char layers[512];
@@ -79,7 +83,10 @@ static const struct tent rich[] = {
   { .path = "etc/hostname", .data = "box\n", .uid = 1000, .gid = 1001, .mtime = 1234567890 },
   { .path = "bin/", .type = AE_IFDIR, .perm = 0555 },
   { .path = "bin/su", .data = "ELF", .perm = 04755 },
-  { .path = "bin/ping", .data = "PING", .perm = 0755, .xattr = "security.capability",
+  { .path = "bin/ping",
+    .data = "PING",
+    .perm = 0755,
+    .xattr = "security.capability",
     /* vfs_cap_data v2: CAP_NET_RAW (13) permitted+effective */
     .xval = "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
     .xlen = 20 },
@@ -131,7 +138,7 @@ test_rich_layer (void **state)
   layer_path (f, "bin/ping", p, sizeof (p));
   assert_int_equal (lgetxattr (p, "security.capability", buf, sizeof (buf)), 20);
   assert_int_equal (buf[4], 0x00);
-  assert_int_equal ((unsigned char) buf[5], 0x20);
+  assert_int_equal ((unsigned char)buf[5], 0x20);
 
   layer_path (f, "bin/sh", p, sizeof (p));
   assert_int_equal (lstat (p, &st), 0);
@@ -177,7 +184,7 @@ test_diff_id_is_uncompressed_digest (void **state)
 
   close (fd);
   assert_true (n > 0);
-  assert_int_equal (arca_digest_buffer (raw, (size_t) n, expect, &err), 0);
+  assert_int_equal (arca_digest_buffer (raw, (size_t)n, expect, &err), 0);
 
   assert_int_equal (unpack (f, ents, ARRAY_SIZE (ents), TAR_PLAIN, &plain, &err), 0);
   assert_string_equal (plain.diff_id, expect);
@@ -208,12 +215,9 @@ test_whiteouts (void **state)
   struct fixture *f = *state;
   cleanup_error arca_error *err = NULL;
   const struct tent ents[] = {
-    { .path = ".wh.gone" },
-    { .path = "etc", .type = AE_IFDIR },
-    { .path = "etc/.wh..wh..opq" },
-    { .path = "etc/.wh.passwd" },
-    { .path = "etc/.wh..wh.plnk" },
-    { .path = "deep/er/.wh..wh..opq" },
+    { .path = ".wh.gone" },         { .path = "etc", .type = AE_IFDIR },
+    { .path = "etc/.wh..wh..opq" }, { .path = "etc/.wh.passwd" },
+    { .path = "etc/.wh..wh.plnk" }, { .path = "deep/er/.wh..wh..opq" },
   };
   struct arca_unpack_result res;
   char p[700], v[8];
@@ -241,39 +245,55 @@ test_whiteouts (void **state)
   assert_int_equal (lstat (p, &st), -1);
 }
 
-struct evil {
+struct evil
+{
   const char *name;
   struct tent ents[3];
   size_t n;
-  const char *needle;  /* the error must name this */
+  const char *needle; /* the error must name this */
 };
 
 static const struct evil evils[] = {
   { "absolute", { { .path = "/evil", .data = "x" } }, 1, "`/evil`: absolute path refused" },
-  { "dotdot", { { .path = "../../../outside/evil", .data = "x" } }, 1, "`../../../outside/evil`: `..` component" },
+  { "dotdot",
+    { { .path = "../../../outside/evil", .data = "x" } },
+    1,
+    "`../../../outside/evil`: `..` component" },
   { "inner dotdot", { { .path = "a/../../evil", .data = "x" } }, 1, "`a/../../evil`: `..`" },
   { "symlinked parent",
     { { .path = "link", .type = AE_IFLNK, .data = "../../../../outside" },
-      { .path = "link/evil", .data = "x" } }, 2, "`link/evil`: parent `link` is a symlink" },
+      { .path = "link/evil", .data = "x" } },
+    2,
+    "`link/evil`: parent `link` is a symlink" },
   { "absolute symlinked parent",
     { { .path = "d", .type = AE_IFDIR },
       { .path = "d/link", .type = AE_IFLNK, .data = "/" },
-      { .path = "d/link/tmp/evil", .data = "x" } }, 3, "is a symlink, refused" },
-  { "hard link outside", { { .path = "hl", .hardlink = "../../../outside/target" } }, 1,
+      { .path = "d/link/tmp/evil", .data = "x" } },
+    3,
+    "is a symlink, refused" },
+  { "hard link outside",
+    { { .path = "hl", .hardlink = "../../../outside/target" } },
+    1,
     "hard link `hl`" },
-  { "hard link absolute", { { .path = "hl", .hardlink = "/etc/passwd" } }, 1,
-    "hard link `hl`" },
-  { "hard link missing", { { .path = "hl", .hardlink = "etc/passwd" } }, 1,
+  { "hard link absolute", { { .path = "hl", .hardlink = "/etc/passwd" } }, 1, "hard link `hl`" },
+  { "hard link missing",
+    { { .path = "hl", .hardlink = "etc/passwd" } },
+    1,
     "hard link `hl` to `etc/passwd`: layer entry `hl`: parent `etc` does not exist" },
-  { "hard link missing file", { { .path = "hl", .hardlink = "passwd" } }, 1,
+  { "hard link missing file",
+    { { .path = "hl", .hardlink = "passwd" } },
+    1,
     "hard link `hl` to `passwd`: target is not in the layer" },
   { "hard link to escaping symlink",
     { { .path = "esc", .type = AE_IFLNK, .data = "../../../outside/x" },
-      { .path = "hl", .hardlink = "esc" } }, 2,
+      { .path = "hl", .hardlink = "esc" } },
+    2,
     "hard link `hl` to symlink `esc` leading outside the layer refused" },
   { "hard link through symlinked dir",
     { { .path = "ld", .type = AE_IFLNK, .data = "/etc" },
-      { .path = "hl", .hardlink = "ld/passwd" } }, 2, "hard link `hl` to `ld/passwd`: layer entry `hl`: parent `ld` is a symlink" },
+      { .path = "hl", .hardlink = "ld/passwd" } },
+    2,
+    "hard link `hl` to `ld/passwd`: layer entry `hl`: parent `ld` is a symlink" },
   { "whiteout of ..", { { .path = ".wh..." } }, 1, "invalid whiteout" },
 };
 
@@ -323,15 +343,16 @@ test_corrupt_streams (void **state)
       cleanup_error arca_error *err = NULL;
       int mfd = memfd_create ("bad", MFD_CLOEXEC);
       if (variant == 0)
-        assert_int_equal (write (mfd, raw, (size_t) n / 2), n / 2);
+        assert_int_equal (write (mfd, raw, (size_t)n / 2), n / 2);
       else if (variant == 1)
         {
           raw[n / 2] ^= 0x55;
-          assert_int_equal (write (mfd, raw, (size_t) n), n);
+          assert_int_equal (write (mfd, raw, (size_t)n), n);
           raw[n / 2] ^= 0x55;
         }
       else if (variant == 2)
-        assert_int_equal (write (mfd, "this is not a tar archive at all, not even close......", 54), 54);
+        assert_int_equal (write (mfd, "this is not a tar archive at all, not even close......", 54),
+                          54);
       lseek (mfd, 0, SEEK_SET);
       assert_int_equal (arca_layer_unpack (mfd, f->layers_fd, "L", &no_sync, &res, &err), -1);
       assert_error_contains (err, "unpack layer `L`");
