@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared machinery of the config.json parser (config.c, config-linux.c,
- * config-seccomp.c).  Not for use outside src/lib/oci.
+/* Shared machinery of the config.json parser (config.c, config-json.c,
+ * config-process.c, config-mounts.c, config-linux.c, config-seccomp.c).
+ * Not for use outside src/lib/oci.
  *
  * Each JSON object is described by a table of rows {name, JSON type,
  * callback, offset of the C field, flags}: oci_dispatch() looks every row's
@@ -133,6 +134,14 @@ int oci_parse_u64 (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_i64 (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_abs_path (json_t *v, const char *path, void *field, arca_error **err);
 
+/* config-process.c */
+int oci_parse_process (json_t *v, const char *path, void *field, arca_error **err);
+void oci_process_clear (struct arca_oci_process *process);
+
+/* config-mounts.c */
+int oci_parse_mounts (json_t *v, const char *path, void *field, arca_error **err);
+void oci_mounts_free (struct arca_oci_mount *mounts, size_t n);
+
 /* config-linux.c */
 int oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_resources (json_t *v, const char *path, void *field, arca_error **err);
@@ -149,7 +158,7 @@ struct oci_name_value {
 int oci_lookup_name (const struct oci_name_value *table, json_t *v, const char *path,
                      const char *what, uint32_t *ret, arca_error **err);
 
-/* config.c: the mount options the parser understands (flags, propagation,
+/* config-mounts.c: the mount options the parser understands (flags, propagation,
  * bind/rbind), i = 0, 1, ... until NULL.  For `features`. */
 const char *oci_mount_option_name (size_t i);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* config.json: the table-driven parser core, the top level, process, root,
- * mounts, hooks and annotations.  The "linux" object is in config-linux.c,
- * linux.seccomp in config-seccomp.c. */
+/* config.json: the table-driven parser core, the name tables, the top
+ * level, root, hooks and annotations.  process is in config-process.c,
+ * mounts in config-mounts.c, the "linux" object in config-linux.c,
+ * linux.seccomp in config-seccomp.c, JSON loading in config-json.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 
 #include "config-internal.h"
 #include "util/cleanup.h"
@@ -467,285 +466,6 @@ arca_oci_config_namespace (const struct arca_oci_config *config, enum arca_oci_n
   return NULL;
 }
 
-/* Indexed by capability number; the kernel's list up to CAP_CHECKPOINT_RESTORE. */
-static const char *const cap_names[] = {
-  "CAP_CHOWN",           "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-  "CAP_FSETID",          "CAP_KILL",          "CAP_SETGID",          "CAP_SETUID",
-  "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",       "CAP_NET_RAW",       "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",     "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",      "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-  "CAP_LEASE",           "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",     "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",    "CAP_PERFMON",         "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE",
-};
-_Static_assert (ARRAY_SIZE (cap_names) == 41, "capabilities 0..40");
-
-const char *
-arca_oci_cap_name (unsigned cap)
-{
-  if (cap >= ARRAY_SIZE (cap_names))
-    return NULL;
-  return cap_names[cap];
-}
-
-int
-arca_oci_cap_from_name (const char *name)
-{
-  for (size_t c = 0; c < ARRAY_SIZE (cap_names); c++)
-    if (strcmp (cap_names[c], name) == 0)
-      return (int) c;
-  return -1;
-}
-
-static const struct
-{
-  const char *name;
-  int resource;
-} rlimit_names[] = {
-  { "RLIMIT_AS", RLIMIT_AS },
-  { "RLIMIT_CORE", RLIMIT_CORE },
-  { "RLIMIT_CPU", RLIMIT_CPU },
-  { "RLIMIT_DATA", RLIMIT_DATA },
-  { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-  { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-  { "RLIMIT_NICE", RLIMIT_NICE },
-  { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-  { "RLIMIT_NPROC", RLIMIT_NPROC },
-  { "RLIMIT_RSS", RLIMIT_RSS },
-  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-  { "RLIMIT_STACK", RLIMIT_STACK },
-};
-
-/* ---- process ------------------------------------------------------------ */
-
-static int
-parse_umask (json_t *v, const char *path, void *field, arca_error **err)
-{
-  int64_t n;
-
-  if (oci_get_int (v, path, 0, 0777, &n, err) < 0)
-    return -1;
-  *(mode_t *) field = (mode_t) n;
-  return 0;
-}
-
-static int
-parse_gid_elem (json_t *v, const char *path, void *elem, arca_error **err)
-{
-  return oci_parse_u32 (v, path, elem, err);
-}
-
-static int
-parse_additional_gids (json_t *v, const char *path, void *field, arca_error **err)
-{
-  struct arca_oci_user *user = field;
-
-  return oci_parse_array (v, path, OCI_MAX_STRV, sizeof (gid_t), &user->additional_gids,
-                          &user->n_additional_gids, parse_gid_elem, err);
-}
-
-static const struct oci_field user_fields[] = {
-  OCI_ROW ("uid", OCI_INTEGER, oci_parse_u32, struct arca_oci_user, uid, 0),
-  OCI_ROW ("gid", OCI_INTEGER, oci_parse_u32, struct arca_oci_user, gid, 0),
-  OCI_ROW_HAS ("umask", OCI_INTEGER, parse_umask, struct arca_oci_user, umask, has_umask, 0),
-  OCI_ROW_SELF ("additionalGids", OCI_ARRAY, parse_additional_gids, 0),
-  OCI_ROW ("username", OCI_STRING, oci_parse_string, struct arca_oci_user, username, 0),
-  OCI_ROW_END,
-};
-
-static int
-parse_user (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_dispatch (v, path, user_fields, field, err);
-}
-
-static int
-parse_args (json_t *v, const char *path, void *field, arca_error **err)
-{
-  if (oci_parse_strv (v, path, OCI_MAX_STRV, NULL, field, err) < 0)
-    return -1;
-  if ((*(char ***) field)[0] == NULL)
-    return oci_error (err, path, "must not be empty");
-  return 0;
-}
-
-static int
-parse_env (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_parse_strv (v, path, OCI_MAX_STRV, oci_check_env, field, err);
-}
-
-static int
-parse_cap_set (json_t *v, const char *path, void *field, arca_error **err)
-{
-  uint64_t mask = 0;
-  size_t n;
-
-  /* Names may repeat, but not without bound. */
-  if (oci_array_size (v, path, 1024, &n, err) < 0)
-    return -1;
-  for (size_t i = 0; i < n; i++)
-    {
-      json_t *e = json_array_get (v, i);
-      char sub[OCI_PATH_MAX];
-      int c;
-
-      oci_path_index (sub, path, i);
-      if (oci_check_type (e, OCI_STRING, sub, err) < 0)
-        return -1;
-      c = arca_oci_cap_from_name (json_string_value (e));
-      if (c < 0)
-        return oci_error (err, sub, "unknown capability \"%.64s\"", json_string_value (e));
-      mask |= 1ULL << c;
-    }
-  *(uint64_t *) field = mask;
-  return 0;
-}
-
-static const struct oci_field capabilities_fields[] = {
-  OCI_ROW ("bounding", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, bounding, 0),
-  OCI_ROW ("effective", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, effective, 0),
-  OCI_ROW ("inheritable", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, inheritable, 0),
-  OCI_ROW ("permitted", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, permitted, 0),
-  OCI_ROW ("ambient", OCI_ARRAY, parse_cap_set, struct arca_oci_capabilities, ambient, 0),
-  OCI_ROW_END,
-};
-
-static int
-parse_capabilities (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_dispatch (v, path, capabilities_fields, field, err);
-}
-
-static const struct oci_field rlimit_fields[] = {
-  OCI_ROW ("type", OCI_STRING, oci_parse_string, struct arca_oci_rlimit, type, OCI_REQUIRED),
-  OCI_ROW ("soft", OCI_INTEGER, oci_parse_u64, struct arca_oci_rlimit, soft, OCI_REQUIRED),
-  OCI_ROW ("hard", OCI_INTEGER, oci_parse_u64, struct arca_oci_rlimit, hard, OCI_REQUIRED),
-  OCI_ROW_END,
-};
-
-static int
-parse_rlimit (json_t *v, const char *path, void *elem, arca_error **err)
-{
-  struct arca_oci_rlimit *rl = elem;
-  char sub[OCI_PATH_MAX];
-  size_t i;
-
-  if (oci_dispatch (v, path, rlimit_fields, rl, err) < 0)
-    return -1;
-  oci_path_key (sub, path, "type");
-  for (i = 0; i < ARRAY_SIZE (rlimit_names); i++)
-    if (strcmp (rlimit_names[i].name, rl->type) == 0)
-      break;
-  if (i == ARRAY_SIZE (rlimit_names))
-    return oci_error (err, sub, "unknown rlimit \"%.64s\"", rl->type);
-  rl->resource = rlimit_names[i].resource;
-  if (rl->soft > rl->hard)
-    return oci_error (err, path, "soft limit %" PRIu64 " is above hard limit %" PRIu64, rl->soft,
-                      rl->hard);
-  return 0;
-}
-
-static int
-parse_rlimits (json_t *v, const char *path, void *field, arca_error **err)
-{
-  struct arca_oci_process *p = field;
-
-  if (oci_parse_array (v, path, OCI_MAX_SMALL, sizeof (struct arca_oci_rlimit), &p->rlimits,
-                       &p->n_rlimits, parse_rlimit, err) < 0)
-    return -1;
-  for (size_t i = 1; i < p->n_rlimits; i++)
-    for (size_t j = 0; j < i; j++)
-      if (p->rlimits[i].resource == p->rlimits[j].resource)
-        {
-          char sub[OCI_PATH_MAX], sub2[OCI_PATH_MAX];
-
-          oci_path_index (sub, path, i);
-          oci_path_key (sub2, sub, "type");
-          return oci_error (err, sub2, "duplicate rlimit \"%s\"", p->rlimits[i].type);
-        }
-  return 0;
-}
-
-static const struct oci_field console_size_fields[] = {
-  OCI_ROW ("height", OCI_INTEGER, oci_parse_u32, struct arca_oci_process, console_height,
-           OCI_REQUIRED),
-  OCI_ROW ("width", OCI_INTEGER, oci_parse_u32, struct arca_oci_process, console_width,
-           OCI_REQUIRED),
-  OCI_ROW_END,
-};
-
-static int
-parse_console_size (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_dispatch (v, path, console_size_fields, field, err);
-}
-
-static int
-parse_oom_score_adj (json_t *v, const char *path, void *field, arca_error **err)
-{
-  int64_t n;
-
-  if (oci_get_int (v, path, -1000, 1000, &n, err) < 0)
-    return -1;
-  *(int *) field = (int) n;
-  return 0;
-}
-
-static const struct oci_field process_fields[] = {
-  OCI_ROW ("terminal", OCI_BOOL, oci_parse_bool, struct arca_oci_process, terminal, 0),
-  { "consoleSize", OCI_OBJECT, parse_console_size, 0, OCI_HAS,
-    offsetof (struct arca_oci_process, has_console_size) },
-  OCI_ROW ("user", OCI_OBJECT, parse_user, struct arca_oci_process, user, 0),
-  OCI_ROW ("args", OCI_ARRAY, parse_args, struct arca_oci_process, args, OCI_REQUIRED),
-  OCI_ROW ("env", OCI_ARRAY, parse_env, struct arca_oci_process, env, 0),
-  OCI_ROW ("cwd", OCI_STRING, oci_parse_abs_path, struct arca_oci_process, cwd, OCI_REQUIRED),
-  OCI_ROW_HAS ("capabilities", OCI_OBJECT, parse_capabilities, struct arca_oci_process,
-               capabilities, has_capabilities, 0),
-  OCI_ROW_SELF ("rlimits", OCI_ARRAY, parse_rlimits, 0),
-  OCI_ROW ("noNewPrivileges", OCI_BOOL, oci_parse_bool, struct arca_oci_process,
-           no_new_privileges, 0),
-  OCI_ROW ("apparmorProfile", OCI_STRING, oci_parse_string, struct arca_oci_process,
-           apparmor_profile, 0),
-  OCI_ROW ("selinuxLabel", OCI_STRING, oci_parse_string, struct arca_oci_process, selinux_label,
-           0),
-  OCI_ROW_HAS ("oomScoreAdj", OCI_INTEGER, parse_oom_score_adj, struct arca_oci_process,
-               oom_score_adj, has_oom_score_adj, 0),
-  OCI_ROW_UNSUPPORTED ("scheduler"),
-  OCI_ROW_UNSUPPORTED ("ioPriority"),
-  OCI_ROW_UNSUPPORTED ("execCPUAffinity"),
-  OCI_ROW_END,
-};
-
-static int
-parse_process (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_dispatch (v, path, process_fields, field, err);
-}
-
-static void
-process_clear (struct arca_oci_process *p)
-{
-  free (p->user.additional_gids);
-  free (p->user.username);
-  arca_strv_free (p->args);
-  arca_strv_free (p->env);
-  free (p->cwd);
-  for (size_t i = 0; i < p->n_rlimits; i++)
-    free (p->rlimits[i].type);
-  free (p->rlimits);
-  free (p->apparmor_profile);
-  free (p->selinux_label);
-  memset (p, 0, sizeof (*p));
-}
-
 /* ---- root, hostname ----------------------------------------------------- */
 
 static const struct oci_field root_fields[] = {
@@ -784,226 +504,6 @@ parse_oci_version (json_t *v, const char *path, void *field, arca_error **err)
     return oci_error (err, path, "unsupported version \"%.32s\" (arca reads 1.x)",
                       *(char **) field);
   return 0;
-}
-
-/* ---- mounts ------------------------------------------------------------- */
-
-struct mount_flag_option
-{
-  const char *name;
-  bool clear;
-  unsigned long flag;
-};
-
-/* The options runc documents, as mount(2) flags. */
-static const struct mount_flag_option mount_flag_options[] = {
-  { "defaults", false, 0 },
-  { "ro", false, MS_RDONLY },
-  { "rw", true, MS_RDONLY },
-  { "suid", true, MS_NOSUID },
-  { "nosuid", false, MS_NOSUID },
-  { "dev", true, MS_NODEV },
-  { "nodev", false, MS_NODEV },
-  { "exec", true, MS_NOEXEC },
-  { "noexec", false, MS_NOEXEC },
-  { "sync", false, MS_SYNCHRONOUS },
-  { "async", true, MS_SYNCHRONOUS },
-  { "dirsync", false, MS_DIRSYNC },
-  { "remount", false, MS_REMOUNT },
-  { "mand", false, MS_MANDLOCK },
-  { "nomand", true, MS_MANDLOCK },
-  { "atime", true, MS_NOATIME },
-  { "noatime", false, MS_NOATIME },
-  { "diratime", true, MS_NODIRATIME },
-  { "nodiratime", false, MS_NODIRATIME },
-  { "relatime", false, MS_RELATIME },
-  { "norelatime", true, MS_RELATIME },
-  { "strictatime", false, MS_STRICTATIME },
-  { "nostrictatime", true, MS_STRICTATIME },
-  { "nosymfollow", false, MS_NOSYMFOLLOW },
-};
-
-static const struct
-{
-  const char *name;
-  unsigned long flags;
-} mount_propagation_options[] = {
-  { "private", MS_PRIVATE },        { "rprivate", MS_PRIVATE | MS_REC },
-  { "shared", MS_SHARED },          { "rshared", MS_SHARED | MS_REC },
-  { "slave", MS_SLAVE },            { "rslave", MS_SLAVE | MS_REC },
-  { "unbindable", MS_UNBINDABLE },  { "runbindable", MS_UNBINDABLE | MS_REC },
-};
-
-/* Options arca cannot honour; passing them on as data would drop them
- * silently (data is ignored for bind mounts), so they are refused. */
-static const char *const mount_unsupported_options[] = {
-  "idmap", "ridmap", "tmpcopyup", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev",
-  "rnoexec", "rexec", "rnodiratime", "rdiratime", "rrelatime", "rnorelatime", "rnoatime",
-  "ratime", "rstrictatime", "rnostrictatime", "rnosymfollow", "rsymfollow",
-};
-
-const char *
-oci_mount_option_name (size_t i)
-{
-  static const char *const bind_options[] = { "bind", "rbind" };
-
-  if (i < ARRAY_SIZE (mount_flag_options))
-    return mount_flag_options[i].name;
-  i -= ARRAY_SIZE (mount_flag_options);
-  if (i < ARRAY_SIZE (mount_propagation_options))
-    return mount_propagation_options[i].name;
-  i -= ARRAY_SIZE (mount_propagation_options);
-  if (i < ARRAY_SIZE (bind_options))
-    return bind_options[i];
-  return NULL;
-}
-
-static int
-mount_apply_option (struct arca_oci_mount *m, const char *opt, const char *path, bool *ret_data,
-                    arca_error **err)
-{
-  *ret_data = false;
-  for (size_t i = 0; i < ARRAY_SIZE (mount_flag_options); i++)
-    if (strcmp (opt, mount_flag_options[i].name) == 0)
-      {
-        unsigned long f = mount_flag_options[i].flag;
-        if (mount_flag_options[i].clear)
-          {
-            m->flags &= ~f;
-            m->clear_flags |= f;
-          }
-        else
-          {
-            m->flags |= f;
-            m->clear_flags &= ~f;
-          }
-        return 0;
-      }
-  for (size_t i = 0; i < ARRAY_SIZE (mount_propagation_options); i++)
-    if (strcmp (opt, mount_propagation_options[i].name) == 0)
-      {
-        m->propagation = mount_propagation_options[i].flags;
-        return 0;
-      }
-  if (strcmp (opt, "bind") == 0 || strcmp (opt, "rbind") == 0)
-    {
-      m->bind = true;
-      m->flags |= MS_BIND;
-      if (opt[0] == 'r')
-        {
-          m->recursive = true;
-          m->flags |= MS_REC;
-        }
-      return 0;
-    }
-  for (size_t i = 0; i < ARRAY_SIZE (mount_unsupported_options); i++)
-    if (strcmp (opt, mount_unsupported_options[i]) == 0)
-      return arca_error_set (err, EOPNOTSUPP, "%s: not supported: mount option \"%s\"", path,
-                             opt);
-  *ret_data = true;
-  return 0;
-}
-
-static int
-mount_derive (struct arca_oci_mount *m, const char *path, arca_error **err)
-{
-  char opath[OCI_PATH_MAX];
-  size_t data_len = 0;
-  char *data = NULL;
-
-  if (m->type != NULL && strcmp (m->type, "bind") == 0)
-    {
-      m->bind = true;
-      m->flags |= MS_BIND;
-    }
-  oci_path_key (opath, path, "options");
-  for (size_t i = 0; m->options != NULL && m->options[i] != NULL; i++)
-    {
-      char sub[OCI_PATH_MAX];
-      bool is_data;
-
-      oci_path_index (sub, opath, i);
-      if (m->options[i][0] == '\0')
-        return oci_error (err, sub, "empty mount option");
-      if (mount_apply_option (m, m->options[i], sub, &is_data, err) < 0)
-        return -1;
-      if (is_data)
-        data_len += strlen (m->options[i]) + 1;
-    }
-  if (data_len == 0)
-    return 0;
-  data = malloc (data_len);
-  if (data == NULL)
-    return arca_error_errno (err, "%s", opath);
-  m->data = data;
-  data[0] = '\0';
-  for (size_t i = 0; m->options[i] != NULL; i++)
-    {
-      bool is_data;
-
-      /* Cannot fail: every option was accepted above. */
-      if (mount_apply_option (m, m->options[i], opath, &is_data, err) < 0)
-        return -1;
-      if (!is_data)
-        continue;
-      if (data != m->data)
-        *data++ = ',';
-      data = stpcpy (data, m->options[i]);
-    }
-  return 0;
-}
-
-/* Stores destination with duplicate and trailing slashes removed. */
-static int
-parse_mount_destination (json_t *v, const char *path, void *field, arca_error **err)
-{
-  char *s, *w;
-
-  if (oci_parse_abs_path (v, path, field, err) < 0)
-    return -1;
-  s = *(char **) field;
-  w = s;
-  for (const char *r = s; *r != '\0'; r++)
-    if (!(*r == '/' && w > s && w[-1] == '/'))
-      *w++ = *r;
-  if (w > s + 1 && w[-1] == '/')
-    w--;
-  *w = '\0';
-  return 0;
-}
-
-static int
-parse_mount_options (json_t *v, const char *path, void *field, arca_error **err)
-{
-  return oci_parse_strv (v, path, OCI_MAX_MOUNT_OPTIONS, NULL, field, err);
-}
-
-static const struct oci_field mount_fields[] = {
-  OCI_ROW ("destination", OCI_STRING, parse_mount_destination, struct arca_oci_mount,
-           destination, OCI_REQUIRED),
-  OCI_ROW ("type", OCI_STRING, oci_parse_string, struct arca_oci_mount, type, 0),
-  OCI_ROW ("source", OCI_STRING, oci_parse_string, struct arca_oci_mount, source, 0),
-  OCI_ROW ("options", OCI_ARRAY, parse_mount_options, struct arca_oci_mount, options, 0),
-  OCI_ROW_UNSUPPORTED ("uidMappings"),
-  OCI_ROW_UNSUPPORTED ("gidMappings"),
-  OCI_ROW_END,
-};
-
-static int
-parse_mount (json_t *v, const char *path, void *elem, arca_error **err)
-{
-  if (oci_dispatch (v, path, mount_fields, elem, err) < 0)
-    return -1;
-  return mount_derive (elem, path, err);
-}
-
-static int
-parse_mounts (json_t *v, const char *path, void *field, arca_error **err)
-{
-  struct arca_oci_config *c = field;
-
-  return oci_parse_array (v, path, OCI_MAX_MOUNTS, sizeof (struct arca_oci_mount), &c->mounts,
-                          &c->n_mounts, parse_mount, err);
 }
 
 /* ---- hooks, annotations ------------------------------------------------- */
@@ -1084,11 +584,11 @@ static const struct oci_field config_fields[] = {
   OCI_ROW ("ociVersion", OCI_STRING, parse_oci_version, struct arca_oci_config, oci_version,
            OCI_REQUIRED),
   OCI_ROW ("root", OCI_OBJECT, parse_root, struct arca_oci_config, root, 0),
-  OCI_ROW_HAS ("process", OCI_OBJECT, parse_process, struct arca_oci_config, process,
+  OCI_ROW_HAS ("process", OCI_OBJECT, oci_parse_process, struct arca_oci_config, process,
                has_process, 0),
   OCI_ROW ("hostname", OCI_STRING, parse_host_name, struct arca_oci_config, hostname, 0),
   OCI_ROW ("domainname", OCI_STRING, parse_host_name, struct arca_oci_config, domainname, 0),
-  OCI_ROW_SELF ("mounts", OCI_ARRAY, parse_mounts, 0),
+  OCI_ROW_SELF ("mounts", OCI_ARRAY, oci_parse_mounts, 0),
   OCI_ROW_SELF ("hooks", OCI_OBJECT, parse_hooks, 0),
   OCI_ROW_SELF ("annotations", OCI_OBJECT, parse_annotations, 0),
   OCI_ROW ("linux", OCI_OBJECT, oci_parse_linux, struct arca_oci_config, linux_, 0),
@@ -1145,24 +645,6 @@ arca_oci_config_load (const char *bundle, struct arca_oci_config **ret_config, a
 }
 
 int
-arca_oci_process_parse (const char *json, size_t len, struct arca_oci_process **ret_process,
-                        arca_error **err)
-{
-  _cleanup_ (json_decrefp) json_t *root = NULL;
-  cleanup_process struct arca_oci_process *p = NULL;
-
-  if (oci_load_json (json, len, &root, err) < 0)
-    return -1;
-  p = calloc (1, sizeof (*p));
-  if (p == NULL)
-    return arca_error_errno (err, "parse process");
-  if (parse_process (root, "process", p, err) < 0)
-    return -1;
-  *ret_process = move_ptr (p);
-  return 0;
-}
-
-int
 arca_oci_resources_parse (const char *json, size_t len, struct arca_oci_resources *ret_resources,
                           arca_error **err)
 {
@@ -1181,42 +663,16 @@ arca_oci_resources_parse (const char *json, size_t len, struct arca_oci_resource
 }
 
 void
-arca_oci_process_free (struct arca_oci_process *process)
-{
-  if (process == NULL)
-    return;
-  process_clear (process);
-  free (process);
-}
-
-void
-arca_oci_process_freep (struct arca_oci_process **process)
-{
-  if (process == NULL)
-    return;
-  arca_oci_process_free (*process);
-  *process = NULL;
-}
-
-void
 arca_oci_config_free (struct arca_oci_config *c)
 {
   if (c == NULL)
     return;
   free (c->oci_version);
   free (c->root.path);
-  process_clear (&c->process);
+  oci_process_clear (&c->process);
   free (c->hostname);
   free (c->domainname);
-  for (size_t i = 0; i < c->n_mounts; i++)
-    {
-      free (c->mounts[i].destination);
-      free (c->mounts[i].type);
-      free (c->mounts[i].source);
-      arca_strv_free (c->mounts[i].options);
-      free (c->mounts[i].data);
-    }
-  free (c->mounts);
+  oci_mounts_free (c->mounts, c->n_mounts);
   for (int k = 0; k < ARCA_HOOK__COUNT; k++)
     {
       for (size_t i = 0; i < c->n_hooks[k]; i++)
