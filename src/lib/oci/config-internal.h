@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared machinery of the config.json parser (config.c, config-json.c,
- * config-process.c, config-mounts.c, config-linux.c, config-seccomp.c).
+ * config-process.c, config-mounts.c, config-linux.c, config-resources.c,
+ * config-seccomp.c).
  * Not for use outside src/lib/oci.
  *
  * Each JSON object is described by a table of rows {name, JSON type,
@@ -134,6 +135,9 @@ int oci_parse_u64 (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_i64 (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_abs_path (json_t *v, const char *path, void *field, arca_error **err);
 
+/* config-resources.c */
+int oci_parse_resources (json_t *v, const char *path, void *field, arca_error **err);
+
 /* config-process.c */
 int oci_parse_process (json_t *v, const char *path, void *field, arca_error **err);
 void oci_process_clear (struct arca_oci_process *process);
@@ -143,8 +147,9 @@ int oci_parse_mounts (json_t *v, const char *path, void *field, arca_error **err
 void oci_mounts_free (struct arca_oci_mount *mounts, size_t n);
 
 /* config-linux.c */
+/* A device major or minor number, 0..UINT32_MAX, into an int64_t. */
+int oci_parse_dev_number (json_t *v, const char *path, void *field, arca_error **err);
 int oci_parse_linux (json_t *v, const char *path, void *field, arca_error **err);
-int oci_parse_resources (json_t *v, const char *path, void *field, arca_error **err);
 void oci_linux_clear (struct arca_oci_linux *linux_);
 
 /* A name the spec defines and the value arca stores for it.  Tables end
