@@ -19,7 +19,9 @@ int arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
                        int *ret_listener_fd, arca_error **err);
 
 /* Connects to listenerPath and sends the notify fd with SCM_RIGHTS along with
- * the container state JSON (runtime-spec "containerProcessState"). */
+ * the runtime-spec "containerProcessState" (ociVersion, fds ["seccompFd"],
+ * pid, metadata = listenerMetadata, state) built around state_json, the
+ * container state document (its pid and ociVersion are used). */
 int arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
                                 int listener_fd, const char *state_json,
                                 arca_error **err);

@@ -2,6 +2,7 @@
 /* linux.seccomp: builds a libseccomp filter from the typed config, loads it,
  * and hands the notify listener fd to listenerPath. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -312,15 +313,52 @@ arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
   return 0;
 }
 
+/* The runtime-spec's containerProcessState, what a seccomp agent parses:
+ * {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"}, with
+ * fds[i] naming the i-th fd of the SCM_RIGHTS message.  pid and
+ * ociVersion are taken from the container state itself. */
+static int
+process_state_json (const struct arca_oci_seccomp *seccomp, const char *state_json,
+                    char **ret_json, arca_error **err)
+{
+  _cleanup_ (json_decrefp) json_t *state = NULL;
+  _cleanup_ (json_decrefp) json_t *doc = NULL;
+  json_error_t jerr;
+  json_t *pid, *version;
+  char *text;
+
+  state = json_loads (state_json, JSON_REJECT_DUPLICATES, &jerr);
+  if (state == NULL || !json_is_object (state))
+    return arca_error_set (err, EINVAL, "seccomp listener: container state is not a JSON object");
+  pid = json_object_get (state, "pid");
+  version = json_object_get (state, "ociVersion");
+  if (!json_is_integer (pid) || !json_is_string (version))
+    return arca_error_set (err, EINVAL,
+                           "seccomp listener: container state lacks pid or ociVersion");
+  doc = json_pack ("{s:O, s:[s], s:O, s:O}", "ociVersion", version, "fds", "seccompFd", "pid",
+                   pid, "state", state);
+  if (doc == NULL)
+    return arca_error_set (err, ENOMEM, "seccomp listener: build containerProcessState");
+  if (seccomp->listener_metadata != NULL
+      && json_object_set_new (doc, "metadata", json_string (seccomp->listener_metadata)) < 0)
+    return arca_error_set (err, ENOMEM, "seccomp listener: build containerProcessState");
+  text = json_dumps (doc, JSON_COMPACT);
+  if (text == NULL)
+    return arca_error_set (err, ENOMEM, "seccomp listener: build containerProcessState");
+  *ret_json = text;
+  return 0;
+}
+
 int
 arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
                             int listener_fd, const char *state_json,
                             arca_error **err)
 {
   cleanup_close int sock = -1;
+  cleanup_free char *message = NULL;
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   const char *path = seccomp->listener_path;
-  size_t len = strlen (state_json);
+  size_t len;
   size_t off;
 
   if (path == NULL || path[0] == '\0')
@@ -330,8 +368,9 @@ arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
   if (strlen (path) >= sizeof (addr.sun_path))
     return arca_error_set (err, ENAMETOOLONG,
                            "linux.seccomp.listenerPath `%s`", path);
-  if (len == 0)
-    return arca_error_set (err, EINVAL, "seccomp listener: empty state");
+  if (process_state_json (seccomp, state_json, &message, err) < 0)
+    return -1;
+  len = strlen (message);
   strcpy (addr.sun_path, path);
 
   sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -349,7 +388,7 @@ arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
       char buf[CMSG_SPACE (sizeof (int))];
       struct cmsghdr align;
     } control;
-    struct iovec iov = { .iov_base = (void *) state_json, .iov_len = len };
+    struct iovec iov = { .iov_base = message, .iov_len = len };
     struct msghdr msg = {
       .msg_iov = &iov,
       .msg_iovlen = 1,
@@ -376,7 +415,7 @@ arca_seccomp_send_listener (const struct arca_oci_seccomp *seccomp,
   }
   while (off < len)
     {
-      ssize_t n = send (sock, state_json + off, len - off, MSG_NOSIGNAL);
+      ssize_t n = send (sock, message + off, len - off, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)

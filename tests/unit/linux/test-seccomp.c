@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -867,9 +868,11 @@ test_flags (void **state)
 
 /* ---- SCMP_ACT_NOTIFY and listenerPath ----------------------------------- */
 
+/* The container state the runtime passes in: the listener gets it wrapped
+ * in a containerProcessState. */
 #define STATE_JSON                                                                                 \
-  "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":1,"                                   \
-  "\"metadata\":\"arca-test\",\"state\":{\"id\":\"x\"}}"
+  "{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"creating\",\"pid\":4242,"                   \
+  "\"bundle\":\"/b\"}"
 
 struct notify_case
 {
@@ -935,6 +938,44 @@ answer_notification (struct child *c, int notify_fd, int expect_nr, int error, u
   PCHECK (c, ioctl (notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0);
 }
 
+/* payload is a runtime-spec containerProcessState around STATE_JSON. */
+static bool
+check_process_state (const char *payload, const char *metadata)
+{
+  _cleanup_ (json_decrefp) json_t *doc = json_loads (payload, 0, NULL);
+  _cleanup_ (json_decrefp) json_t *want_state = json_loads (STATE_JSON, 0, NULL);
+  json_t *fds = json_object_get (doc, "fds");
+  json_t *meta = json_object_get (doc, "metadata");
+
+  if (doc == NULL || !json_is_object (doc))
+    return false;
+  if (!json_is_string (json_object_get (doc, "ociVersion"))
+      || strcmp (json_string_value (json_object_get (doc, "ociVersion")), "1.0.2") != 0)
+    return false;
+  if (!json_is_array (fds) || json_array_size (fds) != 1
+      || strcmp (json_string_value (json_array_get (fds, 0)) ?: "", "seccompFd") != 0)
+    return false;
+  if (json_integer_value (json_object_get (doc, "pid")) != 4242)
+    return false;
+  if (metadata == NULL ? meta != NULL
+                       : !json_is_string (meta) || strcmp (json_string_value (meta), metadata) != 0)
+    return false;
+  return json_equal (json_object_get (doc, "state"), want_state);
+}
+
+static void
+test_process_state_json (void **state)
+{
+  assert_true (check_process_state ("{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],"
+                                    "\"pid\":4242,\"state\":" STATE_JSON "}",
+                                    NULL));
+  /* the checker itself can fail */
+  assert_false (check_process_state (STATE_JSON, NULL));
+  assert_false (check_process_state ("{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],"
+                                     "\"pid\":4242,\"state\":" STATE_JSON "}",
+                                     "m"));
+}
+
 static void
 test_notify_listener (void **state)
 {
@@ -955,6 +996,7 @@ test_notify_listener (void **state)
     skip ();
   snprintf (addr.sun_path, sizeof (addr.sun_path), "%s/listener.sock", fx->dir);
   s.listener_path = addr.sun_path;
+  s.listener_metadata = (char *)"arca-test";
   lsock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   assert_true (lsock >= 0);
   assert_int_equal (bind (lsock, (struct sockaddr *)&addr, sizeof (addr)), 0);
@@ -996,7 +1038,7 @@ test_notify_listener (void **state)
     }
   payload[len] = '\0';
   PCHECK (&c, notify_fd >= 0);
-  PCHECK (&c, strcmp (payload, STATE_JSON) == 0);
+  PCHECK (&c, check_process_state (payload, "arca-test"));
 
   answer_notification (&c, notify_fd, SYS_mkdir, -EXDEV, 0);
   answer_notification (&c, notify_fd, SYS_mkdirat, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
@@ -1036,6 +1078,17 @@ test_send_listener_errors (void **state)
     assert_int_equal (err->errnum, ENAMETOOLONG);
     assert_non_null (strstr (err->msg, "linux.seccomp.listenerPath"));
   }
+  /* The state must be a state document: pid and ociVersion are copied. */
+  static const char *const bad_states[] = { "", "[1]", "{\"pid\":1}", "{\"ociVersion\":\"1\"}",
+                                            "{\"ociVersion\":\"1\",\"pid\":\"1\"}" };
+  s.listener_path = path;
+  for (size_t i = 0; i < ARRAY_SIZE (bad_states); i++)
+    {
+      cleanup_error arca_error *err = NULL;
+      assert_int_equal (arca_seccomp_send_listener (&s, 0, bad_states[i], &err), -1);
+      assert_int_equal (err->errnum, EINVAL);
+      assert_non_null (strstr (err->msg, "seccomp listener"));
+    }
 }
 
 /* ---- the default profile ---------------------------------------------- */
@@ -1236,6 +1289,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_foreign_architecture, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_action, setup, teardown),
     cmocka_unit_test_setup_teardown (test_flags, setup, teardown),
+    cmocka_unit_test (test_process_state_json),
     cmocka_unit_test_setup_teardown (test_notify_listener, setup, teardown),
     cmocka_unit_test_setup_teardown (test_send_listener_errors, setup, teardown),
     cmocka_unit_test_setup_teardown (test_default_profile, setup, teardown),
