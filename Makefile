@@ -48,5 +48,11 @@ fuzz:
 bench: build busybox
 	bash bench/runtime-start.sh $(BUILD) $(WORK)
 
+# A real Debian kernel under arca-vmm with real hardware virtualization:
+# inside a QEMU TCG VM with emulated AMD SVM (tests/vm-linux/run.sh). Needs root.
+.PHONY: check-vm-linux
+check-vm-linux:
+	bash tests/vm-linux/run.sh $(BUILD)-static $(WORK)
+
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(WORK)

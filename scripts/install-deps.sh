@@ -11,7 +11,7 @@ packages=(
   # tests
   libcmocka-dev libclang-rt-14-dev bats jq busybox-static util-linux iproute2
   # peers for interoperability tests and benchmarks
-  crun runc podman containerd hyperfine time qemu-system-x86
+  crun runc podman containerd hyperfine time qemu-system-x86 linux-image-amd64 cpio
 )
 
 missing=()

@@ -1,0 +1,103 @@
+#!/bin/busybox sh
+# /init of the outer QEMU (TCG, emulated AMD SVM) VM: loads kvm-amd, boots the
+# nested Debian kernel under arca-vmm (and under QEMU -enable-kvm when the
+# archive holds one), then reports through /dev/kmsg and powers off.
+#
+# Everything goes to /dev/kmsg, not to the serial tty: the outer serial
+# console has been seen to stall while the nested guest ran, printk's path
+# has not. The host parses the "ARCA-VML:" lines (see run.sh).
+bb=/bin/busybox
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sys /sys
+$bb mount -t devtmpfs dev /dev 2>/dev/null
+$bb mkdir -p /tmp && $bb mount -t tmpfs tmp /tmp
+[ -e /proc/self/fd/1 ] || exec </dev/console >/dev/console 2>&1
+. /etc/vml.conf
+
+say() { echo "ARCA-VML: $*" >/dev/kmsg; }
+
+# Prints a file through kmsg one line per record, prefixed.
+dump() {
+  while IFS= read -r line || [ -n "$line" ]; do
+    say "$1: $line"
+  done <"$2"
+}
+
+# /proc/uptime in milliseconds (10 ms resolution: good enough for the wall
+# clock of a run that takes seconds; the VMM's own metrics are in µs).
+now_ms() {
+  $bb awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# bounded NAME CMD...: runs CMD for at most $VML_TIMEOUT seconds; sets rc,
+# and timed_out=1 when the limit stopped it. Not busybox timeout: arca-vmm
+# and QEMU both exit 0 on SIGTERM, which would look like a clean power-off.
+bounded() {
+  name=$1
+  shift
+  "$@" &
+  pid=$!
+  (
+    $bb sleep "$VML_TIMEOUT"
+    : >/tmp/$name.timeout
+    $bb kill -TERM $pid 2>/dev/null
+    $bb sleep 5
+    $bb kill -KILL $pid 2>/dev/null
+  ) &
+  watcher=$!
+  wait $pid
+  rc=$?
+  $bb kill $watcher 2>/dev/null
+  timed_out=0
+  [ -e /tmp/$name.timeout ] && timed_out=1
+}
+
+finish() {
+  say "done"
+  $bb sync
+  $bb poweroff -f
+}
+
+say "outer up kernel=$($bb uname -r) cpus=$($bb nproc)"
+$bb grep -q -w svm /proc/cpuinfo && say "cpu svm=yes" || say "cpu svm=no"
+
+for m in irqbypass kvm ccp kvm-amd; do
+  [ -f /modules/$m.ko ] || continue
+  if ! err=$($bb insmod /modules/$m.ko 2>&1); then
+    say "insmod $m failed: $err"
+  fi
+done
+if [ ! -c /dev/kvm ]; then
+  say "kvm=missing"
+  finish
+fi
+say "kvm=ready nested=$($bb cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) npt=$($bb cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
+
+# arca-vmm: serial to a file, dumped once the VM is gone so the relay
+# itself does not compete with the nested guest for the single outer CPU.
+t0=$(now_ms)
+bounded arca /arca-vmm --kernel /guest/vmlinuz --initrd /guest/initrd.cpio \
+  --memory "$VML_MEMORY" --cmdline "$VML_CMDLINE" --serial file:/tmp/arca.log --metrics \
+  </dev/null 2>/tmp/arca.err
+t1=$(now_ms)
+say "arca exit=$rc timeout=$timed_out wall_ms=$((t1 - t0))"
+dump arca-serial /tmp/arca.log
+dump arca-stderr /tmp/arca.err
+
+# The same kernel and initramfs under QEMU with KVM, for a ratio measured in
+# the same machine at the same time.
+if [ -x /usr/bin/qemu-system-x86_64 ]; then
+  t0=$(now_ms)
+  bounded qemu /usr/bin/qemu-system-x86_64 -L /qemu-firmware \
+    -enable-kvm -cpu host -M "$VML_QEMU_MACHINE" -m "$VML_MEMORY" -smp 1 \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -serial file:/tmp/qemu.log -kernel /guest/vmlinuz -initrd /guest/initrd.cpio \
+    -append "$VML_QEMU_CMDLINE" </dev/null >/tmp/qemu.err 2>&1
+  t1=$(now_ms)
+  say "qemu exit=$rc timeout=$timed_out wall_ms=$((t1 - t0))"
+  dump qemu-serial /tmp/qemu.log
+  dump qemu-stderr /tmp/qemu.err
+else
+  say "qemu=absent"
+fi
+finish
