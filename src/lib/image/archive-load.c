@@ -500,8 +500,11 @@ arca_image_load (arca_store *store, arca_db *db, int fd, const struct arca_unpac
                  char ***ret_image_ids, arca_error **err)
 {
   struct load l = { .store = store, .db = db, .opts = opts };
+  cleanup_close int lock = arca_store_lock (store, false, err);
   int r;
 
+  if (lock < 0)
+    return arca_error_wrap (err, "load image archive");
   r = read_members (&l, fd, err);
   if (r == 0)
     {

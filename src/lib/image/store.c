@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -547,4 +548,18 @@ arca_store_clean_temp (arca_store *s, arca_error **err)
       || clean_dir (s->layers_fd, "layers", err) < 0 || clean_dir (s->tmp_fd, "tmp", err) < 0)
     return arca_error_wrap (err, "image store `%s`", s->root);
   return 0;
+}
+
+int
+arca_store_lock (arca_store *s, bool exclusive, arca_error **err)
+{
+  cleanup_close int fd
+      = openat (s->root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    return arca_error_errno (err, "open `%s/lock`", s->root);
+  while (flock (fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
+    if (errno != EINTR)
+      return arca_error_errno (err, "lock `%s/lock`", s->root);
+  return move_fd (fd);
 }

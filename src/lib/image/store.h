@@ -72,6 +72,12 @@ int arca_blob_remove (arca_store *s, const char *digest, arca_error **err);
 /* Every stored digest (NULL-terminated vector), for prune and check. */
 int arca_blob_list (arca_store *s, char ***ret_digests, arca_error **err);
 
+/* Store-wide lock (<root>/lock, flock): writers that create blobs or layer
+ * dirs before their rows exist (load, pull, build, commit) hold it shared;
+ * garbage collection holds it exclusive, so it never sees such files as
+ * unreferenced.  Returns the fd that holds the lock (close releases). */
+int arca_store_lock (arca_store *s, bool exclusive, arca_error **err);
+
 /* Removes temp files and directories that a crashed writer left behind. */
 int arca_store_clean_temp (arca_store *s, arca_error **err);
 

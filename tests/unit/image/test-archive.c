@@ -23,7 +23,8 @@ struct env
   arca_db *db;
 };
 
-static const struct arca_unpack_options opts = { .no_sync = true };
+/* Ownership needs root; the rest of the store works without. */
+#define OPTS (&(struct arca_unpack_options){ .no_sync = true, .no_chown = geteuid () != 0 })
 
 static void
 env_open (struct env *e)
@@ -244,7 +245,7 @@ test_load_oci_busybox (void **state)
   oci_image_build (&im, NULL);
   env_open (&e);
   fd = oci_archive (&im, false, false);
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, &ids, &err), 0);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, &ids, &err), 0);
   close (fd);
   assert_string_equal (ids[0], im.config_digest);
   assert_null (ids[1]);
@@ -255,7 +256,7 @@ test_load_oci_busybox (void **state)
 
   /* loading again changes nothing */
   fd = oci_archive (&im, false, false);
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), 0);
   close (fd);
   assert_int_equal (test_count_entries (p), 3);
   snprintf (p, sizeof (p), "%s/layers", e.dir);
@@ -278,13 +279,13 @@ test_save_load_round_trips (void **state)
   env_open (&b);
   env_open (&c);
   fd = oci_archive (&im, false, false);
-  assert_int_equal (arca_image_load (a.store, a.db, fd, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (a.store, a.db, fd, OPTS, NULL, &err), 0);
   close (fd);
 
   out = memfd_create ("oci", MFD_CLOEXEC);
   assert_int_equal (arca_image_save (a.store, a.db, refs, ARCA_ARCHIVE_OCI, out, &err), 0);
   lseek (out, 0, SEEK_SET);
-  assert_int_equal (arca_image_load (b.store, b.db, out, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (b.store, b.db, out, OPTS, NULL, &err), 0);
   close (out);
   check_busybox_image (&b, &im, "localhost/busybox:latest");
   {
@@ -297,7 +298,7 @@ test_save_load_round_trips (void **state)
   out = memfd_create ("docker", MFD_CLOEXEC);
   assert_int_equal (arca_image_save (b.store, b.db, refs, ARCA_ARCHIVE_DOCKER, out, &err), 0);
   lseek (out, 0, SEEK_SET);
-  assert_int_equal (arca_image_load (c.store, c.db, out, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (c.store, c.db, out, OPTS, NULL, &err), 0);
   close (out);
   check_busybox_image (&c, &im, "busybox");
 
@@ -338,7 +339,7 @@ test_docker_archive_short_names (void **state)
     };
     fd = tar_build (ents, ARRAY_SIZE (ents), TAR_PLAIN);
   }
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), 0);
   close (fd);
   assert_int_equal (arca_db_resolve (e.db, "docker.io/library/busybox:1.36", id, &err), 0);
   assert_string_equal (id, im.config_digest);
@@ -379,7 +380,7 @@ expect_load_failure (int fd, const char *needle)
   cleanup_error arca_error *err = NULL;
 
   env_open (&e);
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, NULL, &err), -1);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), -1);
   if (strstr (err->msg, needle) == NULL)
     fail_msg ("error `%s` does not say `%s`", err->msg, needle);
   print_message ("refused: %s\n", err->msg);
@@ -458,10 +459,10 @@ test_known_diff_id_with_other_content (void **state)
   oci_image_build_from (&spoof, im.diff_id, other, ARRAY_SIZE (other));
   env_open (&e);
   fd = oci_archive (&im, false, false);
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, NULL, &err), 0);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), 0);
   close (fd);
   fd = oci_archive (&spoof, false, false);
-  assert_int_equal (arca_image_load (e.store, e.db, fd, &opts, NULL, &err), -1);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), -1);
   close (fd);
   assert_error_contains (err, "diff_id mismatch");
   check_busybox_image (&e, &im, "busybox");

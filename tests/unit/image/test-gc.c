@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cmocka.h needs these first. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "image-test.h"
+#include "image/gc.h"
+
+struct env
+{
+  char *dir;
+  arca_store *store;
+  arca_db *db;
+};
+
+static void
+env_open (struct env *e)
+{
+  cleanup_error arca_error *err = NULL;
+  char p[600];
+
+  e->dir = test_tmpdir ();
+  assert_int_equal (arca_store_open (e->dir, &e->store, &err), 0);
+  snprintf (p, sizeof (p), "%s/arca.db", e->dir);
+  assert_int_equal (arca_db_open (p, &e->db, &err), 0);
+}
+
+static void
+env_close (struct env *e)
+{
+  arca_db_free (e->db);
+  arca_store_free (e->store);
+  test_rmdir (e->dir);
+}
+
+static void
+put (struct env *e, const char *content, char *digest)
+{
+  cleanup_error arca_error *err = NULL;
+  assert_int_equal (
+      arca_blob_put_buffer (e->store, content, strlen (content), NULL, digest, NULL, &err), 0);
+}
+
+/* An image with real blobs ("<tag>-config", "<tag>-manifest") whose
+ * layers are the given layer blob contents (dirs made by hand). */
+static struct arca_image_record *
+image (struct env *e, const char *name, const char *const *layers)
+{
+  struct arca_image_record *img = calloc (1, sizeof (*img));
+  char buf[200], parent[ARCA_DIGEST_LEN + 1] = "";
+  cleanup_error arca_error *err = NULL;
+
+  snprintf (buf, sizeof (buf), "%s-config", name);
+  put (e, buf, img->id);
+  snprintf (buf, sizeof (buf), "%s-manifest", name);
+  put (e, buf, img->manifest_digest);
+  while (layers[img->n_layers])
+    img->n_layers++;
+  img->layers = calloc (img->n_layers, sizeof (*img->layers));
+  for (size_t i = 0; i < img->n_layers; i++)
+    {
+      struct arca_image_layer *l = &img->layers[i];
+      put (e, layers[i], l->blob_digest);
+      memcpy (l->diff_id, l->blob_digest, sizeof (l->diff_id));
+      assert_int_equal (arca_chain_id (*parent ? parent : NULL, l->diff_id, l->chain_id, &err), 0);
+      memcpy (parent, l->chain_id, sizeof (parent));
+      l->media_type = strdup ("application/vnd.oci.image.layer.v1.tar");
+      l->dir = strdup (arca_digest_hex (l->chain_id));
+      snprintf (buf, sizeof (buf), "%s/layers/%s", e->dir, l->dir);
+      mkdir (buf, 0755);
+    }
+  assert_int_equal (arca_db_add_image (e->db, img, NULL, &err), 0);
+  return img;
+}
+
+static bool
+exists (struct env *e, const char *sub, const char *hex)
+{
+  char p[700];
+  struct stat st;
+  snprintf (p, sizeof (p), "%s/%s/%s", e->dir, sub, hex);
+  return lstat (p, &st) == 0;
+}
+
+static void
+test_remove_and_prune (void **state)
+{
+  struct env e = { 0 };
+  cleanup_error arca_error *err = NULL;
+  const char *la[] = { "base", "a-top", NULL };
+  const char *lb[] = { "base", "b-top", NULL };
+  cleanup_image_record struct arca_image_record *a = NULL;
+  cleanup_image_record struct arca_image_record *b = NULL;
+  struct arca_gc_stats st;
+  char orphan[ARCA_DIGEST_LEN + 1], p[700];
+
+  env_open (&e);
+  a = image (&e, "a", la);
+  b = image (&e, "b", lb);
+  put (&e, "orphan", orphan);
+  snprintf (p, sizeof (p), "%s/layers/deadbeef", e.dir);
+  assert_int_equal (mkdir (p, 0755), 0);
+  snprintf (p, sizeof (p), "%s/blobs/sha256/.tmp-999999999-x", e.dir);
+  close (open (p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+
+  /* gc alone keeps everything referenced, drops the orphans */
+  assert_int_equal (arca_image_gc (e.store, e.db, &st, &err), 0);
+  assert_int_equal (st.blobs_removed, 1);
+  assert_int_equal (st.layers_removed, 1);
+  assert_false (exists (&e, "blobs/sha256", arca_digest_hex (orphan)));
+  assert_false (exists (&e, "layers", "deadbeef"));
+  assert_false (exists (&e, "blobs/sha256", ".tmp-999999999-x"));
+  assert_true (exists (&e, "layers", a->layers[1].dir));
+
+  /* removing a frees its own blobs and top layer; the shared base stays */
+  assert_int_equal (arca_image_remove (e.store, e.db, a->id, &st, &err), 0);
+  assert_int_equal (st.layers_removed, 1);
+  assert_int_equal (st.blobs_removed, 3); /* config, manifest, a-top */
+  assert_false (exists (&e, "layers", a->layers[1].dir));
+  assert_false (exists (&e, "blobs/sha256", arca_digest_hex (a->id)));
+  assert_false (exists (&e, "blobs/sha256", arca_digest_hex (a->layers[1].blob_digest)));
+  assert_true (exists (&e, "layers", b->layers[0].dir));
+  assert_true (exists (&e, "blobs/sha256", arca_digest_hex (b->layers[0].blob_digest)));
+  assert_int_equal (arca_db_layer_exists (e.db, a->layers[1].chain_id, &err), 0);
+  {
+    int64_t rc;
+    assert_int_equal (arca_db_layer_refcount (e.db, b->layers[0].chain_id, &rc, &err), 0);
+    assert_int_equal (rc, 1);
+  }
+
+  assert_int_equal (arca_image_remove (e.store, e.db, b->id, &st, &err), 0);
+  snprintf (p, sizeof (p), "%s/layers", e.dir);
+  assert_int_equal (test_count_entries (p), 0);
+  snprintf (p, sizeof (p), "%s/blobs/sha256", e.dir);
+  assert_int_equal (test_count_entries (p), 0);
+  env_close (&e);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_remove_and_prune),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
