@@ -259,12 +259,14 @@ monitor_main (const struct arca_monitor_options *o, int status_fd)
       int code = supervise (&m, out, errp, pid, sfd);
       close (out);
       close (errp);
+      /* exit.json first: whoever waits sees the code as soon as the
+       * container counts as stopped. */
+      bool restart = should_restart (&m, code);
+      if (!restart)
+        write_exit (&m, code);
       arca_container_delete (o->rt, o->id, true, NULL);
-      if (!should_restart (&m, code))
-        {
-          write_exit (&m, code);
-          break;
-        }
+      if (!restart)
+        break;
       m.restarts++;
       /* Back off so a crashing container does not spin: 100 ms doubling to 5 s. */
       unsigned shift = m.restarts < 6 ? m.restarts : 6;

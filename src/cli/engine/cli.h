@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* arca: the Docker/Podman-style engine command line over libarca. */
+#ifndef ARCA_CLI_ENGINE_CLI_H
+#define ARCA_CLI_ENGINE_CLI_H
+
+#include "engine/engine.h"
+#include "util/error.h"
+#include "util/log.h"
+
+struct cli {
+  const char *root, *run_root;
+  struct arca_log log;
+  struct arca_engine *engine;   /* opened on first use */
+  char **argv, **envp;          /* ours, for the runtime's sealed re-exec */
+};
+
+typedef int (*cli_command_fn) (struct cli *cli, int argc, char **argv, arca_error **err);
+
+/* Opens the engine (store, database) on first use. */
+int cli_engine (struct cli *cli, struct arca_engine **ret, arca_error **err);
+
+/* A growing NULL-terminated string vector. */
+int cli_strv_push (char ***v, const char *s, arca_error **err);
+
+int cmd_images (struct cli *, int, char **, arca_error **);
+int cmd_load (struct cli *, int, char **, arca_error **);
+int cmd_save (struct cli *, int, char **, arca_error **);
+int cmd_import (struct cli *, int, char **, arca_error **);
+int cmd_rmi (struct cli *, int, char **, arca_error **);
+int cmd_tag (struct cli *, int, char **, arca_error **);
+int cmd_run (struct cli *, int, char **, arca_error **);
+int cmd_create (struct cli *, int, char **, arca_error **);
+int cmd_start (struct cli *, int, char **, arca_error **);
+int cmd_stop (struct cli *, int, char **, arca_error **);
+int cmd_kill (struct cli *, int, char **, arca_error **);
+int cmd_rm (struct cli *, int, char **, arca_error **);
+int cmd_ps (struct cli *, int, char **, arca_error **);
+int cmd_logs (struct cli *, int, char **, arca_error **);
+int cmd_wait (struct cli *, int, char **, arca_error **);
+int cmd_inspect (struct cli *, int, char **, arca_error **);
+int cmd_exec (struct cli *, int, char **, arca_error **);
+int cmd_cleanup (struct cli *, int, char **, arca_error **);
+
+#endif

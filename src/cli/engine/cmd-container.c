@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container commands: run, create, start, stop, kill, rm, ps, logs, wait,
+ * inspect, exec, and the monitor's cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine/logfile.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/signals.h"
+
+static const char create_help[] =
+    "Usage: arca run|create [options] IMAGE [COMMAND [ARG...]]\n\n"
+    "  -d, --detach              run in the background, print the id (run)\n"
+    "      --rm                  remove the container when it exits\n"
+    "      --name NAME           the container's name\n"
+    "  -e, --env KEY=VALUE       set an environment variable\n"
+    "      --env-file FILE       read KEY=VALUE lines\n"
+    "  -v, --volume SRC:DST[:ro] bind-mount a host path\n"
+    "      --tmpfs DST[:OPTS]    mount a tmpfs\n"
+    "  -w, --workdir DIR         working directory\n"
+    "  -u, --user USER[:GROUP]   user (name or id, looked up in the image)\n"
+    "      --hostname NAME       hostname\n"
+    "      --entrypoint CMD      override the image's entrypoint\n"
+    "  -m, --memory SIZE         memory limit (k, m, g)\n"
+    "      --memory-swap SIZE    memory + swap limit (-1 unlimited)\n"
+    "      --cpus N              cpu quota in cpus (1.5)\n"
+    "      --cpu-shares N        relative cpu weight\n"
+    "      --cpuset-cpus LIST    cpus to run on\n"
+    "      --pids-limit N        process limit\n"
+    "      --read-only           read-only root file system\n"
+    "      --cap-add CAP, --cap-drop CAP\n"
+    "      --security-opt seccomp=FILE|unconfined, no-new-privileges\n"
+    "      --privileged          all capabilities, no seccomp, no masked paths\n"
+    "      --restart no|on-failure[:N]|always\n"
+    "      --stop-signal SIG, --stop-timeout SECONDS\n"
+    "  -l, --label KEY=VALUE     a label (kept as an annotation)\n"
+    "      --network none|host   network mode (default none; bridge: later)\n";
+
+struct create_args {
+  struct arca_create_request req;
+  bool detach;
+  char **env, **cap_add, **cap_drop, **labels, **command, **entrypoint;
+  struct arca_run_mount *mounts;
+  size_t n_mounts;
+  char *seccomp_text;
+};
+
+static void
+create_args_free (struct create_args *a)
+{
+  arca_strv_free (a->env);
+  arca_strv_free (a->cap_add);
+  arca_strv_free (a->cap_drop);
+  arca_strv_free (a->labels);
+  arca_strv_free (a->command);
+  arca_strv_free (a->entrypoint);
+  for (size_t i = 0; i < a->n_mounts; i++)
+    {
+      free (a->mounts[i].source);
+      free (a->mounts[i].destination);
+      free (a->mounts[i].options);
+    }
+  free (a->mounts);
+  free (a->seccomp_text);
+}
+
+static int
+parse_size (const char *flag, const char *text, int64_t *ret, arca_error **err)
+{
+  char *end;
+  if (strcmp (text, "-1") == 0)
+    return *ret = -1, 0;
+  errno = 0;
+  double v = strtod (text, &end);
+  int64_t mult = 1;
+  switch (*end)
+    {
+    case 'b': case 'B': mult = 1; end++; break;
+    case 'k': case 'K': mult = 1024; end++; break;
+    case 'm': case 'M': mult = 1024 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024LL * 1024 * 1024; end++; break;
+    default: break;
+    }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (errno || end == text || *end || v <= 0 || v * (double) mult > 9e18)
+    return arca_error_set (err, EINVAL, "%s: `%s` is not a size", flag, text);
+  *ret = (int64_t) (v * (double) mult);
+  return 0;
+}
+
+static int
+add_mount (struct create_args *a, const char *source, const char *dest, const char *options,
+           bool tmpfs, arca_error **err)
+{
+  struct arca_run_mount *grown = realloc (a->mounts, (a->n_mounts + 1) * sizeof *grown);
+  if (grown == NULL)
+    return arca_error_set (err, ENOMEM, "mounts");
+  a->mounts = grown;
+  grown[a->n_mounts] = (struct arca_run_mount){
+    .source = source ? strdup (source) : NULL,
+    .destination = strdup (dest),
+    .options = options ? strdup (options) : NULL,
+    .tmpfs = tmpfs,
+  };
+  a->n_mounts++;
+  return 0;
+}
+
+static int
+parse_volume (struct create_args *a, const char *text, arca_error **err)
+{
+  cleanup_free char *copy = strdup (text);
+  if (copy == NULL)
+    return arca_error_set (err, ENOMEM, "--volume");
+  char *src = copy, *dst = strchr (copy, ':');
+  if (dst == NULL)
+    return arca_error_set (err, ENOTSUP,
+                           "--volume `%s`: anonymous and named volumes are not supported yet; "
+                           "use SRC:DST", text);
+  *dst++ = '\0';
+  char *opt = strchr (dst, ':');
+  if (opt)
+    *opt++ = '\0';
+  if (opt && strcmp (opt, "ro") != 0 && strcmp (opt, "rw") != 0)
+    return arca_error_set (err, EINVAL, "--volume `%s`: option `%s` (ro or rw)", text, opt);
+  if (src[0] != '/')
+    return arca_error_set (err, ENOTSUP, "--volume `%s`: named volumes are not supported yet",
+                           text);
+  return add_mount (a, src, dst, opt, false, err);
+}
+
+static int
+parse_env_file (struct create_args *a, const char *path, arca_error **err)
+{
+  cleanup_free char *text = NULL;
+  if (arca_read_file_at (AT_FDCWD, path, 1 << 20, &text, NULL, err) < 0)
+    return arca_error_wrap (err, "--env-file");
+  for (char *save = NULL, *line = strtok_r (text, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (strchr (line, '=') == NULL)
+        {
+          /* Docker: a bare name takes the value from our environment. */
+          const char *v = getenv (line);
+          if (v == NULL)
+            continue;
+          cleanup_free char *kv = NULL;
+          if (asprintf (&kv, "%s=%s", line, v) < 0 || cli_strv_push (&a->env, kv, err) < 0)
+            return -1;
+          continue;
+        }
+      if (cli_strv_push (&a->env, line, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_error **err)
+{
+  enum { O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_HOSTNAME, O_ENTRY, O_SWAP, O_CPUS, O_SHARES,
+         O_CPUSET, O_PIDS, O_RO, O_CAPADD, O_CAPDROP, O_SECOPT, O_PRIV, O_INIT, O_RESTART,
+         O_STOPSIG, O_STOPTIME, O_NET };
+  static const struct option options[] = {
+    { "detach", no_argument, NULL, 'd' }, { "rm", no_argument, NULL, O_RM },
+    { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
+    { "name", required_argument, NULL, O_NAME }, { "env", required_argument, NULL, 'e' },
+    { "env-file", required_argument, NULL, O_ENVFILE },
+    { "volume", required_argument, NULL, 'v' }, { "tmpfs", required_argument, NULL, O_TMPFS },
+    { "workdir", required_argument, NULL, 'w' }, { "user", required_argument, NULL, 'u' },
+    { "hostname", required_argument, NULL, O_HOSTNAME },
+    { "entrypoint", required_argument, NULL, O_ENTRY },
+    { "memory", required_argument, NULL, 'm' }, { "memory-swap", required_argument, NULL, O_SWAP },
+    { "cpus", required_argument, NULL, O_CPUS }, { "cpu-shares", required_argument, NULL, O_SHARES },
+    { "cpuset-cpus", required_argument, NULL, O_CPUSET },
+    { "pids-limit", required_argument, NULL, O_PIDS }, { "read-only", no_argument, NULL, O_RO },
+    { "cap-add", required_argument, NULL, O_CAPADD }, { "cap-drop", required_argument, NULL, O_CAPDROP },
+    { "security-opt", required_argument, NULL, O_SECOPT },
+    { "privileged", no_argument, NULL, O_PRIV }, { "init", no_argument, NULL, O_INIT },
+    { "restart", required_argument, NULL, O_RESTART },
+    { "stop-signal", required_argument, NULL, O_STOPSIG },
+    { "stop-timeout", required_argument, NULL, O_STOPTIME },
+    { "label", required_argument, NULL, 'l' }, { "network", required_argument, NULL, O_NET },
+    { "net", required_argument, NULL, O_NET }, { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct arca_run_spec *s = &a->req.spec;
+  int c;
+
+  a->req.stop_timeout = -1;
+  while ((c = getopt_long (argc, argv, "+dite:v:w:u:m:l:h", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'd':
+        if (!is_run)
+          return arca_error_set (err, EINVAL, "create: --detach is for run");
+        a->detach = true;
+        break;
+      case O_RM: a->req.remove = true; break;
+      case 'i':
+        return arca_error_set (err, ENOTSUP, "-i/--interactive is not supported yet");
+      case 't':
+        return arca_error_set (err, ENOTSUP, "-t/--tty is not supported yet by the engine "
+                                             "(arca-runtime run supports terminals)");
+      case O_NAME: a->req.name = optarg; break;
+      case 'e':
+        if (strchr (optarg, '=') == NULL)
+          {
+            const char *v = getenv (optarg);
+            cleanup_free char *kv = NULL;
+            if (v && (asprintf (&kv, "%s=%s", optarg, v) < 0 || cli_strv_push (&a->env, kv, err) < 0))
+              return -1;
+            break;
+          }
+        if (cli_strv_push (&a->env, optarg, err) < 0)
+          return -1;
+        break;
+      case O_ENVFILE:
+        if (parse_env_file (a, optarg, err) < 0)
+          return -1;
+        break;
+      case 'v':
+        if (parse_volume (a, optarg, err) < 0)
+          return -1;
+        break;
+      case O_TMPFS:
+        {
+          cleanup_free char *copy = strdup (optarg);
+          char *opts = copy ? strchr (copy, ':') : NULL;
+          if (opts)
+            *opts++ = '\0';
+          if (copy == NULL || add_mount (a, NULL, copy, opts, true, err) < 0)
+            return copy ? -1 : arca_error_set (err, ENOMEM, "--tmpfs");
+          break;
+        }
+      case 'w': s->workdir = optarg; break;
+      case 'u': s->user = optarg; break;
+      case O_HOSTNAME: s->hostname = optarg; break;
+      case O_ENTRY:
+        arca_strv_free (a->entrypoint);
+        a->entrypoint = NULL;
+        if (*optarg && cli_strv_push (&a->entrypoint, optarg, err) < 0)
+          return -1;
+        s->set_entrypoint = true;
+        break;
+      case 'm':
+        if (parse_size ("--memory", optarg, &s->memory, err) < 0)
+          return -1;
+        break;
+      case O_SWAP:
+        if (parse_size ("--memory-swap", optarg, &s->memory_swap, err) < 0)
+          return -1;
+        break;
+      case O_CPUS:
+        {
+          char *end;
+          s->cpus = strtod (optarg, &end);
+          if (*end || s->cpus <= 0 || s->cpus > 1024)
+            return arca_error_set (err, EINVAL, "--cpus: `%s` is not a number of cpus", optarg);
+          break;
+        }
+      case O_SHARES:
+        s->cpu_shares = strtoull (optarg, NULL, 10);
+        if (s->cpu_shares == 0)
+          return arca_error_set (err, EINVAL, "--cpu-shares: `%s`", optarg);
+        break;
+      case O_CPUSET: s->cpuset_cpus = optarg; break;
+      case O_PIDS:
+        {
+          char *end;
+          s->pids_limit = strtoll (optarg, &end, 10);
+          if (*end || end == optarg)
+            return arca_error_set (err, EINVAL, "--pids-limit: `%s` is not a number", optarg);
+          break;
+        }
+      case O_RO: s->read_only = true; break;
+      case O_CAPADD:
+        if (cli_strv_push (&a->cap_add, optarg, err) < 0)
+          return -1;
+        break;
+      case O_CAPDROP:
+        if (cli_strv_push (&a->cap_drop, optarg, err) < 0)
+          return -1;
+        break;
+      case O_SECOPT:
+        if (strcmp (optarg, "no-new-privileges") == 0 || strcmp (optarg, "no-new-privileges:true") == 0
+            || strcmp (optarg, "no-new-privileges=true") == 0)
+          s->no_new_privileges = true;
+        else if (strcmp (optarg, "seccomp=unconfined") == 0 || strcmp (optarg, "seccomp:unconfined") == 0)
+          s->seccomp_unconfined = true;
+        else if (strncmp (optarg, "seccomp=", 8) == 0 || strncmp (optarg, "seccomp:", 8) == 0)
+          {
+            free (a->seccomp_text);
+            a->seccomp_text = NULL;
+            if (arca_read_file_at (AT_FDCWD, optarg + 8, 4 << 20, &a->seccomp_text, NULL, err) < 0)
+              return arca_error_wrap (err, "--security-opt seccomp");
+            s->seccomp_json = a->seccomp_text;
+          }
+        else
+          return arca_error_set (err, ENOTSUP, "--security-opt `%s` is not supported", optarg);
+        break;
+      case O_PRIV: s->privileged = true; break;
+      case O_INIT:
+        return arca_error_set (err, ENOTSUP, "--init is not supported yet");
+      case O_RESTART:
+        if (strcmp (optarg, "no") == 0)
+          a->req.restart = ARCA_RESTART_NO;
+        else if (strcmp (optarg, "always") == 0 || strcmp (optarg, "unless-stopped") == 0)
+          a->req.restart = ARCA_RESTART_ALWAYS;
+        else if (strncmp (optarg, "on-failure", 10) == 0
+                 && (optarg[10] == '\0' || optarg[10] == ':'))
+          {
+            a->req.restart = ARCA_RESTART_ON_FAILURE;
+            if (optarg[10] == ':')
+              a->req.max_restarts = (unsigned) strtoul (optarg + 11, NULL, 10);
+          }
+        else
+          return arca_error_set (err, EINVAL, "--restart: `%s` (no, on-failure[:N], always)", optarg);
+        break;
+      case O_STOPSIG:
+        if (arca_signal_parse (optarg) < 0)
+          return arca_error_set (err, EINVAL, "--stop-signal: unknown signal `%s`", optarg);
+        a->req.stop_signal = optarg;
+        break;
+      case O_STOPTIME: a->req.stop_timeout = atoi (optarg); break;
+      case 'l':
+        if (cli_strv_push (&a->labels, optarg, err) < 0)
+          return -1;
+        break;
+      case O_NET:
+        if (strcmp (optarg, "none") == 0)
+          s->network = ARCA_NET_NONE;
+        else if (strcmp (optarg, "host") == 0)
+          s->network = ARCA_NET_HOST;
+        else
+          return arca_error_set (err, ENOTSUP,
+                                 "--network `%s`: only none and host exist yet", optarg);
+        break;
+      case 'h': return 1;
+      default: return arca_error_set (err, EINVAL, "%s: invalid option (see --help)", argv[0]);
+      }
+  if (optind >= argc)
+    return arca_error_set (err, EINVAL, "%s: an image is required (see --help)", argv[0]);
+  a->req.image = argv[optind];
+  for (int i = optind + 1; i < argc; i++)
+    if (cli_strv_push (&a->command, argv[i], err) < 0)
+      return -1;
+  if (a->req.restart != ARCA_RESTART_NO && a->req.remove)
+    return arca_error_set (err, EINVAL, "--restart and --rm cannot be combined");
+  s->env = a->env;
+  s->cap_add = a->cap_add;
+  s->cap_drop = a->cap_drop;
+  s->command = a->command;
+  s->entrypoint = a->entrypoint;
+  s->mounts = a->mounts;
+  s->n_mounts = a->n_mounts;
+  a->req.labels = a->labels;
+  return 0;
+}
+
+int
+cmd_create (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  _cleanup_ (create_args_free) struct create_args a = { 0 };
+  struct arca_engine *e;
+  char id[ARCA_ENGINE_ID_LEN + 1];
+  int r = parse_create (argc, argv, false, &a, err);
+
+  if (r)
+    return r < 0 ? 125 : (fputs (create_help, stdout), 0);
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_create (e, &a.req, id, err) < 0)
+    return 125;
+  printf ("%s\n", id);
+  return 0;
+}
+
+int
+cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  _cleanup_ (create_args_free) struct create_args a = { 0 };
+  struct arca_engine *e;
+  char id[ARCA_ENGINE_ID_LEN + 1];
+  int r = parse_create (argc, argv, true, &a, err);
+
+  if (r)
+    return r < 0 ? 125 : (fputs (create_help, stdout), 0);
+  /* In the foreground we need the exit code before the container is gone:
+   * we remove it ourselves instead of its monitor. */
+  bool remove_here = a.req.remove && !a.detach;
+  if (remove_here)
+    a.req.remove = false;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_create (e, &a.req, id, err) < 0)
+    return 125;
+  if (arca_engine_start (e, id, NULL, err) < 0)
+    {
+      cleanup_error arca_error *ignored = NULL;
+      if (a.req.remove || remove_here)
+        arca_engine_remove (e, id, true, &ignored);
+      return 125;
+    }
+  if (a.detach)
+    {
+      printf ("%s\n", id);
+      return 0;
+    }
+  struct arca_logs_options lo = { .follow = true };
+  int code = 0;
+  if (arca_engine_logs (e, id, &lo, 1, 2, err) < 0 || arca_engine_wait (e, id, &code, err) < 0)
+    return 125;
+  if (remove_here)
+    {
+      cleanup_error arca_error *rm_err = NULL;
+      if (arca_engine_remove (e, id, true, &rm_err) < 0)
+        arca_log_error (&cli->log, rm_err);
+    }
+  return code;
+}
+
+/* For commands taking one or more container names. */
+static int
+each_container (struct cli *cli, int argc, char **argv, const char *short_opts,
+                const struct option *extra, const char *help,
+                int (*fn) (struct arca_engine *, const char *, int opt, const char *optval,
+                           arca_error **),
+                arca_error **err)
+{
+  struct option options[8];
+  size_t n = 0;
+  int opt = 0, c;
+  const char *optval = NULL;
+  struct arca_engine *e;
+
+  for (; extra && extra[n].name; n++)
+    options[n] = extra[n];
+  options[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+  options[n] = (struct option){ NULL, 0, NULL, 0 };
+  while ((c = getopt_long (argc, argv, short_opts, options, NULL)) != -1)
+    {
+      if (c == 'h')
+        return fputs (help, stdout), 0;
+      if (c == '?')
+        return arca_error_set (err, EINVAL, "%s: invalid option (see --help)", argv[0]), 125;
+      opt = c;
+      optval = optarg;
+    }
+  if (optind >= argc)
+    return arca_error_set (err, EINVAL, "%s: a container name or id is required", argv[0]), 125;
+  if (cli_engine (cli, &e, err) < 0)
+    return 125;
+  int status = 0;
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_error arca_error *one = NULL;
+      if (fn (e, argv[i], opt, optval, &one) < 0)
+        {
+          arca_log_error (&cli->log, one);
+          status = 1;
+        }
+    }
+  return status;
+}
+
+static int
+do_start (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
+{
+  if (arca_engine_start (e, name, NULL, err) < 0)
+    return -1;
+  if (opt == 'a')
+    {
+      struct arca_logs_options lo = { .follow = true };
+      return arca_engine_logs (e, name, &lo, 1, 2, err);
+    }
+  printf ("%s\n", name);
+  return 0;
+}
+
+int
+cmd_start (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option extra[] = { { "attach", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
+  return each_container (cli, argc, argv, "+ah", extra,
+                         "Usage: arca start [-a] CONTAINER...\n", do_start, err);
+}
+
+static int
+do_stop (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
+{
+  if (arca_engine_stop (e, name, opt == 't' ? atoi (v) : -1, err) < 0)
+    return -1;
+  printf ("%s\n", name);
+  return 0;
+}
+
+int
+cmd_stop (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option extra[] = { { "time", required_argument, NULL, 't' },
+                                         { NULL, 0, NULL, 0 } };
+  return each_container (cli, argc, argv, "+t:h", extra,
+                         "Usage: arca stop [-t SECONDS] CONTAINER...\n", do_stop, err);
+}
+
+static int
+do_kill (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
+{
+  int sig = v ? arca_signal_parse (v) : 9;
+  if (sig < 0)
+    return arca_error_set (err, EINVAL, "--signal: unknown signal `%s`", v);
+  if (arca_engine_kill (e, name, sig, err) < 0)
+    return -1;
+  printf ("%s\n", name);
+  return 0;
+}
+
+int
+cmd_kill (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option extra[] = { { "signal", required_argument, NULL, 's' },
+                                         { NULL, 0, NULL, 0 } };
+  return each_container (cli, argc, argv, "+s:h", extra,
+                         "Usage: arca kill [-s SIGNAL] CONTAINER...\n", do_kill, err);
+}
+
+static int
+do_rm (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
+{
+  if (arca_engine_remove (e, name, opt == 'f', err) < 0)
+    return -1;
+  printf ("%s\n", name);
+  return 0;
+}
+
+int
+cmd_rm (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option extra[] = { { "force", no_argument, NULL, 'f' },
+                                         { NULL, 0, NULL, 0 } };
+  return each_container (cli, argc, argv, "+fh", extra,
+                         "Usage: arca rm [-f] CONTAINER...\n", do_rm, err);
+}
+
+static int
+do_wait (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
+{
+  int code = 0;
+  if (arca_engine_wait (e, name, &code, err) < 0)
+    return -1;
+  printf ("%d\n", code);
+  return 0;
+}
+
+int
+cmd_wait (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  return each_container (cli, argc, argv, "+h", NULL, "Usage: arca wait CONTAINER...\n",
+                         do_wait, err);
+}
+
+static const char *
+status_text (const struct arca_engine_container *c, char *buf, size_t size)
+{
+  switch (c->status)
+    {
+    case ARCA_ENGINE_CREATED: return "Created";
+    case ARCA_ENGINE_RUNNING: return "Up";
+    case ARCA_ENGINE_PAUSED: return "Up (Paused)";
+    case ARCA_ENGINE_EXITED:
+      snprintf (buf, size, "Exited (%d)", c->exit_code);
+      return buf;
+    }
+  return "Unknown";
+}
+
+int
+cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option options[] = {
+    { "all", no_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
+    { "format", required_argument, NULL, 'f' }, { "no-trunc", no_argument, NULL, 'n' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  bool all = false, quiet = false, no_trunc = false;
+  const char *format = "table";
+  struct arca_engine *e;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+aqf:h", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'a': all = true; break;
+      case 'q': quiet = true; break;
+      case 'f': format = optarg; break;
+      case 'n': no_trunc = true; break;
+      case 'h': return fputs ("Usage: arca ps [-a] [-q] [--format table|json] [--no-trunc]\n", stdout), 0;
+      default: return arca_error_set (err, EINVAL, "ps: invalid option"), 125;
+      }
+  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
+    return arca_error_set (err, EINVAL, "ps: --format `%s` (table or json)", format), 125;
+  struct arca_engine_container **list = NULL;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_list (e, &list, err) < 0)
+    return 125;
+  json_t *array = json_array ();
+  if (!quiet && strcmp (format, "table") == 0)
+    printf ("%-12s  %-24s  %-24s  %-14s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "NAMES");
+  for (size_t i = 0; list[i]; i++)
+    {
+      struct arca_engine_container *ct = list[i];
+      char buf[32];
+      if (!all && ct->status != ARCA_ENGINE_RUNNING && ct->status != ARCA_ENGINE_PAUSED)
+        continue;
+      if (quiet)
+        printf ("%.*s\n", no_trunc ? 64 : 12, ct->id);
+      else if (strcmp (format, "json") == 0)
+        json_array_append_new (array, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:I}", "Id", ct->id,
+                                                 "Names", ct->name, "Image", ct->image, "Command",
+                                                 ct->command, "Status", status_text (ct, buf, sizeof buf),
+                                                 "Created", (json_int_t) ct->created, "ExitCode",
+                                                 ct->exit_code, "Pid", (json_int_t) ct->pid));
+      else
+        printf ("%-12.*s  %-24.24s  %-24.24s  %-14s  %s\n", no_trunc ? 64 : 12, ct->id, ct->image,
+                ct->command, status_text (ct, buf, sizeof buf), ct->name);
+    }
+  if (!quiet && strcmp (format, "json") == 0)
+    {
+      char *text = json_dumps (array, JSON_INDENT (2));
+      printf ("%s\n", text ? text : "[]");
+      free (text);
+    }
+  json_decref (array);
+  arca_engine_containers_free (list);
+  return 0;
+}
+
+int
+cmd_logs (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option options[] = {
+    { "follow", no_argument, NULL, 'f' }, { "tail", required_argument, NULL, 'n' },
+    { "timestamps", no_argument, NULL, 't' }, { "since", required_argument, NULL, 's' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  struct arca_logs_options lo = { 0 };
+  struct arca_engine *e;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+fn:th", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'f': lo.follow = true; break;
+      case 'n':
+        if (strcmp (optarg, "all") != 0)
+          lo.tail = (size_t) strtoul (optarg, NULL, 10);
+        break;
+      case 't': lo.timestamps = true; break;
+      case 's':
+        {
+          /* RFC 3339, or a duration like 10s, 5m, 2h before now. */
+          int64_t ns = arca_rfc3339_to_ns (optarg);
+          if (ns < 0)
+            {
+              char *end;
+              double v = strtod (optarg, &end);
+              double unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : -1;
+              if (end == optarg || unit < 0 || end[1])
+                return arca_error_set (err, EINVAL, "--since: `%s` (RFC 3339 time or 10s/5m/2h)", optarg), 125;
+              struct timespec now;
+              clock_gettime (CLOCK_REALTIME, &now);
+              ns = (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec - (int64_t) (v * unit * 1e9);
+            }
+          lo.since_ns = ns;
+          break;
+        }
+      case 'h':
+        return fputs ("Usage: arca logs [-f] [--tail N] [--timestamps] [--since TIME] CONTAINER\n", stdout), 0;
+      default: return arca_error_set (err, EINVAL, "logs: invalid option"), 125;
+      }
+  if (argc - optind != 1)
+    return arca_error_set (err, EINVAL, "logs: one container name or id"), 125;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_logs (e, argv[optind], &lo, 1, 2, err) < 0)
+    return 125;
+  return 0;
+}
+
+int
+cmd_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  struct arca_engine *e;
+  json_t *array = json_array ();
+
+  if (argc < 2)
+    return arca_error_set (err, EINVAL, "inspect: a container name or id is required"), 125;
+  if (cli_engine (cli, &e, err) < 0)
+    return 125;
+  for (int i = 1; i < argc; i++)
+    {
+      _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+      cleanup_free char *config_path = NULL;
+      char buf[32];
+      if (arca_engine_get (e, argv[i], &c, err) < 0
+          || arca_engine_container_dir (e, c->id, "config.json", &config_path, err) < 0)
+        {
+          json_decref (array);
+          return 125;
+        }
+      json_t *config = json_load_file (config_path, 0, NULL);
+      json_array_append_new (
+          array, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:{s:s, s:b, s:I, s:i}, s:o}", "Id", c->id,
+                            "Name", c->name, "Image", c->image_id, "ImageName", c->image,
+                            "Created", (json_int_t) c->created, "State", "Status",
+                            status_text (c, buf, sizeof buf), "Running",
+                            c->status == ARCA_ENGINE_RUNNING, "Pid", (json_int_t) c->pid,
+                            "ExitCode", c->exit_code, "Config", config ? config : json_null ()));
+    }
+  char *text = json_dumps (array, JSON_INDENT (2));
+  printf ("%s\n", text ? text : "[]");
+  free (text);
+  json_decref (array);
+  return 0;
+}
+
+int
+cmd_exec (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option options[] = {
+    { "env", required_argument, NULL, 'e' }, { "user", required_argument, NULL, 'u' },
+    { "workdir", required_argument, NULL, 'w' }, { "detach", no_argument, NULL, 'd' },
+    { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  cleanup_strv char **env = NULL;
+  const char *user = NULL, *workdir = NULL;
+  bool detach = false, tty = false;
+  struct arca_engine *e;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+e:u:w:dith", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'e':
+        if (cli_strv_push (&env, optarg, err) < 0)
+          return 125;
+        break;
+      case 'u': user = optarg; break;
+      case 'w': workdir = optarg; break;
+      case 'd': detach = true; break;
+      case 'i': break; /* stdin is passed through as is */
+      case 't': tty = true; break;
+      case 'h':
+        return fputs ("Usage: arca exec [-e K=V] [-u USER] [-w DIR] [-d] [-i] [-t] CONTAINER CMD [ARG...]\n", stdout), 0;
+      default: return arca_error_set (err, EINVAL, "exec: invalid option"), 125;
+      }
+  if (argc - optind < 2)
+    return arca_error_set (err, EINVAL, "exec: a container and a command are required"), 125;
+  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *ct = NULL;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_get (e, argv[optind], &ct, err) < 0)
+    return 125;
+  if (ct->status != ARCA_ENGINE_RUNNING)
+    return arca_error_set (err, EINVAL, "container %s is not running", ct->name), 125;
+  cleanup_process struct arca_oci_process *p = NULL;
+  if (arca_container_exec_defaults (&e->rt, ct->id, &p, err) < 0)
+    return 125;
+  arca_strv_free (p->args);
+  p->args = NULL;
+  for (int i = optind + 1; i < argc; i++)
+    if (cli_strv_push (&p->args, argv[i], err) < 0)
+      return 125;
+  for (size_t i = 0; env && env[i]; i++)
+    if (cli_strv_push (&p->env, env[i], err) < 0)
+      return 125;
+  if (workdir)
+    {
+      free (p->cwd);
+      p->cwd = strdup (workdir);
+    }
+  if (user)
+    {
+      uint32_t uid, gid;
+      cleanup_free uint32_t *groups = NULL;
+      size_t n = 0;
+      cleanup_free char *merged = NULL;
+      if (arca_engine_container_dir (e, ct->id, "merged", &merged, err) < 0
+          || arca_engine_resolve_user (merged, user, &uid, &gid, &groups, &n, err) < 0)
+        return 125;
+      p->user.uid = uid;
+      p->user.gid = gid;
+    }
+  p->terminal = tty;
+  struct arca_exec_options xo = { .id = ct->id, .process = p, .detach = detach };
+  int status = 0;
+  if (arca_container_exec (&e->rt, &xo, &status, err) < 0)
+    return 126;
+  return status;
+}
+
+int
+cmd_cleanup (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  struct arca_engine *e;
+
+  if (argc != 2)
+    return arca_error_set (err, EINVAL, "container-cleanup ID"), 125;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_cleanup (e, argv[1], err) < 0)
+    return 125;
+  return 0;
+}

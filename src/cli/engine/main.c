@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* arca: global options and dispatch. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arca-config.h"
+#include "cli.h"
+#include "util/cleanup.h"
+
+static const struct
+{
+  const char *name;
+  cli_command_fn fn;
+  const char *summary;
+} commands[] = {
+  { "run", cmd_run, "create and start a container from an image" },
+  { "create", cmd_create, "create a container" },
+  { "start", cmd_start, "start containers" },
+  { "stop", cmd_stop, "stop containers (stop signal, then SIGKILL)" },
+  { "kill", cmd_kill, "send a signal to containers" },
+  { "rm", cmd_rm, "remove containers" },
+  { "ps", cmd_ps, "list containers" },
+  { "logs", cmd_logs, "print a container's output" },
+  { "wait", cmd_wait, "wait for containers to exit, print their exit codes" },
+  { "exec", cmd_exec, "run a command in a running container" },
+  { "inspect", cmd_inspect, "print a container's details as JSON" },
+  { "images", cmd_images, "list images" },
+  { "load", cmd_load, "load images from a docker-archive or oci-archive" },
+  { "save", cmd_save, "save images to an archive" },
+  { "import", cmd_import, "create an image from a root filesystem tarball" },
+  { "rmi", cmd_rmi, "remove images" },
+  { "tag", cmd_tag, "give an image another name" },
+  { "container-cleanup", cmd_cleanup, NULL },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: arca [--root DIR] [--run-root DIR] [--debug] COMMAND [options]\n\n"
+                "Containers from OCI images, daemonless.\n\nCommands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (commands[i].summary)
+      fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\n`arca COMMAND --help` describes a command.  The image `busybox` is built\n"
+                "from the host's busybox-static when first used.\n");
+}
+
+int
+cli_engine (struct cli *cli, struct arca_engine **ret, arca_error **err)
+{
+  if (cli->engine == NULL)
+    {
+      if (arca_engine_open (cli->root, cli->run_root, &cli->log, &cli->engine, err) < 0)
+        return -1;
+      cli->engine->rt.argv = cli->argv;
+      cli->engine->rt.envp = cli->envp;
+    }
+  *ret = cli->engine;
+  return 0;
+}
+
+int
+cli_strv_push (char ***v, const char *s, arca_error **err)
+{
+  size_t n = 0;
+  while (*v && (*v)[n])
+    n++;
+  char **grown = realloc (*v, (n + 2) * sizeof **v);
+  if (grown == NULL)
+    return arca_error_set (err, ENOMEM, "arguments");
+  *v = grown;
+  grown[n] = strdup (s);
+  grown[n + 1] = NULL;
+  return grown[n] ? 0 : arca_error_set (err, ENOMEM, "arguments");
+}
+
+int
+main (int argc, char **argv)
+{
+  cleanup_error arca_error *err = NULL;
+  struct cli cli = {
+    .log = { .fd = -1, .format = ARCA_LOG_TEXT, .level = ARCA_LOG_WARNING, .program = "arca" },
+    .argv = argv,
+    .envp = environ,
+  };
+  static const struct option global[] = {
+    { "root", required_argument, NULL, 'r' },
+    { "run-root", required_argument, NULL, 'R' },
+    { "debug", no_argument, NULL, 'D' },
+    { "version", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+vh", global, NULL)) != -1)
+    switch (c)
+      {
+      case 'r': cli.root = optarg; break;
+      case 'R': cli.run_root = optarg; break;
+      case 'D': cli.log.level = ARCA_LOG_DEBUG; break;
+      case 'v': printf ("arca version %s\n", ARCA_VERSION); return 0;
+      case 'h': usage (stdout); return 0;
+      default: usage (stderr); return 125;
+      }
+  if (optind >= argc)
+    {
+      usage (stderr);
+      return 125;
+    }
+  const char *name = argv[optind];
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      {
+        int sub_argc = argc - optind;
+        char **sub_argv = argv + optind;
+        optind = 0;
+        int status = commands[i].fn (&cli, sub_argc, sub_argv, &err);
+        if (err)
+          arca_log_error (&cli.log, err);
+        arca_engine_close (cli.engine);
+        /* Docker's convention: 125 is the engine's own failure. */
+        return err ? (status ? status : 125) : status;
+      }
+  fprintf (stderr, "arca: unknown command `%s` (see arca --help)\n", name);
+  return 125;
+}
