@@ -8,6 +8,7 @@
 /* clang-format on */
 
 #include <errno.h>
+#include <sys/mount.h>
 #include <sys/xattr.h>
 
 #include "image-test.h"
@@ -50,6 +51,11 @@ static int
 teardown (void **state)
 {
   struct fixture *f = *state;
+  char small[600];
+
+  /* test_disk_full's tmpfs, if an assertion left it mounted */
+  snprintf (small, sizeof (small), "%s/small", f->dir);
+  umount2 (small, MNT_DETACH);
   close (f->layers_fd);
   test_rmdir (f->dir);
   free (f);
@@ -402,6 +408,38 @@ test_replacements (void **state)
   assert_true (S_ISLNK (st.st_mode));
 }
 
+/* A full disk mid-layer: ENOSPC reported, the partial layer removed. */
+static void
+test_disk_full (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_error arca_error *err = NULL;
+  cleanup_free char *big = malloc (1 << 20);
+  struct arca_unpack_result res;
+  char small[600];
+  int dfd, fd;
+
+  need_root ();
+  snprintf (small, sizeof (small), "%s/small", f->dir);
+  assert_int_equal (mkdir (small, 0755), 0);
+  if (mount ("tmpfs", small, "tmpfs", 0, "size=256k") < 0)
+    skip ();
+  memset (big, 'x', (1 << 20) - 1);
+  big[(1 << 20) - 1] = '\0';
+  {
+    const struct tent ents[] = { { .path = "a", .data = "small" }, { .path = "big", .data = big } };
+    fd = tar_build (ents, ARRAY_SIZE (ents), TAR_GZIP);
+  }
+  dfd = open (small, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal (arca_layer_unpack (fd, dfd, "L", OPTS, &res, &err), -1);
+  assert_int_equal (err->errnum, ENOSPC);
+  assert_error_contains (err, "layer entry `big`: write");
+  assert_int_equal (test_count_entries (small), 0);
+  close (dfd);
+  close (fd);
+  assert_int_equal (umount (small), 0);
+}
+
 int
 main (void)
 {
@@ -412,6 +450,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_malicious_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_corrupt_streams, setup, teardown),
     cmocka_unit_test_setup_teardown (test_replacements, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
