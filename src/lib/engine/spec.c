@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -350,8 +351,14 @@ build_caps (const struct arca_run_spec *run, json_t *process, arca_error **err)
   int last = arca_caps_last_cap ();
   char buf[64];
 
+  /* "All" means all we have: a capability outside our own bounding set
+   * (CAP_SYS_RESOURCE on some hosts) cannot be given to a container. */
+  uint64_t all = 0;
+  for (int cap = 0; cap <= last && cap < 64; cap++)
+    if (prctl (PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+      all |= 1ULL << cap;
   if (run->privileged)
-    set = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+    set = all;
   else
     for (size_t i = 0; arca_engine_default_caps[i]; i++)
       set |= 1ULL << arca_caps_from_name (arca_engine_default_caps[i]);
@@ -373,7 +380,7 @@ build_caps (const struct arca_run_spec *run, json_t *process, arca_error **err)
     {
       if (strcasecmp (run->cap_add[i], "ALL") == 0)
         {
-          set = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+          set = all;
           continue;
         }
       int cap = arca_caps_from_name (cap_name (run->cap_add[i], buf, sizeof buf));
