@@ -2,14 +2,15 @@
 # Runs every test suite of the project and prints, last, "N passed, N failed".
 # Usage: tests/run-all.sh BUILD_DIR WORK_DIR
 #   unit (cmocka, each test case counted), unit under ASan/UBSan, integration (bats),
-#   real clients (podman, containerd), the VMM suite when present, and a short fuzz run.
+#   engine (bats), real clients (podman, containerd), the VMM suite when present, and a short
+#   fuzz run.
 # ARCA_SUITES (space-separated) limits what runs, e.g. ARCA_SUITES="unit integration".
 set -uo pipefail
 
 build=${1:?usage: $0 BUILD_DIR WORK_DIR}
 work=${2:?usage: $0 BUILD_DIR WORK_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
-suites=${ARCA_SUITES:-"unit asan integration clients vmm fuzz"}
+suites=${ARCA_SUITES:-"unit asan integration engine clients vmm fuzz"}
 mkdir -p "$work/logs"
 build=$(cd "$build" && pwd)
 work=$(cd "$work" && pwd)
@@ -82,6 +83,13 @@ if want integration; then
   bash "$root/tests/integration/run.sh" "$build" "$work" >"$work/logs/integration.tap" 2>&1
   grep -E "^not ok" "$work/logs/integration.tap" | sed 's/^/  /'
   count_tap integration "$work/logs/integration.tap"
+fi
+
+if want engine; then
+  echo "== engine tests (arca)"
+  bash "$root/tests/engine/run.sh" "$build" "$work" >"$work/logs/engine.tap" 2>&1
+  grep -E "^not ok" "$work/logs/engine.tap" | sed 's/^/  /'
+  count_tap engine "$work/logs/engine.tap"
 fi
 
 if want clients && [ -f "$root/tests/clients/run.sh" ]; then
