@@ -170,3 +170,15 @@ load helpers
   [ -z "$output" ]
   [ -z "$(ls "$other/root/blobs/sha256")" ]
 }
+
+@test "run -i passes stdin; run -it gives the process a terminal" {
+  run --separate-stderr bash -c 'echo piped-input | "$0" --root "$1" --run-root "$2" run --rm -i busybox sh -c "cat; exit 4"' "$ARCA" "$ET_ROOT" "$ET_RUN"
+  [ "$status" -eq 4 ]
+  [ "$output" = piped-input ]
+  run script -qec "$ARCA --root $ET_ROOT --run-root $ET_RUN run --rm -it busybox sh -c 'tty; exit 6'" /dev/null
+  [ "$status" -eq 6 ]
+  [[ "$output" == *"/dev/pts/0"* ]]
+  run --separate-stderr arca run -d -t busybox true
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"foreground"* ]]
+}

@@ -47,7 +47,7 @@ static const char create_help[] =
 
 struct create_args {
   struct arca_create_request req;
-  bool detach;
+  bool detach, interactive;
   char **env, **cap_add, **cap_drop, **labels, **command, **entrypoint;
   struct arca_run_mount *mounts;
   size_t n_mounts;
@@ -211,11 +211,8 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         a->detach = true;
         break;
       case O_RM: a->req.remove = true; break;
-      case 'i':
-        return arca_error_set (err, ENOTSUP, "-i/--interactive is not supported yet");
-      case 't':
-        return arca_error_set (err, ENOTSUP, "-t/--tty is not supported yet by the engine "
-                                             "(arca-runtime run supports terminals)");
+      case 'i': a->interactive = true; break;
+      case 't': s->tty = true; break;
       case O_NAME: a->req.name = optarg; break;
       case 'e':
         if (strchr (optarg, '=') == NULL)
@@ -359,6 +356,12 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   for (int i = optind + 1; i < argc; i++)
     if (cli_strv_push (&a->command, argv[i], err) < 0)
       return -1;
+  if ((a->interactive || s->tty) && (a->detach || !is_run))
+    return arca_error_set (err, ENOTSUP,
+                           "-i/-t work with a foreground `arca run` only (detached terminals "
+                           "are not supported yet)");
+  if ((a->interactive || s->tty) && a->req.restart != ARCA_RESTART_NO)
+    return arca_error_set (err, EINVAL, "--restart cannot be combined with -i/-t");
   if (a->req.restart != ARCA_RESTART_NO && a->req.remove)
     return arca_error_set (err, EINVAL, "--restart and --rm cannot be combined");
   s->env = a->env;
@@ -405,6 +408,19 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
     a.req.remove = false;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_create (e, &a.req, id, err) < 0)
     return 125;
+  if (a.interactive || a.req.spec.tty)
+    {
+      /* Attached to our terminal/stdin directly: see arca_engine_run_attached. */
+      int code = 0;
+      int attached = arca_engine_run_attached (e, id, &code, err);
+      if (remove_here)
+        {
+          cleanup_error arca_error *rm_err = NULL;
+          if (arca_engine_remove (e, id, true, &rm_err) < 0)
+            arca_log_error (&cli->log, rm_err);
+        }
+      return attached < 0 ? 125 : code;
+    }
   if (arca_engine_start (e, id, NULL, err) < 0)
     {
       cleanup_error arca_error *ignored = NULL;

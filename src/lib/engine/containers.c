@@ -582,6 +582,52 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
   return 0;
 }
 
+static int
+write_exit_json (const char *dir, int code, arca_error **err)
+{
+  struct timespec ts;
+  char text[128];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  int n = snprintf (text, sizeof text, "{\"exitCode\":%d,\"finishedNs\":%lld,\"restarts\":0}",
+                    code, (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  cleanup_free char *path = NULL;
+  if (asprintf (&path, "%s/exit.json", dir) < 0)
+    return arca_error_set (err, ENOMEM, "exit.json");
+  return arca_write_file_atomic_at (AT_FDCWD, path, text, (size_t) n, 0644, err);
+}
+
+int
+arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *ret_exit_code,
+                          arca_error **err)
+{
+  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+  cleanup_free char *dir = NULL, *exit_file = NULL;
+  cleanup_error arca_error *ignored = NULL;
+
+  if (arca_engine_get (e, name_or_id, &c, err) < 0)
+    return -1;
+  if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
+    return arca_error_set (err, EBUSY, "container %s is already running", c->name);
+  if (arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0
+      || arca_engine_container_dir (e, c->id, "exit.json", &exit_file, err) < 0)
+    return -1;
+  unlink (exit_file);
+  arca_container_delete (&e->rt, c->id, true, NULL);
+  if (mount_root (e, c->id, c->image_id, err) < 0)
+    return -1;
+  struct arca_create_options co = { .id = c->id, .bundle = dir };
+  int status = 0;
+  int r = arca_container_run (&e->rt, &co, false, &status, err);
+  if (r == 0)
+    {
+      *ret_exit_code = status;
+      write_exit_json (dir, status, &ignored);
+    }
+  arca_engine_cleanup (e, c->id, &ignored);
+  return r;
+}
+
 static bool
 wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
 {

@@ -95,6 +95,12 @@ int arca_engine_create (struct arca_engine *e, const struct arca_create_request 
                         char *ret_id, arca_error **err);
 int arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid,
                        arca_error **err);
+/* Runs a created container attached to our own stdio (`run -i`/`run -t`
+ * in the foreground): no monitor, the terminal is proxied by this process,
+ * output is not logged.  Returns the exit code in *ret_exit_code. */
+int arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *ret_exit_code,
+                              arca_error **err);
+
 /* stop: the stop signal, then SIGKILL after timeout seconds (-1: the
  * container's own). */
 int arca_engine_stop (struct arca_engine *e, const char *name_or_id, int timeout,
