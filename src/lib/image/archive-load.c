@@ -38,6 +38,9 @@ struct load
   size_t n_new_layers;
   char **image_ids;
   size_t n_images;
+  char **alias_names;   /* symlink and hard link members ... */
+  char **alias_targets; /* ... and the member each names */
+  size_t n_aliases;
 };
 
 static int
@@ -69,6 +72,8 @@ load_release (struct load *l, bool failed)
   for (size_t i = 0; i < l->n_new_layers; i++)
     free (l->new_layers[i]);
   free (l->new_layers);
+  arca_strv_free (l->alias_names);
+  arca_strv_free (l->alias_targets);
   arca_strv_free (l->image_ids);
 }
 
@@ -135,6 +140,119 @@ store_member (struct load *l, struct archive *a, const char *name, arca_error **
   return 0;
 }
 
+/* Normalises "dir/../x" style member paths; NULL if it climbs out. */
+static char *
+join_member (const char *name, const char *target, bool relative_to_dir)
+{
+  cleanup_free char *joined = NULL;
+  cleanup_free char *out = NULL;
+  const char *slash = strrchr (name, '/');
+  size_t len = 0;
+
+  if (target[0] == '/')
+    return NULL;
+  if (asprintf (&joined, "%.*s%s", relative_to_dir && slash ? (int)(slash - name + 1) : 0, name,
+                target)
+      < 0)
+    return NULL;
+  out = calloc (1, strlen (joined) + 1);
+  if (out == NULL)
+    return NULL;
+  for (char *p = joined; *p;)
+    {
+      size_t n = strcspn (p, "/");
+      if (n == 2 && p[0] == '.' && p[1] == '.')
+        {
+          char *prev;
+          if (len == 0)
+            return NULL;
+          out[len] = '\0';
+          prev = strrchr (out, '/');
+          len = prev ? (size_t)(prev - out) : 0;
+          out[len] = '\0';
+        }
+      else if (n > 0 && !(n == 1 && p[0] == '.'))
+        {
+          if (len > 0)
+            out[len++] = '/';
+          memcpy (out + len, p, n);
+          len += n;
+          out[len] = '\0';
+        }
+      p += n;
+      while (*p == '/')
+        p++;
+    }
+  return move_ptr (out);
+}
+
+/* podman's docker-archive names a layer <id>/layer.tar as a symlink to the
+ * tar it stores once; docker uses hard links. */
+static int
+add_alias (struct load *l, const char *name, const char *hardlink, const char *symlink,
+           arca_error **err)
+{
+  cleanup_free char *target = NULL;
+  size_t n = l->n_aliases;
+
+  if (hardlink == NULL && symlink == NULL)
+    return 0;
+  target = hardlink ? join_member ("", hardlink, false) : join_member (name, symlink, true);
+  if (target == NULL)
+    return 0; /* pointing outside the archive: never a member */
+  if (n >= MAX_FILES)
+    return arca_error_set (err, EFBIG, "read archive: more than %d links", MAX_FILES);
+  if (push (&l->alias_names, &n, name) < 0)
+    return arca_error_errno (err, "archive member `%s`", name);
+  n = l->n_aliases;
+  if (push (&l->alias_targets, &n, target) < 0)
+    {
+      free (l->alias_names[n]);
+      l->alias_names[n] = NULL;
+      return arca_error_errno (err, "archive member `%s`", name);
+    }
+  l->n_aliases = n;
+  return 0;
+}
+
+static const struct file *find_file (struct load *l, const char *name);
+
+/* Links become file entries with their target's digest; chains of links
+ * resolve over a few rounds, dangling ones are dropped. */
+static int
+resolve_aliases (struct load *l, arca_error **err)
+{
+  for (int round = 0; round < 8; round++)
+    {
+      bool progress = false;
+      for (size_t i = 0; i < l->n_aliases; i++)
+        {
+          const struct file *f;
+          struct file *nf;
+          if (l->alias_names[i][0] == '\0' || find_file (l, l->alias_names[i]))
+            continue;
+          f = find_file (l, l->alias_targets[i]);
+          if (f == NULL)
+            continue;
+          nf = realloc (l->files, (l->n_files + 1) * sizeof (*nf));
+          if (nf == NULL)
+            return arca_error_errno (err, "archive member `%s`", l->alias_names[i]);
+          l->files = nf;
+          f = NULL;
+          nf[l->n_files].name = strdup (l->alias_names[i]);
+          if (nf[l->n_files].name == NULL)
+            return arca_error_errno (err, "archive member `%s`", l->alias_names[i]);
+          memcpy (nf[l->n_files].digest, find_file (l, l->alias_targets[i])->digest,
+                  sizeof (nf->digest));
+          l->n_files++;
+          progress = true;
+        }
+      if (!progress)
+        break;
+    }
+  return 0;
+}
+
 static int
 read_members (struct load *l, int fd, arca_error **err)
 {
@@ -159,23 +277,32 @@ read_members (struct load *l, int fd, arca_error **err)
         continue;
       while (name[0] == '.' && name[1] == '/')
         name += 2;
-      if (archive_entry_filetype (e) != AE_IFREG || archive_entry_hardlink (e))
+      if (archive_entry_hardlink (e) || archive_entry_filetype (e) == AE_IFLNK)
+        {
+          r = add_alias (l, name, archive_entry_hardlink (e), archive_entry_symlink (e), err);
+          if (r < 0)
+            break;
+          continue;
+        }
+      if (archive_entry_filetype (e) != AE_IFREG)
         continue;
       if (l->n_files >= MAX_FILES)
         r = arca_error_set (err, EFBIG, "read archive: more than %d files", MAX_FILES);
       else
         r = store_member (l, a, name, err);
       if (r < 0)
-        {
-          archive_read_free (a);
-          return -1;
-        }
+        break;
+    }
+  if (r < 0)
+    {
+      archive_read_free (a);
+      return -1;
     }
   if (r != ARCHIVE_EOF)
     r = arca_error_set (err, archive_errno (a) > 0 ? archive_errno (a) : EIO,
                         "read archive: %s (truncated or corrupt?)", archive_error_string (a));
   else
-    r = 0;
+    r = resolve_aliases (l, err);
   archive_read_free (a);
   return r;
 }
@@ -349,8 +476,9 @@ load_oci (struct load *l, arca_error **err)
           if (r == 0 && !has_blob_file (l, m.config.digest))
             r = arca_error_set (err, ENOENT, "oci-archive: config %s is not in the archive",
                                 m.config.digest);
-          /* A bare tag ("latest") as ref.name names no repository. */
-          if (r == 0 && descs[i].name && strchr (descs[i].name, '/') != NULL
+          /* ref.name is a full name for podman and skopeo, but a bare tag
+           * ("latest", "1.0") for other writers: that names no repository. */
+          if (r == 0 && descs[i].name && strpbrk (descs[i].name, "/:") != NULL
               && normalise_tag (descs[i].name, ARCA_REFERENCE_LOCAL, &tag, err) < 0)
             r = -1;
           tags[0] = tag;

@@ -442,6 +442,44 @@ test_digest_mismatches (void **state)
   oci_image_free (&wrong);
 }
 
+/* podman's docker-archive: <id>/layer.tar is a symlink to <diff>.tar, and
+ * manifest.json may name either. */
+static void
+test_docker_archive_symlinked_layer (void **state)
+{
+  struct oci_image im = { 0 };
+  struct env e = { 0 };
+  cleanup_error arca_error *err = NULL;
+  cleanup_free char *mf = NULL;
+  char cname[256], id[ARCA_DIGEST_LEN + 1];
+  int fd;
+
+  oci_image_build (&im, NULL);
+  env_open (&e);
+  snprintf (cname, sizeof (cname), "%s.json", arca_digest_hex (im.config_digest));
+  assert_true (asprintf (&mf,
+                         "[{\"Config\":\"%s\",\"RepoTags\":[\"localhost/busybox:latest\"],"
+                         "\"Layers\":[\"abc/layer.tar\"]}]",
+                         cname)
+               > 0);
+  {
+    const struct tent ents[] = {
+      { .path = "0123.tar", .data = im.layer, .len = im.layer_len },
+      { .path = cname, .data = im.config },
+      { .path = "abc/layer.tar", .type = AE_IFLNK, .data = "../0123.tar" },
+      { .path = "evil/layer.tar", .type = AE_IFLNK, .data = "../../etc/passwd" },
+      { .path = "manifest.json", .data = mf },
+    };
+    fd = tar_build (ents, ARRAY_SIZE (ents), TAR_PLAIN);
+  }
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), 0);
+  close (fd);
+  assert_int_equal (arca_db_resolve (e.db, "busybox", id, &err), 0);
+  check_busybox_image (&e, &im, "busybox");
+  env_close (&e);
+  oci_image_free (&im);
+}
+
 /* A config pairing a layer already in the store (by diff_id) with other
  * content is refused, and the existing image is untouched. */
 static void
@@ -499,6 +537,7 @@ main (void)
     cmocka_unit_test (test_docker_archive_short_names),
     cmocka_unit_test (test_truncated_archive),
     cmocka_unit_test (test_digest_mismatches),
+    cmocka_unit_test (test_docker_archive_symlinked_layer),
     cmocka_unit_test (test_known_diff_id_with_other_content),
     cmocka_unit_test (test_save_unknown_image),
   };
