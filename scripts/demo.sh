@@ -10,7 +10,14 @@ image=$(cd "${2:?usage: $0 BUILD_DIR IMAGE_DIR}" && pwd)
 runtime=$build/src/cli/runtime/arca-runtime
 work=$(mktemp -d /tmp/arca-demo.XXXXXX)
 state=$work/state
-trap '"$runtime" --root "$state" delete --force demo-svc >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+arca=$build/src/cli/engine/arca
+engine=(--root "$work/engine" --run-root "$work/engine-run")
+cleanup() {
+  "$runtime" --root "$state" delete --force demo-svc >/dev/null 2>&1 || true
+  for id in $("$arca" "${engine[@]}" ps -a -q 2>/dev/null); do "$arca" "${engine[@]}" rm -f "$id" >/dev/null 2>&1; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 bundle=$work/bundle
 mkdir -p "$bundle"
@@ -47,3 +54,14 @@ sleep 0.1
 echo "after kill:   $("$runtime" --root "$state" state demo-svc | jq -r .status)"
 "$runtime" --root "$state" delete demo-svc
 echo "deleted; containers left: $("$runtime" --root "$state" list --quiet | wc -l)"
+
+echo
+echo "== the engine: arca run --rm busybox (the image is built from busybox-static on first use)"
+"$arca" "${engine[@]}" run --rm busybox echo hello from an arca container
+"$arca" "${engine[@]}" images
+"$arca" "${engine[@]}" run -d --name demo-web busybox sh -c 'while true; do echo tick; sleep 0.2; done' >/dev/null
+sleep 0.5
+"$arca" "${engine[@]}" ps
+echo "logs: $("$arca" "${engine[@]}" logs --tail 1 demo-web)"
+"$arca" "${engine[@]}" rm -f demo-web >/dev/null
+echo "removed; containers left: $("$arca" "${engine[@]}" ps -a -q | wc -l)"
