@@ -182,3 +182,15 @@ load helpers
   [ "$status" -eq 125 ]
   [[ "$stderr" == *"foreground"* ]]
 }
+
+@test "--init: arca-init is pid 1, forwards the stop signal and passes the exit code" {
+  run arca run --rm --init busybox sh -c 'cat /proc/1/comm; exit 9'
+  [ "$status" -eq 9 ]
+  [ "${lines[0]}" = init ]
+  arca run -d --init --name with-init busybox sleep 100
+  wait_status with-init Up
+  # sleep as pid 1 would ignore SIGTERM; under arca-init it gets it and dies at once.
+  run arca stop -t 20 with-init
+  [ "$status" -eq 0 ]
+  wait_status with-init "Exited (143)"
+}

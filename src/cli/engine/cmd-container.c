@@ -52,6 +52,7 @@ struct create_args {
   struct arca_run_mount *mounts;
   size_t n_mounts;
   char *seccomp_text;
+  char *init_path;
 };
 
 static void
@@ -71,6 +72,37 @@ create_args_free (struct create_args *a)
     }
   free (a->mounts);
   free (a->seccomp_text);
+  free (a->init_path);
+}
+
+/* arca-init for --init: $ARCA_INIT_PATH, beside us (installed in libexec or
+ * in the build tree), or the usual libexec directories. */
+static int
+find_init (char **ret, arca_error **err)
+{
+  const char *env = getenv ("ARCA_INIT_PATH");
+  cleanup_free char *self = realpath ("/proc/self/exe", NULL);
+  char candidates[4][4096];
+  size_t n = 0;
+
+  if (env && *env)
+    snprintf (candidates[n++], sizeof candidates[0], "%s", env);
+  if (self)
+    {
+      char *slash = strrchr (self, '/');
+      if (slash)
+        *slash = '\0';
+      snprintf (candidates[n++], sizeof candidates[0], "%s/../init/arca-init", self);
+      snprintf (candidates[n++], sizeof candidates[0], "%s/../libexec/arca/arca-init", self);
+    }
+  snprintf (candidates[n++], sizeof candidates[0], "/usr/libexec/arca/arca-init");
+  for (size_t i = 0; i < n; i++)
+    if (access (candidates[i], X_OK) == 0)
+      {
+        *ret = realpath (candidates[i], NULL);
+        return *ret ? 0 : arca_error_errno (err, "--init: `%s`", candidates[i]);
+      }
+  return arca_error_set (err, ENOENT, "--init: arca-init not found (set ARCA_INIT_PATH)");
 }
 
 static int
@@ -312,7 +344,10 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         break;
       case O_PRIV: s->privileged = true; break;
       case O_INIT:
-        return arca_error_set (err, ENOTSUP, "--init is not supported yet");
+        if (find_init (&a->init_path, err) < 0)
+          return -1;
+        s->init_path = a->init_path;
+        break;
       case O_RESTART:
         if (strcmp (optarg, "no") == 0)
           a->req.restart = ARCA_RESTART_NO;
