@@ -281,6 +281,38 @@ resolve_paths (struct creation *c, arca_error **err)
   return 0;
 }
 
+/* Socket activation (systemd's LISTEN_FDS, honoured by runc too): the fds
+ * are passed as preserved fds by the CLI; the process learns about them
+ * from LISTEN_FDS, with LISTEN_PID=1 because it runs as pid 1. */
+static int
+apply_socket_activation (struct creation *c, arca_error **err)
+{
+  const char *fds = getenv ("LISTEN_FDS");
+  const char *pid = getenv ("LISTEN_PID");
+  char **env = c->config->process.env;
+  size_t n = 0;
+
+  if (fds == NULL || *fds == '\0' || (pid && *pid && atoi (pid) != getpid ()))
+    return 0;
+  while (env && env[n])
+    n++;
+  char **grown = realloc (env, (n + 3) * sizeof *grown);
+  if (grown == NULL)
+    return arca_error_set (err, ENOMEM, "LISTEN_FDS");
+  c->config->process.env = grown;
+  /* Drop what the config says about them: ours are the real ones. */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (grown[i], "LISTEN_FDS=", 11) == 0 || strncmp (grown[i], "LISTEN_PID=", 11) == 0)
+      free (grown[i]);
+    else
+      grown[k++] = grown[i];
+  if (asprintf (&grown[k], "LISTEN_FDS=%s", fds) < 0 || (grown[k + 1] = strdup ("LISTEN_PID=1")) == NULL)
+    return arca_error_set (err, ENOMEM, "LISTEN_FDS");
+  grown[k + 2] = NULL;
+  return 0;
+}
+
 static int
 check_host_support (struct creation *c, bool foreground, arca_error **err)
 {
@@ -604,7 +636,7 @@ create_common (struct creation *c, bool run_mode, bool foreground, arca_error **
   const char *id = c->opts->id;
 
   if (arca_container_id_validate (id, err) < 0 || resolve_paths (c, err) < 0
-      || check_host_support (c, foreground, err) < 0)
+      || check_host_support (c, foreground, err) < 0 || apply_socket_activation (c, err) < 0)
     return -1;
   /* Without a pid namespace of its own the container can see runtime
    * processes: they must run from a sealed copy of the binary. */
