@@ -8,9 +8,12 @@
 /* clang-format on */
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "image-test.h"
+#include "image/archives.h"
 #include "image/gc.h"
 
 struct env
@@ -143,11 +146,75 @@ test_remove_and_prune (void **state)
   env_close (&e);
 }
 
+/* kill -9 of a load in the middle of a blob: no rows; the next gc leaves
+ * the store empty (temp file of the dead writer included). */
+static void
+test_killed_load (void **state)
+{
+  struct env e = { 0 };
+  cleanup_error arca_error *err = NULL;
+  cleanup_image_records struct arca_image_record **all = NULL;
+  struct arca_gc_stats st;
+  char blobs[600];
+  int fds[2], status;
+  pid_t pid;
+
+  env_open (&e);
+  snprintf (blobs, sizeof (blobs), "%s/blobs/sha256", e.dir);
+  assert_int_equal (pipe2 (fds, O_CLOEXEC), 0);
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      arca_error *cerr = NULL;
+      close (fds[1]);
+      arca_image_load (e.store, e.db, fds[0], NULL, NULL, &cerr);
+      _exit (0);
+    }
+  close (fds[0]);
+  {
+    /* a tar header for a 1 MiB member, then part of its data */
+    char block[512] = { 0 }, data[4096];
+    unsigned sum = 0;
+    memset (data, 'z', sizeof (data));
+    strcpy (block, "blobs/sha256/1111111111111111111111111111111111111111111111111111111111111111");
+    memcpy (block + 100, "0000644", 7);
+    memcpy (block + 108, "0000000", 7);
+    memcpy (block + 116, "0000000", 7);
+    memcpy (block + 124, "00004000000", 11);
+    memcpy (block + 136, "00000000000", 11);
+    block[156] = '0';
+    memcpy (block + 257, "ustar\00000", 8);
+    memset (block + 148, ' ', 8);
+    for (size_t i = 0; i < 512; i++)
+      sum += (unsigned char)block[i];
+    snprintf (block + 148, 8, "%06o", sum);
+    assert_int_equal (write (fds[1], block, 512), 512);
+    for (int i = 0; i < 16; i++)
+      assert_int_equal (write (fds[1], data, sizeof (data)), (ssize_t)sizeof (data));
+  }
+  /* wait until the writer's temp file exists, then kill it */
+  for (int i = 0; i < 500 && test_count_entries (blobs) == 0; i++)
+    usleep (10000);
+  assert_int_equal (test_count_entries (blobs), 1);
+  kill (pid, SIGKILL);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFSIGNALED (status));
+  close (fds[1]);
+
+  assert_int_equal (arca_db_list_images (e.db, &all, &err), 0);
+  assert_null (all[0]);
+  assert_int_equal (arca_image_gc (e.store, e.db, &st, &err), 0);
+  assert_int_equal (test_count_entries (blobs), 0);
+  env_close (&e);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_remove_and_prune),
+    cmocka_unit_test (test_killed_load),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
