@@ -35,17 +35,6 @@ arca_process_reset_signals (void)
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
-static bool
-have_effective_cap (int cap)
-{
-  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-  struct __user_cap_data_struct data[2];
-
-  if (syscall (SYS_capget, &hdr, data) < 0)
-    return false;
-  return data[cap / 32].effective & (1u << (cap % 32));
-}
-
 int
 arca_process_set_rlimits (const struct arca_oci_process *process, arca_error **err)
 {
@@ -63,16 +52,9 @@ arca_process_set_rlimits (const struct arca_oci_process *process, arca_error **e
       if (setrlimit (rl->resource, &want) == 0)
         continue;
       int saved = errno;
-      if (saved == EPERM && getrlimit (rl->resource, &have) == 0 && rl->hard > have.rlim_max
-          && !have_effective_cap (CAP_SYS_RESOURCE))
-        return arca_error_set (err, EPERM,
-                               "process.rlimits[%s]: hard limit %llu is above this host's limit "
-                               "%llu and the runtime lacks CAP_SYS_RESOURCE to raise it",
-                               rl->type, (unsigned long long) rl->hard,
-                               (unsigned long long) have.rlim_max);
       if (saved == EPERM && rl->resource == RLIMIT_NOFILE)
         {
-          /* Above fs.nr_open also gives EPERM. */
+          /* Above fs.nr_open is EPERM even with CAP_SYS_RESOURCE. */
           cleanup_free char *nr_open = NULL;
           if (arca_read_file_at (AT_FDCWD, "/proc/sys/fs/nr_open", 64, &nr_open, NULL, NULL) == 0
               && rl->hard > strtoull (nr_open, NULL, 10))
@@ -81,6 +63,16 @@ arca_process_set_rlimits (const struct arca_oci_process *process, arca_error **e
                                    rl->type, (unsigned long long) rl->hard,
                                    strtoull (nr_open, NULL, 10));
         }
+      /* Otherwise EPERM means raising the hard limit without
+       * CAP_SYS_RESOURCE in the initial user namespace: a container init
+       * in its own user namespace has the capability there, which does
+       * not count, so the capability sets cannot tell. */
+      if (saved == EPERM && getrlimit (rl->resource, &have) == 0 && rl->hard > have.rlim_max)
+        return arca_error_set (err, EPERM,
+                               "process.rlimits[%s]: hard limit %llu is above this host's limit "
+                               "%llu and the runtime lacks CAP_SYS_RESOURCE to raise it",
+                               rl->type, (unsigned long long) rl->hard,
+                               (unsigned long long) have.rlim_max);
       return arca_error_set (err, saved, "process.rlimits[%s]: setrlimit", rl->type);
     }
   return 0;
