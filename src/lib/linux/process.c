@@ -152,8 +152,10 @@ arca_process_find_program (const struct arca_oci_process *process, char **ret_pa
   cleanup_free char *copy = strdup (path);
   if (copy == NULL)
     return arca_error_set (err, ENOMEM, "process.args[0]");
-  char *save = NULL;
-  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+  /* strsep, not strtok: an empty entry (leading, trailing or "::") is the
+   * current directory, as POSIX and runc's exec.LookPath have it. */
+  char *rest = copy;
+  for (char *dir = strsep (&rest, ":"); dir; dir = strsep (&rest, ":"))
     {
       cleanup_free char *candidate = NULL;
       if (asprintf (&candidate, "%s/%s", *dir ? dir : ".", name) < 0)
