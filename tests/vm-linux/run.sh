@@ -14,8 +14,9 @@
 # BUILD_STATIC is a meson build dir configured here for a static arca-vmm.
 # Environment: VML_QEMU=0 leaves QEMU out of the outer VM (no side-by-side),
 # VML_QEMU_MACHINE (microvm) is the machine of that nested QEMU,
-# VML_OUTER_TIMEOUT (240 s) bounds the whole outer VM, VML_NESTED_TIMEOUT
-# (100 s) each nested boot.
+# VML_OUTER_TIMEOUT (420 s) bounds the whole outer VM, VML_NESTED_TIMEOUT
+# (150 s) each nested boot. A run takes about 2.5 minutes, but one nested
+# boot has been seen to vary from 55 to 85 s on a busy 2-core host.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +27,8 @@ out=$work/vm-linux
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-outer_timeout=${VML_OUTER_TIMEOUT:-240}
-nested_timeout=${VML_NESTED_TIMEOUT:-100}
+outer_timeout=${VML_OUTER_TIMEOUT:-420}
+nested_timeout=${VML_NESTED_TIMEOUT:-150}
 qemu_machine=${VML_QEMU_MACHINE:-microvm}
 with_qemu=${VML_QEMU:-1}
 # The nested guest: as quiet as it can be while still printing, because
