@@ -13,6 +13,22 @@
 #include "reference.h"
 #include "util/cleanup.h"
 
+/* Appends s (owned; freed on failure) to a NULL-terminated vector. */
+static int
+push_owned (char ***v, size_t *n, char *s)
+{
+  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
+  if (nv == NULL)
+    {
+      free (s);
+      return -1;
+    }
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
+
 static size_t
 strv_len (char **v)
 {
@@ -319,8 +335,10 @@ arca_db_layer_exists (arca_db *db, const char *chain_id, arca_error **err)
 int
 arca_db_unreferenced_layers (arca_db *db, char ***ret_chain_ids, arca_error **err)
 {
-  return arca_db_strings (db, "SELECT chain_id FROM layers WHERE refcount = 0", NULL, ret_chain_ids,
-                          err);
+  return arca_db_strings (db,
+                          "SELECT chain_id FROM layers WHERE refcount = 0 AND NOT EXISTS "
+                          "(SELECT 1 FROM image_layers il WHERE il.chain_id = layers.chain_id)",
+                          NULL, ret_chain_ids, err);
 }
 
 int
@@ -337,4 +355,41 @@ int
 arca_db_layer_dirs (arca_db *db, char ***ret_dirs, arca_error **err)
 {
   return arca_db_strings (db, "SELECT dir FROM layers", NULL, ret_dirs, err);
+}
+
+int
+arca_db_check (arca_db *db, char ***ret_problems, arca_error **err)
+{
+  cleanup_strv char **quick = NULL;
+  cleanup_strv char **counts = NULL;
+  cleanup_strv char **out = calloc (1, sizeof (char *));
+  size_t n = 0;
+
+  if (out == NULL)
+    return arca_error_errno (err, "check database");
+  if (arca_db_strings (db, "PRAGMA quick_check", NULL, &quick, err) < 0
+      || arca_db_strings (db,
+                          "SELECT 'layer ' || l.chain_id || ': refcount ' || l.refcount || "
+                          "' but ' || COUNT(il.image_id) || ' images use it' "
+                          "FROM layers l JOIN image_layers il ON il.chain_id = l.chain_id "
+                          "GROUP BY l.chain_id HAVING l.refcount < COUNT(il.image_id)",
+                          NULL, &counts, err)
+             < 0)
+    return arca_error_wrap (err, "check database");
+  for (char **p = quick; *p; p++)
+    {
+      char *msg;
+      if (strcmp (*p, "ok") == 0)
+        continue;
+      if (asprintf (&msg, "database: %s", *p) < 0 || push_owned (&out, &n, msg) < 0)
+        return arca_error_errno (err, "check database");
+    }
+  for (char **p = counts; *p; p++)
+    {
+      char *msg = strdup (*p);
+      if (msg == NULL || push_owned (&out, &n, msg) < 0)
+        return arca_error_errno (err, "check database");
+    }
+  *ret_problems = move_ptr (out);
+  return 0;
 }

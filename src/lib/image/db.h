@@ -93,11 +93,16 @@ int arca_db_layer_refcount (arca_db *db, const char *chain_id, int64_t *ret_refc
                             arca_error **err);
 /* Bytes of the layer's uncompressed tar; ENOENT if unknown. */
 int arca_db_layer_size (arca_db *db, const char *chain_id, int64_t *ret_size, arca_error **err);
-/* Chain ids of layers with refcount 0 (prune). */
+/* Chain ids of layers with refcount 0 that no image lists either (prune:
+ * a damaged refcount never frees a layer in use). */
 int arca_db_unreferenced_layers (arca_db *db, char ***ret_chain_ids, arca_error **err);
 /* Every blob digest some image references (manifest, config, layer blobs);
  * blobs in the store but not here are garbage. */
 int arca_db_referenced_blobs (arca_db *db, char ***ret_digests, arca_error **err);
+/* Consistency problems inside the database, one sentence each (empty
+ * vector when none): SQLite's quick_check, and layers referenced by more
+ * images than their refcount says. */
+int arca_db_check (arca_db *db, char ***ret_problems, arca_error **err);
 /* Every layer dir the database knows (system check). */
 int arca_db_layer_dirs (arca_db *db, char ***ret_dirs, arca_error **err);
 

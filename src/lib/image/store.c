@@ -522,8 +522,10 @@ is_stale_temp (const char *name)
   return kill ((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* Removes (remove) or lists (into *names, as "<what>/<name>") the stale
+ * temps of one directory. */
 static int
-clean_dir (int dirfd, const char *what, arca_error **err)
+scan_temps (int dirfd, const char *what, bool remove, char ***names, size_t *n, arca_error **err)
 {
   int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_dir DIR *d = NULL;
@@ -536,17 +538,45 @@ clean_dir (int dirfd, const char *what, arca_error **err)
       return arca_error_errno (err, "list `%s`", what);
     }
   while ((de = readdir (d)) != NULL)
-    if (is_stale_temp (de->d_name) && arca_rm_rf_at (dirfd, de->d_name, err) < 0)
-      return arca_error_wrap (err, "clean `%s`", what);
+    {
+      char *name;
+      if (!is_stale_temp (de->d_name))
+        continue;
+      if (remove)
+        {
+          if (arca_rm_rf_at (dirfd, de->d_name, err) < 0)
+            return arca_error_wrap (err, "clean `%s`", what);
+          continue;
+        }
+      if (asprintf (&name, "%s/%s", what, de->d_name) < 0 || strv_push (names, n, name) < 0)
+        return arca_error_errno (err, "list `%s`", what);
+    }
   return 0;
 }
 
 int
 arca_store_clean_temp (arca_store *s, arca_error **err)
 {
-  if (clean_dir (s->blobs_fd, "blobs/sha256", err) < 0
-      || clean_dir (s->layers_fd, "layers", err) < 0 || clean_dir (s->tmp_fd, "tmp", err) < 0)
+  if (scan_temps (s->blobs_fd, "blobs/sha256", true, NULL, NULL, err) < 0
+      || scan_temps (s->layers_fd, "layers", true, NULL, NULL, err) < 0
+      || scan_temps (s->tmp_fd, "tmp", true, NULL, NULL, err) < 0)
     return arca_error_wrap (err, "image store `%s`", s->root);
+  return 0;
+}
+
+int
+arca_store_stale_temps (arca_store *s, char ***ret_names, arca_error **err)
+{
+  cleanup_strv char **v = calloc (1, sizeof (char *));
+  size_t n = 0;
+
+  if (v == NULL)
+    return arca_error_errno (err, "list temp files");
+  if (scan_temps (s->blobs_fd, "blobs/sha256", false, &v, &n, err) < 0
+      || scan_temps (s->layers_fd, "layers", false, &v, &n, err) < 0
+      || scan_temps (s->tmp_fd, "tmp", false, &v, &n, err) < 0)
+    return arca_error_wrap (err, "image store `%s`", s->root);
+  *ret_names = move_ptr (v);
   return 0;
 }
 

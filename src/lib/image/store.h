@@ -80,5 +80,7 @@ int arca_store_lock (arca_store *s, bool exclusive, arca_error **err);
 
 /* Removes temp files and directories that a crashed writer left behind. */
 int arca_store_clean_temp (arca_store *s, arca_error **err);
+/* Lists them ("blobs/sha256/.tmp-...", relative to the root). */
+int arca_store_stale_temps (arca_store *s, char ***ret_names, arca_error **err);
 
 #endif

@@ -13,7 +13,10 @@
 #include <sys/wait.h>
 
 #include "image-test.h"
+#include <sqlite3.h>
+
 #include "image/archives.h"
+#include "image/check.h"
 #include "image/gc.h"
 
 struct env
@@ -209,12 +212,97 @@ test_killed_load (void **state)
   env_close (&e);
 }
 
+static bool
+mentions (char **v, const char *needle)
+{
+  for (; v && *v; v++)
+    if (strstr (*v, needle))
+      return true;
+  return false;
+}
+
+static void
+test_check (void **state)
+{
+  struct env e = { 0 };
+  cleanup_error arca_error *err = NULL;
+  const char *la[] = { "base", "a-top", NULL };
+  cleanup_image_record struct arca_image_record *a = NULL;
+  char orphan[ARCA_DIGEST_LEN + 1], p[700];
+  sqlite3 *h;
+
+  env_open (&e);
+  a = image (&e, "a", la);
+  {
+    cleanup_check_report struct arca_check_report *r = NULL;
+    assert_int_equal (arca_image_check (e.store, e.db, false, &r, &err), 0);
+    assert_null (r->problems[0]);
+    assert_null (r->garbage[0]);
+    assert_int_equal (r->blobs_checked, 4);
+    assert_int_equal (r->layers_checked, 2);
+  }
+
+  /* garbage: an orphan blob, a layer dir without row, a dead writer's temp */
+  put (&e, "orphan", orphan);
+  snprintf (p, sizeof (p), "%s/layers/cafe", e.dir);
+  assert_int_equal (mkdir (p, 0755), 0);
+  snprintf (p, sizeof (p), "%s/tmp/.tmp-999999999-x", e.dir);
+  assert_int_equal (mkdir (p, 0755), 0);
+  {
+    cleanup_check_report struct arca_check_report *r = NULL;
+    assert_int_equal (arca_image_check (e.store, e.db, false, &r, &err), 0);
+    assert_null (r->problems[0]);
+    assert_true (mentions (r->garbage, orphan));
+    assert_true (mentions (r->garbage, "`layers/cafe` has no database row"));
+    assert_true (mentions (r->garbage, "temp `tmp/.tmp-999999999-x`"));
+    assert_false (r->fixed);
+  }
+  {
+    cleanup_check_report struct arca_check_report *r = NULL;
+    assert_int_equal (arca_image_check (e.store, e.db, true, &r, &err), 0);
+    assert_true (r->fixed);
+  }
+  {
+    cleanup_check_report struct arca_check_report *r = NULL;
+    assert_int_equal (arca_image_check (e.store, e.db, false, &r, &err), 0);
+    assert_null (r->garbage[0]);
+  }
+
+  /* damage: a corrupt blob, a missing layer dir, a wrong refcount */
+  snprintf (p, sizeof (p), "%s/blobs/sha256/%s", e.dir, arca_digest_hex (a->id));
+  {
+    int fd = open (p, O_WRONLY | O_APPEND | O_CLOEXEC);
+    assert_int_equal (write (fd, "!", 1), 1);
+    close (fd);
+  }
+  snprintf (p, sizeof (p), "%s/layers/%s", e.dir, a->layers[1].dir);
+  assert_int_equal (rmdir (p), 0);
+  snprintf (p, sizeof (p), "%s/arca.db", e.dir);
+  assert_int_equal (sqlite3_open (p, &h), SQLITE_OK);
+  assert_int_equal (sqlite3_exec (h, "UPDATE layers SET refcount = 0", NULL, NULL, NULL),
+                    SQLITE_OK);
+  sqlite3_close (h);
+  {
+    cleanup_check_report struct arca_check_report *r = NULL;
+    assert_int_equal (arca_image_check (e.store, e.db, true, &r, &err), 0);
+    assert_true (mentions (r->problems, "is corrupt"));
+    assert_true (mentions (r->problems, "is missing"));
+    assert_true (mentions (r->problems, "refcount 0 but 1 images use it"));
+    /* a layer an image lists is never garbage, whatever its refcount */
+    assert_null (r->garbage[0]);
+  }
+  snprintf (p, sizeof (p), "%s/layers/%s", e.dir, a->layers[0].dir);
+  assert_int_equal (access (p, F_OK), 0);
+  env_close (&e);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_remove_and_prune),
     cmocka_unit_test (test_killed_load),
+    cmocka_unit_test (test_check),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
