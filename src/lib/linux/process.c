@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -96,6 +97,11 @@ arca_process_prepare_fds (unsigned preserve_fds, arca_error **err)
 {
   unsigned first_closed = 3 + preserve_fds;
 
+  /* fds are ints; past that 3 + preserve_fds wraps and close_range would
+   * mark stdio close-on-exec. */
+  if (preserve_fds > (unsigned) INT_MAX - 3)
+    return arca_error_set (err, EINVAL, "--preserve-fds: %u is more fds than a process can have",
+                           preserve_fds);
   for (unsigned fd = 3; fd < first_closed; fd++)
     {
       int flags = fcntl ((int) fd, F_GETFD);

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -469,6 +470,16 @@ fds_child (int out, void *arg)
 }
 
 static void
+fds_wrap_child (int out, void *arg)
+{
+  /* stdio without FD_CLOEXEC, whatever the test runner gave us */
+  CHECK (dup2 (out, 1) == 1 && dup2 (out, 2) == 2);
+  CHECK_ARCA_ERROR (arca_process_prepare_fds (UINT_MAX - 1, &err), EINVAL, "--preserve-fds");
+  CHECK_ARCA_ERROR (arca_process_prepare_fds ((unsigned)INT_MAX, &err), EINVAL, "--preserve-fds");
+  CHECK (fcntl (1, F_GETFD) == 0 && fcntl (2, F_GETFD) == 0);
+}
+
+static void
 test_prepare_fds (void **state)
 {
   struct child c;
@@ -490,6 +501,10 @@ test_prepare_fds (void **state)
   run_child (&c, fds_child, &(struct fds_case){ .preserve = 0, .hole = -1 });
   assert_child_ok (&c);
   assert_string_equal (c.text, "0\n1\n2\n3\n");
+
+  /* A count that wraps 3 + n around must not touch stdio. */
+  run_child (&c, fds_wrap_child, NULL);
+  assert_child_ok (&c);
 }
 
 /* ---- finding the program ---------------------------------------------- */
