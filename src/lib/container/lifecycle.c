@@ -83,6 +83,15 @@ arca_internal_open (const struct arca_runtime *rt, const char *id, bool lock,
   if (h->rec && h->rec->cgroup_path[0]
       && arca_cgroup_open (rt->cgroup_root, h->rec->cgroup_path, &h->cgroup, err) < 0)
     return -1;
+  if (h->rec == NULL)
+    {
+      /* A create that died half way: its cgroup is still ours to remove. */
+      cleanup_free char *path = NULL;
+      cleanup_error arca_error *ignored = NULL;
+      if (arca_read_file_at (h->dirfd, ARCA_CGROUP_FILE, PATH_MAX, &path, NULL, &ignored) == 0
+          && path[0] == '/')
+        arca_cgroup_open (rt->cgroup_root, path, &h->cgroup, &ignored);
+    }
   return 0;
 }
 
@@ -403,6 +412,11 @@ setup_cgroup (struct creation *c, arca_error **err)
     }
   if (arca_cgroup_open (c->rt->cgroup_root, path, &c->cgroup, err) < 0)
     return arca_error_wrap (err, "linux.cgroupsPath");
+  const char *resolved = arca_cgroup_path (c->cgroup);
+  if (arca_write_file_atomic_at (c->dirfd, ARCA_CGROUP_FILE, resolved, strlen (resolved), 0600,
+                                 err)
+      < 0)
+    return -1;
   if (arca_cgroup_create (c->cgroup, err) < 0)
     return -1;
   c->cgroup_made = true;

@@ -38,6 +38,9 @@ struct arca_container_record {
 #define ARCA_STATE_FILE "state.json"
 #define ARCA_CONFIG_FILE "config.json"
 #define ARCA_START_SOCKET "start.sock"
+/* Written as soon as the cgroup exists, so a create that was killed half
+ * way can still be cleaned up by delete. */
+#define ARCA_CGROUP_FILE "cgroup"
 
 /* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024 bytes (they are
  * directory names and cgroup names). */

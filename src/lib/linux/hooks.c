@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +40,8 @@ run_one (const struct arca_oci_hook *hook, const char *field, const char *state_
   if (pid == 0)
     {
       char *const default_args[] = { hook->path, NULL };
+      /* A runtime killed while the hook runs takes the hook with it. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
       if (dup2 (pipefd[0], STDIN_FILENO) < 0)
         _exit (127);
       execve (hook->path, hook->args ? hook->args : default_args,
