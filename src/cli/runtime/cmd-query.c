@@ -35,13 +35,6 @@ cmd_state (struct cli *cli, int argc, char **argv, arca_error **err)
   return 0;
 }
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int
 cmd_list (struct cli *cli, int argc, char **argv, arca_error **err)
 {
@@ -78,7 +71,7 @@ cmd_list (struct cli *cli, int argc, char **argv, arca_error **err)
       printf ("%s\n", infos[i].id);
   else if (strcmp (format, "json") == 0)
     {
-      _cleanup_ (json_putp) json_t *array = json_array ();
+      _cleanup_ (json_decrefp) json_t *array = json_array ();
       for (size_t i = 0; i < count; i++)
         json_array_append_new (
             array, json_pack ("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion", "1.1.0", "id",

@@ -63,13 +63,6 @@ differing_namespaces (pid_t pid)
   return flags;
 }
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int
 arca_container_exec_defaults (const struct arca_runtime *rt, const char *id,
                               struct arca_oci_process **ret_process, arca_error **err)
@@ -83,7 +76,7 @@ arca_container_exec_defaults (const struct arca_runtime *rt, const char *id,
     return -1;
   if (arca_read_file_at (h.dirfd, ARCA_CONFIG_FILE, 16 * 1024 * 1024, &text, &len, err) < 0)
     return arca_error_wrap (err, "container `%s`", id);
-  _cleanup_ (json_putp) json_t *doc = json_loadb (text, len, 0, &jerr);
+  _cleanup_ (json_decrefp) json_t *doc = json_loadb (text, len, 0, &jerr);
   json_t *process = doc ? json_object_get (doc, "process") : NULL;
   if (process == NULL)
     return arca_error_set (err, EINVAL, "container `%s`: stored config has no process", id);

@@ -18,13 +18,6 @@
 
 #define STATE_FILE_MAX (64 * 1024)
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int
 arca_container_id_validate (const char *id, arca_error **err)
 {
@@ -135,7 +128,7 @@ arca_state_dir_remove (const char *root, const char *id, arca_error **err)
 int
 arca_record_save (int dirfd, const struct arca_container_record *rec, arca_error **err)
 {
-  _cleanup_ (json_putp) json_t *doc = json_pack (
+  _cleanup_ (json_decrefp) json_t *doc = json_pack (
       "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", rec->id, "bundle", rec->bundle,
       "rootfs", rec->rootfs, "created", rec->created, "cgroupPath",
       rec->cgroup_path ? rec->cgroup_path : "", "pid", (json_int_t) rec->pid, "pidStart",
@@ -175,7 +168,7 @@ arca_record_load (int dirfd, struct arca_container_record **ret_rec, arca_error 
       return -1;
     }
   json_error_t jerr;
-  _cleanup_ (json_putp) json_t *doc = json_loadb (text, len, 0, &jerr);
+  _cleanup_ (json_decrefp) json_t *doc = json_loadb (text, len, 0, &jerr);
   if (doc == NULL)
     return arca_error_set (err, EINVAL, "state file is corrupt: %s", jerr.text);
   _cleanup_ (arca_record_freep) struct arca_container_record *rec = calloc (1, sizeof *rec);

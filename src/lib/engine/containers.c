@@ -27,13 +27,6 @@
 #define LOG_MAX_FILES 3
 #define CONFIG_BLOB_MAX (4 * 1024 * 1024)
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int arca_engine_db_exec (struct arca_engine *e, const char *sql, const char *const *values,
                          arca_error **err);
 
@@ -475,7 +468,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
                             : runcfg->stop_signal ? runcfg->stop_signal : "SIGTERM";
   if (arca_signal_parse (stop_signal) < 0)
     return arca_error_set (err, EINVAL, "invalid stop signal `%s`", stop_signal);
-  _cleanup_ (json_putp) json_t *opts = json_pack (
+  _cleanup_ (json_decrefp) json_t *opts = json_pack (
       "{s:b, s:i, s:i, s:s, s:i, s:s}", "remove", req->remove, "restart", (int) req->restart,
       "maxRestarts", (int) req->max_restarts, "stopSignal", stop_signal, "stopTimeout",
       req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "");
@@ -525,7 +518,7 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
                    arca_error **err)
 {
   _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
-  _cleanup_ (json_putp) json_t *opts = NULL;
+  _cleanup_ (json_decrefp) json_t *opts = NULL;
   cleanup_free char *dir = NULL, *log = NULL, *exit_file = NULL;
 
   if (arca_engine_get (e, name_or_id, &c, err) < 0)

@@ -26,13 +26,6 @@ const char *const arca_engine_default_caps[] = {
   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE", NULL,
 };
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 /* ---- image config ------------------------------------------------------- */
 
 static int
@@ -94,7 +87,7 @@ arca_image_runconfig_parse (const char *json, size_t len, struct arca_image_runc
                          arca_error **err)
 {
   json_error_t jerr;
-  _cleanup_ (json_putp) json_t *doc = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
+  _cleanup_ (json_decrefp) json_t *doc = json_loadb (json, len, JSON_REJECT_DUPLICATES, &jerr);
   _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *c = calloc (1, sizeof *c);
 
   if (c == NULL)
@@ -608,7 +601,7 @@ arca_engine_spec_build (const struct arca_image_runconfig *image, const struct a
 
   if (arca_oci_spec_default (false, &base, err) < 0)
     return -1;
-  _cleanup_ (json_putp) json_t *doc = json_loads (base, 0, &jerr);
+  _cleanup_ (json_decrefp) json_t *doc = json_loads (base, 0, &jerr);
   if (doc == NULL)
     return arca_error_set (err, EINVAL, "default spec: %s", jerr.text);
   json_t *process = json_object_get (doc, "process");

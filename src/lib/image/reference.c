@@ -257,15 +257,17 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
   if (!ref->domain_explicit && is_hex64 (path))
     return bad (err, text, "a 64-digit hex string is an image id, not a repository name");
 
-  if (mode == ARCA_REFERENCE_DOCKER && ref->domain && strcmp (ref->domain, "index.docker.io") == 0)
+  /* Docker Hub has one canonical spelling whatever the mode. */
+  if (ref->domain && strcmp (ref->domain, "index.docker.io") == 0)
     {
       free (ref->domain);
-      ref->domain = NULL;
+      ref->domain = strdup ("docker.io");
     }
-  if (ref->domain == NULL)
+  else if (ref->domain == NULL)
     ref->domain = strdup (mode == ARCA_REFERENCE_DOCKER ? "docker.io" : "localhost");
-  if (mode == ARCA_REFERENCE_DOCKER && strcmp (ref->domain, "docker.io") == 0
-      && strchr (path, '/') == NULL)
+  if (ref->domain == NULL)
+    return arca_error_errno (err, "parse image reference");
+  if (strcmp (ref->domain, "docker.io") == 0 && strchr (path, '/') == NULL)
     {
       if (asprintf (&ref->path, "library/%s", path) < 0)
         ref->path = NULL;

@@ -11,8 +11,10 @@
  *   names the image localhost/foo:latest.
  * - ARCA_REFERENCE_DOCKER (names from docker archives and for pulls): no
  *   registry means "docker.io/", and a single path component gets
- *   "library/" (busybox -> docker.io/library/busybox); index.docker.io is
- *   docker.io.
+ *   "library/" (busybox -> docker.io/library/busybox).
+ * - In both modes index.docker.io is docker.io, and a single path component
+ *   on docker.io gets "library/" (docker.io/busybox ->
+ *   docker.io/library/busybox).
  *
  * Neither tag nor digest means tag "latest"; a digest alone keeps no tag.
  * Looking a short name up among local images (db.h) tries the exact

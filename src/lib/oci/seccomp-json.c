@@ -48,17 +48,10 @@ set_action (json_t *obj, const char *key, uint32_t action, bool has_errno_ret,
   return 0;
 }
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int
 arca_oci_seccomp_to_json (const struct arca_oci_seccomp *s, char **ret_json, arca_error **err)
 {
-  _cleanup_ (json_putp) json_t *doc = json_object ();
+  _cleanup_ (json_decrefp) json_t *doc = json_object ();
   json_t *archs = json_array ();
   json_t *flags = json_array ();
   json_t *syscalls = json_array ();

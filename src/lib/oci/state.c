@@ -6,18 +6,11 @@
 #include "oci/state.h"
 #include "util/cleanup.h"
 
-static void
-json_putp (json_t **j)
-{
-  if (*j)
-    json_decref (*j);
-}
-
 int
 arca_oci_state_to_json (const struct arca_oci_state *state, bool pretty,
                         char **ret_json, arca_error **err)
 {
-  _cleanup_ (json_putp) json_t *doc = json_object ();
+  _cleanup_ (json_decrefp) json_t *doc = json_object ();
   json_t *annotations = json_object ();
 
   if (doc == NULL || annotations == NULL)
