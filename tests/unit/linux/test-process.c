@@ -847,9 +847,12 @@ signals_child (int out, void *arg)
   CHECK (signal (SIGPIPE, SIG_IGN) != SIG_ERR);
   CHECK (signal (SIGHUP, SIG_IGN) != SIG_ERR);
   CHECK (sigaction (SIGUSR1, &sa, NULL) == 0);
+  CHECK (signal (SIGRTMAX, SIG_IGN) != SIG_ERR);
+  CHECK (sigaction (SIGRTMIN + 1, &sa, NULL) == 0);
   sigemptyset (&set);
   sigaddset (&set, SIGTERM);
   sigaddset (&set, SIGCHLD);
+  sigaddset (&set, SIGRTMIN);
   CHECK (sigprocmask (SIG_BLOCK, &set, NULL) == 0);
   CHECK (status_hex ("SigIgn") != 0 && status_hex ("SigBlk") != 0 && status_hex ("SigCgt") != 0);
 
