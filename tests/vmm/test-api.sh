@@ -104,6 +104,24 @@ check "resume after load (204)" test "$(api PATCH /vm '{"state":"Resumed"}' | st
 check "API-restored guest continues" wait_for "$T/restored2" "tick $((snap_tick + 1))"
 kill -TERM $v2; wait $v2
 
+# Two vCPUs (the second never started by the guest): its MP state and LAPIC
+# go through the snapshot too.
+SOCK2=$T/api2.sock
+"$VMM" --api-sock "$SOCK2" --kernel "$ELF" --cpus 2 --cmdline "ticks=0 tickdelay=3000" \
+  --serial "file:$T/smp" 2>"$T/smp.err" &
+v3=$!; pids+=($v3)
+wait_for "$T/smp" "tick 2"
+SOCK=$SOCK2
+api PATCH /vm '{"state":"Paused"}' >/dev/null
+smp_tick=$(last_tick "$T/smp")
+check "2 vCPUs: snapshot (204)" \
+  test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap2\",\"mem_file_path\":\"$T/mem2\"}" | status_of)" = 204
+kill -TERM $v3; wait $v3
+timeout 30 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>/dev/null &
+r2=$!; pids+=($r2)
+check "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" wait_for "$T/smp-restored" "tick $((smp_tick + 1))"
+kill -TERM $r2; wait $r2
+
 # Broken snapshots.
 cp "$T/snap" "$T/bad"; printf 'x' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>/dev/null
 timeout 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?

@@ -115,22 +115,38 @@ unblob (json_t *v, void *data, size_t len)
 static int
 msr_list (struct arca_vm *vm, uint32_t *indices, unsigned *n, arca_error **err)
 {
-  struct {
-    struct kvm_msr_list list;
-    uint32_t indices[MAX_MSRS];
-  } l = { .list.nmsrs = MAX_MSRS };
+  cleanup_free struct kvm_msr_list *l = calloc (1, sizeof (*l) + MAX_MSRS * sizeof (uint32_t));
 
-  if (ioctl (vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &l) < 0)
+  if (l == NULL)
+    return arca_error_errno (err, "allocate msr list");
+  l->nmsrs = MAX_MSRS;
+  if (ioctl (vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, l) < 0)
     return arca_error_errno (err, "KVM_GET_MSR_INDEX_LIST");
-  *n = l.list.nmsrs < MAX_MSRS ? l.list.nmsrs : MAX_MSRS;
-  memcpy (indices, l.indices, *n * sizeof (uint32_t));
+  *n = l->nmsrs < MAX_MSRS ? l->nmsrs : MAX_MSRS;
+  memcpy (indices, l->indices, *n * sizeof (uint32_t));
   return 0;
 }
 
-struct one_msr {
+/* struct kvm_msrs with room for exactly one entry. */
+union one_msr {
   struct kvm_msrs hdr;
-  struct kvm_msr_entry entry;
+  uint8_t bytes[sizeof (struct kvm_msrs) + sizeof (struct kvm_msr_entry)];
 };
+
+static int
+msr_io (int fd, unsigned long req, uint32_t index, uint64_t *data)
+{
+  union one_msr m;
+  int r;
+
+  memset (&m, 0, sizeof (m));
+  m.hdr.nmsrs = 1;
+  m.hdr.entries[0].index = index;
+  m.hdr.entries[0].data = *data;
+  r = ioctl (fd, req, &m);
+  *data = m.hdr.entries[0].data;
+  return r;
+}
 
 int
 snapshot__save_vcpu (struct vm_vcpu *vcpu, json_t *out, arca_error **err)
@@ -157,10 +173,9 @@ snapshot__save_vcpu (struct vm_vcpu *vcpu, json_t *out, arca_error **err)
   msrs = json_array ();
   for (unsigned i = 0; i < n; i++)
     {
-      struct one_msr m = { .hdr.nmsrs = 1, .entry.index = indices[i] };
-      if (ioctl (vcpu->fd, KVM_GET_MSRS, &m) == 1)
-        json_array_append_new (msrs, json_pack ("[I, o]", (json_int_t) indices[i],
-                                                 blob (&m.entry.data, 8)));
+      uint64_t data = 0;
+      if (msr_io (vcpu->fd, KVM_GET_MSRS, indices[i], &data) == 1)
+        json_array_append_new (msrs, json_pack ("[I, o]", (json_int_t) indices[i], blob (&data, 8)));
     }
   json_object_set_new (out, "msrs", msrs);
   return 0;
@@ -181,14 +196,13 @@ snapshot__restore_vcpu (struct vm_vcpu *vcpu, json_t *in, arca_error **err)
     RESTORE (vcpu->fd, KVM_SET_XCRS, struct kvm_xcrs, "xcrs");
   json_array_foreach (msrs, i, m)
     {
-      struct one_msr e = { .hdr.nmsrs = 1 };
       json_int_t index = json_integer_value (json_array_get (m, 0));
-      if (index < 0 || index > UINT32_MAX || unblob (json_array_get (m, 1), &e.entry.data, 8) < 0)
+      uint64_t data;
+      if (index < 0 || index > UINT32_MAX || unblob (json_array_get (m, 1), &data, 8) < 0)
         return arca_error_set (err, EINVAL, "snapshot: bad msr entry %zu", i);
-      e.entry.index = (uint32_t) index;
       /* Some MSRs read fine but cannot be written back on every host
          (ARCH_CAPABILITIES under kvm_pvm): they keep KVM's value. */
-      (void) ioctl (vcpu->fd, KVM_SET_MSRS, &e);
+      (void) msr_io (vcpu->fd, KVM_SET_MSRS, (uint32_t) index, &data);
     }
   RESTORE (vcpu->fd, KVM_SET_LAPIC, struct kvm_lapic_state, "lapic");
   RESTORE (vcpu->fd, KVM_SET_MP_STATE, struct kvm_mp_state, "mp_state");
