@@ -767,6 +767,21 @@ test_log (void **state)
   assert_child_ok (&c);
 }
 
+/* TRACE without a tracer: the kernel fails the call with ENOSYS. */
+static void
+test_trace_without_tracer (void **state)
+{
+  struct fixture *fx = *state;
+  struct arca_oci_seccomp_rule r = rule (mkdir_names, SCMP_ACT_TRACE (0));
+  struct arca_oci_seccomp s = profile (SCMP_ACT_ALLOW, &r, 1);
+  struct child c;
+
+  if (skip_unless_root ())
+    skip ();
+  run_load_case (&c, fx, &s, probe_mkdir_errno, ENOSYS);
+  assert_child_ok (&c);
+}
+
 /* ---- names, architectures, actions, flags ------------------------------- */
 
 static void
@@ -1324,6 +1339,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_kill, setup, teardown),
     cmocka_unit_test_setup_teardown (test_trap, setup, teardown),
     cmocka_unit_test_setup_teardown (test_log, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_trace_without_tracer, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unknown_names_skipped, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_architecture, setup, teardown),
     cmocka_unit_test_setup_teardown (test_foreign_architecture, setup, teardown),
