@@ -31,6 +31,8 @@ static const struct good_case good[] = {
   { "docker.io/busybox", ARCA_REFERENCE_DOCKER, "docker.io/library/busybox:latest", true },
   { "index.docker.io/busybox", ARCA_REFERENCE_DOCKER, "docker.io/library/busybox:latest", true },
   { "localhost/foo", ARCA_REFERENCE_DOCKER, "localhost/foo:latest", true },
+  { "docker.io/busybox", ARCA_REFERENCE_LOCAL, "docker.io/library/busybox:latest", true },
+  { "index.docker.io/x/y:1", ARCA_REFERENCE_LOCAL, "docker.io/x/y:1", true },
   { "localhost:5000/foo/bar:tag", ARCA_REFERENCE_LOCAL, "localhost:5000/foo/bar:tag", true },
   { "registry.example.com/a/b/c", ARCA_REFERENCE_LOCAL, "registry.example.com/a/b/c:latest", true },
   { "127.0.0.1:5000/img:1.0", ARCA_REFERENCE_LOCAL, "127.0.0.1:5000/img:1.0", true },
