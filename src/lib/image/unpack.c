@@ -352,8 +352,14 @@ apply_xattrs (int parent, const char *name, struct archive_entry *e, const char 
     {
       if (strncmp (key, "trusted.overlay.", 16) == 0)
         continue;
-      if (lsetxattr (path, key, value, size, 0) < 0)
-        return arca_error_errno (err, "layer entry `%s`: set xattr `%s`", entry, key);
+      if (lsetxattr (path, key, value, size, 0) == 0)
+        continue;
+      /* user.* cannot be set on symlinks and devices, and some
+       * filesystems have none: like tar, skip those rather than refuse
+       * the layer.  security.* (file capabilities) must not be lost. */
+      if (strncmp (key, "user.", 5) == 0 && (errno == EPERM || errno == ENOTSUP))
+        continue;
+      return arca_error_errno (err, "layer entry `%s`: set xattr `%s`", entry, key);
     }
   return 0;
 }

@@ -114,6 +114,13 @@ static const struct tent rich[] = {
   { .path = "user-x", .data = "x", .xattr = "user.note", .xval = "hi", .xlen = 2 },
   { .path = "forged", .data = "f", .xattr = "trusted.overlay.redirect", .xval = "/etc", .xlen = 4 },
   { .path = "abs-link", .type = AE_IFLNK, .data = "/etc/hostname" },
+  /* user.* is impossible on a symlink: skipped, not fatal */
+  { .path = "xlink",
+    .type = AE_IFLNK,
+    .data = "user-x",
+    .xattr = "user.note",
+    .xval = "no",
+    .xlen = 2 },
 };
 
 static void
