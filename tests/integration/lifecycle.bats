@@ -153,13 +153,13 @@ load helpers
 @test "a duplicate id fails with status 1 and leaves the first container intact" {
   start_sleeper
   pid=$(state_pid "$CID")
-  run --separate-stderr rt create --bundle "$BUNDLE" "$CID"
+  rt_capture create --bundle "$BUNDLE" "$CID"
   assert_failure 1
   [ -n "$stderr" ]
   assert_eq "$(state_status "$CID")" running
   assert_eq "$(state_pid "$CID")" "$pid"
   [ -d "/proc/$pid" ]
-  run --separate-stderr rt run --bundle "$BUNDLE" "$CID"
+  rt_capture run --bundle "$BUNDLE" "$CID"
   assert_failure 1
   assert_eq "$(state_status "$CID")" running
 }
