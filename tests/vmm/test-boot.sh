@@ -86,6 +86,22 @@ run file --kernel "$ELF" --serial "file:$T/console.log"
 check "--serial file: console goes to the file" grep -qF "arca-test-guest: hello" "$T/console.log"
 check "--serial file: nothing on stdout" test ! -s "$T/file.out"
 
+# The running VMM is under its seccomp filter, every thread of it.
+"$VMM" --kernel "$ELF" --cmdline "ticks=0" --serial "file:$T/sc.log" &
+pid=$!
+for _ in $(seq 50); do grep -q "tick 1" "$T/sc.log" 2>/dev/null && break; sleep 0.1; done
+modes=$(cat /proc/$pid/task/*/status | awk '/^Seccomp:/ {print $2}' | sort -u | tr '\n' ' ')
+nthreads=$(ls /proc/$pid/task | wc -l)
+kill -TERM $pid; wait $pid
+check "seccomp filter on all $nthreads threads (modes: $modes)" test "$modes" = "2 "
+check "vCPU, device and signal threads exist" test "$nthreads" -ge 3
+"$VMM" --kernel "$ELF" --cmdline "ticks=0" --serial none --no-seccomp &
+pid=$!
+sleep 0.3
+modes=$(awk '/^Seccomp:/ {print $2}' /proc/$pid/status)
+kill -TERM $pid; wait $pid
+check "--no-seccomp leaves the process unfiltered" test "$modes" = 0
+
 # A guest that spins for a long time is stopped by SIGTERM, promptly.
 timeout 30 "$VMM" --kernel "$ELF" --cmdline "count=1000000000" --serial none &
 pid=$!

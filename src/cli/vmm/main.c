@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -35,6 +35,7 @@ static const struct option options[] = {
   { "restore", required_argument, NULL, OPT_RESTORE },
   { "mem-file", required_argument, NULL, OPT_MEM_FILE },
   { "paused", no_argument, NULL, OPT_PAUSED },
+  { "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -59,7 +60,7 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--metrics] [--debug]\n"
+           "                [--rng] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
@@ -167,6 +168,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         break;
       case OPT_PAUSED:
         cli->paused = true;
+        break;
+      case OPT_NO_SECCOMP:
+        c->seccomp = false;
         break;
       case OPT_RNG:
         c->rng = true;
@@ -335,7 +339,14 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     return -1;
   stopper.vm = vm;
   start_signal_thread (&stopper);
-  if (arca_vm_start (vm, err) < 0 || arca_vm_wait (vm, &ex, err) < 0)
+  if (arca_vm_start (vm, err) < 0)
+    return -1;
+  if (cli->config.seccomp && arca_vm_sandbox (vm, err) < 0)
+    {
+      arca_vm_stop (vm);
+      return -1;
+    }
+  if (arca_vm_wait (vm, &ex, err) < 0)
     return -1;
   if (cli->metrics)
     print_metrics (vm);
@@ -354,6 +365,7 @@ main (int argc, char **argv)
 
   cli.config.vcpu_count = 1;
   cli.config.mem_size_mib = 128;
+  cli.config.seccomp = true;
   cli.config.start_ns = arca_vm_now_ns ();
   cli.config.log = &cli.log;
 

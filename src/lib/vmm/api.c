@@ -126,6 +126,12 @@ adopt_vm (struct arca_vmm_api *api, struct arca_vm *vm, arca_error **err)
       return arca_error_set (err, r, "start vm waiter thread");
     }
   api->waiter_started = true;
+  /* From here on no other machine can be built by this process. */
+  if (api->config.seccomp && arca_vm_sandbox (vm, err) < 0)
+    {
+      arca_vm_stop (vm);
+      return -1;
+    }
   return 0;
 }
 

@@ -47,6 +47,7 @@ struct arca_vm_config {
   bool rng;                 /* add a virtio-rng device */
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
+  bool seccomp;             /* API: arca_vm_sandbox() once the VM runs */
   uint64_t start_ns;        /* CLOCK_MONOTONIC origin for the timestamps;
                                0 = the time arca_vm_create() is called */
   const struct arca_log *log;
@@ -107,6 +108,11 @@ bool arca_vm_is_running (struct arca_vm *vm);
 int arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err);
 
 void arca_vm_get_metrics (struct arca_vm *vm, struct arca_vm_metrics *ret);
+
+/* Restricts every thread of the process to what a running VM needs
+ * (seccomp, EPERM for the rest).  Call once the VM is started: building
+ * another machine afterwards is no longer possible. */
+int arca_vm_sandbox (struct arca_vm *vm, arca_error **err);
 
 /* Snapshots (docs/vmm.md): the VM must be paused.  The state file is
  * versioned and checksummed; the memory file is a sparse image of guest RAM. */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The running VMM's seccomp filter (after Firecracker's jailer): once the
+ * machine is built and its threads run, every thread of the process is
+ * limited to the system calls a running VM needs -- KVM ioctls by request
+ * number, fd I/O on descriptors it already holds, epoll, futex, signals to
+ * its own threads, memory management for malloc, and the file calls a
+ * snapshot writes.  No exec, no new sockets, no mount, no ptrace.  A call
+ * outside the list fails with EPERM (the caller reports it) rather than
+ * killing the VM. */
+#include <errno.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+
+#include "util/cleanup.h"
+#include "vm.h"
+
+static const int allowed[] = {
+  SCMP_SYS (read), SCMP_SYS (write), SCMP_SYS (readv), SCMP_SYS (writev),
+  SCMP_SYS (pread64), SCMP_SYS (pwrite64), SCMP_SYS (preadv), SCMP_SYS (pwritev),
+  SCMP_SYS (close), SCMP_SYS (fstat), SCMP_SYS (newfstatat), SCMP_SYS (lseek),
+  SCMP_SYS (fdatasync), SCMP_SYS (fsync), SCMP_SYS (ftruncate),
+  SCMP_SYS (epoll_wait), SCMP_SYS (epoll_pwait), SCMP_SYS (epoll_ctl),
+  SCMP_SYS (futex), SCMP_SYS (nanosleep), SCMP_SYS (clock_nanosleep), SCMP_SYS (clock_gettime),
+  SCMP_SYS (getrandom), SCMP_SYS (getpid), SCMP_SYS (gettid),
+  SCMP_SYS (rt_sigprocmask), SCMP_SYS (rt_sigreturn), SCMP_SYS (rt_sigtimedwait),
+  SCMP_SYS (tgkill), SCMP_SYS (sigaltstack),
+  SCMP_SYS (brk), SCMP_SYS (mmap), SCMP_SYS (munmap), SCMP_SYS (mremap), SCMP_SYS (madvise),
+  SCMP_SYS (mprotect),
+  SCMP_SYS (exit), SCMP_SYS (exit_group), SCMP_SYS (restart_syscall),
+  /* API connections on the already-bound socket. */
+  SCMP_SYS (accept4), SCMP_SYS (recvfrom), SCMP_SYS (sendto),
+  /* snapshot/create: memory and state files. */
+  SCMP_SYS (openat), SCMP_SYS (rename), SCMP_SYS (unlink),
+  /* glibc's thread exit and pthread_join. */
+  SCMP_SYS (set_robust_list), SCMP_SYS (rseq),
+};
+
+/* ioctl request numbers the running VM uses (vCPU run, pause/snapshot
+   state reads, interrupt lines).  Creating VMs, vCPUs or memory slots is
+   not among them. */
+static const unsigned long allowed_ioctls[] = {
+  KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_FPU, KVM_GET_LAPIC, KVM_GET_MP_STATE,
+  KVM_GET_VCPU_EVENTS, KVM_GET_XSAVE, KVM_GET_XCRS, KVM_GET_MSRS, KVM_GET_MSR_INDEX_LIST,
+  KVM_CHECK_EXTENSION, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_IRQ_LINE,
+};
+
+int
+arca_vm_sandbox (struct arca_vm *vm, arca_error **err)
+{
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ERRNO (EPERM));
+  int r = 0;
+
+  if (ctx == NULL)
+    return arca_error_set (err, ENOMEM, "seccomp_init");
+  for (size_t i = 0; i < ARRAY_SIZE (allowed) && r == 0; i++)
+    r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+  for (size_t i = 0; i < ARRAY_SIZE (allowed_ioctls) && r == 0; i++)
+    r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1,
+                          SCMP_A1 (SCMP_CMP_EQ, allowed_ioctls[i]));
+  /* Every thread, including the vCPUs already running. */
+  if (r == 0)
+    r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+  if (r == 0)
+    r = seccomp_load (ctx);
+  seccomp_release (ctx);
+  if (r < 0)
+    return arca_error_set (err, -r, "load the VMM's seccomp filter");
+  arca_debug (vm->log, "seccomp filter loaded");
+  return 0;
+}
