@@ -55,8 +55,11 @@ arca_vm_sandbox (struct arca_vm *vm, arca_error **err)
   for (size_t i = 0; i < ARRAY_SIZE (allowed) && r == 0; i++)
     r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, allowed[i], 0);
   for (size_t i = 0; i < ARRAY_SIZE (allowed_ioctls) && r == 0; i++)
-    r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1,
-                          SCMP_A1 (SCMP_CMP_EQ, allowed_ioctls[i]));
+    {
+      struct scmp_arg_cmp cmp = { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = allowed_ioctls[i],
+                                  .datum_b = 0 };
+      r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1, &cmp);
+    }
   /* Every thread, including the vCPUs already running. */
   if (r == 0)
     r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_TSYNC, 1);
