@@ -10,6 +10,7 @@ packages=(
   libnftables-dev libsqlite3-dev libcurl4-openssl-dev
   # tests
   libcmocka-dev libclang-rt-14-dev bats jq busybox-static util-linux iproute2 debootstrap
+  docker-registry apache2-utils openssl curl python3
   # peers for interoperability tests and benchmarks
   crun runc podman containerd hyperfine time qemu-system-x86 linux-image-amd64 cpio
 )

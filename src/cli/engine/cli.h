@@ -40,5 +40,7 @@ int cmd_wait (struct cli *, int, char **, arca_error **);
 int cmd_inspect (struct cli *, int, char **, arca_error **);
 int cmd_exec (struct cli *, int, char **, arca_error **);
 int cmd_cleanup (struct cli *, int, char **, arca_error **);
+int cmd_pull (struct cli *, int, char **, arca_error **);
+int cmd_push (struct cli *, int, char **, arca_error **);
 
 #endif

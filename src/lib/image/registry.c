@@ -33,6 +33,7 @@ struct reg
   char *base; /* "https://host:port" */
   char *repo; /* "library/busybox" */
   char ca_file[4096];
+  bool use_auth;     /* the registry asked once: send credentials every time */
 };
 
 struct response
@@ -153,7 +154,7 @@ request (struct reg *r, const char *method, const char *url, const char *accept,
   char ctype[300];
   struct upload up = { .fd = upload_fd };
 
-  for (int attempt = 0; attempt < 2; attempt++)
+  for (int attempt = r->use_auth ? 1 : 0; attempt < 2; attempt++)
     {
       curl_easy_reset (r->curl);
       if (accept)
@@ -226,6 +227,7 @@ request (struct reg *r, const char *method, const char *url, const char *accept,
       if (r->opts->creds == NULL)
         return arca_error_set (err, EACCES, "%s: authentication required (use --creds USER:PASS)",
                                url);
+      r->use_auth = true;
       curl_slist_free_all (headers);
       headers = NULL;
       free (resp->body);
@@ -323,8 +325,36 @@ pick_platform (const char *json, size_t len, char *ret_digest, arca_error **err)
   return arca_error_set (err, ENOENT, "the image index has no linux/amd64 manifest");
 }
 
+/* Blobs this pull added, removed again if it fails: a failed pull leaves
+ * the store as it found it. */
+struct new_blobs {
+  arca_store *store;
+  char digests[ARCA_MANIFEST_MAX_LAYERS + 2][ARCA_DIGEST_LEN + 1];
+  size_t n;
+  bool keep;
+};
+
+static void
+new_blobs_cleanup (struct new_blobs **p)
+{
+  struct new_blobs *nb = *p;
+  if (nb == NULL)
+    return;
+  for (size_t i = 0; !nb->keep && i < nb->n; i++)
+    arca_blob_remove (nb->store, nb->digests[i], NULL);
+  free (nb);
+}
+
+static void
+new_blobs_add (struct new_blobs *nb, const char *digest)
+{
+  if (nb->n < sizeof nb->digests / sizeof nb->digests[0])
+    snprintf (nb->digests[nb->n++], ARCA_DIGEST_LEN + 1, "%s", digest);
+}
+
 static int
-fetch_blob (struct reg *r, arca_store *store, const char *digest, arca_error **err)
+fetch_blob (struct reg *r, arca_store *store, const char *digest, struct new_blobs *nb,
+            arca_error **err)
 {
   cleanup_free char *url = NULL;
   _cleanup_ (arca_blob_writer_freep) arca_blob_writer *w = NULL;
@@ -344,8 +374,11 @@ fetch_blob (struct reg *r, arca_store *store, const char *digest, arca_error **e
   if (status != 200)
     return arca_error_set (err, EIO, "GET %s: HTTP %ld", url, status);
   /* The writer checks the content against the digest we asked for. */
-  if (arca_blob_writer_commit (w, digest, NULL, NULL, err) < 0)
+  bool created = false;
+  if (arca_blob_writer_commit (w, digest, NULL, &created, err) < 0)
     return arca_error_wrap (err, "blob %s from %s", digest, r->base);
+  if (created)
+    new_blobs_add (nb, digest);
   return 0;
 }
 
@@ -456,8 +489,13 @@ arca_registry_pull (arca_store *store, arca_db *db, const char *text,
   _cleanup_ (reg_clear) struct reg r = { 0 };
   _cleanup_ (response_clear) struct response resp = { 0 };
   _cleanup_ (arca_manifest_free) struct arca_manifest m = { 0 };
+  _cleanup_ (new_blobs_cleanup) struct new_blobs *nb = calloc (1, sizeof *nb);
   char digest[ARCA_DIGEST_LEN + 1];
+  bool created = false;
 
+  if (nb == NULL)
+    return arca_error_set (err, ENOMEM, "pull");
+  nb->store = store;
   if (arca_reference_parse (text, ARCA_REFERENCE_DOCKER, &ref, err) < 0
       || reg_open (&r, ref, opts, err) < 0)
     return -1;
@@ -475,17 +513,24 @@ arca_registry_pull (arca_store *store, arca_db *db, const char *text,
     }
   if (arca_manifest_parse (resp.body, resp.len, &m, err) < 0)
     return -1;
-  if (arca_blob_put_buffer (store, resp.body, resp.len, digest, NULL, NULL, err) < 0
-      || fetch_blob (&r, store, m.config.digest, err) < 0)
+  if (arca_blob_put_buffer (store, resp.body, resp.len, digest, NULL, &created, err) < 0)
+    return -1;
+  if (created)
+    new_blobs_add (nb, digest);
+  if (fetch_blob (&r, store, m.config.digest, nb, err) < 0)
     return -1;
   for (size_t i = 0; i < m.n_layers; i++)
-    if (fetch_blob (&r, store, m.layers[i].digest, err) < 0)
+    if (fetch_blob (&r, store, m.layers[i].digest, nb, err) < 0)
       return -1;
   cleanup_free char *name = arca_reference_string (ref);
   const char *media
       = strstr (resp.content_type, "docker") ? ARCA_MEDIA_DOCKER_MANIFEST : ARCA_MEDIA_OCI_MANIFEST;
-  return load_pulled (store, db, digest, media, resp.len, &m, name ? name : text, ret_image_id,
-                      opts->log, err);
+  if (load_pulled (store, db, digest, media, resp.len, &m, name ? name : text, ret_image_id,
+                   opts->log, err)
+      < 0)
+    return -1;
+  nb->keep = true;
+  return 0;
 }
 
 static int
