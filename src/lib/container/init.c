@@ -169,6 +169,8 @@ setup (const struct arca_init_args *a, pid_t *ret_host_pid, int *ret_listener,
   int unshare_flags = new_flags & ~(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWTIME);
   if (unshare_flags && unshare (unshare_flags) < 0)
     return arca_error_errno (err, "linux.namespaces: unshare");
+  if ((unshare_flags & CLONE_NEWNET) && arca_ns_loopback_up (err) < 0)
+    return -1;
   if (!(new_flags & CLONE_NEWNS) && !arca_oci_config_namespace (config, ARCA_NS_MOUNT))
     return arca_error_set (err, EINVAL, "linux.namespaces: a mount namespace is required");
 

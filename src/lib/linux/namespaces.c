@@ -2,6 +2,9 @@
 #include "namespaces.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -82,4 +85,24 @@ arca_ns_new_flags (const struct arca_oci_config *config)
     if (config->linux_.namespaces[i].path == NULL)
       flags |= config->linux_.namespaces[i].clone_flag;
   return flags;
+}
+
+int
+arca_ns_loopback_up (arca_error **err)
+{
+  struct ifreq ifr;
+  cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return arca_error_errno (err, "loopback: socket");
+  memset (&ifr, 0, sizeof ifr);
+  strncpy (ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
+    return arca_error_errno (err, "loopback: get flags of lo");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
+    return arca_error_errno (err, "loopback: bring lo up");
+  return 0;
 }

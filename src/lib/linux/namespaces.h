@@ -20,6 +20,10 @@ int arca_ns_join_path (const char *path, int clone_flag, const char *what, arca_
  * linux.timeOffsets to /proc/self/timens_offsets. */
 int arca_ns_write_time_offsets (const struct arca_oci_config *config, arca_error **err);
 
+/* Brings "lo" up in the current network namespace: a new one starts with
+ * it down, and runc/crun containers expect 127.0.0.1 to work. */
+int arca_ns_loopback_up (arca_error **err);
+
 /* CLONE_NEW* flags of the namespaces the config asks to create (no path). */
 int arca_ns_new_flags (const struct arca_oci_config *config);
 
