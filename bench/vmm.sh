@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -f "$ELF" ]; then
   ELF=$(mktemp -d)/arca-test-guest.elf
   G=$HERE/../tests/guests
-  cc -std=gnu17 -O2 -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-protector \
+  cc -std=gnu17 -O2 -ffreestanding -nostdlib -static -fno-pie -fno-stack-protector \
     -fcf-protection=none -mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables \
     -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments \
     -T "$G/guest.ld" "$G/start.S" "$G/guest.c" "$G/virtio.c" -o "$ELF"

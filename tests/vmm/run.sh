@@ -16,7 +16,7 @@ BZ=$BUILD/tests/vmm/arca-test-guest.bzImage
 if [ ! -x "$VMM" ]; then echo "1..0 # SKIP $VMM not built"; exit 0; fi
 if [ ! -f "$ELF" ]; then
   ELF=$WORK/arca-test-guest.elf BZ=$WORK/arca-test-guest.bzImage
-  ${CC:-cc} -std=gnu17 -O2 -ffreestanding -nostdlib -static -fno-pie -no-pie \
+  ${CC:-cc} -std=gnu17 -O2 -ffreestanding -nostdlib -static -fno-pie \
     -fno-stack-protector -fcf-protection=none -mno-red-zone -mgeneral-regs-only \
     -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none \
     -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments -T "$GUESTS/guest.ld" \
