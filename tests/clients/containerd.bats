@@ -110,9 +110,20 @@ teardown_file() {
   retry 20 sh -c "ctr --address '$CD_SOCK' --namespace arca-it task ls | grep -q 'ct-pause .*RUNNING'"
 }
 
-@test "ctr run --memory-limit: the limit is seen inside" {
-  run c run --runc-binary "$RUNTIME" --rm --memory-limit 67108864 localhost/busybox:latest ct-mem \
-    sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+@test "ctr run --memory-limit: the limit is in the task's memory cgroup" {
+  run c run -d --runc-binary "$RUNTIME" --memory-limit 67108864 localhost/busybox:latest ct-mem sleep 1000
   assert_success
-  assert_eq "$(echo "$output" | tr -d '\r')" 67108864 "memory limit inside"
+  retry 50 sh -c "ctr --address '$CD_SOCK' --namespace arca-it task ls | grep -q 'ct-mem .*RUNNING'"
+  pid=$(c task ls | awk '$1 == "ct-mem" { print $2 }')
+  if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    f=/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' /proc/$pid/cgroup)/memory.max
+  else
+    f=/sys/fs/cgroup/memory$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/$pid/cgroup)/memory.limit_in_bytes
+  fi
+  assert_eq "$(cat "$f")" 67108864 "memory limit of the task's cgroup ($f)"
+}
+
+@test "--runc-binary is really used: a missing binary makes ctr run fail" {
+  run c run --runc-binary "$ARCA_CT_WORK/no-such-runtime" --rm localhost/busybox:latest ct-none true
+  [ "$status" -ne 0 ]
 }

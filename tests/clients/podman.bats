@@ -120,3 +120,12 @@ teardown_file() {
   assert_success
   assert_eq "$output" 67108864 "memory limit inside"
 }
+
+@test "podman really uses the runtime under test" {
+  run pm run -d --name ct-rt --network none localhost/busybox sleep 1000
+  assert_success
+  assert_eq "$(pm inspect -f '{{.OCIRuntime}}' ct-rt)" "$RUNTIME" "OCIRuntime"
+  # and a missing runtime makes run fail
+  run env RUNTIME="$ARCA_CT_WORK/no-such-runtime" bash -c "$(declare -f pm); PM_DIR='$PM_DIR'; pm run --rm --network none localhost/busybox true"
+  [ "$status" -ne 0 ]
+}
