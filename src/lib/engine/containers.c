@@ -17,6 +17,7 @@
 #include "container/state.h"
 #include "engine/engine.h"
 #include "engine/logfile.h"
+#include "engine/network.h"
 #include "engine/overlay.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -469,9 +470,10 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   if (arca_signal_parse (stop_signal) < 0)
     return arca_error_set (err, EINVAL, "invalid stop signal `%s`", stop_signal);
   _cleanup_ (json_decrefp) json_t *opts = json_pack (
-      "{s:b, s:i, s:i, s:s, s:i, s:s}", "remove", req->remove, "restart", (int) req->restart,
+      "{s:b, s:i, s:i, s:s, s:i, s:s, s:s}", "remove", req->remove, "restart", (int) req->restart,
       "maxRestarts", (int) req->max_restarts, "stopSignal", stop_signal, "stopTimeout",
-      req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "");
+      req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "",
+      "network", spec.network == ARCA_NET_HOST ? "host" : "none");
   cleanup_free char *opts_text = opts ? json_dumps (opts, JSON_COMPACT) : NULL;
   char created[32];
   snprintf (created, sizeof created, "%lld", (long long) time (NULL));
@@ -513,6 +515,42 @@ options_of (struct arca_engine *e, const char *id, json_t **ret, arca_error **er
   return *ret ? 0 : arca_error_set (err, EINVAL, "container %s: corrupt options", id);
 }
 
+static const struct arca_network_driver *
+network_of (struct arca_engine *e, const char *id, arca_error **err)
+{
+  _cleanup_ (json_decrefp) json_t *opts = NULL;
+
+  if (options_of (e, id, &opts, err) < 0)
+    return NULL;
+  const char *name = json_string_value (json_object_get (opts, "network"));
+  const struct arca_network_driver *mode = arca_network_driver_find (name ? name : "none");
+  if (mode == NULL)
+    arca_error_set (err, ENOTSUP, "container %s: unknown network mode `%s`", id, name);
+  return mode;
+}
+
+/* The monitor's hook between create and start. */
+static int
+network_attach (void *userdata, const char *id, pid_t init_pid, arca_error **err)
+{
+  struct arca_engine *e = userdata;
+  const struct arca_network_driver *mode = network_of (e, id, err);
+
+  if (mode == NULL)
+    return -1;
+  return mode->attach ? mode->attach (e, id, init_pid, err) : 0;
+}
+
+static void
+network_detach (struct arca_engine *e, const char *id)
+{
+  cleanup_error arca_error *ignored = NULL;
+  const struct arca_network_driver *mode = network_of (e, id, &ignored);
+
+  if (mode && mode->detach)
+    mode->detach (e, id, &ignored);
+}
+
 int
 arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid,
                    arca_error **err)
@@ -550,6 +588,8 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
     .restart = (enum arca_restart_policy) json_integer_value (json_object_get (opts, "restart")),
     .max_restarts = (unsigned) json_integer_value (json_object_get (opts, "maxRestarts")),
     .exit_command = exit_command,
+    .before_start = network_attach,
+    .userdata = e,
   };
   pid_t monitor = 0, pid = 0;
   if (arca_monitor_start (&mo, &monitor, &pid, err) < 0)
@@ -729,6 +769,7 @@ remove_everything (struct arca_engine *e, const char *id, arca_error **err)
   const char *v[] = { id, NULL };
 
   arca_container_delete (&e->rt, id, true, NULL);
+  network_detach (e, id);
   if (arca_engine_container_dir (e, id, NULL, &dir, err) < 0
       || arca_engine_container_dir (e, id, "merged", &merged, err) < 0)
     return -1;
@@ -769,6 +810,7 @@ arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err)
   if (c->remove)
     return remove_everything (e, c->id, err);
   arca_container_delete (&e->rt, c->id, true, NULL);
+  network_detach (e, c->id);
   if (arca_engine_container_dir (e, c->id, "merged", &merged, err) < 0)
     return -1;
   return arca_overlay_unmount (merged, err);

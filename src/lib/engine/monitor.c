@@ -81,13 +81,19 @@ start_container (struct monitor *m, int *ret_out, int *ret_err, pid_t *ret_pid, 
   close (out[1]);
   close (errp[1]);
   struct arca_create_options co = { .id = m->o->id, .bundle = m->o->bundle, .pid_file = pid_file };
-  int status = 0;
-  int r = arca_container_run (m->o->rt, &co, true, &status, err);
+  int r = arca_container_create (m->o->rt, &co, err);
   dup2 (null_fd, 1);
   dup2 (null_fd, 2);
   close (null_fd);
-  if (r < 0 || read_pid_file (m->o->dir, ret_pid, err) < 0)
+  if (r == 0)
+    r = read_pid_file (m->o->dir, ret_pid, err);
+  if (r == 0 && m->o->before_start)
+    r = m->o->before_start (m->o->userdata, m->o->id, *ret_pid, err);
+  if (r == 0)
+    r = arca_container_start (m->o->rt, m->o->id, err);
+  if (r < 0)
     {
+      arca_container_delete (m->o->rt, m->o->id, true, NULL);
       close (out[0]);
       close (errp[0]);
       return -1;

@@ -31,6 +31,12 @@ struct arca_monitor_options {
   enum arca_restart_policy restart;
   unsigned max_restarts;
   char **exit_command;             /* run once the container is gone for good; may be NULL */
+  /* Called between create and start, with the container's init waiting in
+   * its namespaces: where networking plugs in (veth into the init's network
+   * namespace, addresses, routes).  May be NULL.  A failure stops the
+   * container before its program ran. */
+  int (*before_start) (void *userdata, const char *id, pid_t init_pid, arca_error **err);
+  void *userdata;
 };
 
 /* Starts the monitor and returns once the container's process runs (or
