@@ -14,6 +14,8 @@
  *   ticks=N  print "tick I" N times (0 = forever), spinning tickdelay=D
  *            (default 2000) iterations between ticks; the counter lives in
  *            memory, so after a snapshot/restore it continues
+ *   mp       find the MP floating pointer in the EBDA, check both
+ *            checksums, count the processors and find the IOAPIC
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
  *            each must put the device into DEVICE_NEEDS_RESET, and a reset
  *            must bring it back */
@@ -336,6 +338,62 @@ check_bad_vq (void)
   say_num ("badvq after reset bytes=", vdev_request (&d, &a, 1));
 }
 
+static uint8_t
+sum8 (const volatile uint8_t *p, size_t n)
+{
+  uint8_t s = 0;
+  for (size_t i = 0; i < n; i++)
+    s = (uint8_t) (s + p[i]);
+  return s;
+}
+
+static void
+check_mp (void)
+{
+  const volatile uint8_t *fp = NULL, *t, *e, *end;
+  unsigned cpus = 0, bsp = 0;
+  uint32_t ioapic = 0;
+  uint16_t len;
+
+  for (uint64_t a = 0x9fc00; a < 0xa0000 && fp == NULL; a += 16)
+    {
+      const volatile uint8_t *p = (const volatile uint8_t *) (uintptr_t) a;
+      if (p[0] == '_' && p[1] == 'M' && p[2] == 'P' && p[3] == '_' && sum8 (p, 16) == 0)
+        fp = p;
+    }
+  if (fp == NULL)
+    {
+      say ("mp ", "no floating pointer");
+      return;
+    }
+  t = (const volatile uint8_t *) (uintptr_t) rd32 ((uint64_t) (uintptr_t) (fp + 4));
+  len = (uint16_t) (t[4] | (t[5] << 8));
+  if (t[0] != 'P' || t[1] != 'C' || t[2] != 'M' || t[3] != 'P' || sum8 (t, len) != 0)
+    {
+      say ("mp ", "bad configuration table");
+      return;
+    }
+  end = t + len;
+  for (e = t + 44; e < end;)
+    {
+      if (e[0] == 0)
+        {
+          cpus += e[3] & 1;
+          bsp += (e[3] >> 1) & 1;
+          e += 20;
+          continue;
+        }
+      if (e[0] == 2)
+        ioapic = rd32 ((uint64_t) (uintptr_t) (e + 4));
+      e += 8;
+    }
+  say_num ("mp cpus=", cpus);
+  say_num ("mp bsp=", bsp);
+  puts_serial ("arca-test-guest: mp ioapic=0x");
+  put_hex (ioapic);
+  puts_serial ("\n");
+}
+
 static volatile uint64_t counter;
 static volatile uint64_t ticks_done;
 
@@ -386,6 +444,8 @@ guest_main (uint64_t path, uint64_t info)
     check_rng ();
   if (find_arg (cmdline, "blk", &len) != NULL)
     check_blk ();
+  if (find_arg (cmdline, "mp", &len) != NULL)
+    check_mp ();
   if (find_arg (cmdline, "badvq", &len) != NULL)
     check_bad_vq ();
   if ((v = find_arg (cmdline, "ticks", &len)) != NULL)

@@ -66,6 +66,13 @@ check "access beyond RAM: VMM survives, guest finishes" test "$rc" = 0
 check "access beyond RAM: reads all ones, writes vanish" has oob.out "read 0xffffffff after write 0xffffffff"
 check "access beyond RAM: counted as unhandled MMIO" grep -q '"unhandled_mmio": [1-9]' "$T/oob.err"
 
+run mp1 --kernel "$ELF" --cmdline mp
+check "MP table: 1 processor" has mp1.out "mp cpus=1"
+check "MP table: IOAPIC at 0xfec00000" has mp1.out "mp ioapic=0xfec00000"
+run mp3 --kernel "$BZ" --cpus 3 --cmdline mp
+check "MP table: --cpus 3 gives 3 processors, one BSP" \
+  sh -c "grep -q 'mp cpus=3' '$T/mp3.out' && grep -q 'mp bsp=1' '$T/mp3.out'"
+
 run reset --kernel "$ELF" --cmdline reset
 check "i8042 reset ends the VM with status 0" test "$rc" = 0
 check "i8042 reset: guest got there" has reset.out "arca-test-guest: reset"

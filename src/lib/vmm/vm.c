@@ -258,7 +258,7 @@ vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret
     return -1;
   if (create_devices (vm, config, err) < 0)
     return -1;
-  if (!vm->restoring && load_kernel (vm, config, err) < 0)
+  if (!vm->restoring && (load_kernel (vm, config, err) < 0 || mptable__write (vm, err) < 0))
     return -1;
   for (unsigned i = 0; i < config->vcpu_count; i++)
     if (vcpu__create (vm, i, err) < 0)

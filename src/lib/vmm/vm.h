@@ -173,6 +173,9 @@ unsigned boot_params__memory_map (struct arca_vm *vm, struct vm_e820_entry *out,
 int boot_params__write_cmdline (struct arca_vm *vm, uint64_t max_size, arca_error **err);
 int boot_params__write (struct arca_vm *vm, const uint8_t *setup_header, size_t header_len,
                         uint64_t initrd_gpa, uint64_t initrd_size, arca_error **err);
+/* mptable.c: MP spec 1.4 tables in the EBDA (processors, IOAPIC, IRQs). */
+int mptable__write (struct arca_vm *vm, arca_error **err);
+
 /* boot-pvh.c: hvm_start_info and its memory map; fills vm->boot_params_gpa. */
 int boot_pvh__write (struct arca_vm *vm, uint64_t initrd_gpa, uint64_t initrd_size,
                      arca_error **err);
