@@ -102,7 +102,17 @@ sleep 0.3
 check "no output while paused after load" test ! -s "$T/restored2"
 check "resume after load (204)" test "$(api PATCH /vm '{"state":"Resumed"}' | status_of)" = 204
 check "API-restored guest continues" wait_for "$T/restored2" "tick $((snap_tick + 1))"
+# A snapshot of a restored VM (its RAM is a private file mapping now).
+api PATCH /vm '{"state":"Paused"}' >/dev/null
+again=$(last_tick "$T/restored2")
+check "snapshot of a restored VM (204)" \
+  test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap3\",\"mem_file_path\":\"$T/mem3\"}" | status_of)" = 204
 kill -TERM $v2; wait $v2
+timeout 30 "$VMM" --restore "$T/snap3" --mem-file "$T/mem3" --serial "file:$T/restored3" 2>/dev/null &
+r3=$!; pids+=($r3)
+check "second-generation restore continues at tick $((again + 1))" wait_for "$T/restored3" "tick $((again + 1))"
+check "second-generation memory file is sparse too" test "$(du -k "$T/mem3" | cut -f1)" -lt 8192
+kill -TERM $r3; wait $r3
 
 # Two vCPUs (the second never started by the guest): its MP state and LAPIC
 # go through the snapshot too.
