@@ -68,6 +68,14 @@ setup_hooks() {
   for h in prestart createRuntime poststart; do
     assert_eq "$(jq -r .pid "$TEST_DIR/hooks/$h.json")" "$pid" "$h: pid"
   done
+  # the "creating" state is only observable from hooks
+  for h in prestart createRuntime createContainer; do
+    assert_eq "$(jq -r .status "$TEST_DIR/hooks/$h.json")" creating "$h: status"
+  done
+  assert_eq "$(jq -r .status "$TEST_DIR/hooks/startContainer.json")" created "startContainer: status"
+  # poststart runs once the process has started (runc 1.1 runs it during create: "created")
+  if is_runc; then want=created; else want=running; fi
+  assert_eq "$(jq -r .status "$TEST_DIR/hooks/poststart.json")" "$want" "poststart: status"
   assert_eq "$(jq -r .status "$TEST_DIR/hooks/poststop.json")" stopped "poststop: status"
 }
 
