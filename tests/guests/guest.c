@@ -14,6 +14,9 @@
  *   ticks=N  print "tick I" N times (0 = forever), spinning tickdelay=D
  *            (default 2000) iterations between ticks; the counter lives in
  *            memory, so after a snapshot/restore it continues
+ *   smp      start every other processor listed in the MP table (INIT +
+ *            SIPI through the local APIC) and count those that reach
+ *            64-bit mode
  *   mp       find the MP floating pointer in the EBDA, check both
  *            checksums, count the processors and find the IOAPIC
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
@@ -394,6 +397,34 @@ check_mp (void)
   puts_serial ("\n");
 }
 
+extern const uint8_t ap_tramp[], ap_tramp_end[];
+extern volatile uint32_t ap_alive;
+
+#define LAPIC_ICR_LOW 0xfee00300ULL
+#define LAPIC_ICR_HIGH 0xfee00310ULL
+#define LAPIC_SVR 0xfee000f0ULL
+
+static void
+start_aps (unsigned n)
+{
+  volatile uint8_t *dst = (volatile uint8_t *) (uintptr_t) 0x8000;
+
+  for (size_t i = 0; i < (size_t) (ap_tramp_end - ap_tramp); i++)
+    dst[i] = ap_tramp[i];
+  mmio_write32 (LAPIC_SVR, 0x1ff);                    /* software-enable the local APIC */
+  for (unsigned id = 1; id < n; id++)
+    {
+      uint32_t before = ap_alive;
+      mmio_write32 (LAPIC_ICR_HIGH, id << 24);
+      mmio_write32 (LAPIC_ICR_LOW, 0x4500);          /* INIT, level assert */
+      mmio_write32 (LAPIC_ICR_HIGH, id << 24);
+      mmio_write32 (LAPIC_ICR_LOW, 0x4600 | 0x08);   /* SIPI: start at 0x8000 */
+      for (int spin = 0; spin < 20000 && ap_alive == before; spin++)
+        __asm__ volatile ("pause");
+    }
+  say_num ("smp aps started=", ap_alive);
+}
+
 static volatile uint64_t counter;
 static volatile uint64_t ticks_done;
 
@@ -446,6 +477,8 @@ guest_main (uint64_t path, uint64_t info)
     check_blk ();
   if (find_arg (cmdline, "mp", &len) != NULL)
     check_mp ();
+  if ((v = find_arg (cmdline, "smp", &len)) != NULL)
+    start_aps ((unsigned) parse_dec (v, len));
   if (find_arg (cmdline, "badvq", &len) != NULL)
     check_bad_vq ();
   if ((v = find_arg (cmdline, "ticks", &len)) != NULL)

@@ -36,6 +36,7 @@ def main():
     flat = bytearray(end_file - LOAD_ADDR)
     for paddr, data, _ in segs:
         flat[paddr - LOAD_ADDR:paddr - LOAD_ADDR + len(data)] = data
+    flat += bytes(-len(flat) % 16)       # whole 16-byte paragraphs, as syssize counts
     init_size = (end_mem - LOAD_ADDR + 4095) & ~4095
 
     setup = bytearray(512 * (SETUP_SECTS + 1))

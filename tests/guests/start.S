@@ -22,6 +22,7 @@
 #define PATH_ELF64 3
 
 #define SEL_KCODE 0x08
+#define AP_TRAMP_ADDR 0x8000
 
         .section .text.head, "ax"
         .code32
@@ -76,12 +77,67 @@ common64:
 1:      hlt
         jmp 1b
 
+        /* Application processor start-up (the "smp" check).  The BSP
+           copies ap_tramp..ap_tramp_end to 0x8000 and sends INIT + SIPI
+           vector 0x08; the AP starts there in real mode, enters protected
+           mode on this GDT, then long mode on the same page tables, counts
+           itself in ap_alive and halts. */
+        .globl ap_tramp, ap_tramp_end
+        .code16
+ap_tramp:
+        cli
+        xorw %ax, %ax
+        movw %ax, %ds
+        lgdtl (ap_gdt_desc - ap_tramp + AP_TRAMP_ADDR)
+        movl %cr0, %eax
+        orl $1, %eax
+        movl %eax, %cr0
+        ljmpl $0x18, $ap32
+        .balign 4
+ap_gdt_desc:
+        .word gdt_end - gdt - 1
+        .long gdt
+ap_tramp_end:
+
+        .code32
+ap32:
+        movw $0x10, %ax
+        movw %ax, %ds
+        movw %ax, %es
+        movw %ax, %ss
+        mov $pml4, %eax
+        mov %eax, %cr3
+        mov %cr4, %eax
+        or $0x20, %eax
+        mov %eax, %cr4
+        mov $0xc0000080, %ecx
+        rdmsr
+        or $0x100, %eax
+        wrmsr
+        mov %cr0, %eax
+        or $0x80000001, %eax
+        mov %eax, %cr0
+        ljmp $SEL_KCODE, $ap64
+        .code64
+ap64:
+        lock incl ap_alive(%rip)
+1:      cli
+        hlt
+        jmp 1b
+
+        .globl ap_alive
+        .section .data
+        .balign 4
+ap_alive:
+        .long 0
+
         .section .rodata
         .balign 16
 gdt:
         .quad 0
         .quad 0x00af9a000000ffff        /* 0x08 kernel code, 64-bit */
         .quad 0x00cf92000000ffff        /* 0x10 kernel data */
+        .quad 0x00cf9a000000ffff        /* 0x18 kernel code, 32-bit (AP start-up) */
 gdt_end:
         .balign 8
 gdt_desc:

@@ -73,6 +73,13 @@ run mp3 --kernel "$BZ" --cpus 3 --cmdline mp
 check "MP table: --cpus 3 gives 3 processors, one BSP" \
   sh -c "grep -q 'mp cpus=3' '$T/mp3.out' && grep -q 'mp bsp=1' '$T/mp3.out'"
 
+# Application processors: INIT + SIPI from the guest, real mode -> long mode.
+run smp --kernel "$ELF" --cpus 3 --cmdline "smp=3"
+check "--cpus 3: the guest starts both application processors" has smp.out "smp aps started=2"
+run smp-bz --kernel "$BZ" --cpus 2 --cmdline "smp=2 exit=5"
+check "--cpus 2 (bzImage): application processor started" has smp-bz.out "smp aps started=1"
+check "--cpus 2: halted APs do not keep the VM from exiting" test "$rc" = 5
+
 run reset --kernel "$ELF" --cmdline reset
 check "i8042 reset ends the VM with status 0" test "$rc" = 0
 check "i8042 reset: guest got there" has reset.out "arca-test-guest: reset"

@@ -99,7 +99,9 @@ boot_linux__load (struct arca_vm *vm, const uint8_t *image, size_t size, const u
     return arca_error_set (err, ENOEXEC, "bzImage truncated: %zu bytes, setup alone is %zu", size,
                            setup_size);
   payload_size = size - setup_size;
-  if (payload_size < (uint64_t) get32 (image + HDR_SYSSIZE) * 16)
+  /* syssize is the payload size rounded up to 16 bytes (Linux's build
+     tool does not pad the file to it). */
+  if (payload_size + 15 < (uint64_t) get32 (image + HDR_SYSSIZE) * 16)
     return arca_error_set (err, ENOEXEC, "bzImage truncated: %zu bytes of kernel, header says %llu",
                            payload_size, (unsigned long long) get32 (image + HDR_SYSSIZE) * 16);
   /* The header runs from 0x1f1 to the end of the jump at 0x200. */

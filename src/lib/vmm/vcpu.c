@@ -221,6 +221,16 @@ vcpu_thread (void *opaque)
       if (!handle_exit (vcpu))
         break;
     }
+  {
+    /* Where each vCPU was when the VM stopped: cheap, and the first thing
+       one wants when a guest misbehaves. */
+    struct kvm_regs regs;
+    struct kvm_mp_state mp;
+    if (vm->log != NULL && vm->log->level >= ARCA_LOG_DEBUG && ioctl (vcpu->fd, KVM_GET_REGS, &regs) == 0
+        && ioctl (vcpu->fd, KVM_GET_MP_STATE, &mp) == 0)
+      arca_debug (vm->log, "vcpu %u stopped at rip 0x%llx, mp_state %u", vcpu->id,
+                  (unsigned long long) regs.rip, mp.mp_state);
+  }
   return NULL;
 }
 
