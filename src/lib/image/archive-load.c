@@ -38,6 +38,8 @@ struct load
   size_t n_new_layers;
   char **image_ids;
   size_t n_images;
+  struct arca_image_record **records; /* verified, added together at the end */
+  size_t n_records;
   char **alias_names;   /* symlink and hard link members ... */
   char **alias_targets; /* ... and the member each names */
   size_t n_aliases;
@@ -56,13 +58,42 @@ push (char ***v, size_t *n, const char *s)
   return 0;
 }
 
+static bool
+contains (char **v, const char *s)
+{
+  for (; v && *v; v++)
+    if (strcmp (*v, s) == 0)
+      return true;
+  return false;
+}
+
+/* After a failure, removes what this load created, except what a
+ * concurrent load of the same content has recorded meanwhile. */
+static void
+undo_files (struct load *l)
+{
+  cleanup_strv char **refs = NULL;
+  cleanup_error arca_error *qerr = NULL;
+
+  if (arca_db_referenced_blobs (l->db, &refs, &qerr) < 0)
+    return; /* unsure what is in use: gc cleans up later */
+  for (size_t i = 0; i < l->n_new_layers; i++)
+    {
+      char chain[ARCA_DIGEST_LEN + 1];
+      snprintf (chain, sizeof (chain), ARCA_DIGEST_PREFIX "%s", l->new_layers[i]);
+      if (arca_db_layer_exists (l->db, chain, NULL) == 0)
+        arca_rm_rf_at (arca_store_layers_fd (l->store), l->new_layers[i], NULL);
+    }
+  for (size_t i = 0; i < l->n_new_blobs; i++)
+    if (!contains (refs, l->new_blobs[i]))
+      arca_blob_remove (l->store, l->new_blobs[i], NULL);
+}
+
 static void
 load_release (struct load *l, bool failed)
 {
-  for (size_t i = 0; failed && i < l->n_new_layers; i++)
-    arca_rm_rf_at (arca_store_layers_fd (l->store), l->new_layers[i], NULL);
-  for (size_t i = 0; failed && i < l->n_new_blobs; i++)
-    arca_blob_remove (l->store, l->new_blobs[i], NULL);
+  if (failed)
+    undo_files (l);
   for (size_t i = 0; i < l->n_files; i++)
     free (l->files[i].name);
   free (l->files);
@@ -75,6 +106,9 @@ load_release (struct load *l, bool failed)
   arca_strv_free (l->alias_names);
   arca_strv_free (l->alias_targets);
   arca_strv_free (l->image_ids);
+  for (size_t i = 0; i < l->n_records; i++)
+    arca_image_record_free (l->records[i]);
+  free (l->records);
 }
 
 static const struct file *
@@ -324,10 +358,12 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
 {
   cleanup_free char *cfg_json = NULL;
   struct arca_image_config cfg = { 0 };
-  struct arca_image_record img = { 0 };
+  cleanup_image_record struct arca_image_record *img = calloc (1, sizeof (*img));
   char parent[ARCA_DIGEST_LEN + 1] = "";
   int r = 0;
 
+  if (img == NULL)
+    return arca_error_errno (err, "load image");
   if (arca_blob_read (l->store, config_digest, ARCA_MANIFEST_MAX_SIZE, &cfg_json, NULL, err) < 0
       || arca_image_config_parse (cfg_json, strlen (cfg_json), &cfg, err) < 0)
     return arca_error_wrap (err, "image config %s", config_digest);
@@ -337,17 +373,17 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
       return arca_error_set (err, EINVAL, "image %s: %zu layers but %zu diff_ids", config_digest,
                              m->n_layers, cfg.n_diff_ids);
     }
-  img.layers = calloc (m->n_layers + 1, sizeof (*img.layers));
-  if (img.layers == NULL)
+  img->layers = calloc (m->n_layers + 1, sizeof (*img->layers));
+  if (img->layers == NULL)
     r = arca_error_errno (err, "load image");
-  snprintf (img.id, sizeof (img.id), "%s", config_digest);
-  snprintf (img.manifest_digest, sizeof (img.manifest_digest), "%s", manifest_digest);
-  img.created = cfg.created;
+  snprintf (img->id, sizeof (img->id), "%s", config_digest);
+  snprintf (img->manifest_digest, sizeof (img->manifest_digest), "%s", manifest_digest);
+  img->created = cfg.created;
   for (size_t i = 0; r == 0 && i < m->n_layers; i++)
     {
-      struct arca_image_layer *il = &img.layers[i];
+      struct arca_image_layer *il = &img->layers[i];
       const struct arca_descriptor *d = &m->layers[i];
-      img.n_layers = i + 1;
+      img->n_layers = i + 1;
       if (arca_chain_id (*parent ? parent : NULL, cfg.diff_ids[i], il->chain_id, err) < 0)
         {
           r = -1;
@@ -396,21 +432,27 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
               il->size = res.size;
             }
         }
-      img.size += il->size;
+      img->size += il->size;
       memcpy (parent, il->chain_id, sizeof (parent));
     }
-  if (r == 0)
-    r = arca_db_add_image (l->db, &img, tags, err);
-  if (r == 0 && push (&l->image_ids, &l->n_images, img.id) < 0)
+  /* Tags travel in the record until the one transaction at the end. */
+  for (size_t i = 0, n_tags = 0; r == 0 && tags && tags[i]; i++)
+    if (push (&img->tags, &n_tags, tags[i]) < 0)
+      r = arca_error_errno (err, "load image");
+  if (r == 0 && push (&l->image_ids, &l->n_images, img->id) < 0)
     r = arca_error_errno (err, "load image");
-  arca_image_config_free (&cfg);
-  img.tags = NULL;
-  for (size_t i = 0; i < img.n_layers; i++)
+  if (r == 0)
     {
-      free (img.layers[i].media_type);
-      free (img.layers[i].dir);
+      struct arca_image_record **nr = realloc (l->records, (l->n_records + 1) * sizeof (*nr));
+      if (nr == NULL)
+        r = arca_error_errno (err, "load image");
+      else
+        {
+          l->records = nr;
+          nr[l->n_records++] = move_ptr (img);
+        }
     }
-  free (img.layers);
+  arca_image_config_free (&cfg);
   return r < 0 ? -1 : 0;
 }
 
@@ -648,21 +690,25 @@ arca_image_load (arca_store *store, arca_db *db, int fd, const struct arca_unpac
   if (r == 0 && l.n_images == 0)
     r = arca_error_set (err, EINVAL, "archive holds no image");
   if (r == 0)
-    r = drop_unreferenced (&l, err);
+    {
+      cleanup_free char ***tags = calloc (l.n_records + 1, sizeof (char **));
+      if (tags == NULL)
+        r = arca_error_errno (err, "load image archive");
+      for (size_t i = 0; r == 0 && i < l.n_records; i++)
+        tags[i] = l.records[i]->tags;
+      if (r == 0)
+        r = arca_db_add_images (db, l.records, tags, l.n_records, err);
+    }
   if (r < 0)
     {
-      /* Images added by an earlier index entry go too: all or nothing. */
-      for (size_t i = 0; i < l.n_images; i++)
-        arca_db_remove_image (db, l.image_ids[i], NULL);
-      for (size_t i = 0; i < l.n_new_layers; i++)
-        {
-          char chain[ARCA_DIGEST_LEN + 1];
-          snprintf (chain, sizeof (chain), ARCA_DIGEST_PREFIX "%s", l.new_layers[i]);
-          arca_db_delete_layer (db, chain, NULL);
-        }
       load_release (&l, true);
       return arca_error_wrap (err, "load image archive");
     }
+  /* Not fatal: the images are in; gc removes what this misses. */
+  {
+    cleanup_error arca_error *derr = NULL;
+    drop_unreferenced (&l, &derr);
+  }
   if (ret_image_ids)
     *ret_image_ids = move_ptr (l.image_ids);
   load_release (&l, false);

@@ -354,6 +354,20 @@ arca_db_add_image (arca_db *db, const struct arca_image_record *img, const char 
 }
 
 int
+arca_db_add_images (arca_db *db, struct arca_image_record *const *imgs, char **const *tags,
+                    size_t n, arca_error **err)
+{
+  int r = 0;
+
+  if (tx_begin (db, err) < 0)
+    return arca_error_wrap (err, "add images");
+  for (size_t i = 0; r == 0 && i < n; i++)
+    if ((r = add_image_tx (db, imgs[i], (const char *const *)(tags ? tags[i] : NULL), err)) < 0)
+      arca_error_wrap (err, "add image %s", imgs[i]->id);
+  return tx_end (db, r, err);
+}
+
+int
 arca_db_tag (arca_db *db, const char *image_id, const char *name, arca_error **err)
 {
   int r;

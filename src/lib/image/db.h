@@ -66,6 +66,10 @@ void arca_db_freep (arca_db **db);
  * exists only updates its tags. */
 int arca_db_add_image (arca_db *db, const struct arca_image_record *img, const char *const *tags,
                        arca_error **err);
+/* The same for n images (tags[i] for imgs[i]; tags may be NULL) in one
+ * transaction: all are added or none. */
+int arca_db_add_images (arca_db *db, struct arca_image_record *const *imgs, char **const *tags,
+                        size_t n, arca_error **err);
 int arca_db_tag (arca_db *db, const char *image_id, const char *name, arca_error **err);
 /* ENOENT when the name is not a tag. */
 int arca_db_untag (arca_db *db, const char *name, arca_error **err);

@@ -513,6 +513,87 @@ test_known_diff_id_with_other_content (void **state)
   oci_image_free (&spoof);
 }
 
+/* An archive whose second image is broken: the whole load fails, the
+ * first image (already in the store before) stays, a new one goes. */
+static void
+test_partial_multi_image_archive (void **state)
+{
+  struct oci_image im = { 0 };
+  struct env e = { 0 };
+  cleanup_error arca_error *err = NULL;
+  cleanup_free char *index = NULL, *bad_manifest = NULL;
+  char lname[512], cname[512], mname[512], bname[512], bad_digest[ARCA_DIGEST_LEN + 1];
+  char p[600];
+  int fd;
+
+  oci_image_build (&im, NULL);
+  env_open (&e);
+  fd = oci_archive (&im, false, false);
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), 0);
+  close (fd);
+
+  /* image 2: same layer, a config that is not in the archive */
+  assert_true (asprintf (&bad_manifest,
+                         "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":"
+                         "\"sha256:%064d\",\"size\":1},\"layers\":[]}",
+                         7)
+               > 0);
+  assert_int_equal (arca_digest_buffer (bad_manifest, strlen (bad_manifest), bad_digest, &err), 0);
+  assert_true (
+      asprintf (&index,
+                "{\"schemaVersion\":2,\"manifests\":["
+                "{\"mediaType\":\"" ARCA_MEDIA_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu,"
+                "\"annotations\":{\"org.opencontainers.image.ref.name\":\"localhost/again:1\"}},"
+                "{\"mediaType\":\"" ARCA_MEDIA_OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu}]}",
+                im.manifest_digest, strlen (im.manifest), bad_digest, strlen (bad_manifest))
+      > 0);
+  snprintf (lname, sizeof (lname), "blobs/sha256/%s", arca_digest_hex (im.layer_digest));
+  snprintf (cname, sizeof (cname), "blobs/sha256/%s", arca_digest_hex (im.config_digest));
+  snprintf (mname, sizeof (mname), "blobs/sha256/%s", arca_digest_hex (im.manifest_digest));
+  snprintf (bname, sizeof (bname), "blobs/sha256/%s", arca_digest_hex (bad_digest));
+  {
+    const struct tent ents[] = {
+      { .path = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" },
+      { .path = "index.json", .data = index },
+      { .path = mname, .data = im.manifest },
+      { .path = bname, .data = bad_manifest },
+      { .path = lname, .data = im.layer, .len = im.layer_len },
+      { .path = cname, .data = im.config },
+    };
+    fd = tar_build (ents, ARRAY_SIZE (ents), TAR_PLAIN);
+  }
+  assert_int_equal (arca_image_load (e.store, e.db, fd, OPTS, NULL, &err), -1);
+  close (fd);
+  assert_error_contains (err, "is not in the archive");
+  check_busybox_image (&e, &im, "busybox");
+  {
+    /* not even the tag the failed load would have added */
+    cleanup_error arca_error *rerr = NULL;
+    char id[ARCA_DIGEST_LEN + 1];
+    assert_int_equal (arca_db_resolve (e.db, "again:1", id, &rerr), -1);
+    assert_int_equal (rerr->errnum, ENOENT);
+  }
+  snprintf (p, sizeof (p), "%s/blobs/sha256", e.dir);
+  assert_int_equal (test_count_entries (p), 3);
+  env_close (&e);
+
+  /* the same archive into an empty store: nothing at all remains */
+  {
+    const struct tent ents[] = {
+      { .path = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" },
+      { .path = "index.json", .data = index },
+      { .path = mname, .data = im.manifest },
+      { .path = bname, .data = bad_manifest },
+      { .path = lname, .data = im.layer, .len = im.layer_len },
+      { .path = cname, .data = im.config },
+    };
+    fd = tar_build (ents, ARRAY_SIZE (ents), TAR_PLAIN);
+  }
+  expect_load_failure (fd, "is not in the archive");
+  close (fd);
+  oci_image_free (&im);
+}
+
 static void
 test_save_unknown_image (void **state)
 {
@@ -539,6 +620,7 @@ main (void)
     cmocka_unit_test (test_digest_mismatches),
     cmocka_unit_test (test_docker_archive_symlinked_layer),
     cmocka_unit_test (test_known_diff_id_with_other_content),
+    cmocka_unit_test (test_partial_multi_image_archive),
     cmocka_unit_test (test_save_unknown_image),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
