@@ -399,6 +399,12 @@ test_replacements (void **state)
     { .path = "y", .type = AE_IFDIR },
     { .path = "y/z", .data = "z" },
     { .path = "y", .type = AE_IFLNK, .data = "x" },
+    /* a file replacing a symlink is written in place, not through it */
+    { .path = "evil", .type = AE_IFLNK, .data = "../../../outside/f" },
+    { .path = "evil", .data = "mine" },
+    { .path = "evil2", .type = AE_IFLNK, .data = "/tmp" },
+    { .path = "evil2", .type = AE_IFDIR },
+    { .path = "evil2/in", .data = "in" },
   };
   struct arca_unpack_result res;
   char p[700];
@@ -413,6 +419,16 @@ test_replacements (void **state)
   layer_path (f, "y", p, sizeof (p));
   assert_int_equal (lstat (p, &st), 0);
   assert_true (S_ISLNK (st.st_mode));
+  layer_path (f, "evil", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), 0);
+  assert_true (S_ISREG (st.st_mode));
+  assert_int_equal (st.st_size, 4);
+  layer_path (f, "evil2/in", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), 0);
+  layer_path (f, "evil2", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), 0);
+  assert_true (S_ISDIR (st.st_mode));
+  assert_int_equal (test_count_entries (f->outside), 0);
 }
 
 /* A full disk mid-layer: ENOSPC reported, the partial layer removed. */
