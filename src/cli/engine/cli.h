@@ -40,6 +40,8 @@ int cmd_wait (struct cli *, int, char **, arca_error **);
 int cmd_inspect (struct cli *, int, char **, arca_error **);
 int cmd_exec (struct cli *, int, char **, arca_error **);
 int cmd_cleanup (struct cli *, int, char **, arca_error **);
+int cmd_build (struct cli *, int, char **, arca_error **);
+int cmd_commit (struct cli *, int, char **, arca_error **);
 int cmd_pull (struct cli *, int, char **, arca_error **);
 int cmd_push (struct cli *, int, char **, arca_error **);
 

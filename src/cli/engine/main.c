@@ -34,6 +34,8 @@ static const struct
   { "import", cmd_import, "create an image from a root filesystem tarball" },
   { "rmi", cmd_rmi, "remove images" },
   { "tag", cmd_tag, "give an image another name" },
+  { "build", cmd_build, "build an image from a Containerfile" },
+  { "commit", cmd_commit, "create an image from a container's changes" },
   { "pull", cmd_pull, "download an image from a registry" },
   { "push", cmd_push, "upload an image to a registry" },
   { "container-cleanup", cmd_cleanup, NULL },
