@@ -17,6 +17,9 @@
  *   smp      start every other processor listed in the MP table (INIT +
  *            SIPI through the local APIC) and count those that reach
  *            64-bit mode
+ *   arp=A,B  virtio-net: from guest IPv4 address B, ask for A with an ARP
+ *            request and wait for the reply (the host's kernel answers on
+ *            the tap), printing the MAC it came from
  *   mp       find the MP floating pointer in the EBDA, check both
  *            checksums, count the processors and find the IOAPIC
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
@@ -425,6 +428,102 @@ start_aps (unsigned n)
   say_num ("smp aps started=", ap_alive);
 }
 
+static uint32_t
+parse_ip (const char *s, size_t len, size_t *used)
+{
+  uint32_t ip = 0, part = 0;
+  size_t i;
+  for (i = 0; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'); i++)
+    {
+      if (s[i] == '.')
+        {
+          ip = (ip << 8) | part;
+          part = 0;
+        }
+      else
+        part = part * 10 + (uint32_t) (s[i] - '0');
+    }
+  *used = i;
+  return (ip << 8) | part;
+}
+
+static uint8_t net_tx[12 + 42] __attribute__ ((aligned (16)));
+static uint8_t net_rx[12 + 1514] __attribute__ ((aligned (16)));
+
+static void
+check_arp (const char *v, size_t len)
+{
+  static const char hex[] = "0123456789abcdef";
+  struct gvdev d;
+  uint8_t mac[6];
+  uint32_t target, self, cfg0, cfg1;
+  size_t used;
+  uint8_t *f = net_tx + 12;
+  struct vbuf txb = { net_tx, sizeof (net_tx), 0 }, rxb = { net_rx, sizeof (net_rx), 1 };
+  char text[18];
+
+  target = parse_ip (v, len, &used);
+  self = used < len ? parse_ip (v + used + 1, len - used - 1, &used) : 0;
+  if (vdev_open (&d, 1, 0, 1u << 5) < 0)
+    {
+      say ("net ", "no virtio-net device");
+      return;
+    }
+  cfg0 = vdev_read (&d, 0x100);
+  cfg1 = vdev_read (&d, 0x104);
+  for (int i = 0; i < 4; i++)
+    mac[i] = (uint8_t) (cfg0 >> (8 * i));
+  mac[4] = (uint8_t) cfg1;
+  mac[5] = (uint8_t) (cfg1 >> 8);
+  for (int i = 0; i < 6; i++)
+    {
+      text[3 * i] = hex[mac[i] >> 4];
+      text[3 * i + 1] = hex[mac[i] & 15];
+      text[3 * i + 2] = i < 5 ? ':' : '\0';
+    }
+  say ("net mac=", text);
+
+  vdev_post_q (&d, 0, &rxb, 1);
+  /* Ethernet broadcast, ARP request who-has target tell self. */
+  for (int i = 0; i < 6; i++)
+    {
+      f[i] = 0xff;
+      f[6 + i] = mac[i];
+      f[22 + i] = mac[i];
+      f[32 + i] = 0;
+    }
+  f[12] = 0x08, f[13] = 0x06;                    /* ARP */
+  f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0; /* Ethernet, IPv4 */
+  f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 1;    /* request */
+  for (int i = 0; i < 4; i++)
+    {
+      f[28 + i] = (uint8_t) (self >> (24 - 8 * i));
+      f[38 + i] = (uint8_t) (target >> (24 - 8 * i));
+    }
+  say_num ("net tx used=", vdev_request_q (&d, 1, &txb, 1));
+  for (int tries = 0; tries < 50; tries++)
+    {
+      int64_t n = vdev_poll_q (&d, 0, 100000);
+      const uint8_t *r = net_rx + 12;
+      if (n < 0)
+        break;
+      if (n >= 12 + 42 && r[12] == 0x08 && r[13] == 0x06 && r[21] == 2
+          && r[28] == f[38] && r[29] == f[39] && r[30] == f[40] && r[31] == f[41])
+        {
+          for (int i = 0; i < 6; i++)
+            {
+              text[3 * i] = hex[r[22 + i] >> 4];
+              text[3 * i + 1] = hex[r[22 + i] & 15];
+              text[3 * i + 2] = i < 5 ? ':' : '\0';
+            }
+          say ("net arp reply from ", text);
+          return;
+        }
+      vdev_post_q (&d, 0, &rxb, 1);              /* not ours: listen again */
+    }
+  say ("net ", "no arp reply");
+}
+
 static volatile uint64_t counter;
 static volatile uint64_t ticks_done;
 
@@ -475,6 +574,8 @@ guest_main (uint64_t path, uint64_t info)
     check_rng ();
   if (find_arg (cmdline, "blk", &len) != NULL)
     check_blk ();
+  if ((v = find_arg (cmdline, "arp", &len)) != NULL)
+    check_arp (v, len);
   if (find_arg (cmdline, "mp", &len) != NULL)
     check_mp ();
   if ((v = find_arg (cmdline, "smp", &len)) != NULL)

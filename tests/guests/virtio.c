@@ -28,10 +28,10 @@
 #define R_QUEUE_DEVICE_LOW 0x0a0
 #define R_QUEUE_DEVICE_HIGH 0x0a4
 
-/* Rings for up to MMIO_SLOTS devices, one page each part. */
-static struct vdesc desc_mem[MMIO_SLOTS][256] __attribute__ ((aligned (4096)));
-static uint16_t avail_mem[MMIO_SLOTS][2048] __attribute__ ((aligned (4096)));
-static uint16_t used_mem[MMIO_SLOTS][2048] __attribute__ ((aligned (4096)));
+/* Rings for up to MMIO_SLOTS devices and GV_QUEUES queues, a page each part. */
+static struct vdesc desc_mem[MMIO_SLOTS][GV_QUEUES][256] __attribute__ ((aligned (4096)));
+static uint16_t avail_mem[MMIO_SLOTS][GV_QUEUES][2048] __attribute__ ((aligned (4096)));
+static uint16_t used_mem[MMIO_SLOTS][GV_QUEUES][2048] __attribute__ ((aligned (4096)));
 
 #define barrier() __asm__ volatile ("" ::: "memory")
 
@@ -48,20 +48,21 @@ wr (struct gvdev *d, uint32_t reg, uint32_t v)
 }
 
 static void
-set_queue (struct gvdev *d, int slot)
+set_queue (struct gvdev *d, int slot, int qi)
 {
-  uint64_t desc = (uint64_t) (uintptr_t) desc_mem[slot];
-  uint64_t avail = (uint64_t) (uintptr_t) avail_mem[slot];
-  uint64_t used = (uint64_t) (uintptr_t) used_mem[slot];
+  struct gvq *q = &d->q[qi];
+  uint64_t desc = (uint64_t) (uintptr_t) desc_mem[slot][qi];
+  uint64_t avail = (uint64_t) (uintptr_t) avail_mem[slot][qi];
+  uint64_t used = (uint64_t) (uintptr_t) used_mem[slot][qi];
 
-  d->desc = desc_mem[slot];
-  d->avail = avail_mem[slot];
-  d->used = used_mem[slot];
-  d->avail_idx = d->used_idx = 0;
-  d->avail[0] = 1;   /* VIRTQ_AVAIL_F_NO_INTERRUPT: the guest polls */
-  d->avail[1] = 0;
-  d->used[1] = 0;
-  wr (d, R_QUEUE_SEL, 0);
+  q->desc = desc_mem[slot][qi];
+  q->avail = avail_mem[slot][qi];
+  q->used = used_mem[slot][qi];
+  q->avail_idx = q->used_idx = 0;
+  q->avail[0] = 1;   /* VIRTQ_AVAIL_F_NO_INTERRUPT: the guest polls */
+  q->avail[1] = 0;
+  q->used[1] = 0;
+  wr (d, R_QUEUE_SEL, (uint32_t) qi);
   wr (d, R_QUEUE_NUM, VQ_SIZE);
   wr (d, R_QUEUE_DESC_LOW, (uint32_t) desc);
   wr (d, R_QUEUE_DESC_HIGH, (uint32_t) (desc >> 32));
@@ -96,9 +97,16 @@ vdev_open (struct gvdev *d, uint32_t device_id, int nth, uint32_t features)
       wr (d, R_STATUS, 1 | 2 | 8);                     /* FEATURES_OK */
       if (!(vdev_read (d, R_STATUS) & 8))
         return -3;
-      if (vdev_read (d, R_QUEUE_NUM_MAX) < VQ_SIZE)
-        return -4;
-      set_queue (d, slot);
+      for (int qi = 0; qi < GV_QUEUES; qi++)
+        {
+          wr (d, R_QUEUE_SEL, (uint32_t) qi);
+          if (vdev_read (d, R_QUEUE_NUM_MAX) == 0)
+            break;                                     /* fewer queues */
+          if (vdev_read (d, R_QUEUE_NUM_MAX) < VQ_SIZE)
+            return -4;
+          set_queue (d, slot, qi);
+        }
+      d->desc = d->q[0].desc;
       wr (d, R_STATUS, 1 | 2 | 8 | 4);                 /* DRIVER_OK */
       return 0;
     }
@@ -112,47 +120,68 @@ vdev_reset (struct gvdev *d)
 }
 
 static void
-post (struct gvdev *d, uint16_t head)
+post (struct gvdev *d, int qi, uint16_t head)
 {
-  d->avail[2 + d->avail_idx % VQ_SIZE] = head;
+  struct gvq *q = &d->q[qi];
+  q->avail[2 + q->avail_idx % VQ_SIZE] = head;
   barrier ();
-  d->avail_idx++;
-  d->avail[1] = d->avail_idx;
+  q->avail_idx++;
+  q->avail[1] = q->avail_idx;
   barrier ();
-  wr (d, R_QUEUE_NOTIFY, 0);
+  wr (d, R_QUEUE_NOTIFY, (uint32_t) qi);
+}
+
+void
+vdev_post_q (struct gvdev *d, int qi, const struct vbuf *bufs, int n)
+{
+  struct vdesc *desc = d->q[qi].desc;
+  for (int i = 0; i < n; i++)
+    {
+      desc[i].addr = (uint64_t) (uintptr_t) bufs[i].addr;
+      desc[i].len = bufs[i].len;
+      desc[i].flags = (uint16_t) ((i + 1 < n ? 1 : 0) | (bufs[i].device_writes ? 2 : 0));
+      desc[i].next = (uint16_t) (i + 1);
+    }
+  post (d, qi, 0);
 }
 
 int64_t
-vdev_request (struct gvdev *d, const struct vbuf *bufs, int n)
+vdev_poll_q (struct gvdev *d, int qi, int spins)
 {
-  for (int i = 0; i < n; i++)
-    {
-      d->desc[i].addr = (uint64_t) (uintptr_t) bufs[i].addr;
-      d->desc[i].len = bufs[i].len;
-      d->desc[i].flags = (uint16_t) ((i + 1 < n ? 1 : 0) | (bufs[i].device_writes ? 2 : 0));
-      d->desc[i].next = (uint16_t) (i + 1);
-    }
-  post (d, 0);
-  for (int spin = 0; spin < POLL_LIMIT; spin++)
+  struct gvq *q = &d->q[qi];
+  for (int spin = 0; spin < spins; spin++)
     {
       barrier ();
-      if (d->used[1] != d->used_idx)
+      if (q->used[1] != q->used_idx)
         {
           const volatile uint32_t *elem
-              = (const volatile uint32_t *) (d->used + 2) + 2 * (d->used_idx % VQ_SIZE);
-          d->used_idx++;
+              = (const volatile uint32_t *) (q->used + 2) + 2 * (q->used_idx % VQ_SIZE);
+          q->used_idx++;
           return elem[1];
         }
     }
   return -1;
 }
 
+int64_t
+vdev_request_q (struct gvdev *d, int qi, const struct vbuf *bufs, int n)
+{
+  vdev_post_q (d, qi, bufs, n);
+  return vdev_poll_q (d, qi, POLL_LIMIT);
+}
+
+int64_t
+vdev_request (struct gvdev *d, const struct vbuf *bufs, int n)
+{
+  return vdev_request_q (d, 0, bufs, n);
+}
+
 int
 vdev_request_raw (struct gvdev *d, const struct vdesc *descs, int n)
 {
   for (int i = 0; i < n; i++)
-    d->desc[i] = descs[i];
-  post (d, 0);
+    d->q[0].desc[i] = descs[i];
+  post (d, 0, 0);
   for (int spin = 0; spin < 1000; spin++)
     if (vdev_read (d, R_STATUS) & VSTATUS_NEEDS_RESET)
       return 1;

@@ -19,12 +19,20 @@ struct vdesc {
   uint16_t next;
 };
 
-struct gvdev {
-  uint64_t base;
+#define GV_QUEUES 2
+
+struct gvq {
   struct vdesc *desc;
   volatile uint16_t *avail;     /* flags, idx, ring[VQ_SIZE] */
   volatile uint16_t *used;      /* flags, idx, then {u32 id, u32 len}[] */
   uint16_t avail_idx, used_idx;
+};
+
+struct gvdev {
+  uint64_t base;
+  struct gvq q[GV_QUEUES];
+  /* queue 0, for the single-queue devices */
+  struct vdesc *desc;
 };
 
 struct vbuf {
@@ -39,6 +47,11 @@ int vdev_open (struct gvdev *d, uint32_t device_id, int nth, uint32_t features);
 /* Posts one chain and polls for its completion; returns the used length or
    -1 on timeout. */
 int64_t vdev_request (struct gvdev *d, const struct vbuf *bufs, int n);
+int64_t vdev_request_q (struct gvdev *d, int q, const struct vbuf *bufs, int n);
+/* Posts one chain on queue q without waiting; vdev_poll_q() returns its used
+   length once the device completed it, or -1 after `spins` polls. */
+void vdev_post_q (struct gvdev *d, int q, const struct vbuf *bufs, int n);
+int64_t vdev_poll_q (struct gvdev *d, int q, int spins);
 /* Posts a raw descriptor table entry 0..n-1 as given (for malformed chains)
    and waits until the device sets DEVICE_NEEDS_RESET; returns 1 if it did. */
 int vdev_request_raw (struct gvdev *d, const struct vdesc *descs, int n);

@@ -61,4 +61,22 @@ check "missing drive file: clear error" has nodisk.err "drive \`$T/missing.img\`
 run badopt --kernel "$ELF" --drive "$T/disk.img,rw"
 check "unknown drive option refused" has badopt.err "unknown option"
 
+# virtio-net on a tap: the guest's ARP request reaches the host kernel and
+# its reply comes back through the receive queue.
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && command -v ip >/dev/null; then
+  TAP=arcavt$$
+  TAP=${TAP:0:15}
+  ip tuntap add dev "$TAP" mode tap && ip addr add 10.213.7.1/24 dev "$TAP" && ip link set "$TAP" up
+  run net --kernel "$ELF" --net "$TAP,mac=02:00:00:aa:bb:cc" --cmdline "arp=10.213.7.1,10.213.7.2"
+  hostmac=$(cat /sys/class/net/$TAP/address)
+  ip link del "$TAP"
+  check "virtio-net: MAC from the config space" has net.out "net mac=02:00:00:aa:bb:cc"
+  check "virtio-net: ARP reply from the host's tap ($hostmac)" has net.out "net arp reply from $hostmac"
+  check "virtio-net: exit 0" test "$rc" = 0
+else
+  echo "# virtio-net tests skipped: need root, /dev/net/tun and ip"
+fi
+run notap --kernel "$ELF" --net "bad/name/that/is/too/long"
+check "bad tap name: clear error" has notap.err "tap name"
+
 tap_done

@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_NET, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -36,6 +36,7 @@ static const struct option options[] = {
   { "mem-file", required_argument, NULL, OPT_MEM_FILE },
   { "paused", no_argument, NULL, OPT_PAUSED },
   { "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+  { "net", required_argument, NULL, OPT_NET },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -60,7 +61,7 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--rng] [--net TAP[,mac=MAC]] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
@@ -108,6 +109,29 @@ parse_drive (struct arca_vm_config *c, const char *arg, arca_error **err)
       d->read_only = true;
     }
   c->n_drives++;
+  return 0;
+}
+
+static int
+parse_net (struct arca_vm_config *c, char *arg, arca_error **err)
+{
+  static const uint8_t default_mac[6] = { 0x02, 0xa7, 0xca, 0x00, 0x00, 0x01 };
+  char *comma = strchr (arg, ',');
+  unsigned m[6];
+
+  memcpy (c->net.mac, default_mac, sizeof (default_mac));
+  if (comma != NULL)
+    {
+      *comma = '\0';
+      if (sscanf (comma + 1, "mac=%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
+                  &m[5]) != 6)
+        return arca_error_set (err, EINVAL, "--net: `%s` is not mac=XX:XX:XX:XX:XX:XX", comma + 1);
+      for (int i = 0; i < 6; i++)
+        c->net.mac[i] = (uint8_t) m[i];
+    }
+  if (*arg == '\0')
+    return arca_error_set (err, EINVAL, "--net: no tap name");
+  c->net.tap = arg;
   return 0;
 }
 
@@ -168,6 +192,10 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         break;
       case OPT_PAUSED:
         cli->paused = true;
+        break;
+      case OPT_NET:
+        if (parse_net (c, optarg, err) < 0)
+          return -1;
         break;
       case OPT_NO_SECCOMP:
         c->seccomp = false;

@@ -133,8 +133,16 @@ process_queue (struct vmmio *d, struct vmmio_queue *q)
       int r = virtq__pop (mem, &q->vq, &d->chain, &why);
       if (r == 0)
         break;
-      if (r < 0 || d->ops->handle (d->opaque, q->index, &d->chain, &written, &why) < 0
-          || virtq__push (mem, &q->vq, d->chain.head, written, &why) < 0)
+      if (r > 0)
+        r = d->ops->handle (d->opaque, q->index, &d->chain, &written, &why);
+      if (r == 1)
+        {
+          /* The device has nothing for this chain yet (an empty receive
+             queue): put it back and stop until the device notifies. */
+          q->vq.last_avail--;
+          break;
+        }
+      if (r < 0 || virtq__push (mem, &q->vq, d->chain.head, written, &why) < 0)
         {
           fail_device (d, why);
           return;
@@ -272,7 +280,6 @@ static void
 write_reg (struct vmmio *d, uint64_t off, uint32_t v)
 {
   struct vmmio_queue *q = selected (d);
-  uint64_t one = 1;
 
   switch (off)
     {
@@ -295,11 +302,7 @@ write_reg (struct vmmio *d, uint64_t off, uint32_t v)
     case REG_QUEUE_NOTIFY:
       /* Normally caught by the ioeventfd; a write of another width lands
          here and is forwarded the same way. */
-      if (v < d->ops->n_queues)
-        {
-          ssize_t r = write (d->queues[v].notify_fd, &one, sizeof (one));
-          (void) r;   /* a saturated eventfd is already pending */
-        }
+      virtio_mmio__notify (d, v);
       break;
     case REG_INTERRUPT_ACK:
       d->int_status &= ~v;
@@ -323,10 +326,12 @@ mmio_read (void *opaque, uint64_t off, uint8_t *data, uint32_t len)
   if (off >= REG_CONFIG)
     {
       uint64_t coff = off - REG_CONFIG;
-      if (coff < d->ops->config_len && len <= d->ops->config_len - coff && d->ops->config_read)
-        d->ops->config_read (d->opaque, (uint32_t) coff, data, len);
-      else
-        memset (data, 0, len);
+      /* Bytes past the end of the config space read as zero. */
+      memset (data, 0, len);
+      if (coff < d->ops->config_len && d->ops->config_read)
+        d->ops->config_read (d->opaque, (uint32_t) coff, data,
+                             len <= d->ops->config_len - coff ? len
+                                                              : d->ops->config_len - (uint32_t) coff);
     }
   else if (len == 4 && off % 4 == 0)
     {
@@ -432,9 +437,20 @@ vmmio_free (void *opaque)
   free (d);
 }
 
+void
+virtio_mmio__notify (struct vmmio *d, unsigned queue)
+{
+  uint64_t one = 1;
+  if (queue < d->ops->n_queues)
+    {
+      ssize_t r = write (d->queues[queue].notify_fd, &one, sizeof (one));
+      (void) r;   /* a saturated eventfd is already pending */
+    }
+}
+
 int
 virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, void *opaque,
-                     arca_error **err)
+                     struct vmmio **ret_transport, arca_error **err)
 {
   struct vmmio *d;
   char arg[80];
@@ -493,5 +509,9 @@ virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, vo
   /* Minimal kernels find virtio-mmio devices only on the command line. */
   snprintf (arg, sizeof (arg), "virtio_mmio.device=4K@0x%llx:%u", (unsigned long long) d->base,
             d->gsi);
-  return vm__cmdline_append (vm, arg, err);
+  if (vm__cmdline_append (vm, arg, err) < 0)
+    return -1;
+  if (ret_transport != NULL)
+    *ret_transport = d;
+  return 0;
 }

@@ -30,19 +30,27 @@ struct virtio_device_ops {
   /* off + len <= config_len, checked by the transport. */
   void (*config_read) (void *opaque, uint32_t off, uint8_t *data, uint32_t len);
   /* Serves one chain.  Returns 0 with *ret_written = bytes written into
-     the chain, or -1 with *why when the request is malformed beyond what a
-     status byte can report (the device then needs a reset). */
+     the chain; 1 when the device has nothing to put in it yet (the chain
+     stays available and the queue is not served again until
+     virtio_mmio__notify()); or -1 with *why when the request is malformed
+     beyond what a status byte can report (the device then needs a reset). */
   int (*handle) (void *opaque, unsigned queue, const struct virtq_chain *chain,
                  uint32_t *ret_written, const char **why);
   void (*reset) (void *opaque);         /* may be NULL */
   void (*free) (void *opaque);          /* may be NULL */
 };
 
+struct vmmio;
+
 /* Places the device in the next virtio-mmio slot, wires its queue
    notifications (ioeventfd) and interrupt (irqfd), and announces it on the
    kernel command line.  Takes ownership of opaque (freed through ops->free
-   even on failure). */
+   even on failure).  *ret_transport (may be NULL) is for
+   virtio_mmio__notify(). */
 int virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, void *opaque,
-                         arca_error **err);
+                         struct vmmio **ret_transport, arca_error **err);
+/* Makes the device thread serve a queue again (e.g. frames arrived for a
+   receive queue); thread-safe. */
+void virtio_mmio__notify (struct vmmio *transport, unsigned queue);
 
 #endif

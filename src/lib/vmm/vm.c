@@ -191,6 +191,8 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
       return -1;
   if (config->rng && virtio_rng__create (vm, err) < 0)
     return -1;
+  if (config->net.tap != NULL && virtio_net__create (vm, &config->net, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -203,6 +205,9 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
   m->vcpu_count = config->vcpu_count;
   m->rng = config->rng;
   m->n_drives = config->n_drives;
+  if (config->net.tap != NULL)
+    snprintf (m->net_tap, sizeof (m->net_tap), "%s", config->net.tap);
+  memcpy (m->net_mac, config->net.mac, sizeof (m->net_mac));
   for (unsigned i = 0; i < config->n_drives; i++)
     {
       snprintf (m->drives[i].id, sizeof (m->drives[i].id), "%s",

@@ -71,6 +71,8 @@ struct vm_machine_config {
     char path[4096];
     bool read_only;
   } drives[ARCA_VM_MAX_DRIVES];
+  char net_tap[16];              /* "" = no network */
+  uint8_t net_mac[6];
 };
 
 struct arca_vm {
@@ -196,5 +198,6 @@ int debugexit__create (struct arca_vm *vm, arca_error **err);
 int virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *drive,
                         arca_error **err);
 int virtio_rng__create (struct arca_vm *vm, arca_error **err);
+int virtio_net__create (struct arca_vm *vm, const struct arca_vm_net_config *net, arca_error **err);
 
 #endif

@@ -35,6 +35,11 @@ enum arca_vm_boot_entry {
   ARCA_VM_ENTRY_PVH,        /* 32-bit protected mode, %ebx = hvm_start_info */
 };
 
+struct arca_vm_net_config {
+  char *tap;         /* existing or new tap interface on the host */
+  uint8_t mac[6];    /* the guest's */
+};
+
 struct arca_vm_config {
   unsigned vcpu_count;      /* 1..ARCA_VM_MAX_VCPUS */
   uint64_t mem_size_mib;    /* guest RAM */
@@ -45,6 +50,7 @@ struct arca_vm_config {
   struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
   unsigned n_drives;
   bool rng;                 /* add a virtio-rng device */
+  struct arca_vm_net_config net;   /* net.tap NULL: no network */
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
   bool seccomp;             /* API: arca_vm_sandbox() once the VM runs */
