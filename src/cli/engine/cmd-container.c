@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "engine/logfile.h"
+#include "engine/network-bridge.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/signals.h"
@@ -43,12 +44,18 @@ static const char create_help[] =
     "      --restart no|on-failure[:N]|always\n"
     "      --stop-signal SIG, --stop-timeout SECONDS\n"
     "  -l, --label KEY=VALUE     a label (kept as an annotation)\n"
-    "      --network none|host   network mode (default none; bridge: later)\n";
+    "      --network bridge|none|host  network mode (default bridge when root)\n"
+    "  -p, --publish [IP:][HOST_PORT:]PORT[/tcp|udp]  publish a port (bridge)\n"
+    "  -P, --publish-all         publish every exposed port on a free host port\n"
+    "      --ip ADDR             the container's address on the bridge\n"
+    "      --dns ADDR            a nameserver for /etc/resolv.conf\n"
+    "      --add-host NAME:IP    a line for /etc/hosts\n";
 
 struct create_args {
   struct arca_create_request req;
   bool detach, interactive;
   char **env, **cap_add, **cap_drop, **labels, **command, **entrypoint;
+  char **publish, **dns, **add_hosts;
   struct arca_run_mount *mounts;
   size_t n_mounts;
   char *seccomp_text;
@@ -64,6 +71,9 @@ create_args_free (struct create_args *a)
   arca_strv_free (a->labels);
   arca_strv_free (a->command);
   arca_strv_free (a->entrypoint);
+  arca_strv_free (a->publish);
+  arca_strv_free (a->dns);
+  arca_strv_free (a->add_hosts);
   for (size_t i = 0; i < a->n_mounts; i++)
     {
       free (a->mounts[i].source);
@@ -206,7 +216,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
 {
   enum { O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_HOSTNAME, O_ENTRY, O_SWAP, O_CPUS, O_SHARES,
          O_CPUSET, O_PIDS, O_RO, O_CAPADD, O_CAPDROP, O_SECOPT, O_PRIV, O_INIT, O_RESTART,
-         O_STOPSIG, O_STOPTIME, O_NET };
+         O_STOPSIG, O_STOPTIME, O_NET, O_IP, O_DNS, O_ADDHOST };
   static const struct option options[] = {
     { "detach", no_argument, NULL, 'd' }, { "rm", no_argument, NULL, O_RM },
     { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
@@ -228,13 +238,17 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
     { "stop-timeout", required_argument, NULL, O_STOPTIME },
     { "label", required_argument, NULL, 'l' }, { "network", required_argument, NULL, O_NET },
     { "net", required_argument, NULL, O_NET }, { "help", no_argument, NULL, 'h' },
+    { "publish", required_argument, NULL, 'p' }, { "publish-all", no_argument, NULL, 'P' },
+    { "ip", required_argument, NULL, O_IP }, { "dns", required_argument, NULL, O_DNS },
+    { "add-host", required_argument, NULL, O_ADDHOST },
     { NULL, 0, NULL, 0 },
   };
   struct arca_run_spec *s = &a->req.spec;
   int c;
 
   a->req.stop_timeout = -1;
-  while ((c = getopt_long (argc, argv, "+dite:v:w:u:m:l:h", options, NULL)) != -1)
+  s->network = arca_bridge_supported () ? ARCA_NET_BRIDGE : ARCA_NET_NONE;
+  while ((c = getopt_long (argc, argv, "+dite:v:w:u:m:l:hp:P", options, NULL)) != -1)
     switch (c)
       {
       case 'd':
@@ -378,9 +392,27 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
           s->network = ARCA_NET_NONE;
         else if (strcmp (optarg, "host") == 0)
           s->network = ARCA_NET_HOST;
+        else if (strcmp (optarg, "bridge") == 0)
+          s->network = ARCA_NET_BRIDGE;
         else
           return arca_error_set (err, ENOTSUP,
-                                 "--network `%s`: only none and host exist yet", optarg);
+                                 "--network `%s`: only bridge, none and host exist yet", optarg);
+        break;
+      case 'p':
+        if (cli_strv_push (&a->publish, optarg, err) < 0)
+          return -1;
+        break;
+      case 'P': s->publish_all = true; break;
+      case O_IP: s->ip = optarg; break;
+      case O_DNS:
+        if (cli_strv_push (&a->dns, optarg, err) < 0)
+          return -1;
+        break;
+      case O_ADDHOST:
+        if (strchr (optarg, ':') == NULL)
+          return arca_error_set (err, EINVAL, "--add-host `%s`: expected NAME:IP", optarg);
+        if (cli_strv_push (&a->add_hosts, optarg, err) < 0)
+          return -1;
         break;
       case 'h': return 1;
       default: return arca_error_set (err, EINVAL, "%s: invalid option (see --help)", argv[0]);
@@ -406,6 +438,11 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   s->entrypoint = a->entrypoint;
   s->mounts = a->mounts;
   s->n_mounts = a->n_mounts;
+  s->publish = a->publish;
+  s->dns = a->dns;
+  s->add_hosts = a->add_hosts;
+  if ((a->publish || s->publish_all || s->ip || a->dns) && s->network != ARCA_NET_BRIDGE)
+    return arca_error_set (err, EINVAL, "-p, -P, --ip and --dns need --network bridge");
   a->req.labels = a->labels;
   return 0;
 }
@@ -855,6 +892,19 @@ cmd_exec (struct cli *cli, int argc, char **argv, arca_error **err)
   if (arca_container_exec (&e->rt, &xo, &status, err) < 0)
     return 126;
   return status;
+}
+
+int
+cmd_network_attach (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  struct arca_engine *e;
+
+  if (argc != 3)
+    return arca_error_set (err, EINVAL, "container-network-attach ID PID"), 125;
+  if (cli_engine (cli, &e, err) < 0
+      || arca_engine_network_attach (e, argv[1], (pid_t) atoi (argv[2]), err) < 0)
+    return 125;
+  return 0;
 }
 
 int

@@ -38,7 +38,20 @@ static const struct
   { "commit", cmd_commit, "create an image from a container's changes" },
   { "pull", cmd_pull, "download an image from a registry" },
   { "push", cmd_push, "upload an image to a registry" },
+  { "cp", cmd_cp, "copy files between a container and the host" },
+  { "diff", cmd_diff, "list the files a container added, changed or deleted" },
+  { "export", cmd_export, "write a container's root file system as a tar" },
+  { "top", cmd_top, "list the processes of a container" },
+  { "stats", cmd_stats, "cpu, memory, pids and block I/O of containers" },
+  { "pause", cmd_pause, "freeze the processes of containers" },
+  { "unpause", cmd_unpause, "thaw paused containers" },
+  { "update", cmd_update, "change the resource limits of containers" },
+  { "rename", cmd_rename, "rename a container" },
+  { "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
+  { "system", cmd_system, "check the store (check [--repair]) or prune it" },
+  { "image", cmd_image, "image prune: remove unused images" },
   { "container-cleanup", cmd_cleanup, NULL },
+  { "container-network-attach", cmd_network_attach, NULL },
 };
 
 static void

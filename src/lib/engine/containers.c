@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/logfile.h"
 #include "engine/network.h"
+#include "engine/network-bridge.h"
 #include "engine/overlay.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -470,10 +471,11 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   if (arca_signal_parse (stop_signal) < 0)
     return arca_error_set (err, EINVAL, "invalid stop signal `%s`", stop_signal);
   _cleanup_ (json_decrefp) json_t *opts = json_pack (
-      "{s:b, s:i, s:i, s:s, s:i, s:s, s:s}", "remove", req->remove, "restart", (int) req->restart,
+      "{s:b, s:i, s:i, s:s, s:i, s:s, s:s, s:o*}", "remove", req->remove, "restart", (int) req->restart,
       "maxRestarts", (int) req->max_restarts, "stopSignal", stop_signal, "stopTimeout",
       req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "",
-      "network", spec.network == ARCA_NET_HOST ? "host" : "none");
+      "network", spec.network == ARCA_NET_HOST ? "host" : spec.network == ARCA_NET_BRIDGE ? "bridge" : "none",
+      "bridge", spec.network == ARCA_NET_BRIDGE ? arca_bridge_options_json (&spec, runcfg->exposed_ports) : NULL);
   cleanup_free char *opts_text = opts ? json_dumps (opts, JSON_COMPACT) : NULL;
   char created[32];
   snprintf (created, sizeof created, "%lld", (long long) time (NULL));
@@ -541,6 +543,13 @@ network_attach (void *userdata, const char *id, pid_t init_pid, arca_error **err
   return mode->attach ? mode->attach (e, id, init_pid, err) : 0;
 }
 
+int
+arca_engine_network_attach (struct arca_engine *e, const char *id, pid_t init_pid,
+                            arca_error **err)
+{
+  return network_attach (e, id, init_pid, err);
+}
+
 static void
 network_detach (struct arca_engine *e, const char *id)
 {
@@ -588,9 +597,24 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
     .restart = (enum arca_restart_policy) json_integer_value (json_object_get (opts, "restart")),
     .max_restarts = (unsigned) json_integer_value (json_object_get (opts, "maxRestarts")),
     .exit_command = exit_command,
-    .before_start = network_attach,
-    .userdata = e,
+    .monitor_path = e->monitor_path,
   };
+  /* The driver's attach runs as `arca container-network-attach ID PID`
+   * from the monitor, which is a small program of its own. */
+  char *attach_command[] = { e->self_exe, "--root", e->root, "--run-root", e->run_root,
+                             "container-network-attach", c->id, NULL };
+  const struct arca_network_driver *driver = network_of (e, c->id, err);
+  if (driver == NULL)
+    return -1;
+  if (driver->attach)
+    mo.before_start_command = attach_command;
+  if (mo.monitor_path == NULL)
+    {
+      /* No arca-monitor next to us (unit tests): an in-process monitor. */
+      mo.before_start = network_attach;
+      mo.before_start_command = NULL;
+      mo.userdata = e;
+    }
   pid_t monitor = 0, pid = 0;
   if (arca_monitor_start (&mo, &monitor, &pid, err) < 0)
     {

@@ -33,6 +33,32 @@
 int arca_engine_db_exec (struct arca_engine *e, const char *sql, const char *const *values,
                          arca_error **err);
 
+/* arca-monitor: $ARCA_MONITOR_PATH, installed beside us in libexec, or in
+ * the build tree; NULL (in-process monitors) when there is none. */
+static char *
+find_monitor (const char *self_exe)
+{
+  const char *env = getenv ("ARCA_MONITOR_PATH");
+  char candidate[PATH_MAX];
+
+  if (env && *env && access (env, X_OK) == 0)
+    return strdup (env);
+  if (self_exe == NULL)
+    return NULL;
+  cleanup_free char *dir = strdup (self_exe);
+  if (dir == NULL || strrchr (dir, '/') == NULL)
+    return NULL;
+  *strrchr (dir, '/') = '\0';
+  static const char *const relative[] = { "../monitor/arca-monitor", "../libexec/arca/arca-monitor" };
+  for (size_t i = 0; i < ARRAY_SIZE (relative); i++)
+    {
+      snprintf (candidate, sizeof candidate, "%s/%s", dir, relative[i]);
+      if (access (candidate, X_OK) == 0)
+        return realpath (candidate, NULL);
+    }
+  return NULL;
+}
+
 int
 arca_engine_open (const char *root, const char *run_root, const struct arca_log *log,
                   struct arca_engine **ret, arca_error **err)
@@ -52,6 +78,7 @@ arca_engine_open (const char *root, const char *run_root, const struct arca_log 
       || asprintf (&containers, "%s/containers", e->root) < 0)
     return arca_error_set (err, ENOMEM, "engine");
   e->log = log;
+  e->monitor_path = find_monitor (e->self_exe);
   e->rt = (struct arca_runtime){
     .state_root = e->runtime_root,
     .cgroup_root = "/sys/fs/cgroup",
@@ -78,6 +105,7 @@ arca_engine_close (struct arca_engine *e)
   free (e->run_root);
   free (e->runtime_root);
   free (e->self_exe);
+  free (e->monitor_path);
   free (e);
 }
 

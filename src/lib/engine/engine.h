@@ -32,6 +32,7 @@ struct arca_engine {
   char *run_root;
   char *runtime_root;
   char *self_exe;             /* for the monitor's exit command */
+  char *monitor_path;         /* arca-monitor, NULL: in-process monitors */
   arca_store *store;
   arca_db *db;
   struct arca_runtime rt;
@@ -119,6 +120,10 @@ void arca_engine_container_free (struct arca_engine_container *c);
 void arca_engine_container_freep (struct arca_engine_container **c);
 void arca_engine_containers_free (struct arca_engine_container **v);
 #define cleanup_engine_container __attribute__ ((cleanup (arca_engine_container_freep)))
+
+/* The monitor's before-start command: the network driver's attach. */
+int arca_engine_network_attach (struct arca_engine *e, const char *id, pid_t init_pid,
+                                arca_error **err);
 
 /* The monitor's exit command: unmount the root, remove --rm containers. */
 int arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err);

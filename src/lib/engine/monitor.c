@@ -56,6 +56,43 @@ read_pid_file (const char *dir, pid_t *ret, arca_error **err)
   return 0;
 }
 
+/* Runs argv + the init's pid; its stderr is our (/dev/null) one, so the
+ * message is taken from its exit status only. */
+static int
+run_hook_command (char **argv, pid_t init_pid, arca_error **err)
+{
+  size_t n = 0;
+  char pid_text[16];
+
+  while (argv[n])
+    n++;
+  char **full = calloc (n + 2, sizeof *full);
+  if (full == NULL)
+    return arca_error_set (err, ENOMEM, "network hook");
+  memcpy (full, argv, n * sizeof *full);
+  snprintf (pid_text, sizeof pid_text, "%d", (int) init_pid);
+  full[n] = pid_text;
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      execv (full[0], full);
+      _exit (127);
+    }
+  free (full);
+  if (pid < 0)
+    return arca_error_errno (err, "fork the network hook");
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return arca_error_set (err, EIO, "the network setup of the container failed (`%s` exit %d)",
+                           argv[0], WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  return 0;
+}
+
 /* Creates and starts the container with pipes as its stdout/stderr. */
 static int
 start_container (struct monitor *m, int *ret_out, int *ret_err, pid_t *ret_pid, arca_error **err)
@@ -89,6 +126,8 @@ start_container (struct monitor *m, int *ret_out, int *ret_err, pid_t *ret_pid, 
     r = read_pid_file (m->o->dir, ret_pid, err);
   if (r == 0 && m->o->before_start)
     r = m->o->before_start (m->o->userdata, m->o->id, *ret_pid, err);
+  if (r == 0 && m->o->before_start_command)
+    r = run_hook_command (m->o->before_start_command, *ret_pid, err);
   if (r == 0)
     r = arca_container_start (m->o->rt, m->o->id, err);
   if (r < 0)
@@ -289,6 +328,93 @@ monitor_main (const struct arca_monitor_options *o, int status_fd)
   _exit (0);
 }
 
+/* ---- arca-monitor: the options as arguments ----------------------------- */
+
+static const char *const policy_names[] = { "no", "on-failure", "always" };
+
+/* In the forked monitor, before anything else: become arca-monitor. */
+_Noreturn static void
+exec_monitor (const struct arca_monitor_options *o, int status_fd)
+{
+  char fd_text[16], size_text[32], files_text[16], max_text[16];
+  const char *argv[64 + 32];
+  size_t n = 0;
+
+  snprintf (fd_text, sizeof fd_text, "%d", status_fd);
+  snprintf (size_text, sizeof size_text, "%llu", (unsigned long long) o->log_max_size);
+  snprintf (files_text, sizeof files_text, "%u", o->log_max_files);
+  snprintf (max_text, sizeof max_text, "%u", o->max_restarts);
+  argv[n++] = "arca-monitor";
+  argv[n++] = fd_text;
+  argv[n++] = o->rt->state_root;
+  argv[n++] = o->rt->cgroup_root;
+  argv[n++] = o->id;
+  argv[n++] = o->bundle;
+  argv[n++] = o->dir;
+  argv[n++] = o->log_path;
+  argv[n++] = size_text;
+  argv[n++] = files_text;
+  argv[n++] = policy_names[o->restart];
+  argv[n++] = max_text;
+  argv[n++] = "--before-start";
+  for (size_t i = 0; o->before_start_command && o->before_start_command[i] && n < 60; i++)
+    argv[n++] = o->before_start_command[i];
+  argv[n++] = "--exit";
+  for (size_t i = 0; o->exit_command && o->exit_command[i] && n < 90; i++)
+    argv[n++] = o->exit_command[i];
+  argv[n] = NULL;
+  /* The status pipe is the one fd that must survive. */
+  fcntl (status_fd, F_SETFD, 0);
+  execv (o->monitor_path, (char **) argv);
+  char msg[512];
+  snprintf (msg, sizeof msg, "error exec the monitor `%s`: %s", o->monitor_path, strerror (errno));
+  if (write (status_fd, msg, strlen (msg)) < 0)
+    _exit (1);
+  _exit (1);
+}
+
+_Noreturn void
+arca_monitor_exec_main (int argc, char **argv)
+{
+  struct arca_runtime rt = { 0 };
+  struct arca_monitor_options o = { .rt = &rt };
+  char **before = NULL, **exit_cmd = NULL;
+
+  if (argc < 13 || strcmp (argv[12], "--before-start") != 0)
+    {
+      fprintf (stderr, "arca-monitor: started by arca, not by hand\n");
+      _exit (2);
+    }
+  int status_fd = atoi (argv[1]);
+  rt.state_root = argv[2];
+  rt.cgroup_root = argv[3];
+  o.id = argv[4];
+  o.bundle = argv[5];
+  o.dir = argv[6];
+  o.log_path = argv[7];
+  o.log_max_size = strtoull (argv[8], NULL, 10);
+  o.log_max_files = (unsigned) strtoul (argv[9], NULL, 10);
+  for (size_t i = 0; i < ARRAY_SIZE (policy_names); i++)
+    if (strcmp (argv[10], policy_names[i]) == 0)
+      o.restart = (enum arca_restart_policy) i;
+  o.max_restarts = (unsigned) strtoul (argv[11], NULL, 10);
+  int i = 13;
+  if (i < argc && strcmp (argv[i], "--exit") != 0)
+    before = argv + i;
+  while (i < argc && strcmp (argv[i], "--exit") != 0)
+    i++;
+  if (i < argc)
+    {
+      argv[i] = NULL; /* ends the before-start command */
+      if (i + 1 < argc)
+        exit_cmd = argv + i + 1;
+    }
+  o.before_start_command = before;
+  o.exit_command = exit_cmd;
+  fcntl (status_fd, F_SETFD, FD_CLOEXEC);
+  monitor_main (&o, status_fd);
+}
+
 /* ---- in the caller ------------------------------------------------------ */
 
 int
@@ -311,6 +437,8 @@ arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_
       if (mon == 0)
         {
           close (pid_pipe[1]);
+          if (opts->monitor_path)
+            exec_monitor (opts, status_pipe[1]);
           monitor_main (opts, status_pipe[1]);
         }
       if (write (pid_pipe[1], &mon, sizeof mon) < 0)

@@ -37,7 +37,17 @@ struct arca_monitor_options {
    * container before its program ran. */
   int (*before_start) (void *userdata, const char *id, pid_t init_pid, arca_error **err);
   void *userdata;
+  /* The same hook as a command for an exec'ed monitor: run with the init's
+   * pid appended; a non-zero exit fails the start.  May be NULL. */
+  char **before_start_command;
+  /* The arca-monitor binary: when set, the monitor process execs it (a
+   * small program, so an idle container costs little memory) instead of
+   * staying a copy of the caller.  before_start must then be NULL. */
+  const char *monitor_path;
 };
+
+/* arca-monitor's main: parses the arguments arca_monitor_start passes. */
+_Noreturn void arca_monitor_exec_main (int argc, char **argv);
 
 /* Starts the monitor and returns once the container's process runs (or
  * with the error that kept it from running).  *ret_container_pid is its
