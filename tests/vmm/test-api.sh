@@ -46,6 +46,8 @@ check "PUT /boot-source (204)" \
   test "$(api PUT /boot-source "{\"kernel_image_path\":\"$ELF\",\"boot_args\":\"ticks=0 tickdelay=3000\"}" | status_of)" = 204
 check "PUT /drives/{id} with a mismatched drive_id refused" \
   test "$(api PUT /drives/a '{"drive_id":"b","path_on_host":"/x"}' | status_of)" = 400
+check "PUT /network-interfaces with a bad MAC refused" \
+  test "$(api PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"t0","guest_mac":"zz"}' | status_of)" = 400
 check "malformed JSON refused (400)" test "$(api PUT /actions 'nope' | status_of)" = 400
 check "unknown resource (404)" test "$(api GET /nothing | status_of)" = 404
 check "InstanceStart (204)" test "$(api PUT /actions '{"action_type":"InstanceStart"}' | status_of)" = 204

@@ -50,6 +50,7 @@ struct arca_vmm_api {
   char initrd[PATH_MAX];
   char cmdline[VM_CMDLINE_MAX];
   struct api_drive drives[ARCA_VM_MAX_DRIVES];
+  char net_tap[16];
 
   pthread_mutex_t lock;         /* guards vm against api_stop from other threads */
   struct arca_vm *vm;
@@ -143,6 +144,7 @@ build_config (struct arca_vmm_api *api)
   c->kernel_path = api->kernel[0] ? api->kernel : NULL;
   c->initrd_path = api->initrd[0] ? api->initrd : NULL;
   c->cmdline = api->cmdline[0] ? api->cmdline : NULL;
+  c->net.tap = api->net_tap[0] ? api->net_tap : NULL;
   for (unsigned i = 0; i < c->n_drives; i++)
     c->drives[i] = (struct arca_vm_drive_config){ .id = api->drives[i].id,
                                                   .path = api->drives[i].path,
@@ -269,6 +271,34 @@ put_drive (struct arca_vmm_api *api, const char *id, json_t *body, struct api_re
   api->drives[i] = d;
   if (i == api->config.n_drives)
     api->config.n_drives++;
+  return 0;
+}
+
+static int
+put_network (struct arca_vmm_api *api, const char *id, json_t *body, struct api_reply *reply)
+{
+  static const uint8_t default_mac[6] = { 0x02, 0xa7, 0xca, 0x00, 0x00, 0x01 };
+  char body_id[64] = "", tap[sizeof (api->net_tap)] = "", mac[32] = "";
+  unsigned m[6];
+
+  if (require_not_started (api, reply) < 0
+      || get_string (body, "iface_id", body_id, sizeof (body_id), true, reply) < 0
+      || get_string (body, "host_dev_name", tap, sizeof (tap), true, reply) < 0
+      || get_string (body, "guest_mac", mac, sizeof (mac), false, reply) < 0)
+    return -1;
+  if (strcmp (body_id, id) != 0)
+    return fault (reply, "iface_id `%s` does not match the path `%s`", body_id, id);
+  if (api->net_tap[0] != '\0' && strcmp (api->net_tap, tap) != 0)
+    return fault (reply, "only one network interface is supported");
+  memcpy (api->config.net.mac, default_mac, sizeof (default_mac));
+  if (mac[0] != '\0')
+    {
+      if (sscanf (mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+        return fault (reply, "guest_mac `%s` is not XX:XX:XX:XX:XX:XX", mac);
+      for (int i = 0; i < 6; i++)
+        api->config.net.mac[i] = (uint8_t) m[i];
+    }
+  snprintf (api->net_tap, sizeof (api->net_tap), "%s", tap);
   return 0;
 }
 
@@ -427,6 +457,9 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
   else if (put && strncmp (req->path, "/drives/", 8) == 0 && req->path[8] != '\0'
            && strchr (req->path + 8, '/') == NULL)
     r = put_drive (api, req->path + 8, body, reply);
+  else if (put && strncmp (req->path, "/network-interfaces/", 20) == 0 && req->path[20] != '\0'
+           && strchr (req->path + 20, '/') == NULL)
+    r = put_network (api, req->path + 20, body, reply);
   else if (put && strcmp (req->path, "/entropy") == 0)
     r = require_not_started (api, reply) < 0 ? -1 : (api->config.rng = true, 0);
   else if (put && strcmp (req->path, "/actions") == 0)
@@ -596,6 +629,8 @@ arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
       snprintf (api->drives[i].path, sizeof (api->drives[i].path), "%s", config->drives[i].path);
       api->drives[i].read_only = config->drives[i].read_only;
     }
+  if (config->net.tap != NULL)
+    snprintf (api->net_tap, sizeof (api->net_tap), "%s", config->net.tap);
   snprintf (api->sock_path, sizeof (api->sock_path), "%s", sock_path);
   snprintf (addr.sun_path, sizeof (addr.sun_path), "%s", sock_path);
 
