@@ -29,7 +29,8 @@ now_ms() {
   $bb awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
-# bounded NAME CMD...: runs CMD for at most $VML_TIMEOUT seconds; sets rc,
+# bounded NAME CMD...: runs CMD for at most $VML_TIMEOUT seconds (rounded
+# up to 30 s); its serial output is /tmp/NAME.log. Sets rc,
 # and timed_out=1 when the limit stopped it. Not busybox timeout: arca-vmm
 # and QEMU both exit 0 on SIGTERM, which would look like a clean power-off.
 bounded() {
@@ -38,8 +39,20 @@ bounded() {
   "$@" &
   pid=$!
   (
-    $bb sleep "$VML_TIMEOUT"
+    # A heartbeat every 30 s tells a slow nested guest (serial grows) from
+    # an outer VM that stopped running (no heartbeat at all).
+    waited=0
+    while [ $waited -lt "$VML_TIMEOUT" ]; do
+      $bb sleep 30
+      waited=$((waited + 30))
+      [ -d /proc/$pid ] || exit 0
+      say "$name: running for $waited s, serial $($bb wc -c </tmp/$name.log 2>/dev/null) bytes"
+    done
     : >/tmp/$name.timeout
+    say "$name: timed out after $VML_TIMEOUT s; its threads:"
+    for t in /proc/$pid/task/*; do
+      say "$name: tid ${t##*/} $($bb cut -d' ' -f3 $t/stat) wchan=$($bb cat $t/wchan) syscall=$($bb cat $t/syscall)"
+    done
     $bb kill -TERM $pid 2>/dev/null
     $bb sleep 5
     $bb kill -KILL $pid 2>/dev/null
