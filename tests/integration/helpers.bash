@@ -10,7 +10,6 @@ bats_require_minimum_version 1.5.0
 : "${ARCA_IT_WORK:?run through tests/integration/run.sh}"
 : "${ARCA_IT_ROOTFS:=$ARCA_IT_WORK/busybox/rootfs}"
 RT_TIMEOUT=${RT_TIMEOUT:-30}
-HOST_MNT_NS=$(readlink /proc/self/ns/mnt)
 
 # ---------------------------------------------------------------------------------------------
 # setup / teardown
