@@ -38,6 +38,7 @@ int cmd_ps (struct cli *, int, char **, arca_error **);
 int cmd_logs (struct cli *, int, char **, arca_error **);
 int cmd_wait (struct cli *, int, char **, arca_error **);
 int cmd_inspect (struct cli *, int, char **, arca_error **);
+int cmd_port (struct cli *, int, char **, arca_error **);
 int cmd_exec (struct cli *, int, char **, arca_error **);
 int cmd_cleanup (struct cli *, int, char **, arca_error **);
 int cmd_volume (struct cli *, int, char **, arca_error **);

@@ -27,6 +27,7 @@ static const struct
   { "logs", cmd_logs, "print a container's output" },
   { "wait", cmd_wait, "wait for containers to exit, print their exit codes" },
   { "exec", cmd_exec, "run a command in a running container" },
+  { "port", cmd_port, "list a container's published ports" },
   { "inspect", cmd_inspect, "print a container's details as JSON" },
   { "images", cmd_images, "list images" },
   { "load", cmd_load, "load images from a docker-archive or oci-archive" },

@@ -2,11 +2,13 @@
 #include <string.h>
 
 #include "engine/network.h"
+#include "engine/network-bridge.h"
 #include "util/cleanup.h"
 
 static const struct arca_network_driver drivers[] = {
   { .name = "none" },
   { .name = "host" },
+  { .name = "bridge", .attach = arca_bridge_attach, .detach = arca_bridge_detach },
 };
 
 const struct arca_network_driver *

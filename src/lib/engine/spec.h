@@ -37,7 +37,7 @@ struct arca_run_mount {
   bool tmpfs;
 };
 
-enum arca_network_mode { ARCA_NET_NONE = 0, ARCA_NET_HOST };
+enum arca_network_mode { ARCA_NET_NONE = 0, ARCA_NET_HOST, ARCA_NET_BRIDGE };
 
 struct arca_run_spec {
   char **command;          /* replaces the image's Cmd when non-NULL */
@@ -61,6 +61,12 @@ struct arca_run_spec {
   char *init_path;               /* --init: host path of the init to bind at /dev/init */
   char *etc_dir;                 /* host dir with hosts, hostname, resolv.conf to bind */
   char *cgroup_path;
+  /* bridge mode (issue 4): kept in the container's options for attach */
+  char **publish;                /* -p specs as typed */
+  bool publish_all;              /* -P: every EXPOSEd port */
+  char *ip;                      /* --ip */
+  char **dns;                    /* --dns */
+  char **add_hosts;              /* --add-host NAME:IP */
 };
 
 /* Builds config.json for rootfs (an absolute path, used as root.path and to

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The bridge driver: attach runs between create and start while the
+ * container's init waits in its own network namespace; everything it creates
+ * on the host (veth, IPAM row, port rows, nft map entries) is keyed by the
+ * container id, so detach (and a detach after a crash) finds and removes it
+ * all without any state of the attach that made it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/network-bridge.h"
+#include "image/db-internal.h" /* the engine's sqlite handle */
+#include "net/bridge.h"
+#include "net/ipam.h"
+#include "net/netlink.h"
+#include "net/nft.h"
+#include "net/portmap.h"
+#include "net/sql.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define MAX_PORTS 256
+#define NETWORK "bridge"
+
+bool
+arca_bridge_supported (void)
+{
+  /* Creating links and nft tables needs CAP_NET_ADMIN in the host's
+   * namespace; rootless engines fall back to "none". */
+  return geteuid () == 0 && access ("/proc/sys/net/ipv4/ip_forward", W_OK) == 0;
+}
+
+static json_t *
+strv_json (char **v)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; v && v[i] && a; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+json_t *
+arca_bridge_options_json (const struct arca_run_spec *spec, char **exposed_ports)
+{
+  json_t *o = json_object ();
+  if (o == NULL)
+    return NULL;
+  json_object_set_new (o, "publish", strv_json (spec->publish));
+  if (spec->publish_all)
+    json_object_set_new (o, "publishAll", strv_json (exposed_ports));
+  if (spec->ip)
+    json_object_set_new (o, "ip", json_string (spec->ip));
+  json_object_set_new (o, "dns", strv_json (spec->dns));
+  json_object_set_new (o, "addHosts", strv_json (spec->add_hosts));
+  return o;
+}
+
+static int
+options_of (struct arca_engine *e, const char *id, json_t **ret, arca_error **err)
+{
+  cleanup_sql sqlite3_stmt *st = NULL;
+
+  if (arca_net_sql_prepare (e->db->h, "SELECT options FROM containers WHERE id = ?1", &st, err) < 0)
+    return -1;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) != SQLITE_ROW)
+    return arca_error_set (err, ENOENT, "no such container: %s", id);
+  json_t *opts = json_loads ((const char *) sqlite3_column_text (st, 0), 0, NULL);
+  if (opts == NULL)
+    return arca_error_set (err, EINVAL, "container %s: corrupt options", id);
+  *ret = json_incref (json_object_get (opts, "bridge"));
+  json_decref (opts);
+  if (*ret == NULL)
+    *ret = json_object ();
+  return 0;
+}
+
+static int
+ensure_tables (sqlite3 *db, arca_error **err)
+{
+  return arca_ipam_init (db, err) < 0 || arca_portmap_init (db, err) < 0
+                 || arca_net_sql_exec (db,
+                                       "CREATE TABLE IF NOT EXISTS net_networks ("
+                                       " name TEXT PRIMARY KEY, bridge TEXT NOT NULL,"
+                                       " subnet TEXT NOT NULL)",
+                                       err) < 0
+             ? -1
+             : 0;
+}
+
+/* The network's subnet: chosen once (ARCA_BRIDGE_SUBNET or the default) and
+ * kept, so existing allocations stay valid. */
+static int
+network_subnet (sqlite3 *db, struct arca_subnet *ret, arca_error **err)
+{
+  cleanup_sql sqlite3_stmt *ins = NULL, *sel = NULL;
+  const char *want = getenv ("ARCA_BRIDGE_SUBNET");
+  struct arca_subnet check;
+
+  if (want == NULL || *want == '\0')
+    want = ARCA_BRIDGE_SUBNET;
+  if (arca_subnet_parse (want, &check, err) < 0)
+    return arca_error_wrap (err, "ARCA_BRIDGE_SUBNET");
+  if (arca_net_sql_prepare (db, "INSERT OR IGNORE INTO net_networks (name, bridge, subnet) "
+                                "VALUES ('" NETWORK "', '" ARCA_BRIDGE_NAME "', ?1)", &ins, err) < 0)
+    return -1;
+  sqlite3_bind_text (ins, 1, want, -1, SQLITE_STATIC);
+  if (sqlite3_step (ins) != SQLITE_DONE)
+    return arca_net_sql_fail (db, "network", err);
+  if (arca_net_sql_prepare (db, "SELECT subnet FROM net_networks WHERE name = '" NETWORK "'", &sel,
+                            err) < 0)
+    return -1;
+  if (sqlite3_step (sel) != SQLITE_ROW)
+    return arca_error_set (err, ENOENT, "network " NETWORK " vanished");
+  return arca_subnet_parse ((const char *) sqlite3_column_text (sel, 0), ret, err);
+}
+
+static void
+veth_name (const char *id, char ret[16])
+{
+  snprintf (ret, 16, "veth%.11s", id);
+}
+
+/* The etc files are bind-mounted into the container already: they are
+ * rewritten in place (a rename would leave the mount on the old inode). */
+static int
+rewrite (struct arca_engine *e, const char *id, const char *file, const char *text, bool append,
+         arca_error **err)
+{
+  cleanup_free char *path = NULL;
+
+  if (arca_engine_container_dir (e, id, file, &path, err) < 0)
+    return -1;
+  cleanup_close int fd
+      = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC));
+  if (fd < 0)
+    return arca_error_errno (err, "open `%s`", path);
+  size_t len = strlen (text);
+  if (write (fd, text, len) != (ssize_t) len)
+    return arca_error_errno (err, "write `%s`", path);
+  return 0;
+}
+
+static int
+write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr addr,
+           arca_error **err)
+{
+  cleanup_free char *hostname = NULL, *hosts = NULL, *host_resolv = NULL, *resolv = NULL,
+                    *hn_path = NULL;
+  size_t len = 0;
+  FILE *f;
+  char ip[INET_ADDRSTRLEN];
+  json_t *v;
+  size_t i;
+
+  inet_ntop (AF_INET, &addr, ip, sizeof ip);
+  if (arca_engine_container_dir (e, id, "etc/hostname", &hn_path, err) < 0
+      || arca_read_file_at (AT_FDCWD, hn_path, 4096, &hostname, NULL, err) < 0)
+    return -1;
+  hostname[strcspn (hostname, "\n")] = '\0';
+
+  f = open_memstream (&hosts, &len);
+  if (f == NULL)
+    return arca_error_set (err, ENOMEM, "hosts");
+  fprintf (f, "%s\t%s\n", ip, hostname);
+  json_array_foreach (json_object_get (opts, "addHosts"), i, v)
+    {
+      const char *s = json_string_value (v), *colon = s ? strchr (s, ':') : NULL;
+      if (colon)
+        fprintf (f, "%s\t%.*s\n", colon + 1, (int) (colon - s), s);
+    }
+  fclose (f);
+  if (hosts == NULL || rewrite (e, id, "etc/hosts", hosts, true, err) < 0)
+    return hosts ? -1 : arca_error_set (err, ENOMEM, "hosts");
+
+  len = 0;
+  f = open_memstream (&resolv, &len);
+  if (f == NULL)
+    return arca_error_set (err, ENOMEM, "resolv.conf");
+  json_t *dns = json_object_get (opts, "dns");
+  json_array_foreach (dns, i, v)
+    fprintf (f, "nameserver %s\n", json_string_value (v));
+  bool have_ns = json_array_size (dns) > 0;
+  if (arca_read_file_at (AT_FDCWD, "/etc/resolv.conf", 65536, &host_resolv, NULL, NULL) == 0)
+    for (char *save = NULL, *line = strtok_r (host_resolv, "\n", &save); line;
+         line = strtok_r (NULL, "\n", &save))
+      {
+        bool ns = strncmp (line, "nameserver", 10) == 0;
+        /* A loopback resolver of the host (systemd-resolved, dnsmasq) is
+         * not reachable from the container's own loopback. */
+        if (ns && (json_array_size (dns) > 0 || strstr (line, " 127.") || strstr (line, " ::1")))
+          continue;
+        have_ns |= ns;
+        fprintf (f, "%s\n", line);
+      }
+  if (!have_ns)
+    fputs ("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", f);
+  fclose (f);
+  if (resolv == NULL)
+    return arca_error_set (err, ENOMEM, "resolv.conf");
+  return rewrite (e, id, "etc/resolv.conf", resolv, false, err);
+}
+
+static int
+collect_ports (json_t *opts, struct arca_port_spec *ret, size_t *ret_n, arca_error **err)
+{
+  size_t n = 0, i;
+  json_t *v;
+
+  json_array_foreach (json_object_get (opts, "publish"), i, v)
+    {
+      if (n == MAX_PORTS)
+        return arca_error_set (err, E2BIG, "more than %d published ports", MAX_PORTS);
+      if (arca_port_spec_parse (json_string_value (v), &ret[n++], err) < 0)
+        return -1;
+    }
+  /* -P: every EXPOSEd port ("80/tcp") on a free host port. */
+  json_array_foreach (json_object_get (opts, "publishAll"), i, v)
+    {
+      if (n == MAX_PORTS)
+        return arca_error_set (err, E2BIG, "more than %d published ports", MAX_PORTS);
+      if (arca_port_spec_parse (json_string_value (v), &ret[n++], err) < 0)
+        return -1;
+    }
+  *ret_n = n;
+  return 0;
+}
+
+static int
+configure_inside (int netns_fd, struct in_addr addr, const struct arca_subnet *subnet,
+                  arca_error **err)
+{
+  cleanup_nl struct arca_nl *nl = NULL;
+  unsigned eth0 = 0, lo = 0;
+  struct arca_nl_link_change up = { .netns_fd = -1, .up = true };
+
+  if (arca_nl_open_in (netns_fd, &nl, err) < 0 || arca_nl_link_index (nl, "eth0", &eth0, err) < 0
+      || arca_nl_link_index (nl, "lo", &lo, err) < 0)
+    return -1;
+  if (eth0 == 0)
+    return arca_error_set (err, ENODEV, "eth0 missing in the container");
+  if ((lo && arca_nl_link_set (nl, lo, &up, err) < 0)
+      || arca_nl_addr_add (nl, eth0, addr, subnet->prefix, err) < 0
+      || arca_nl_link_set (nl, eth0, &up, err) < 0
+      || arca_nl_route_default (nl, arca_subnet_host (subnet, 1), err) < 0)
+    return arca_error_wrap (err, "configure eth0");
+  return 0;
+}
+
+static int
+attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
+{
+  sqlite3 *db = e->db->h;
+  _cleanup_ (json_decrefp) json_t *opts = NULL;
+  cleanup_nl struct arca_nl *nl = NULL;
+  cleanup_free struct arca_port_spec *specs = calloc (MAX_PORTS, sizeof *specs);
+  cleanup_free struct arca_nft_port *ports = calloc (MAX_PORTS, sizeof *ports);
+  struct arca_subnet subnet;
+  struct in_addr addr, want = { 0 };
+  unsigned bridge = 0, host_end = 0;
+  size_t n_ports = 0;
+  char veth[16], path[64];
+
+  if (specs == NULL || ports == NULL)
+    return arca_error_set (err, ENOMEM, "attach");
+  if (options_of (e, id, &opts, err) < 0 || ensure_tables (db, err) < 0
+      || network_subnet (db, &subnet, err) < 0 || collect_ports (opts, specs, &n_ports, err) < 0)
+    return -1;
+  const char *ip = json_string_value (json_object_get (opts, "ip"));
+  if (ip && inet_pton (AF_INET, ip, &want) != 1)
+    return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
+  if (arca_nl_open (&nl, err) < 0
+      || arca_bridge_ensure (nl, ARCA_BRIDGE_NAME, &subnet, 0, &bridge, err) < 0
+      || arca_nft_ensure (ARCA_BRIDGE_NAME, &subnet, err) < 0)
+    return -1;
+  if (arca_ipam_allocate (db, NETWORK, &subnet, id, want, &addr, err) < 0)
+    return -1;
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int) init_pid);
+  cleanup_close int netns = open (path, O_RDONLY | O_CLOEXEC);
+  if (netns < 0)
+    return arca_error_errno (err, "open `%s`", path);
+  veth_name (id, veth);
+  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
+  if (arca_nl_veth_add (nl, veth, "eth0", netns, 0, err) < 0
+      || arca_nl_link_index (nl, veth, &host_end, err) < 0
+      || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
+      || configure_inside (netns, addr, &subnet, err) < 0)
+    return -1;
+  if (arca_portmap_reserve (db, id, specs, n_ports, addr, ports, err) < 0
+      || arca_nft_ports_add (ports, n_ports, err) < 0)
+    return -1;
+  return write_etc (e, id, opts, addr, err);
+}
+
+int
+arca_bridge_attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
+{
+  if (attach (e, id, init_pid, err) == 0)
+    return 0;
+  /* Nothing stays behind a failed attach: detach is keyed by the id only. */
+  cleanup_error arca_error *ignored = NULL;
+  arca_bridge_detach (e, id, &ignored);
+  return arca_error_wrap (err, "network " NETWORK);
+}
+
+int
+arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
+{
+  sqlite3 *db = e->db->h;
+  cleanup_nl struct arca_nl *nl = NULL;
+  cleanup_free struct arca_nft_port *ports = NULL;
+  size_t n = 0;
+  char veth[16];
+  int r = 0;
+
+  if (ensure_tables (db, err) < 0)
+    return -1;
+  /* Every step runs even when one fails, so as much as possible goes. */
+  veth_name (id, veth);
+  if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, veth, err) < 0)
+    r = -1;
+  if (arca_portmap_list (db, id, &ports, &n, err) == 0)
+    arca_nft_ports_del (ports, n, err);
+  else
+    r = -1;
+  if (arca_portmap_release (db, id, err) < 0 || arca_ipam_release (db, id, err) < 0)
+    r = -1;
+  return r;
+}
+
+int
+arca_engine_ports (struct arca_engine *e, const char *name_or_id, struct arca_nft_port **ret,
+                   size_t *ret_n, arca_error **err)
+{
+  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+
+  if (arca_engine_get (e, name_or_id, &c, err) < 0 || ensure_tables (e->db->h, err) < 0)
+    return -1;
+  return arca_portmap_list (e->db->h, c->id, ret, ret_n, err);
+}

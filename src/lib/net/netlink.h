@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* rtnetlink over libmnl: links (bridge, veth), addresses, routes.  A socket
+ * works in the network namespace it was opened in, so one opened with
+ * arca_nl_open_in() configures a container's namespace from the host. */
+#ifndef ARCA_NET_NETLINK_H
+#define ARCA_NET_NETLINK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "util/error.h"
+
+struct arca_nl;
+
+int arca_nl_open (struct arca_nl **ret, arca_error **err);
+/* Opens the socket inside the namespace netns_fd (a /proc/PID/ns/net fd). */
+int arca_nl_open_in (int netns_fd, struct arca_nl **ret, arca_error **err);
+void arca_nl_close (struct arca_nl *nl);
+void arca_nl_closep (struct arca_nl **nl);
+#define cleanup_nl __attribute__ ((cleanup (arca_nl_closep)))
+
+/* The index of a link, 0 when there is none (not an error). */
+int arca_nl_link_index (struct arca_nl *nl, const char *name, unsigned *ret_index, arca_error **err);
+/* Creates a bridge; an existing link of that name is fine. */
+int arca_nl_bridge_add (struct arca_nl *nl, const char *name, unsigned mtu, arca_error **err);
+/* Creates a veth pair: `name` here, `peer_name` directly in the namespace
+ * peer_netns_fd (so no rename or move of the peer is needed, and the host
+ * never sees two links called eth0). */
+int arca_nl_veth_add (struct arca_nl *nl, const char *name, const char *peer_name,
+                      int peer_netns_fd, unsigned mtu, arca_error **err);
+int arca_nl_link_del (struct arca_nl *nl, const char *name, arca_error **err);
+
+struct arca_nl_link_change {
+  const char *new_name; /* NULL: keep */
+  unsigned master;      /* 0: keep */
+  int netns_fd;         /* -1: keep */
+  unsigned mtu;         /* 0: keep */
+  bool up;              /* set IFF_UP */
+};
+int arca_nl_link_set (struct arca_nl *nl, unsigned index, const struct arca_nl_link_change *c,
+                      arca_error **err);
+
+/* Adds an IPv4 address (EEXIST is fine). */
+int arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
+                      arca_error **err);
+/* Adds the default route via gateway. */
+int arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err);
+
+#endif

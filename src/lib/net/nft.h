@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine's nftables table `ip arca`: outbound masquerade from bridge
+ * subnets and published ports as DNAT through two maps, so a container's
+ * ports are map elements added and deleted by key (no rule handles to track,
+ * and removing one container never touches another's rules). */
+#ifndef ARCA_NET_NFT_H
+#define ARCA_NET_NFT_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "net/ipam.h"
+#include "util/error.h"
+
+#define ARCA_NFT_TABLE "arca"
+
+/* Creates the table once (idempotent, safe against a concurrent creator). */
+int arca_nft_ensure (const char *bridge, const struct arca_subnet *subnet, arca_error **err);
+
+struct arca_nft_port {
+  const char *proto;        /* "tcp" or "udp" */
+  struct in_addr host_ip;   /* 0: every host address */
+  uint16_t host_port;
+  struct in_addr container_ip;
+  uint16_t container_port;
+};
+/* Adds all DNAT entries in one transaction (all or none). */
+int arca_nft_ports_add (const struct arca_nft_port *p, size_t n, arca_error **err);
+/* Deletes the entries; missing ones are skipped (detach after a crash). */
+int arca_nft_ports_del (const struct arca_nft_port *p, size_t n, arca_error **err);
+
+/* Runs an nft script; exposed for tests and the system check. */
+int arca_nft_run (const char *script, arca_error **err);
+
+#endif
