@@ -360,7 +360,7 @@ step_run (struct builder *b, struct stage *s, const struct arca_cf_instruction *
   if (arca_engine_run_attached (b->e, w.id, &code, err) < 0)
     return -1;
   if (code != 0)
-    return arca_error_set (err, ECANCELED, "exit code %d", code);
+    return arca_error_set (err, 0, "the command exited with code %d", code);
   if (asprintf (&created_by, "RUN %s", ins->args[0] && !ins->json ? ins->args[0] : ins->text + 4) < 0)
     return arca_error_set (err, ENOMEM, "build");
   if (commit_step (b, s, upper, created_by, id, err) < 0 || cache_put (b, key, id, err) < 0)

@@ -522,7 +522,9 @@ parse_instruction (struct parser *p, unsigned line, const char *logical,
   ins->flags = calloc (1, sizeof *ins->flags);
   if (ins->flags == NULL)
     return arca_error_set (err, ENOMEM, "parse");
-  while (strncmp (body, "--", 2) == 0)
+  bool takes_flags = ins->kind == ARCA_CF_FROM || ins->kind == ARCA_CF_COPY
+                     || ins->kind == ARCA_CF_ADD || ins->kind == ARCA_CF_RUN;
+  while (takes_flags && strncmp (body, "--", 2) == 0)
     {
       size_t flen = strcspn (body, " \t");
       const char *const *ok = allowed_flags (ins->kind);

@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# arca build and arca commit: what the built image's containers see, the layer cache,
+# build args, targets, .dockerignore, errors naming the file/line or step, no leaks.
+load helpers
+
+ctx() { # a fresh build context directory
+  CTX=$(mktemp -d "$ET_DIR/ctx.XXXXXX")
+}
+
+no_containers_left() {
+  run arca ps -a -q
+  [ -z "$output" ]
+  [ -z "$(ls "$ET_ROOT/containers")" ]
+  ! grep -q " $ET_ROOT/" /proc/self/mountinfo
+}
+
+@test "multi-stage build: RUN files, COPY --from, ENV/WORKDIR/USER/CMD seen by arca run" {
+  ctx
+  echo "from the context" > "$CTX/hello.txt"
+  mkdir -p "$CTX/conf" && echo "a=1" > "$CTX/conf/app.conf"
+  cat > "$CTX/Containerfile" <<'EOF'
+# syntax=docker/dockerfile:1
+FROM busybox AS build
+RUN mkdir -p /out && echo "built in stage one" > /out/built.txt \
+ && echo second > /out/second.txt
+RUN rm /out/second.txt
+
+FROM busybox
+ENV APP_HOME=/srv/app GREETING="hello world"
+WORKDIR $APP_HOME
+COPY --from=build /out/ ./
+COPY hello.txt conf ./
+COPY --chown=nobody hello.txt /owned.txt
+USER nobody
+CMD ["sh", "-c", "echo \"$GREETING\"; pwd; id -u; cat built.txt hello.txt app.conf; ls; stat -c %U /owned.txt"]
+EOF
+  run --separate-stderr arca build -t app:1 "$CTX"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"STEP 1/11: FROM busybox AS build"* ]]
+  [[ "$output" == *"STEP 11/11: CMD"* ]]
+  [[ "$output" == *"COMMIT localhost/app:1"* ]]
+  id=${lines[-1]}
+  [[ "$id" =~ ^[0-9a-f]{64}$ ]]
+  run --separate-stderr arca run --rm app:1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "hello world" ]
+  [ "${lines[1]}" = "/srv/app" ]
+  [ "${lines[2]}" = "65534" ]
+  [ "${lines[3]}" = "built in stage one" ]
+  [ "${lines[4]}" = "from the context" ]
+  [ "${lines[5]}" = "a=1" ]
+  # second.txt was deleted in a later layer of the first stage: a whiteout
+  [[ "$output" != *second.txt* ]]
+  [ "${lines[-1]}" = "nobody" ]
+  # The image is listed under its tag; build containers are gone.
+  arca images | grep -q 'localhost/app'
+  no_containers_left
+}
+
+@test "an unchanged rebuild uses the cache for every step and is much faster" {
+  ctx
+  echo data > "$CTX/data"
+  cat > "$CTX/Containerfile" <<'EOF'
+FROM busybox
+RUN sleep 1; echo slow > /slow
+COPY data /data
+ENV X=1
+RUN echo "$X" > /x
+CMD cat /slow /data /x
+EOF
+  s1=$(date +%s%N)
+  run --separate-stderr arca build -t cached:1 "$CTX"
+  e1=$(( $(date +%s%N) - s1 ))
+  [ "$status" -eq 0 ]
+  first=${lines[-1]}
+  [[ "$output" != *"Using cache"* ]]
+  s2=$(date +%s%N)
+  run --separate-stderr arca build -t cached:2 "$CTX"
+  e2=$(( $(date +%s%N) - s2 ))
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = "$first" ]
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 5 ]
+  echo "first ${e1}ns, cached ${e2}ns" >&2
+  [ "$e2" -lt $(( e1 / 3 )) ]
+  # Changing a copied file invalidates that step and the ones after it only.
+  echo changed > "$CTX/data"
+  run --separate-stderr arca build -t cached:3 "$CTX"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 1 ]
+  run arca run --rm cached:3
+  [ "$output" = "$(printf 'slow\nchanged\n1')" ]
+  # --no-cache runs everything again.
+  run --separate-stderr arca build --no-cache -t cached:4 "$CTX"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"Using cache"* ]]
+  no_containers_left
+}
+
+@test "--build-arg overrides an ARG default, before and after FROM" {
+  ctx
+  cat > "$CTX/Containerfile" <<'EOF'
+ARG BASE=no-such-base
+FROM ${BASE}
+ARG WHO=default
+ARG UNSET
+RUN echo "who=$WHO unset=${UNSET:-none}" > /who
+ENV KEPT=$WHO
+CMD cat /who; echo "kept=$KEPT"
+EOF
+  run --separate-stderr arca build -t args:1 --build-arg BASE=busybox "$CTX"
+  [ "$status" -eq 0 ]
+  run arca run --rm args:1
+  [ "$output" = "$(printf 'who=default unset=none\nkept=default')" ]
+  run --separate-stderr arca build -t args:2 --build-arg BASE=busybox --build-arg WHO=given "$CTX"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"Using cache"*RUN* ]] || true
+  run arca run --rm args:2
+  [ "$output" = "$(printf 'who=given unset=none\nkept=given')" ]
+  # Without the base argument the default names no image.
+  run --separate-stderr arca build -t args:3 "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"no-such-base"* ]]
+}
+
+@test "--target builds up to a stage; FROM scratch with COPY --from" {
+  ctx
+  cat > "$CTX/Containerfile" <<'EOF'
+FROM busybox AS tools
+RUN echo tools > /stage
+FROM scratch AS minimal
+COPY --from=tools /bin/busybox /bin/busybox
+COPY --from=tools /stage /stage
+CMD ["/bin/busybox", "cat", "/stage"]
+FROM busybox AS last
+RUN echo last > /stage
+CMD ["cat", "/stage"]
+EOF
+  run --separate-stderr arca build -t tgt:min --target minimal "$CTX"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"STEP 7/"* ]]
+  [[ "$output" == *"STEP 6/6"* ]]
+  run arca run --rm tgt:min
+  [ "$output" = tools ]
+  # The scratch image has only its own layers: no shell.
+  run arca run --rm tgt:min /bin/busybox ls /
+  [ "$output" = "$(printf 'bin\nstage')" ] || [[ "$output" == *bin*stage* ]]
+  run arca run --rm tgt:min /bin/sh -c true
+  [ "$status" -ne 0 ]
+  run --separate-stderr arca build -t tgt:last "$CTX"
+  [ "$status" -eq 0 ]
+  run arca run --rm tgt:last
+  [ "$output" = last ]
+  run --separate-stderr arca build -t tgt:x --target nope "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"no stage named \`nope\`"* ]]
+}
+
+@test ".dockerignore keeps files out of COPY and out of the cache key" {
+  ctx
+  mkdir -p "$CTX/src" "$CTX/logs"
+  echo code > "$CTX/src/main.c"
+  echo noise > "$CTX/logs/a.log"
+  echo secret > "$CTX/secret.key"
+  echo keep > "$CTX/src/keep.log"
+  printf '# ignore\nlogs\n*.key\n**/*.log\n!src/keep.log\n' > "$CTX/.dockerignore"
+  cat > "$CTX/Containerfile" <<'EOF'
+FROM busybox
+COPY . /ctx
+CMD find /ctx -type f | sort
+EOF
+  run --separate-stderr arca build -t ign:1 "$CTX"
+  [ "$status" -eq 0 ]
+  run arca run --rm ign:1
+  [ "$output" = "$(printf '/ctx/.dockerignore\n/ctx/Containerfile\n/ctx/src/keep.log\n/ctx/src/main.c')" ]
+  # An ignored file changing does not invalidate the COPY.
+  echo other > "$CTX/secret.key"
+  run --separate-stderr arca build -t ign:2 "$CTX"
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+  # Naming an excluded file is an error.
+  printf 'FROM busybox\nCOPY secret.key /\n' > "$CTX/Containerfile"
+  run --separate-stderr arca build -t ign:3 "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"secret.key"*".dockerignore"* ]]
+}
+
+@test "a syntax error names the file and line; nothing runs" {
+  ctx
+  printf 'FROM busybox\nRUN echo a \\\n  b\n\nFORM x\n' > "$CTX/Containerfile"
+  run --separate-stderr arca build -t bad:1 "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"Containerfile:5: unknown instruction \`FORM\`"* ]]
+  [[ "$output" != *STEP* ]]
+  printf 'FROM busybox\nENV A="open\n' > "$CTX/other.cf"
+  run --separate-stderr arca build -t bad:1 -f "$CTX/other.cf" "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"other.cf:2: unterminated double quote"* ]]
+  run arca images
+  [[ "$output" != *bad* ]]
+}
+
+@test "a failing RUN names the step, fails the build and leaves no container" {
+  ctx
+  printf 'FROM busybox\nRUN echo before\nRUN echo failing; exit 3\nRUN echo never\n' > "$CTX/Containerfile"
+  # Other arca stores may run containers meanwhile: compare snapshots.
+  before=$(ls -d /sys/fs/cgroup/*/arca/*/ 2>/dev/null | sort || true)
+  run --separate-stderr arca build -t fail:1 "$CTX"
+  [ "$status" -eq 125 ]
+  [[ "$output" == *before* ]]
+  [[ "$output" == *failing* ]]
+  [[ "$output" != *never* ]]
+  [[ "$stderr" == *"STEP 3/4 \`RUN echo failing; exit 3\` (Containerfile:3): the command exited with code 3"* ]]
+  no_containers_left
+  after=$(ls -d /sys/fs/cgroup/*/arca/*/ 2>/dev/null | sort || true)
+  [ -z "$(comm -13 <(echo "$before") <(echo "$after"))" ]
+  [ -z "$(ls "$ET_RUN/runtime")" ]
+  run arca images
+  [[ "$output" != *fail* ]]
+}
+
+@test "COPY of ../outside, of a symlink leading out and ADD of a URL are refused" {
+  ctx
+  mkdir -p "$CTX/in"
+  echo outside > "$ET_DIR/outside"
+  printf 'FROM busybox\nCOPY ../outside /x\n' > "$CTX/in/Containerfile"
+  run --separate-stderr arca build -t esc:1 "$CTX/in"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"\`../outside\` is outside the build context"* ]]
+  ln -s "$ET_DIR/outside" "$CTX/in/link"
+  printf 'FROM busybox\nCOPY link /x\n' > "$CTX/in/Containerfile"
+  run --separate-stderr arca build -t esc:1 "$CTX/in"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"\`link\` points outside the build context"* ]]
+  ln -s ../../outside "$CTX/in/rel"
+  printf 'FROM busybox\nCOPY rel /x\n' > "$CTX/in/Containerfile"
+  run --separate-stderr arca build -t esc:1 "$CTX/in"
+  [ "$status" -eq 125 ]
+  printf 'FROM busybox\nADD https://example.com/f /f\n' > "$CTX/in/Containerfile"
+  run --separate-stderr arca build -t esc:1 "$CTX/in"
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"URLs as sources are not supported"* ]]
+  no_containers_left
+}
+
+@test "ADD unpacks a local tarball, COPY does not" {
+  ctx
+  mkdir -p "$CTX/t/pkg"
+  echo packed > "$CTX/t/pkg/file"
+  tar -C "$CTX/t" -czf "$CTX/pkg.tar.gz" pkg
+  cat > "$CTX/Containerfile" <<'EOF'
+FROM busybox
+ADD pkg.tar.gz /opt/
+COPY pkg.tar.gz /copied/
+CMD cat /opt/pkg/file; ls /copied
+EOF
+  run --separate-stderr arca build -t add:1 "$CTX"
+  [ "$status" -eq 0 ]
+  run arca run --rm add:1
+  [ "$output" = "$(printf 'packed\npkg.tar.gz')" ]
+}
+
+@test "commit: a container's changes (added, changed, deleted) become an image" {
+  arca run --name tocommit busybox sh -c 'echo added > /added; rm /bin/ls; mkdir -p /etc/app; echo conf > /etc/app/c; ln /added /hard'
+  run --separate-stderr arca commit -c 'CMD ["cat", "/added"]' -c 'ENV COMMITTED=yes' tocommit committed:1
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+  arca rm tocommit
+  run arca run --rm committed:1
+  [ "$output" = added ]
+  run arca run --rm committed:1 sh -c 'cat /etc/app/c; echo $COMMITTED; stat -c %h /added; test -e /bin/ls || echo "ls gone"'
+  [ "$output" = "$(printf 'conf\nyes\n2\nls gone')" ]
+  # The layer in a saved image carries the whiteout.
+  arca save -o "$ET_DIR/committed.tar" committed:1
+  mkdir "$ET_DIR/sv"
+  tar -C "$ET_DIR/sv" -xf "$ET_DIR/committed.tar"
+  found=
+  for l in "$ET_DIR"/sv/*/layer.tar; do
+    tar -tf "$l" | grep -qx 'bin/.wh.ls' && found=1
+  done
+  [ -n "$found" ]
+  run --separate-stderr arca commit no-such-container x:1
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *no-such-container* ]]
+}
