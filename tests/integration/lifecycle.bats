@@ -243,3 +243,33 @@ load helpers
   assert_success
   jq -e '.ociVersionMin and .ociVersionMax' <<<"$output" >/dev/null
 }
+
+@test "--log with --log-format json writes errors as JSON lines; the error is on stderr too" {
+  run --separate-stderr "$RUNTIME" --root "$ROOT" --log "$TEST_DIR/log.json" --log-format json \
+    kill nosuch-ait-container KILL
+  assert_failure 1
+  [ -n "$stderr" ]
+  [ -s "$TEST_DIR/log.json" ]
+  # every line is a JSON object; one of them is the error
+  jq -e -s 'all(type == "object")' "$TEST_DIR/log.json" >/dev/null
+  jq -e -s 'any(.level == "error" and (.msg | test("nosuch-ait-container|not exist|not found")))' \
+    "$TEST_DIR/log.json" >/dev/null || { cat "$TEST_DIR/log.json" >&2; return 1; }
+}
+
+@test "--log in text format records the error" {
+  run --separate-stderr "$RUNTIME" --root "$ROOT" --log "$TEST_DIR/log.txt" kill nosuch-ait-container KILL
+  assert_failure 1
+  grep -Eq 'error' "$TEST_DIR/log.txt" || { cat "$TEST_DIR/log.txt" >&2; return 1; }
+}
+
+@test "--debug with --log writes debug lines for a successful run, nothing on stdout of its own" {
+  set_args /bin/echo payload
+  run --separate-stderr "$RUNTIME" --root "$ROOT" --debug --log "$TEST_DIR/debug.json" --log-format json \
+    run --bundle "$BUNDLE" "$CID" </dev/null
+  assert_success
+  assert_eq "$output" payload "stdout"
+  jq -e -s 'any(.level == "debug")' "$TEST_DIR/debug.json" >/dev/null || {
+    echo "no debug line in: $(head -c 500 "$TEST_DIR/debug.json")" >&2
+    return 1
+  }
+}
