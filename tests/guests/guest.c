@@ -20,6 +20,9 @@
  *   arp=A,B  virtio-net: from guest IPv4 address B, ask for A with an ARP
  *            request and wait for the reply (the host's kernel answers on
  *            the tap), printing the MAC it came from
+ *   balloon  virtio-balloon: dirty 32 MiB at 64 MiB, then follow the host's
+ *            target, inflating with those pages and deflating back; ends
+ *            after it has inflated and returned to 0
  *   mp       find the MP floating pointer in the EBDA, check both
  *            checksums, count the processors and find the IOAPIC
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
@@ -524,6 +527,56 @@ check_arp (const char *v, size_t len)
   say ("net ", "no arp reply");
 }
 
+#define BALLOON_BASE (64ULL << 20)
+#define BALLOON_PAGES 8192u
+static uint32_t balloon_pfns[256];
+
+static void
+check_balloon (void)
+{
+  struct gvdev d;
+  uint32_t actual = 0;
+  int inflated = 0;
+  struct vbuf pb = { balloon_pfns, 0, 0 };
+
+  if (vdev_open (&d, 5, 0, 0) < 0)
+    {
+      say ("balloon ", "no device");
+      return;
+    }
+  for (uint64_t a = BALLOON_BASE; a < BALLOON_BASE + BALLOON_PAGES * 4096ULL; a += 4096)
+    *(volatile uint64_t *) (uintptr_t) a = a;
+  say ("balloon touched", "");
+  for (long iter = 0; iter < 2000000; iter++)
+    {
+      uint32_t t = vdev_read (&d, 0x100), k, i;
+      if (t > BALLOON_PAGES)
+        t = BALLOON_PAGES;
+      if (t == actual)
+        continue;
+      k = t > actual ? t - actual : actual - t;
+      if (k > 256)
+        k = 256;
+      for (i = 0; i < k; i++)
+        balloon_pfns[i] = (uint32_t) (BALLOON_BASE >> 12) + (t > actual ? actual + i : actual - k + i);
+      pb.len = 4 * k;
+      vdev_request_q (&d, t > actual ? 0 : 1, &pb, 1);
+      actual = t > actual ? actual + k : actual - k;
+      mmio_write32 (d.base + 0x104, actual);
+      if (actual == t)
+        {
+          say_num ("balloon actual=", actual);
+          inflated |= actual > 0;
+          if (inflated && actual == 0)
+            {
+              say ("balloon done", "");
+              return;
+            }
+        }
+    }
+  say ("balloon ", "gave up waiting");
+}
+
 static volatile uint64_t counter;
 static volatile uint64_t ticks_done;
 
@@ -576,6 +629,8 @@ guest_main (uint64_t path, uint64_t info)
     check_blk ();
   if ((v = find_arg (cmdline, "arp", &len)) != NULL)
     check_arp (v, len);
+  if (find_arg (cmdline, "balloon", &len) != NULL)
+    check_balloon ();
   if (find_arg (cmdline, "mp", &len) != NULL)
     check_mp ();
   if ((v = find_arg (cmdline, "smp", &len)) != NULL)

@@ -134,6 +134,29 @@ r2=$!; pids+=($r2)
 check "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" wait_for "$T/smp-restored" "tick $((smp_tick + 1))"
 kill -TERM $r2; wait $r2
 
+# Balloon: the guest dirties 32 MiB, the host asks for 16 MiB back; the
+# guest-memory memfd must shrink by that much, then the guest deflates.
+SOCK=$T/api-balloon.sock
+"$VMM" --api-sock "$SOCK" --kernel "$ELF" --balloon 0 --cmdline balloon \
+  --serial "file:$T/balloon" 2>"$T/balloon.err" &
+vb=$!; pids+=($vb)
+wait_for "$T/balloon" "balloon touched"
+memfd=$(ls -l /proc/$vb/fd | awk '/arca-vm-ram/ {print $9}')
+before=$(stat -L -c %b "/proc/$vb/fd/$memfd")
+check "PATCH /balloon 16 MiB (204)" test "$(api PATCH /balloon '{"amount_mib":16}' | status_of)" = 204
+check "guest inflates to 4096 pages" wait_for "$T/balloon" "balloon actual=4096"
+after=$(stat -L -c %b "/proc/$vb/fd/$memfd")
+freed_kib=$(( (before - after) / 2 ))
+check "host got 16 MiB back (memfd shrank by ${freed_kib} KiB)" test "$freed_kib" -ge 16384
+api GET /metrics >"$T/balloon.metrics"
+check "metrics: 4096 pages inflated" grep -q '"balloon_inflated_pages":4096' "$T/balloon.metrics"
+check "metrics: guest reports 4096 pages" grep -q '"balloon_actual_pages":4096' "$T/balloon.metrics"
+check "balloon target beyond RAM refused" test "$(api PATCH /balloon '{"amount_mib":999999}' | status_of)" = 400
+check "PATCH /balloon 0 (204)" test "$(api PATCH /balloon '{"amount_mib":0}' | status_of)" = 204
+check "guest deflates and finishes" wait_for "$T/balloon" "balloon done"
+wait $vb; rc=$?
+check "balloon guest exits 0" test "$rc" = 0
+
 # Broken snapshots.
 cp "$T/snap" "$T/bad"; printf 'x' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>/dev/null
 timeout 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?

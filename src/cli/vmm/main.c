@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_NET, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_NET, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -37,6 +37,7 @@ static const struct option options[] = {
   { "paused", no_argument, NULL, OPT_PAUSED },
   { "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
   { "net", required_argument, NULL, OPT_NET },
+  { "balloon", required_argument, NULL, OPT_BALLOON },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -61,7 +62,7 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--net TAP[,mac=MAC]] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--rng] [--net TAP[,mac=MAC]] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
@@ -193,6 +194,12 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
       case OPT_PAUSED:
         cli->paused = true;
         break;
+      case OPT_BALLOON:
+        if (parse_uint (optarg, "--balloon", 0, 1 << 20, &v, err) < 0)
+          return -1;
+        c->balloon = true;
+        c->balloon_mib = v;
+        break;
       case OPT_NET:
         if (parse_net (c, optarg, err) < 0)
           return -1;
@@ -292,9 +299,11 @@ print_metrics (struct arca_vm *vm)
            ", \"mmio_exits\": %" PRIu64 ", \"unhandled_pio\": %" PRIu64
            ", \"unhandled_mmio\": %" PRIu64 ", \"virtio_requests\": %" PRIu64
            ", \"virtio_errors\": %" PRIu64 ", \"blk_read_bytes\": %" PRIu64
-           ", \"blk_write_bytes\": %" PRIu64 "}\n",
+           ", \"blk_write_bytes\": %" PRIu64 ", \"balloon_inflated_pages\": %" PRIu64
+           ", \"balloon_deflated_pages\": %" PRIu64 "}\n",
            m.serial_bytes_out, m.pio_exits, m.mmio_exits, m.unhandled_pio, m.unhandled_mmio,
-           m.virtio_requests, m.virtio_errors, m.blk_read_bytes, m.blk_write_bytes);
+           m.virtio_requests, m.virtio_errors, m.blk_read_bytes, m.blk_write_bytes,
+           m.balloon_inflated_pages, m.balloon_deflated_pages);
 }
 
 static int

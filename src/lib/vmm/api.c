@@ -377,6 +377,31 @@ put_snapshot (struct arca_vmm_api *api, bool create, json_t *body, struct api_re
     }
 }
 
+static int
+balloon_req (struct arca_vmm_api *api, bool patch, json_t *body, struct api_reply *reply)
+{
+  cleanup_error arca_error *err = NULL;
+  uint64_t mib = 0;
+
+  if (json_object_get (body, "amount_mib") == NULL)
+    return fault (reply, "missing field `amount_mib`");
+  if (get_uint (body, "amount_mib", 0, 1 << 20, &mib, reply) < 0)
+    return -1;
+  if (!patch)
+    {
+      if (require_not_started (api, reply) < 0)
+        return -1;
+      api->config.balloon = true;
+      api->config.balloon_mib = mib;
+      return 0;
+    }
+  if (api->vm == NULL)
+    return fault (reply, "the microVM is not started");
+  if (arca_vm_set_balloon (api->vm, mib, &err) < 0)
+    return fault (reply, "%s", err->msg);
+  return 0;
+}
+
 static char *
 metrics_json (struct arca_vmm_api *api)
 {
@@ -389,7 +414,7 @@ metrics_json (struct arca_vmm_api *api)
   markers = json_array ();
   for (unsigned i = 0; i < m.n_boot_markers; i++)
     json_array_append_new (markers, json_integer ((json_int_t) (m.boot_marker_ns[i] / 1000)));
-  o = json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+  o = json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                  "state", state_name (api),
                  "first_serial_byte_us", (json_int_t) (m.first_serial_byte_ns / 1000),
                  "boot_markers_us", markers,
@@ -400,7 +425,11 @@ metrics_json (struct arca_vmm_api *api)
                  "virtio_requests", (json_int_t) m.virtio_requests,
                  "virtio_errors", (json_int_t) m.virtio_errors,
                  "blk_read_bytes", (json_int_t) m.blk_read_bytes,
-                 "blk_write_bytes", (json_int_t) m.blk_write_bytes);
+                 "blk_write_bytes", (json_int_t) m.blk_write_bytes,
+                 "balloon_target_pages", (json_int_t) m.balloon_target_pages,
+                 "balloon_actual_pages", (json_int_t) m.balloon_actual_pages,
+                 "balloon_inflated_pages", (json_int_t) m.balloon_inflated_pages,
+                 "balloon_deflated_pages", (json_int_t) m.balloon_deflated_pages);
   s = o != NULL ? json_dumps (o, JSON_COMPACT) : NULL;
   json_decref (o);
   return s;
@@ -460,6 +489,8 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
   else if (put && strncmp (req->path, "/network-interfaces/", 20) == 0 && req->path[20] != '\0'
            && strchr (req->path + 20, '/') == NULL)
     r = put_network (api, req->path + 20, body, reply);
+  else if ((put || patch) && strcmp (req->path, "/balloon") == 0)
+    r = balloon_req (api, patch, body, reply);
   else if (put && strcmp (req->path, "/entropy") == 0)
     r = require_not_started (api, reply) < 0 ? -1 : (api->config.rng = true, 0);
   else if (put && strcmp (req->path, "/actions") == 0)

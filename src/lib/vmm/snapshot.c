@@ -321,8 +321,9 @@ machine_json (const struct vm_machine_config *m)
   for (unsigned i = 0; i < m->n_drives; i++)
     json_array_append_new (drives, json_pack ("{s:s, s:s, s:b}", "id", m->drives[i].id, "path",
                                               m->drives[i].path, "read_only", m->drives[i].read_only));
-  return json_pack ("{s:I, s:i, s:b, s:o, s:s, s:o}", "mem_size_mib", (json_int_t) m->mem_size_mib,
-                    "vcpu_count", (int) m->vcpu_count, "rng", m->rng, "drives", drives,
+  return json_pack ("{s:I, s:i, s:b, s:b, s:o, s:s, s:o}", "mem_size_mib", (json_int_t) m->mem_size_mib,
+                    "vcpu_count", (int) m->vcpu_count, "rng", m->rng, "balloon", m->balloon,
+                    "drives", drives,
                     "net_tap", m->net_tap, "net_mac", blob (m->net_mac, sizeof (m->net_mac)));
 }
 
@@ -450,6 +451,7 @@ machine_from_json (json_t *m, struct arca_vm_config *cfg, arca_error **err)
   cfg->mem_size_mib = (uint64_t) json_integer_value (json_object_get (m, "mem_size_mib"));
   cfg->vcpu_count = (unsigned) json_integer_value (json_object_get (m, "vcpu_count"));
   cfg->rng = json_is_true (json_object_get (m, "rng"));
+  cfg->balloon = json_is_true (json_object_get (m, "balloon"));
   cfg->net.tap = NULL;
   if (json_string_value (json_object_get (m, "net_tap")) != NULL
       && json_string_value (json_object_get (m, "net_tap"))[0] != '\0')

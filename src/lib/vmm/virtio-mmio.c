@@ -349,8 +349,19 @@ mmio_write (void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
   struct vmmio *d = opaque;
   uint32_t v;
 
-  if (off >= REG_CONFIG || len != 4 || off % 4 != 0)
-    return;   /* no writable config space in arca-vmm's devices */
+  if (off >= REG_CONFIG)
+    {
+      uint64_t coff = off - REG_CONFIG;
+      pthread_mutex_lock (&d->lock);
+      if (coff < d->ops->config_len && d->ops->config_write != NULL)
+        d->ops->config_write (d->opaque, (uint32_t) coff, data,
+                              len <= d->ops->config_len - coff ? len
+                                                               : d->ops->config_len - (uint32_t) coff);
+      pthread_mutex_unlock (&d->lock);
+      return;
+    }
+  if (len != 4 || off % 4 != 0)
+    return;
   memcpy (&v, data, 4);
   pthread_mutex_lock (&d->lock);
   write_reg (d, off, v);
@@ -446,6 +457,16 @@ virtio_mmio__notify (struct vmmio *d, unsigned queue)
       ssize_t r = write (d->queues[queue].notify_fd, &one, sizeof (one));
       (void) r;   /* a saturated eventfd is already pending */
     }
+}
+
+void
+virtio_mmio__config_changed (struct vmmio *d)
+{
+  pthread_mutex_lock (&d->lock);
+  d->config_generation++;
+  if (d->status & STATUS_DRIVER_OK)
+    raise_irq (d, INT_CONFIG);
+  pthread_mutex_unlock (&d->lock);
 }
 
 int

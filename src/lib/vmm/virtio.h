@@ -17,6 +17,7 @@ struct arca_vm;
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_BALLOON 5
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 #define VIRTIO_MAX_QUEUES 4
 
@@ -29,6 +30,8 @@ struct virtio_device_ops {
   uint32_t config_len;          /* bytes of device config space */
   /* off + len <= config_len, checked by the transport. */
   void (*config_read) (void *opaque, uint32_t off, uint8_t *data, uint32_t len);
+  /* Driver writes to config space, clipped to config_len; may be NULL. */
+  void (*config_write) (void *opaque, uint32_t off, const uint8_t *data, uint32_t len);
   /* Serves one chain.  Returns 0 with *ret_written = bytes written into
      the chain; 1 when the device has nothing to put in it yet (the chain
      stays available and the queue is not served again until
@@ -52,5 +55,8 @@ int virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops
 /* Makes the device thread serve a queue again (e.g. frames arrived for a
    receive queue); thread-safe. */
 void virtio_mmio__notify (struct vmmio *transport, unsigned queue);
+/* Tells the driver the device config changed (new generation + config
+   interrupt); thread-safe. */
+void virtio_mmio__config_changed (struct vmmio *transport);
 
 #endif

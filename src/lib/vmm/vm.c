@@ -193,6 +193,9 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
     return -1;
   if (config->net.tap != NULL && virtio_net__create (vm, &config->net, err) < 0)
     return -1;
+  if (config->balloon
+      && virtio_balloon__create (vm, (uint32_t) (config->balloon_mib << 8), err) < 0)
+    return -1;
   return 0;
 }
 
@@ -205,6 +208,7 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
   m->vcpu_count = config->vcpu_count;
   m->rng = config->rng;
   m->n_drives = config->n_drives;
+  m->balloon = config->balloon;
   if (config->net.tap != NULL)
     snprintf (m->net_tap, sizeof (m->net_tap), "%s", config->net.tap);
   memcpy (m->net_mac, config->net.mac, sizeof (m->net_mac));

@@ -72,6 +72,7 @@ struct vm_machine_config {
     bool read_only;
   } drives[ARCA_VM_MAX_DRIVES];
   char net_tap[16];              /* "" = no network */
+  bool balloon;
   uint8_t net_mac[6];
 };
 
@@ -91,6 +92,8 @@ struct arca_vm {
   struct vm_device devices[VM_MAX_DEVICES];
   unsigned n_devices;
   struct i8042 *i8042;           /* for SendCtrlAltDel */
+  struct balloon *balloon;       /* for arca_vm_set_balloon, or NULL */
+  struct vmmio *balloon_transport;
   unsigned n_virtio;             /* virtio-mmio slots used */
   char cmdline[VM_CMDLINE_MAX];
 
@@ -198,6 +201,7 @@ int debugexit__create (struct arca_vm *vm, arca_error **err);
 int virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *drive,
                         arca_error **err);
 int virtio_rng__create (struct arca_vm *vm, arca_error **err);
+int virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, arca_error **err);
 int virtio_net__create (struct arca_vm *vm, const struct arca_vm_net_config *net, arca_error **err);
 
 #endif

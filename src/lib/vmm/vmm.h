@@ -50,6 +50,8 @@ struct arca_vm_config {
   struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
   unsigned n_drives;
   bool rng;                 /* add a virtio-rng device */
+  bool balloon;             /* add a virtio-balloon device */
+  uint64_t balloon_mib;     /* its initial target */
   struct arca_vm_net_config net;   /* net.tap NULL: no network */
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
@@ -86,6 +88,8 @@ struct arca_vm_metrics {
   uint64_t virtio_requests;        /* chains completed by all devices */
   uint64_t virtio_errors;          /* malformed chains that failed a device */
   uint64_t blk_read_bytes, blk_write_bytes;
+  uint64_t balloon_target_pages, balloon_actual_pages;
+  uint64_t balloon_inflated_pages, balloon_deflated_pages;
 };
 
 const char *arca_vm_exit_reason_name (enum arca_vm_exit_reason reason);
@@ -109,6 +113,9 @@ int arca_vm_pause (struct arca_vm *vm, arca_error **err);
 int arca_vm_resume (struct arca_vm *vm, arca_error **err);
 bool arca_vm_is_paused (struct arca_vm *vm);
 bool arca_vm_is_running (struct arca_vm *vm);
+
+/* Sets the balloon's target (MiB the guest should give back). */
+int arca_vm_set_balloon (struct arca_vm *vm, uint64_t target_mib, arca_error **err);
 
 /* Injects Ctrl-Alt-Del as the guest's keyboard would (i8042 scancodes). */
 int arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err);

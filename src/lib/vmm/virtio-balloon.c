@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtio-balloon (virtio 1.x, 5.5): the host sets a target (num_pages);
+ * the driver hands pages over on the inflate queue and takes them back on
+ * the deflate queue, reporting its count in `actual`.  Inflated pages are
+ * released to the host at once: a hole punched in the guest-memory memfd
+ * (or MADV_DONTNEED on a restored private mapping), so the host sees the
+ * memory come back.  Every page frame number is checked against guest RAM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "virtio.h"
+#include "vm.h"
+
+#define INFLATEQ 0
+#define DEFLATEQ 1
+#define PAGE 4096ULL
+
+struct balloon {
+  struct arca_vm *vm;
+  struct vmmio *transport;
+  uint32_t num_pages;     /* target, host-set */
+  uint32_t actual;        /* driver-reported */
+  uint32_t pfns[1024];
+};
+
+static void
+balloon_config_read (void *opaque, uint32_t off, uint8_t *data, uint32_t len)
+{
+  struct balloon *b = opaque;
+  uint32_t cfg[2] = { b->num_pages, b->actual };
+  memcpy (data, (uint8_t *) cfg + off, len);
+}
+
+static void
+balloon_config_write (void *opaque, uint32_t off, const uint8_t *data, uint32_t len)
+{
+  struct balloon *b = opaque;
+  uint32_t cfg[2] = { b->num_pages, b->actual };
+  memcpy ((uint8_t *) cfg + off, data, len);
+  b->actual = cfg[1];     /* num_pages is the host's */
+  __atomic_store_n (&b->vm->metrics.balloon_actual_pages, b->actual, __ATOMIC_RELAXED);
+}
+
+/* Gives one guest page back to the host. */
+static int
+release (struct balloon *b, uint32_t pfn)
+{
+  struct guest_mem *mem = &b->vm->mem;
+  uint8_t *p = guest_mem__ptr (mem, (uint64_t) pfn * PAGE, PAGE);
+
+  if (p == NULL)
+    return -1;
+  if (mem->memfd >= 0)
+    return fallocate (mem->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      (off_t) (p - (uint8_t *) mem->map), (off_t) PAGE);
+  return madvise (p, PAGE, MADV_DONTNEED);
+}
+
+static int
+balloon_handle (void *opaque, unsigned queue, const struct virtq_chain *chain,
+                uint32_t *ret_written, const char **why)
+{
+  struct balloon *b = opaque;
+  uint64_t off = 0;
+
+  if (chain->in_len % 4 != 0)
+    return *why = "virtio-balloon page list is not whole 32-bit frame numbers", -1;
+  while (off < chain->in_len)
+    {
+      size_t n = virtq__read (chain, off, b->pfns, sizeof (b->pfns)) / 4;
+      if (n == 0)
+        break;
+      for (size_t i = 0; i < n && queue == INFLATEQ; i++)
+        if (release (b, b->pfns[i]) < 0)
+          return *why = "virtio-balloon frame number outside guest RAM", -1;
+      VM_COUNT (b->vm, balloon_inflated_pages, queue == INFLATEQ ? n : 0);
+      VM_COUNT (b->vm, balloon_deflated_pages, queue == DEFLATEQ ? n : 0);
+      off += n * 4;
+    }
+  /* Deflated pages need nothing: the next guest touch brings a zero page. */
+  *ret_written = 0;
+  return 0;
+}
+
+static void
+balloon_reset (void *opaque)
+{
+  struct balloon *b = opaque;
+  b->actual = 0;
+}
+
+static void
+balloon_free (void *opaque)
+{
+  free (opaque);
+}
+
+static const struct virtio_device_ops balloon_ops = {
+  .name = "virtio-balloon",
+  .device_id = VIRTIO_ID_BALLOON,
+  .n_queues = 2,
+  .queue_max = 128,
+  .config_len = 8,
+  .config_read = balloon_config_read,
+  .config_write = balloon_config_write,
+  .handle = balloon_handle,
+  .reset = balloon_reset,
+  .free = balloon_free,
+};
+
+int
+virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, arca_error **err)
+{
+  struct balloon *b = calloc (1, sizeof (*b));
+
+  if (b == NULL)
+    return arca_error_errno (err, "allocate virtio-balloon");
+  b->vm = vm;
+  b->num_pages = target_pages;
+  vm->metrics.balloon_target_pages = target_pages;
+  if (virtio_mmio__create (vm, &balloon_ops, b, &b->transport, err) < 0)
+    return -1;
+  vm->balloon = b;
+  vm->balloon_transport = b->transport;
+  return 0;
+}
+
+int
+arca_vm_set_balloon (struct arca_vm *vm, uint64_t target_mib, arca_error **err)
+{
+  struct balloon *b = vm->balloon;
+
+  if (b == NULL)
+    return arca_error_set (err, ENODEV, "the vm has no balloon device");
+  if (target_mib > vm->machine.mem_size_mib)
+    return arca_error_set (err, EINVAL, "balloon target %llu MiB exceeds guest memory",
+                           (unsigned long long) target_mib);
+  __atomic_store_n (&b->num_pages, (uint32_t) (target_mib << 8), __ATOMIC_RELAXED);
+  __atomic_store_n (&vm->metrics.balloon_target_pages, b->num_pages, __ATOMIC_RELAXED);
+  virtio_mmio__config_changed (vm->balloon_transport);
+  return 0;
+}
