@@ -157,3 +157,19 @@ EOF
   assert_eq "${lines[1]}" activated "fd 3 content"
   assert_eq "$(fds_after_marker)" "0 1 2 3 " "fds of pid 1"
 }
+
+@test "exec --cap adds a capability to the exec'd process only" {
+  start_sleeper
+  # CAP_SYS_ADMIN is bit 21 (0x200000); the default spec does not grant it
+  run rt_exec "$CID" sh -c 'grep ^CapEff /proc/self/status'
+  assert_success
+  eff=$(awk '{ print $2 }' <<<"$output")
+  (( (16#$eff & 0x200000) == 0 ))
+  run rt_exec --cap CAP_SYS_ADMIN "$CID" sh -c 'grep ^CapEff /proc/self/status'
+  assert_success
+  eff=$(awk '{ print $2 }' <<<"$output")
+  (( (16#$eff & 0x200000) != 0 )) || { echo "CapEff $eff lacks CAP_SYS_ADMIN" >&2; return 1; }
+  pid=$(state_pid "$CID")
+  bnd=$(awk '/^CapBnd/ { print $2 }' /proc/$pid/status)
+  (( (16#$bnd & 0x200000) == 0 ))
+}

@@ -273,3 +273,21 @@ load helpers
     return 1
   }
 }
+
+@test "start of a running or stopped container fails; kill of a created container stops it" {
+  start_sleeper
+  run rt start "$CID"
+  assert_failure
+  assert_eq "$(state_status "$CID")" running
+  id2=$(new_id)
+  set_args /bin/sleep 1000
+  create_container "$id2"
+  pid=$(state_pid "$id2")
+  rt kill "$id2" KILL
+  wait_status "$id2" stopped
+  run rt start "$id2"
+  assert_failure
+  for i in $(seq 1 40); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+  [ ! -d "/proc/$pid" ]
+  rt delete "$id2"
+}
