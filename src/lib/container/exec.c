@@ -28,6 +28,7 @@
 #include "container/internal.h"
 #include "container/sync.h"
 #include "linux/process.h"
+#include "linux/seccomp-filter.h"
 #include "linux/selfexec.h"
 #include "linux/terminal.h"
 #include "util/cleanup.h"
@@ -94,6 +95,7 @@ struct exec_child {
   int sync_fd;
   int close_fds[2];
   sigset_t sigmask;
+  const struct arca_seccomp_program *seccomp;
 };
 
 static int
@@ -129,7 +131,7 @@ exec_setup (const struct exec_child *x, char **ret_program, arca_error **err)
       || arca_process_set_rlimits (p, err) < 0
       || arca_process_prepare_fds (x->opts->preserve_fds, err) < 0)
     return -1;
-  if (arca_process_finish (p, x->config->linux_.seccomp, &listener, err) < 0)
+  if (arca_process_finish_compiled (p, x->seccomp, &listener, err) < 0)
     return -1;
   if (listener >= 0)
     close (listener); /* the container's listener already has the filter's fd */
@@ -242,7 +244,17 @@ arca_container_exec (const struct arca_runtime *rt, const struct arca_exec_optio
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return arca_error_errno (err, "socketpair");
   cleanup_close int sync_fd = pair[0];
+  _cleanup_ (arca_seccomp_program_clear) struct arca_seccomp_program program = { 0 };
+  if (h.config->linux_.seccomp)
+    {
+      cleanup_free char *cache = NULL;
+      if (asprintf (&cache, "%s/.cache/seccomp", rt->state_root) < 0)
+        return arca_error_set (err, ENOMEM, "seccomp cache");
+      if (arca_seccomp_compile (h.config->linux_.seccomp, cache, &program, err) < 0)
+        return -1;
+    }
   struct exec_child x = {
+    .seccomp = h.config->linux_.seccomp ? &program : NULL,
     .opts = opts,
     .config = h.config,
     .pidfd = pidfd,

@@ -224,7 +224,7 @@ setup (const struct arca_init_args *a, pid_t *ret_host_pid, int *ret_listener,
     return -1;
   if (arca_process_prepare_fds (a->opts->preserve_fds, err) < 0)
     return -1;
-  if (arca_process_finish (&config->process, config->linux_.seccomp, ret_listener, err) < 0)
+  if (arca_process_finish_compiled (&config->process, a->seccomp, ret_listener, err) < 0)
     return -1;
   if (arca_process_find_program (&config->process, ret_program, err) < 0)
     return -1;

@@ -22,6 +22,7 @@ struct arca_init_args {
   int start_fd;              /* listening start socket; -1 for run (exec at once) */
   int close_fds[3];          /* the runtime's fds the child must not keep (-1 = unused) */
   bool new_user_ns;
+  const struct arca_seccomp_program *seccomp;  /* compiled linux.seccomp, or NULL */
   sigset_t sigmask;          /* the runtime's own, restored after clone */
 };
 

@@ -227,6 +227,7 @@ struct creation {
   int sync_fd;                    /* the runtime's end */
   int start_fd;                   /* the listening start socket (create) */
   int pty_master;                 /* kept for a foreground run with a terminal */
+  struct arca_seccomp_program seccomp;  /* compiled before clone */
   bool committed;                 /* success: keep everything */
 };
 
@@ -253,6 +254,7 @@ creation_cleanup (struct creation *c)
     close (c->start_fd);
   if (c->pty_master >= 0)
     close (c->pty_master);
+  arca_seccomp_program_clear (&c->seccomp);
   arca_cgroup_free (c->cgroup);
   arca_oci_config_free (c->config);
   free (c->config_text);
@@ -492,6 +494,7 @@ clone_init (struct creation *c, arca_error **err)
     .start_fd = c->start_fd,
     .close_fds = { c->dirfd, pair[0], -1 },
     .new_user_ns = (flags & CLONE_NEWUSER) != 0,
+    .seccomp = c->config->linux_.seccomp ? &c->seccomp : NULL,
   };
   /* No signal handler of ours may run in the child before it execs. */
   sigfillset (&all);
@@ -664,6 +667,14 @@ create_common (struct creation *c, bool run_mode, bool foreground, arca_error **
     return -1;
   if (!run_mode && make_start_socket (c, err) < 0)
     return -1;
+  if (c->config->linux_.seccomp)
+    {
+      cleanup_free char *cache = NULL;
+      if (asprintf (&cache, "%s/.cache/seccomp", c->rt->state_root) < 0)
+        return arca_error_set (err, ENOMEM, "seccomp cache");
+      if (arca_seccomp_compile (c->config->linux_.seccomp, cache, &c->seccomp, err) < 0)
+        return -1;
+    }
   if (prepare_parent_namespaces (c, err) < 0 || clone_init (c, err) < 0)
     return -1;
   if (drive_setup (c, foreground, err) < 0)

@@ -685,6 +685,26 @@ arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *re
   return r;
 }
 
+/* Polls start fast (a short container is done in a few ms) and slow down
+ * to 50 ms, so neither latency nor an idle `logs -f` costs much. */
+static void
+backoff_sleep (unsigned *ms)
+{
+  struct timespec ts = { .tv_sec = 0, .tv_nsec = (long) *ms * 1000000L };
+
+  nanosleep (&ts, NULL);
+  if (*ms < 50)
+    *ms = *ms * 2 > 50 ? 50 : *ms * 2;
+}
+
+static int64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool
 wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
 {
@@ -694,7 +714,9 @@ wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
 
   if (arca_engine_container_dir (e, id, NULL, &dir, &ignored) < 0)
     return false;
-  for (int waited = 0; timeout_ms < 0 || waited <= timeout_ms; waited += 20)
+  unsigned pause_ms = 1;
+  int64_t start = now_ms ();
+  while (timeout_ms < 0 || now_ms () - start <= timeout_ms)
     {
       bool done = false;
       if (arca_monitor_exit_info (dir, &done, &info, &ignored) == 0 && done)
@@ -710,8 +732,7 @@ wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
             return true;
           return false;
         }
-      struct timespec ts = { 0, 20 * 1000 * 1000 };
-      nanosleep (&ts, NULL);
+      backoff_sleep (&pause_ms);
     }
   return false;
 }
@@ -928,8 +949,10 @@ arca_engine_logs (struct arca_engine *e, const char *name_or_id,
   memcpy (id, c->id, sizeof id);
   cleanup_free char *pending = NULL;
   size_t pending_len = 0;
+  unsigned pause_ms = 1;
   for (;;)
     {
+      off_t before = offset;
       if (fd < 0)
         {
           fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -955,7 +978,8 @@ arca_engine_logs (struct arca_engine *e, const char *name_or_id,
             follow_chunk (fd, &offset, &pending, &pending_len, &o);
           return 0;
         }
-      struct timespec ts = { 0, 50 * 1000 * 1000 };
-      nanosleep (&ts, NULL);
+      if (offset != before)
+        pause_ms = 1;
+      backoff_sleep (&pause_ms);
     }
 }

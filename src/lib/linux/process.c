@@ -195,15 +195,26 @@ set_identity (const struct arca_oci_process *process, arca_error **err)
   return 0;
 }
 
-int
-arca_process_finish (const struct arca_oci_process *process,
-                     const struct arca_oci_seccomp *seccomp, int *ret_listener_fd,
-                     arca_error **err)
+/* Either a profile (compiled here) or a compiled program. */
+static int
+load_filter (const struct arca_oci_seccomp *seccomp, const struct arca_seccomp_program *program,
+             int *ret_listener_fd, arca_error **err)
+{
+  if (program)
+    return arca_seccomp_load_program (program, ret_listener_fd, err);
+  if (seccomp)
+    return arca_seccomp_load (seccomp, ret_listener_fd, err);
+  return 0;
+}
+
+static int
+finish (const struct arca_oci_process *process, const struct arca_oci_seccomp *seccomp,
+        const struct arca_seccomp_program *program, int *ret_listener_fd, arca_error **err)
 {
   *ret_listener_fd = -1;
 
-  if (seccomp && !process->no_new_privileges)
-    if (arca_seccomp_load (seccomp, ret_listener_fd, err) < 0)
+  if (!process->no_new_privileges)
+    if (load_filter (seccomp, program, ret_listener_fd, err) < 0)
       return -1;
 
   if (process->has_capabilities)
@@ -230,10 +241,26 @@ arca_process_finish (const struct arca_oci_process *process,
     return arca_error_errno (err, "process.cwd: chdir `%s`", process->cwd);
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return arca_error_errno (err, "process.noNewPrivileges");
-  if (seccomp && process->no_new_privileges)
-    if (arca_seccomp_load (seccomp, ret_listener_fd, err) < 0)
+  if (process->no_new_privileges)
+    if (load_filter (seccomp, program, ret_listener_fd, err) < 0)
       return -1;
   return 0;
+}
+
+int
+arca_process_finish (const struct arca_oci_process *process,
+                     const struct arca_oci_seccomp *seccomp, int *ret_listener_fd,
+                     arca_error **err)
+{
+  return finish (process, seccomp, NULL, ret_listener_fd, err);
+}
+
+int
+arca_process_finish_compiled (const struct arca_oci_process *process,
+                              const struct arca_seccomp_program *program, int *ret_listener_fd,
+                              arca_error **err)
+{
+  return finish (process, NULL, program, ret_listener_fd, err);
 }
 
 static bool

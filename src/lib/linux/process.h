@@ -42,6 +42,13 @@ int arca_process_finish (const struct arca_oci_process *process,
                          const struct arca_oci_seccomp *seccomp, int *ret_listener_fd,
                          arca_error **err);
 
+/* The same with a filter compiled beforehand (arca_seccomp_compile), so the
+ * container's process only makes the seccomp(2) call.  program may be NULL. */
+struct arca_seccomp_program;
+int arca_process_finish_compiled (const struct arca_oci_process *process,
+                                  const struct arca_seccomp_program *program,
+                                  int *ret_listener_fd, arca_error **err);
+
 /* The label fields: accepted and ignored with a debug log when the LSM is
  * absent; applied for exec when it is there.  Returns 1 when a label was
  * ignored (so the caller can log it). */

@@ -3,6 +3,7 @@
 #ifndef ARCA_LINUX_SECCOMP_FILTER_H
 #define ARCA_LINUX_SECCOMP_FILTER_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "oci/config.h"
@@ -17,6 +18,23 @@
  * architecture or action is an error naming the field. */
 int arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
                        int *ret_listener_fd, arca_error **err);
+
+/* A filter compiled ahead of time: the runtime compiles it before it
+ * clones the container's process (libseccomp needs ~100 ms for a Docker-
+ * sized profile), and caches it under cache_dir (NULL: no cache) keyed by
+ * the profile, the libseccomp version and the kernel release.  The child
+ * then only makes one seccomp(2) call. */
+struct arca_seccomp_program {
+  struct sock_filter *insns;
+  unsigned short len;
+  unsigned flags;               /* SECCOMP_FILTER_FLAG_*, incl. NEW_LISTENER */
+};
+int arca_seccomp_compile (const struct arca_oci_seccomp *seccomp, const char *cache_dir,
+                          struct arca_seccomp_program *ret, arca_error **err);
+/* Loads it into the calling thread; *ret_listener_fd as arca_seccomp_load. */
+int arca_seccomp_load_program (const struct arca_seccomp_program *p, int *ret_listener_fd,
+                               arca_error **err);
+void arca_seccomp_program_clear (struct arca_seccomp_program *p);
 
 /* Connects to listenerPath and sends the notify fd with SCM_RIGHTS along with
  * the runtime-spec "containerProcessState" (ociVersion, fds ["seccompFd"],

@@ -2,6 +2,13 @@
 /* linux.seccomp: builds a libseccomp filter from the typed config, loads it,
  * and hands the notify listener fd to listenerPath. */
 #include <errno.h>
+#include <sys/utsname.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <stdio.h>
+#include <linux/filter.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +19,8 @@
 #include <unistd.h>
 
 #include "linux/seccomp-filter.h"
+#include "oci/seccomp-json.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 
 /* SCMP_ACT_* values that carry a 16-bit payload (errno / trace message). */
@@ -239,15 +248,16 @@ add_rules (scmp_filter_ctx ctx, const struct arca_oci_seccomp *seccomp,
   return 0;
 }
 
-int
-arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
-                   int *ret_listener_fd, arca_error **err)
+/* Builds the libseccomp filter for the profile (not loaded yet). */
+static int
+build_filter (const struct arca_oci_seccomp *seccomp, scmp_filter_ctx *ret_ctx,
+              bool *ret_has_notify, arca_error **err)
 {
   cleanup_filter scmp_filter_ctx ctx = NULL;
   uint32_t default_action;
-  bool has_notify = false;
   int r;
 
+  *ret_has_notify = false;
   if (!action_is_valid (seccomp->default_action)
       || seccomp->default_action == SCMP_ACT_NOTIFY)
     return arca_error_set (err, EINVAL,
@@ -286,10 +296,24 @@ arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
   if (r < 0)
     return r;
 
-  r = add_rules (ctx, seccomp, default_action, &has_notify, err);
+  r = add_rules (ctx, seccomp, default_action, ret_has_notify, err);
   if (r < 0)
     return r;
+  *ret_ctx = ctx;
+  ctx = NULL;
+  return 0;
+}
 
+int
+arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
+                   int *ret_listener_fd, arca_error **err)
+{
+  cleanup_filter scmp_filter_ctx ctx = NULL;
+  bool has_notify = false;
+  int r;
+
+  if (build_filter (seccomp, &ctx, &has_notify, err) < 0)
+    return -1;
   r = seccomp_load (ctx);
   if (r < 0)
     return arca_error_set (err, -r, "linux.seccomp: load filter");
@@ -311,6 +335,187 @@ arca_seccomp_load (const struct arca_oci_seccomp *seccomp,
   else if (ret_listener_fd != NULL)
     *ret_listener_fd = -1;
   return 0;
+}
+
+/* ---- compiled programs and their cache ----------------------------------- */
+
+#define CACHE_MAGIC "arca-seccomp-bpf 1\n"
+#define PROGRAM_MAX_INSNS 65535
+
+/* The kernel's filter flags the profile asks for (libseccomp would pass
+ * them itself when it loads). */
+static unsigned
+kernel_flags (const struct arca_oci_seccomp *seccomp, bool has_notify)
+{
+  unsigned flags = 0;
+
+  if (seccomp->flags & ARCA_SECCOMP_FLAG_LOG)
+    flags |= SECCOMP_FILTER_FLAG_LOG;
+  if (seccomp->flags & ARCA_SECCOMP_FLAG_SPEC_ALLOW)
+    flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+#ifdef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+  if (seccomp->flags & ARCA_SECCOMP_FLAG_WAIT_KILLABLE)
+    flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+#endif
+  if (has_notify)
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  return flags;
+}
+
+/* What a cached program depends on: the profile itself, libseccomp (it
+ * generates the code) and the kernel (which actions exist). */
+static int
+cache_key (const struct arca_oci_seccomp *seccomp, char **ret_key, uint64_t *ret_hash,
+           arca_error **err)
+{
+  cleanup_free char *json = NULL;
+  const struct scmp_version *v = seccomp_version ();
+  struct utsname u;
+
+  if (arca_oci_seccomp_to_json (seccomp, &json, err) < 0)
+    return -1;
+  uname (&u);
+  if (asprintf (ret_key, "%s\nlibseccomp %u.%u.%u\nkernel %s\n", json, v ? v->major : 0,
+                v ? v->minor : 0, v ? v->micro : 0, u.release)
+      < 0)
+    return arca_error_set (err, ENOMEM, "seccomp cache key");
+  /* FNV-1a names the file; the full key is stored and compared, so a hash
+   * collision can only cost a recompile, never load a wrong filter. */
+  uint64_t h = 1469598103934665603ULL;
+  for (const char *p = *ret_key; *p; p++)
+    h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+  *ret_hash = h;
+  return 0;
+}
+
+static bool
+cache_read (const char *cache_dir, uint64_t hash, const char *key,
+            struct arca_seccomp_program *p)
+{
+  char path[PATH_MAX];
+  cleanup_free char *data = NULL;
+  size_t len = 0, key_len = strlen (key), magic_len = strlen (CACHE_MAGIC);
+
+  snprintf (path, sizeof path, "%s/%016llx.bpf", cache_dir, (unsigned long long) hash);
+  if (arca_read_file_at (AT_FDCWD, path, magic_len + key_len + 8 * PROGRAM_MAX_INSNS + 64, &data,
+                         &len, NULL)
+      < 0)
+    return false;
+  if (len < magic_len + key_len + sizeof (uint32_t) || memcmp (data, CACHE_MAGIC, magic_len) != 0
+      || memcmp (data + magic_len, key, key_len) != 0)
+    return false;
+  const char *rest = data + magic_len + key_len;
+  size_t rest_len = len - magic_len - key_len;
+  uint32_t flags;
+  memcpy (&flags, rest, sizeof flags);
+  rest += sizeof flags;
+  rest_len -= sizeof flags;
+  if (rest_len == 0 || rest_len % sizeof (struct sock_filter) != 0
+      || rest_len / sizeof (struct sock_filter) > PROGRAM_MAX_INSNS)
+    return false;
+  p->insns = malloc (rest_len);
+  if (p->insns == NULL)
+    return false;
+  memcpy (p->insns, rest, rest_len);
+  p->len = (unsigned short) (rest_len / sizeof (struct sock_filter));
+  p->flags = flags;
+  return true;
+}
+
+static void
+cache_write (const char *cache_dir, uint64_t hash, const char *key,
+             const struct arca_seccomp_program *p)
+{
+  char name[64];
+  size_t key_len = strlen (key), magic_len = strlen (CACHE_MAGIC);
+  size_t insn_len = (size_t) p->len * sizeof (struct sock_filter);
+  uint32_t flags = p->flags;
+  cleanup_free char *data = malloc (magic_len + key_len + sizeof flags + insn_len);
+  cleanup_error arca_error *ignored = NULL;
+
+  if (data == NULL || arca_mkdir_p (cache_dir, 0700, &ignored) < 0)
+    return;
+  memcpy (data, CACHE_MAGIC, magic_len);
+  memcpy (data + magic_len, key, key_len);
+  memcpy (data + magic_len + key_len, &flags, sizeof flags);
+  memcpy (data + magic_len + key_len + sizeof flags, p->insns, insn_len);
+  cleanup_close int dirfd = open (cache_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  snprintf (name, sizeof name, "%016llx.bpf", (unsigned long long) hash);
+  if (dirfd >= 0)
+    arca_write_file_atomic_at (dirfd, name, data, magic_len + key_len + sizeof flags + insn_len,
+                               0600, &ignored);
+}
+
+int
+arca_seccomp_compile (const struct arca_oci_seccomp *seccomp, const char *cache_dir,
+                      struct arca_seccomp_program *ret, arca_error **err)
+{
+  cleanup_filter scmp_filter_ctx ctx = NULL;
+  cleanup_free char *key = NULL;
+  uint64_t hash = 0;
+  bool has_notify = false;
+
+  memset (ret, 0, sizeof *ret);
+  if (cache_dir && cache_key (seccomp, &key, &hash, err) < 0)
+    return -1;
+  if (key && cache_read (cache_dir, hash, key, ret))
+    return 0;
+  if (build_filter (seccomp, &ctx, &has_notify, err) < 0)
+    return -1;
+  /* libseccomp 2.5 exports to an fd only. */
+  cleanup_close int fd = memfd_create ("seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0)
+    return arca_error_errno (err, "linux.seccomp: memfd_create");
+  int r = seccomp_export_bpf (ctx, fd);
+  if (r < 0)
+    return arca_error_set (err, -r, "linux.seccomp: export the filter");
+  off_t size = lseek (fd, 0, SEEK_END);
+  if (size <= 0 || size % (off_t) sizeof (struct sock_filter) != 0
+      || size / (off_t) sizeof (struct sock_filter) > PROGRAM_MAX_INSNS)
+    return arca_error_set (err, E2BIG, "linux.seccomp: the filter has %lld bytes",
+                           (long long) size);
+  ret->insns = malloc ((size_t) size);
+  if (ret->insns == NULL)
+    return arca_error_set (err, ENOMEM, "linux.seccomp");
+  if (pread (fd, ret->insns, (size_t) size, 0) != size)
+    {
+      arca_seccomp_program_clear (ret);
+      return arca_error_errno (err, "linux.seccomp: read the exported filter");
+    }
+  ret->len = (unsigned short) (size / (off_t) sizeof (struct sock_filter));
+  ret->flags = kernel_flags (seccomp, has_notify);
+  if (key)
+    cache_write (cache_dir, hash, key, ret);
+  return 0;
+}
+
+int
+arca_seccomp_load_program (const struct arca_seccomp_program *p, int *ret_listener_fd,
+                           arca_error **err)
+{
+  struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+
+  if (ret_listener_fd)
+    *ret_listener_fd = -1;
+  long r = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog);
+  if (r < 0)
+    return arca_error_errno (err, "linux.seccomp: load filter");
+  if (p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+    {
+      if (ret_listener_fd)
+        *ret_listener_fd = (int) r;
+      else
+        close ((int) r);
+    }
+  return 0;
+}
+
+void
+arca_seccomp_program_clear (struct arca_seccomp_program *p)
+{
+  free (p->insns);
+  p->insns = NULL;
+  p->len = 0;
 }
 
 /* The runtime-spec's containerProcessState, what a seccomp agent parses:
