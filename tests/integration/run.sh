@@ -7,6 +7,7 @@
 #   FILTER=lifecycle,mounts    only these .bats files (comma or space separated basenames)
 #   BATS_FILTER=regex          only tests whose name matches (bats --filter)
 #   TEST_TIMEOUT=60            per-test timeout in seconds
+#   SUITE_TIMEOUT=900          whole-suite timeout in seconds
 # Prints the TAP stream; exits non-zero if any test failed.
 # Validated against runc 1.1.5: bash tests/integration/run.sh build _work "$(command -v runc)"
 # (tests where runc itself falls short are skipped for runc only, with the reason: runc_gap)
@@ -66,7 +67,9 @@ args=(--tap)
 [ -n "${BATS_FILTER:-}" ] && args+=(--filter "$BATS_FILTER")
 echo "# runtime: $RUNTIME ($("$RUNTIME" --version 2>/dev/null | head -1))"
 status=0
-bats "${args[@]}" "${files[@]}" </dev/null | tee "$work/last.tap" || status=$?
+timeout -k 10 "${SUITE_TIMEOUT:-900}" bats "${args[@]}" "${files[@]}" </dev/null | tee "$work/last.tap" || status=$?
+# (a runtime that leaves a process holding bats' output pipe would otherwise hang the suite)
+[ "$status" -ne 124 ] || echo "# suite timed out after ${SUITE_TIMEOUT:-900} s"
 pass=$(grep -c '^ok ' "$work/last.tap" || true)
 skip=$(grep -c '^ok .* # skip' "$work/last.tap" || true)
 fail=$(grep -c '^not ok ' "$work/last.tap" || true)
