@@ -93,6 +93,29 @@ balloon_reset (void *opaque)
 }
 
 static void
+balloon_save (void *opaque, json_t *o)
+{
+  struct balloon *b = opaque;
+  json_object_set_new (o, "num_pages", json_integer (b->num_pages));
+  json_object_set_new (o, "actual", json_integer (b->actual));
+}
+
+static int
+balloon_restore (void *opaque, json_t *o, const char **why)
+{
+  struct balloon *b = opaque;
+  json_t *n = json_object_get (o, "num_pages"), *a = json_object_get (o, "actual");
+
+  if (!json_is_integer (n) || !json_is_integer (a))
+    return *why = "virtio-balloon: bad state", -1;
+  b->num_pages = (uint32_t) json_integer_value (n);
+  b->actual = (uint32_t) json_integer_value (a);
+  b->vm->metrics.balloon_target_pages = b->num_pages;
+  b->vm->metrics.balloon_actual_pages = b->actual;
+  return 0;
+}
+
+static void
 balloon_free (void *opaque)
 {
   free (opaque);
@@ -108,6 +131,8 @@ static const struct virtio_device_ops balloon_ops = {
   .config_write = balloon_config_write,
   .handle = balloon_handle,
   .reset = balloon_reset,
+  .save = balloon_save,
+  .restore = balloon_restore,
   .free = balloon_free,
 };
 

@@ -393,6 +393,12 @@ vmmio_save (void *opaque, json_t *o)
                                                "queue_sel", d->queue_sel,
                                                "int_status", d->int_status, "broken", d->broken,
                                                "queues", queues));
+  if (d->ops->save != NULL)
+    {
+      json_t *dev = json_object ();
+      d->ops->save (d->opaque, dev);
+      json_object_set_new (o, "device", dev);
+    }
   pthread_mutex_unlock (&d->lock);
 }
 
@@ -429,6 +435,8 @@ vmmio_restore (void *opaque, json_t *o, const char **why)
       if (vq->ready && virtq__validate (&d->vm->mem, vq, why) < 0)
         return -1;
     }
+  if (d->ops->restore != NULL && d->ops->restore (d->opaque, json_object_get (o, "device"), why) < 0)
+    return -1;
   return 0;
 }
 

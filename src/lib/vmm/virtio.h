@@ -7,6 +7,7 @@
 #ifndef ARCA_VMM_VIRTIO_H
 #define ARCA_VMM_VIRTIO_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -40,6 +41,10 @@ struct virtio_device_ops {
   int (*handle) (void *opaque, unsigned queue, const struct virtq_chain *chain,
                  uint32_t *ret_written, const char **why);
   void (*reset) (void *opaque);         /* may be NULL */
+  /* Device-specific snapshot state (may be NULL): under the transport's
+     lock, like every callback. */
+  void (*save) (void *opaque, json_t *state);
+  int (*restore) (void *opaque, json_t *state, const char **why);
   void (*free) (void *opaque);          /* may be NULL */
 };
 
