@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "engine/logfile.h"
+#include "engine/volumes.h"
 #include "engine/network-bridge.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -25,7 +26,9 @@ static const char create_help[] =
     "      --name NAME           the container's name\n"
     "  -e, --env KEY=VALUE       set an environment variable\n"
     "      --env-file FILE       read KEY=VALUE lines\n"
-    "  -v, --volume SRC:DST[:ro] bind-mount a host path\n"
+    "  -v, --volume SRC:DST[:ro] bind-mount a host path (SRC absolute), mount the named\n"
+    "                            volume SRC (created when missing), or with DST alone a\n"
+    "                            new anonymous volume\n"
     "      --tmpfs DST[:OPTS]    mount a tmpfs\n"
     "  -w, --workdir DIR         working directory\n"
     "  -u, --user USER[:GROUP]   user (name or id, looked up in the image)\n"
@@ -166,18 +169,14 @@ parse_volume (struct create_args *a, const char *text, arca_error **err)
     return arca_error_set (err, ENOMEM, "--volume");
   char *src = copy, *dst = strchr (copy, ':');
   if (dst == NULL)
-    return arca_error_set (err, ENOTSUP,
-                           "--volume `%s`: anonymous and named volumes are not supported yet; "
-                           "use SRC:DST", text);
+    return add_mount (a, NULL, copy, NULL, false, err); /* an anonymous volume */
   *dst++ = '\0';
   char *opt = strchr (dst, ':');
   if (opt)
     *opt++ = '\0';
   if (opt && strcmp (opt, "ro") != 0 && strcmp (opt, "rw") != 0)
     return arca_error_set (err, EINVAL, "--volume `%s`: option `%s` (ro or rw)", text, opt);
-  if (src[0] != '/')
-    return arca_error_set (err, ENOTSUP, "--volume `%s`: named volumes are not supported yet",
-                           text);
+  /* SRC not absolute: a named volume (engine/volumes.h). */
   return add_mount (a, src, dst, opt, false, err);
 }
 
@@ -488,7 +487,8 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
       if (remove_here)
         {
           cleanup_error arca_error *rm_err = NULL;
-          if (arca_engine_remove (e, id, true, &rm_err) < 0)
+          if (arca_engine_remove (e, id, true, &rm_err) < 0
+              || arca_volume_release (e, id, true, &rm_err) < 0)
             arca_log_error (&cli->log, rm_err);
         }
       return attached < 0 ? 125 : code;
@@ -497,7 +497,8 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
     {
       cleanup_error arca_error *ignored = NULL;
       if (a.req.remove || remove_here)
-        arca_engine_remove (e, id, true, &ignored);
+        if (arca_engine_remove (e, id, true, &ignored) == 0)
+          arca_volume_release (e, id, true, &ignored);
       return 125;
     }
   if (a.detach)
@@ -512,7 +513,8 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
   if (remove_here)
     {
       cleanup_error arca_error *rm_err = NULL;
-      if (arca_engine_remove (e, id, true, &rm_err) < 0)
+      if (arca_engine_remove (e, id, true, &rm_err) < 0
+          || arca_volume_release (e, id, true, &rm_err) < 0)
         arca_log_error (&cli->log, rm_err);
     }
   return code;
@@ -623,22 +625,46 @@ cmd_kill (struct cli *cli, int argc, char **argv, arca_error **err)
                          "Usage: arca kill [-s SIGNAL] CONTAINER...\n", do_kill, err);
 }
 
-static int
-do_rm (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
-{
-  if (arca_engine_remove (e, name, opt == 'f', err) < 0)
-    return -1;
-  printf ("%s\n", name);
-  return 0;
-}
-
 int
 cmd_rm (struct cli *cli, int argc, char **argv, arca_error **err)
 {
-  static const struct option extra[] = { { "force", no_argument, NULL, 'f' },
+  static const struct option longs[] = { { "force", no_argument, NULL, 'f' },
+                                         { "volumes", no_argument, NULL, 'v' },
+                                         { "help", no_argument, NULL, 'h' },
                                          { NULL, 0, NULL, 0 } };
-  return each_container (cli, argc, argv, "+fh", extra,
-                         "Usage: arca rm [-f] CONTAINER...\n", do_rm, err);
+  bool force = false, volumes = false;
+  struct arca_engine *e;
+  int c, status = 0;
+
+  while ((c = getopt_long (argc, argv, "+fvh", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 'f': force = true; break;
+      case 'v': volumes = true; break;
+      case 'h':
+        return fputs ("Usage: arca rm [-f] [-v] CONTAINER...\n"
+                      "  -v  remove the container's anonymous volumes too\n", stdout), 0;
+      default: return arca_error_set (err, EINVAL, "rm: invalid option (see --help)"), 125;
+      }
+  if (optind >= argc)
+    return arca_error_set (err, EINVAL, "rm: a container name or id is required"), 125;
+  if (cli_engine (cli, &e, err) < 0)
+    return 125;
+  for (int i = optind; i < argc; i++)
+    {
+      cleanup_error arca_error *one = NULL;
+      _cleanup_ (arca_engine_container_freep) struct arca_engine_container *ctr = NULL;
+      if (arca_engine_get (e, argv[i], &ctr, &one) < 0
+          || arca_engine_remove (e, ctr->id, force, &one) < 0
+          || arca_volume_release (e, ctr->id, volumes, &one) < 0)
+        {
+          arca_log_error (&cli->log, one);
+          status = 1;
+          continue;
+        }
+      printf ("%s\n", argv[i]);
+    }
+  return status;
 }
 
 static int

@@ -20,6 +20,7 @@
 #include "engine/network.h"
 #include "engine/network-bridge.h"
 #include "engine/overlay.h"
+#include "engine/volumes.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -397,6 +398,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   cleanup_free char *config_blob = NULL, *name = NULL, *config = NULL, *etc = NULL;
   size_t config_len = 0;
   _cleanup_ (create_undo) struct create_undo undo = { .e = e };
+  _cleanup_ (arca_volume_plan_freep) struct arca_volume_plan *vols = NULL;
 
   if (arca_engine_ensure_busybox (e, req->image, err) < 0)
     return -1;
@@ -461,7 +463,12 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   spec.annotations = req->labels;
   if (write_etc (undo.dir, spec.hostname, spec.network, err) < 0
       || mount_root (e, id, image_id, err) < 0
-      || arca_engine_spec_build (runcfg, &spec, undo.merged, &config, err) < 0
+      || arca_volume_plan_build (e, undo.merged, spec.mounts, spec.n_mounts, runcfg->volumes,
+                                 &vols, err) < 0)
+    return -1;
+  spec.mounts = vols->mounts;
+  spec.n_mounts = vols->n_mounts;
+  if (arca_engine_spec_build (runcfg, &spec, undo.merged, &config, err) < 0
       || write_text (undo.dir, "config.json", config, err) < 0)
     return -1;
 
@@ -482,6 +489,8 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   const char *values[] = { id, name, image_id, req->image, created, opts_text, NULL };
   if (opts_text == NULL)
     return arca_error_set (err, ENOMEM, "create");
+  if (arca_volume_plan_commit (e, vols, id, err) < 0)
+    return -1;
   if (arca_db_exec (e->db,
                     "INSERT INTO containers (id, name, image_id, image, created, options) "
                     "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS INTEGER), ?6)",
@@ -495,7 +504,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
         }
       return -1;
     }
-  undo.done = true;
+  undo.done = vols->keep = true;
   memcpy (ret_id, id, sizeof id);
   return 0;
 }
@@ -853,7 +862,7 @@ arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err)
   if (arca_engine_get (e, id, &c, err) < 0)
     return -1;
   if (c->remove)
-    return remove_everything (e, c->id, err);
+    return remove_everything (e, c->id, err) < 0 ? -1 : arca_volume_release (e, c->id, true, err);
   arca_container_delete (&e->rt, c->id, true, NULL);
   network_detach (e, c->id);
   if (arca_engine_container_dir (e, c->id, "merged", &merged, err) < 0)
