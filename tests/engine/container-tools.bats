@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# cp, export, diff, top, stats, pause/unpause, update, rename.
+load helpers
+
+@test "cp into and out of a running container, files and directories" {
+  arca run -d --name c1 busybox sh -c 'mkdir -p /d/sub; echo one > /d/sub/f; sleep 100'
+  wait_status c1 Up
+  sleep 0.2
+  arca cp c1:/d "$ET_DIR/out"
+  [ "$(cat "$ET_DIR/out/sub/f")" = one ]
+  mkdir -p "$ET_DIR/in/x"
+  echo two >"$ET_DIR/in/x/g"
+  arca cp "$ET_DIR/in/." c1:/d
+  run arca exec c1 cat /d/x/g
+  [ "$output" = two ]
+  echo three >"$ET_DIR/file"
+  arca cp "$ET_DIR/file" c1:/d/sub
+  run arca exec c1 cat /d/sub/file
+  [ "$output" = three ]
+  run arca cp c1:/nonexistent "$ET_DIR/none"
+  [ "$status" -ne 0 ]
+  # DST - : a tar on stdout.
+  run bash -c "\"$ARCA\" --root \"$ET_ROOT\" --run-root \"$ET_RUN\" cp c1:/d/sub - | tar -t"
+  [[ "$output" == *"sub/f"* ]]
+}
+
+@test "cp on a stopped container, and its root is unmounted again" {
+  arca run --name c2 busybox sh -c 'echo kept > /k'
+  arca cp c2:/k "$ET_DIR/k"
+  [ "$(cat "$ET_DIR/k")" = kept ]
+  echo put >"$ET_DIR/p"
+  arca cp "$ET_DIR/p" c2:/p
+  run grep -q " $ET_ROOT/containers/.*/merged " /proc/self/mountinfo
+  [ "$status" -ne 0 ]
+  arca start c2 >/dev/null
+  run arca diff c2
+  [[ "$output" == *"A /p"* ]]
+}
+
+@test "cp never follows a symlink of the container onto the host" {
+  marker="arca-cp-escape-$$-$RANDOM"
+  echo host-secret >"/tmp/$marker.secret"
+  arca run -d --name evil busybox sh -c "ln -s / /esc; ln -s /tmp/$marker.secret /leak; mkdir -p /tmp; sleep 100"
+  wait_status evil Up
+  sleep 0.2
+  echo payload >"$ET_DIR/payload"
+  # Into the container through a link to "/": lands in the container's /tmp.
+  arca cp "$ET_DIR/payload" "evil:/esc/tmp/$marker"
+  [ ! -e "/tmp/$marker" ]
+  run arca exec evil cat "/tmp/$marker"
+  [ "$output" = payload ]
+  # Out of the container: the link is copied as a link, the host file is not read.
+  arca cp evil:/leak "$ET_DIR/leak"
+  [ -L "$ET_DIR/leak" ]
+  # Over a link in the container: the link is replaced, its target untouched.
+  arca cp "$ET_DIR/payload" evil:/leak
+  [ "$(cat "/tmp/$marker.secret")" = host-secret ]
+  run arca exec evil cat /leak
+  [ "$output" = payload ]
+  rm -f "/tmp/$marker.secret"
+}
+
+@test "export writes the container's root as a tar; diff lists A/C/D" {
+  arca run --name c3 busybox sh -c 'echo new > /added; rm /bin/ls; echo x >> /etc/passwd'
+  arca export c3 -o "$ET_DIR/c3.tar"
+  run tar -tf "$ET_DIR/c3.tar"
+  [[ "$output" == *"bin/busybox"* ]]
+  [[ "$output" == *"added"* ]]
+  run grep -qx '\(\./\)\?bin/ls' <<<"$output"
+  [ "$status" -ne 0 ]
+  run arca diff c3
+  [[ "$output" == *"A /added"* ]]
+  [[ "$output" == *"D /bin/ls"* ]]
+  [[ "$output" == *"C /etc/passwd"* ]]
+}
+
+@test "top lists the container's processes; stats shows the memory limit and pids" {
+  arca run -d --name c4 -m 32m --pids-limit 20 busybox sh -c 'sleep 1000 & sleep 1001'
+  wait_status c4 Up
+  sleep 0.3
+  run arca top c4
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "UID"*"PID"*"CMD" ]]
+  [[ "$output" == *"sleep 1000"* ]]
+  [[ "$output" == *"sleep 1001"* ]]
+  run arca stats --no-stream --format json c4
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[0].MemLimit' <<<"$output")" = 33554432 ]
+  [ "$(jq -r '.[0].PIDs' <<<"$output")" -ge 2 ]
+  [ "$(jq -r '.[0].PIDsLimit' <<<"$output")" = 20 ]
+  [ "$(jq -r '.[0].MemUsage' <<<"$output")" -gt 0 ]
+  run arca stats --no-stream
+  [[ "${lines[1]}" == c4*"32.00MiB"* ]]
+}
+
+@test "update changes the cgroup files and config.json" {
+  arca run -d --name c5 -m 32m busybox sleep 1000
+  wait_status c5 Up
+  id=$(arca ps -q --no-trunc)
+  arca update --memory 64m --memory-swap 128m --pids-limit 9 --cpus 0.5 --cpu-shares 512 --cpuset-cpus 0 c5
+  [ "$(cat /sys/fs/cgroup/memory/arca/$id/memory.limit_in_bytes)" = 67108864 ]
+  [ "$(cat /sys/fs/cgroup/pids/arca/$id/pids.max)" = 9 ]
+  [ "$(cat /sys/fs/cgroup/cpu/arca/$id/cpu.cfs_quota_us)" = 50000 ]
+  [ "$(cat /sys/fs/cgroup/cpu/arca/$id/cpu.shares)" = 512 ]
+  [ "$(cat /sys/fs/cgroup/cpuset/arca/$id/cpuset.cpus)" = 0 ]
+  run arca exec c5 cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+  [ "$output" = 67108864 ]
+  [ "$(jq -r '.linux.resources.pids.limit' "$ET_ROOT/containers/$id/config.json")" = 9 ]
+  run --separate-stderr arca update --memory nonsense c5
+  [ "$status" -eq 125 ]
+}
+
+@test "pause freezes the processes, unpause lets them go on" {
+  arca run -d --name c6 busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.05; done'
+  wait_status c6 Up
+  sleep 0.3
+  arca pause c6
+  wait_status c6 "Up (Paused)"
+  a=$(arca cp c6:/count - | tar -xO)
+  sleep 0.5
+  b=$(arca cp c6:/count - | tar -xO)
+  [ "$a" = "$b" ]
+  run arca pause c6
+  [ "$status" -ne 0 ]
+  arca unpause c6
+  sleep 0.5
+  c=$(arca cp c6:/count - | tar -xO)
+  [ "$c" -gt "$b" ]
+}
+
+@test "rename: the new name works, the old one is gone, a taken name is refused" {
+  arca run -d --name before busybox sleep 100
+  arca run -d --name other busybox sleep 100
+  arca rename before after
+  run arca ps --format json
+  [[ "$(jq -r '.[].Names' <<<"$output" | sort | tr '\n' ' ')" == "after other " ]]
+  run arca inspect before
+  [ "$status" -ne 0 ]
+  run --separate-stderr arca rename after other
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *"already in use"* ]]
+  run --separate-stderr arca rename after 'bad name'
+  [ "$status" -eq 125 ]
+}
