@@ -54,6 +54,7 @@ load helpers
 
 @test "system check finds runtime state and a cgroup left by a container that does not run" {
   arca run --name gone busybox true
+  wait_status gone Exited
   id=$(arca ps -a -q --no-trunc)
   mkdir -p "$ET_RUN/runtime/$id"
   mkdir /sys/fs/cgroup/pids/arca/"$id"
