@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,25 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* The kernel's struct sigaction: glibc's wrapper refuses the two realtime
+ * signals it keeps for itself (32, 33), but an ignored disposition on them
+ * is inherited across execve like any other. */
+struct kernel_sigaction {
+  void (*handler) (int);
+  unsigned long flags;
+  void (*restorer) (void);
+  uint64_t mask;
+};
+
 void
 arca_process_reset_signals (void)
 {
-  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  struct kernel_sigaction dfl = { .handler = SIG_DFL };
   sigset_t none;
 
   for (int sig = 1; sig < _NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction (sig, &dfl, NULL);
+      syscall (SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
