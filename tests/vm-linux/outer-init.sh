@@ -97,6 +97,19 @@ say "arca exit=$rc timeout=$timed_out wall_ms=$((t1 - t0))"
 dump arca-serial /tmp/arca.log
 dump arca-stderr /tmp/arca.err
 
+# The same kernel as an ELF vmlinux through arca-vmm's PVH entry (32-bit
+# protected mode, hvm_start_info): no in-guest decompression.
+if [ -f /guest/vmlinux ]; then
+  t0=$(now_ms)
+  bounded arca-pvh /arca-vmm --kernel /guest/vmlinux --entry pvh --initrd /guest/initrd.cpio \
+    --memory "$VML_MEMORY" --cmdline "$VML_CMDLINE" --serial file:/tmp/arca-pvh.log --metrics \
+    </dev/null 2>/tmp/arca-pvh.err
+  t1=$(now_ms)
+  say "arca-pvh exit=$rc timeout=$timed_out wall_ms=$((t1 - t0))"
+  dump arca-pvh-serial /tmp/arca-pvh.log
+  dump arca-pvh-stderr /tmp/arca-pvh.err
+fi
+
 # The same kernel and initramfs under QEMU with KVM, for a ratio measured in
 # the same machine at the same time.
 if [ -x /usr/bin/qemu-system-x86_64 ]; then

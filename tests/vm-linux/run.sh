@@ -12,9 +12,11 @@
 #
 #   tests/vm-linux/run.sh BUILD_STATIC WORK
 # BUILD_STATIC is a meson build dir configured here for a static arca-vmm.
-# Environment: VML_QEMU=0 leaves QEMU out of the outer VM (no side-by-side),
+# Environment: VML_PVH=0 skips the second arca-vmm boot (the vmlinux from
+# inside the bzImage, through the PVH entry), VML_QEMU=0 leaves QEMU out of
+# the outer VM (no side-by-side),
 # VML_QEMU_MACHINE (microvm) is the machine of that nested QEMU,
-# VML_OUTER_TIMEOUT (420 s) bounds the whole outer VM, VML_NESTED_TIMEOUT
+# VML_OUTER_TIMEOUT (540 s) bounds the whole outer VM, VML_NESTED_TIMEOUT
 # (150 s) each nested boot. A run takes about 2.5 minutes, but one nested
 # boot has been seen to vary from 55 to 85 s on a busy 2-core host.
 set -uo pipefail
@@ -27,7 +29,7 @@ out=$work/vm-linux
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-outer_timeout=${VML_OUTER_TIMEOUT:-420}
+outer_timeout=${VML_OUTER_TIMEOUT:-540}
 nested_timeout=${VML_NESTED_TIMEOUT:-150}
 qemu_machine=${VML_QEMU_MACHINE:-microvm}
 with_qemu=${VML_QEMU:-1}
@@ -128,6 +130,27 @@ strip "$oroot/arca-vmm" 2>/dev/null || true
 cp "$kernel" "$oroot/guest/vmlinuz"
 cp "$out/guest-initrd.cpio" "$oroot/guest/initrd.cpio"
 
+# The vmlinux inside the bzImage, for the PVH entry: the payload is found
+# by its compression magic (as the kernel's scripts/extract-vmlinux does).
+# VML_PVH=0 leaves this boot out.
+extract_vmlinux() {
+  local img=$1 dest=$2 off magic
+  for magic in '\xfd7zXZ\x00:xz -dc --single-stream' '\x28\xb5\x2f\xfd:zstd -qdc' '\x1f\x8b\x08:gzip -dc'; do
+    off=$(LC_ALL=C grep -obUaP "${magic%%:*}" "$img" | head -n1 | cut -d: -f1)
+    [[ -n $off ]] || continue
+    tail -c +$((off + 1)) "$img" | ${magic#*:} >"$dest" 2>/dev/null
+    if [[ $(head -c 4 "$dest" | od -An -tx1 | tr -d ' ') == 7f454c46 ]]; then
+      return 0
+    fi
+  done
+  rm -f "$dest"
+  return 1
+}
+pvh_in=no
+if [[ ${VML_PVH:-1} == 1 ]] && extract_vmlinux "$kernel" "$oroot/guest/vmlinux"; then
+  pvh_in=yes
+fi
+
 qemu_in=no
 if [[ $with_qemu == 1 ]]; then
   # QEMU is dynamic: its libraries go to the paths ldd resolves, so the
@@ -180,8 +203,8 @@ tr -d '\r' <"$log" | sed -n 's/.*ARCA-VML: //p' >"$report"
 field() { # field KEY WORD: KEY=value from the first report line starting with WORD
   awk -v k="$1" -v w="$2" '$1 == w { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' "$report"
 }
-json_num() { # json_num KEY from arca-vmm's metrics line
-  sed -n "s/^arca-stderr: .*\"$1\": \\[\\{0,1\\}\\([0-9]*\\).*/\\1/p" "$report" | head -n1
+json_num() { # json_num KEY [WHO]: KEY from arca-vmm's metrics line (WHO: arca, arca-pvh)
+  sed -n "s/^${2:-arca}-stderr: .*\"$1\": \\[\\{0,1\\}\\([0-9]*\\).*/\\1/p" "$report" | head -n1
 }
 
 n=0
@@ -193,7 +216,7 @@ check() { # check "description" command...
   if "$@"; then ok "$d"; else notok "$d"; fi
 }
 
-echo "1..6"
+echo "1..7"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 echo "# guest kernel $release, nested cmdline: $nested_cmdline"
 [[ $qrc -eq 124 || $qrc -eq 137 ]] && echo "# outer VM timed out after ${outer_timeout} s"
@@ -225,6 +248,19 @@ else
   notok "arca-vmm times the nested boot (first serial byte '${first_us}', marker '${marker_us}')"
 fi
 echo "# arca-vmm: wall ${arca_wall:-?} ms from exec to exit, guest uptime at init ${guest_up:-?} s"
+
+pvh_rc=$(field exit arca-pvh)
+pvh_to=$(field timeout arca-pvh)
+pvh_wall=$(field wall_ms arca-pvh)
+if [[ $pvh_in != yes ]]; then
+  skip "no vmlinux for the PVH entry (VML_PVH=0 or no known compression in the bzImage)"
+elif grep -q '^arca-pvh-serial: .*ARCA-GUEST-INIT-OK' "$report" && [[ $pvh_rc == 0 && $pvh_to == 0 ]]; then
+  ok "arca-vmm boots the Debian vmlinux through its PVH entry to init and exits 0"
+else
+  notok "arca-vmm boots the Debian vmlinux through its PVH entry to init and exits 0 (exit ${pvh_rc:-none}, timed out ${pvh_to:-?})"
+  grep -E '^arca-pvh-(stderr|serial):' "$report" | tail -n 20 | sed 's/^/#   /'
+fi
+echo "# arca-vmm PVH: wall ${pvh_wall:-?} ms, first serial byte $(json_num first_serial_byte_us arca-pvh) µs, init marker $(json_num boot_markers_us arca-pvh) µs"
 
 qemu_rc=$(field exit qemu)
 qemu_to=$(field timeout qemu)
