@@ -60,6 +60,29 @@ load helpers
   rm -f "/tmp/$marker.secret"
 }
 
+@test "cp - CONTAINER:DIR unpacks a tar inside; a member with .. is refused" {
+  arca run -d --name c7 busybox sleep 100
+  wait_status c7 Up
+  mkdir -p "$ET_DIR/t/pkg"
+  echo inside >"$ET_DIR/t/pkg/f"
+  ln -s / "$ET_DIR/t/pkg/up"
+  tar -C "$ET_DIR/t" -cf - pkg | "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" cp - c7:/tmp
+  run arca exec c7 cat /tmp/pkg/f
+  [ "$output" = inside ]
+  run arca exec c7 readlink /tmp/pkg/up
+  [ "$output" = / ]
+  marker="arca-cp-tar-$$-$RANDOM"
+  python3 -c '
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("../../../../tmp/" + sys.argv[2]); i.size = 1
+t.addfile(i, io.BytesIO(b"x")); t.close()' "$ET_DIR/evil.tar" "$marker"
+  run arca cp - c7:/tmp <"$ET_DIR/evil.tar"
+  [ "$status" -eq 125 ]
+  [ ! -e "/tmp/$marker" ]
+  [ -z "$(ls "$ET_RUN" | grep '^cp-' || true)" ]
+}
+
 @test "export writes the container's root as a tar; diff lists A/C/D" {
   arca run --name c3 busybox sh -c 'echo new > /added; rm /bin/ls; echo x >> /etc/passwd'
   arca export c3 -o "$ET_DIR/c3.tar"

@@ -9,10 +9,11 @@
 
 static const char cp_help[] =
     "Usage: arca cp [-a] CONTAINER:SRC DST|-\n"
-    "       arca cp [-a] SRC CONTAINER:DST\n\n"
+    "       arca cp [-a] SRC|- CONTAINER:DST\n\n"
     "  Copies files between a container (running or not) and the host.  Paths in the\n"
     "  container are resolved inside its root; symlinks there never lead out of it.\n"
-    "  SRC ending in /. copies the directory's content.  DST - writes a tar to stdout.\n\n"
+    "  SRC ending in /. copies the directory's content.  DST - writes a tar to stdout,\n"
+    "  SRC - reads one from stdin (DST is then a directory).\n\n"
     "  -a, --archive   keep uid/gid\n";
 
 int

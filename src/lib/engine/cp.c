@@ -566,6 +566,119 @@ copy_sides (const struct side *src, const struct side *dst, const struct arca_cp
   return arca_copy_tree_at (src_parent, src_name, dst_parent, dst_name, opts, err);
 }
 
+static void
+archive_readp (struct archive **a)
+{
+  if (*a)
+    archive_read_free (*a);
+}
+
+/* A member name must stay below the directory it is unpacked in. */
+static bool
+safe_member (const char *name)
+{
+  if (name == NULL || name[0] == '/')
+    return false;
+  for (const char *p = name; *p;)
+    {
+      size_t len = strcspn (p, "/");
+      if (len == 2 && p[0] == '.' && p[1] == '.')
+        return false;
+      p += len;
+      while (*p == '/')
+        p++;
+    }
+  return true;
+}
+
+/* `cp - CONTAINER:DST`: the tar is unpacked into a private host directory
+ * first (members checked, no extraction through symlinks), which is then
+ * copied in like any host directory, with the same in-root resolution. */
+static int
+untar (int in_fd, const char *dir, arca_error **err)
+{
+  _cleanup_ (archive_readp) struct archive *r = archive_read_new ();
+  _cleanup_ (archive_writep) struct archive *w = archive_write_disk_new ();
+  struct archive_entry *entry;
+
+  if (r == NULL || w == NULL)
+    return arca_error_set (err, ENOMEM, "tar");
+  archive_read_support_format_tar (r);
+  archive_read_support_filter_all (r);
+  archive_write_disk_set_options (w, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+                                         | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
+                                         | ARCHIVE_EXTRACT_OWNER);
+  if (archive_read_open_fd (r, in_fd, 65536) != ARCHIVE_OK)
+    return arca_error_set (err, EIO, "read tar: %s", archive_error_string (r));
+  for (;;)
+    {
+      int rr = archive_read_next_header (r, &entry);
+      if (rr == ARCHIVE_EOF)
+        return 0;
+      if (rr != ARCHIVE_OK && rr != ARCHIVE_WARN)
+        return arca_error_set (err, EIO, "read tar: %s", archive_error_string (r));
+      const char *name = archive_entry_pathname (entry), *link = archive_entry_hardlink (entry);
+      cleanup_free char *path = NULL, *link_path = NULL;
+      if (!safe_member (name) || (link && !safe_member (link)))
+        return arca_error_set (err, EINVAL, "tar member `%s` leaves the destination",
+                               name ? name : "");
+      if (asprintf (&path, "%s/%s", dir, name) < 0
+          || (link && asprintf (&link_path, "%s/%s", dir, link) < 0))
+        return arca_error_set (err, ENOMEM, "tar");
+      archive_entry_set_pathname (entry, path);
+      if (link)
+        archive_entry_set_hardlink (entry, link_path);
+      if (archive_write_header (w, entry) != ARCHIVE_OK)
+        return arca_error_set (err, EIO, "unpack `%s`: %s", name, archive_error_string (w));
+      const void *buf;
+      size_t size;
+      la_int64_t offset;
+      while ((rr = archive_read_data_block (r, &buf, &size, &offset)) == ARCHIVE_OK)
+        if (archive_write_data_block (w, buf, size, offset) != ARCHIVE_OK)
+          return arca_error_set (err, EIO, "unpack `%s`: %s", name, archive_error_string (w));
+      if (rr != ARCHIVE_EOF)
+        return arca_error_set (err, EIO, "read tar: %s", archive_error_string (r));
+      if (archive_write_finish_entry (w) != ARCHIVE_OK)
+        return arca_error_set (err, EIO, "unpack `%s`: %s", name, archive_error_string (w));
+    }
+}
+
+static int
+cp_from_stdin (struct arca_engine *e, int root_fd, const char *dst,
+               const struct arca_cp_options *opts, arca_error **err)
+{
+  cleanup_free char *tmp = NULL, *src = NULL;
+  struct stat st;
+
+  /* Docker's rule: the destination of a tar stream is a directory. */
+  cleanup_close int dst_fd = arca_open_in_root (root_fd, dst, O_PATH, 0, err);
+  if (dst_fd < 0)
+    return -1;
+  if (fstat (dst_fd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return arca_error_set (err, ENOTDIR, "destination `%s` must be a directory", dst);
+  if (asprintf (&tmp, "%s/cp-XXXXXX", e->run_root) < 0)
+    return arca_error_set (err, ENOMEM, "cp");
+  if (arca_mkdir_p (e->run_root, 0700, err) < 0)
+    return -1;
+  if (mkdtemp (tmp) == NULL)
+    return arca_error_errno (err, "create `%s`", tmp);
+  int r = untar (STDIN_FILENO, tmp, err);
+  if (r == 0 && asprintf (&src, "%s/.", tmp) < 0)
+    r = arca_error_set (err, ENOMEM, "cp");
+  if (r == 0)
+    {
+      struct side s = { .root_fd = -1, .path = src };
+      struct side d = { .root_fd = root_fd, .path = (char *) dst };
+      /* Owners as the tar says: that is what a tar stream is for. */
+      struct arca_cp_options keep = *opts;
+      keep.archive = true;
+      r = copy_sides (&s, &d, &keep, err);
+    }
+  cleanup_error arca_error *ignored = NULL;
+  arca_rm_rf_at (AT_FDCWD, tmp, &ignored);
+  return r;
+}
+
 /* "NAME:PATH" names a container path; a host path with a ':' can be
  * written "./a:b" (Docker's rule: a '/' before the ':' means a host path). */
 static bool
@@ -611,6 +724,8 @@ arca_engine_cp (struct arca_engine *e, const char *src, const char *dst,
       if (r == 0)
         r = write_tar (parent, name, contents ? "" : name, STDOUT_FILENO, err);
     }
+  else if (to && strcmp (src, "-") == 0)
+    r = cp_from_stdin (e, root.fd, *dst_path ? dst_path : "/", opts, err);
   else
     {
       struct side s = { .root_fd = from ? root.fd : -1, .path = (char *) src_path };

@@ -31,7 +31,7 @@ int arca_copy_contents_at (int src_dirfd, int dst_dirfd, const struct arca_cp_op
                            arca_error **err);
 
 /* `arca cp`: one of src/dst is CONTAINER:PATH, the other a host path, or
- * "-" for a tar stream on stdout (only as the destination). */
+ * "-": a tar stream on stdout (as DST) or from stdin (as SRC, into a directory). */
 int arca_engine_cp (struct arca_engine *e, const char *src, const char *dst,
                     const struct arca_cp_options *opts, arca_error **err);
 
