@@ -3,12 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/build-config.h"
@@ -194,11 +197,15 @@ cache_put (struct builder *b, const char *key, const char *id, arca_error **err)
 
 /* ---- work containers -------------------------------------------------------------- */
 
+#define BUILD_CONTAINER_PREFIX "arca-build-"
+#define BUILD_LOCK "build.lock"
+
 struct work
 {
   struct arca_engine *e;
   char id[ARCA_ENGINE_ID_LEN + 1]; /* a container, or "" */
   char *tmp;                       /* a scratch root, or NULL */
+  int lock_fd;                     /* held while the container is ours */
 };
 
 /* Always removed, whatever happened: no mounts, cgroups or rows stay. */
@@ -209,6 +216,9 @@ work_release (struct work *w)
   if (w->id[0])
     arca_engine_remove (w->e, w->id, true, &ignored);
   w->id[0] = '\0';
+  if (w->lock_fd >= 0)
+    close (w->lock_fd);
+  w->lock_fd = -1;
   if (w->tmp)
     arca_rm_rf_at (AT_FDCWD, w->tmp, NULL);
   free (w->tmp);
@@ -238,8 +248,15 @@ work_open (struct builder *b, const char *image_id, char **command, char **env, 
       return 0;
     }
   char *const dummy[] = { "true", NULL };
+  char name[64], rnd[9];
+  unsigned char bytes[4];
+  if (getentropy (bytes, sizeof bytes) < 0)
+    return arca_error_errno (err, "getentropy");
+  snprintf (rnd, sizeof rnd, "%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3]);
+  snprintf (name, sizeof name, BUILD_CONTAINER_PREFIX "%d-%s", (int) getpid (), rnd);
   struct arca_create_request req = {
     .image = image_id,
+    .name = name,
     .spec = {
       .command = command ? command : (char **) dummy,
       .set_entrypoint = true,
@@ -251,6 +268,14 @@ work_open (struct builder *b, const char *image_id, char **command, char **env, 
   };
   if (arca_engine_create (b->e, &req, w->id, err) < 0)
     return -1;
+  /* A build killed with -9 leaves its container; the lock tells the next
+   * build (sweep_stale) that nobody owns it any more. */
+  cleanup_free char *lock = NULL;
+  if (arca_engine_container_dir (b->e, w->id, BUILD_LOCK, &lock, err) < 0)
+    return -1;
+  w->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (w->lock_fd < 0 || flock (w->lock_fd, LOCK_EX) < 0)
+    return arca_error_errno (err, "lock `%s`", lock);
   if (arca_engine_container_dir (b->e, w->id, "merged", ret_root, err) < 0
       || arca_engine_container_dir (b->e, w->id, "upper", ret_upper, err) < 0)
     return -1;
@@ -317,6 +342,57 @@ ensure_workdir (json_t *config, const char *root, arca_error **err)
   return d < 0 ? arca_error_wrap (err, "WORKDIR `%s`", wd) : 0;
 }
 
+/* Removes the containers of builds that died (kill -9): build containers
+ * whose lock nobody holds.  One created a moment ago may not be locked
+ * yet, so those are left to a later build. */
+static void
+containers_freep (struct arca_engine_container ***v)
+{
+  arca_engine_containers_free (*v);
+}
+
+static void
+sweep_stale (struct arca_engine *e)
+{
+  _cleanup_ (containers_freep) struct arca_engine_container **list = NULL;
+  cleanup_error arca_error *ignored = NULL;
+  time_t now = time (NULL);
+
+  if (arca_engine_list (e, &list, &ignored) < 0)
+    return;
+  for (size_t i = 0; list[i]; i++)
+    {
+      cleanup_free char *lock = NULL;
+      if (strncmp (list[i]->name, BUILD_CONTAINER_PREFIX, strlen (BUILD_CONTAINER_PREFIX)) != 0
+          || list[i]->created > now - 2
+          || arca_engine_container_dir (e, list[i]->id, BUILD_LOCK, &lock, &ignored) < 0)
+        continue;
+      cleanup_close int fd = open (lock, O_RDWR | O_CLOEXEC);
+      if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0)
+        continue; /* a running build's */
+      /* Its RUN may still be running, attached to the dead build: no
+       * monitor writes its exit, so kill it and wait for the runtime to
+       * see it stopped before removing. */
+      if (list[i]->status == ARCA_ENGINE_RUNNING || list[i]->status == ARCA_ENGINE_PAUSED)
+        {
+          arca_engine_kill (e, list[i]->id, SIGKILL, &ignored);
+          arca_error_freep (&ignored);
+          for (int tries = 0; tries < 250; tries++)
+            {
+              _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+              if (arca_engine_get (e, list[i]->id, &c, &ignored) < 0
+                  || (c->status != ARCA_ENGINE_RUNNING && c->status != ARCA_ENGINE_PAUSED))
+                break;
+              struct timespec ts = { 0, 20 * 1000 * 1000 };
+              nanosleep (&ts, NULL);
+            }
+          arca_error_freep (&ignored);
+        }
+      arca_engine_remove (e, list[i]->id, true, &ignored);
+      arca_error_freep (&ignored);
+    }
+}
+
 /* ---- steps --------------------------------------------------------------------------- */
 
 /* "--> Using cache 0123456789ab", "--> 0123456789ab", "COMMIT name". */
@@ -337,7 +413,7 @@ step_run (struct builder *b, struct stage *s, const struct arca_cf_instruction *
   char key[ARCA_DIGEST_LEN + 1], id[ARCA_DIGEST_LEN + 1];
   cleanup_strv char **cmd = NULL, **env = NULL;
   cleanup_free char *root = NULL, *upper = NULL, *created_by = NULL;
-  _cleanup_ (work_release) struct work w = { 0 };
+  _cleanup_ (work_release) struct work w = { .lock_fd = -1 };
   int r, code = 0;
 
   if (s->image_id[0] == '\0')
@@ -403,8 +479,8 @@ step_copy (struct builder *b, struct stage *s, const struct arca_cf_instruction 
   cleanup_strv char **words = NULL;
   cleanup_free char *root = NULL, *upper = NULL, *src_root = NULL, *src_upper = NULL;
   cleanup_free char *what = NULL, *extra = NULL, *chown_spec = NULL;
-  _cleanup_ (work_release) struct work w = { 0 };
-  _cleanup_ (work_release) struct work from = { 0 };
+  _cleanup_ (work_release) struct work w = { .lock_fd = -1 };
+  _cleanup_ (work_release) struct work from = { .lock_fd = -1 };
   bool is_add = ins->kind == ARCA_CF_ADD;
   size_t n = 0;
   int r;
@@ -417,10 +493,9 @@ step_copy (struct builder *b, struct stage *s, const struct arca_cf_instruction 
   for (size_t i = 0; i < n; i++)
     if (arca_cf_expand (ins->args[i], b->cf->escape, lookup, &l, &words[i], err) < 0)
       return -1;
-  const char *dest = words[n - 1];
-  char *last = words[n - 1];
+  /* The last word is the destination, the others the sources. */
+  cleanup_free char *dest = words[n - 1];
   words[n - 1] = NULL;
-  cleanup_free char *dest_owned = last;
   const char *from_name = arca_cf_flag (ins, "from");
   const char *chown = arca_cf_flag (ins, "chown");
   if (chown && arca_cf_expand (chown, b->cf->escape, lookup, &l, &chown_spec, err) < 0)
@@ -523,7 +598,7 @@ step_config (struct builder *b, struct stage *s, const struct arca_cf_instructio
     }
   if (ins->kind == ARCA_CF_WORKDIR)
     {
-      _cleanup_ (work_release) struct work w = { 0 };
+      _cleanup_ (work_release) struct work w = { .lock_fd = -1 };
       cleanup_free char *root = NULL, *upper = NULL;
       if (work_open (b, s->image_id, NULL, NULL, true, &w, &root, &upper, err) < 0
           || ensure_workdir (s->config, root, err) < 0)
@@ -650,6 +725,7 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
     return -1;
   if (arca_db_exec (e->db, BUILD_CACHE_SCHEMA, NULL, err) < 0)
     return -1;
+  sweep_stale (e);
 
   /* Stages and the target. */
   for (size_t i = 0; i < b.cf->n_instructions; i++)
