@@ -206,7 +206,7 @@ setup (const struct arca_init_args *a, pid_t *ret_host_pid, int *ret_listener,
           || arca_sync_expect (a->sync_fd, ARCA_SYNC_HOOKS_DONE, &msg, NULL, err) < 0)
         return -1;
     }
-  if (run_hooks_here (a, ARCA_HOOK_CREATE_CONTAINER, "created", *ret_host_pid, err) < 0)
+  if (run_hooks_here (a, ARCA_HOOK_CREATE_CONTAINER, "creating", *ret_host_pid, err) < 0)
     return -1;
   if (arca_rootfs_pivot (config, &ro, err) < 0)
     return -1;

@@ -422,6 +422,10 @@ setup_cgroup (struct creation *c, arca_error **err)
   if (arca_cgroup_create (c->cgroup, err) < 0)
     return -1;
   c->cgroup_made = true;
+  arca_debug (c->rt->log, "create %s: cgroup %s (%s)", c->opts->id, resolved,
+              arca_cgroup_mode (c->cgroup) == ARCA_CGROUP_V2       ? "v2"
+              : arca_cgroup_mode (c->cgroup) == ARCA_CGROUP_HYBRID ? "hybrid"
+                                                                   : "v1");
   return apply_resources (c, err);
 }
 
@@ -513,6 +517,8 @@ clone_init (struct creation *c, arca_error **err)
   if (pid < 0)
     return arca_error_set (err, saved, "clone the container process");
   c->pid = (pid_t) pid;
+  arca_debug (c->rt->log, "create %s: cloned the container process %d (namespace flags 0x%x)",
+              c->opts->id, c->pid, flags);
   /* Now, while it waits for GO: a short-lived program may be gone by
    * the time the record is written. */
   if (arca_pid_start_time (c->pid, &c->pid_start, err) < 0)
@@ -591,8 +597,10 @@ drive_setup (struct creation *c, bool foreground, arca_error **err)
       switch (msg.type)
         {
         case ARCA_SYNC_READY:
+          arca_debug (c->rt->log, "create %s: the container process is ready", c->opts->id);
           return 0;
         case ARCA_SYNC_HOOKS:
+          arca_debug (c->rt->log, "create %s: prestart and createRuntime hooks", c->opts->id);
           if (run_runtime_hooks (c->config, ARCA_HOOK_PRESTART, c->opts->id, c->bundle,
                                  "creating", c->pid, err)
                   < 0
@@ -660,6 +668,7 @@ create_common (struct creation *c, bool run_mode, bool foreground, arca_error **
   if (!(arca_ns_new_flags (c->config) & CLONE_NEWPID) && !arca_selfexec_is_sealed ())
     if (arca_selfexec_ensure_sealed (c->rt->argv, c->rt->envp, err) < 0)
       return -1;
+  arca_debug (c->rt->log, "create %s: bundle %s, rootfs %s", id, c->bundle, c->rootfs);
   if (arca_state_dir_create (c->rt->state_root, id, &c->dirfd, err) < 0)
     return -1;
   c->dir_made = true;
@@ -719,6 +728,7 @@ arca_container_start (const struct arca_runtime *rt, const char *id, arca_error 
   dir_socket_path (h.dirfd, ARCA_START_SOCKET, &addr);
   if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
     return arca_error_errno (err, "cannot start container `%s`: its init is not waiting", id);
+  arca_debug (rt->log, "start %s: signalling its init %d", id, h.rec->pid);
   /* From here on the container counts as running. */
   unlinkat (h.dirfd, ARCA_START_SOCKET, 0);
   if (write (sock, "s", 1) != 1)
@@ -914,6 +924,8 @@ arca_container_delete (const struct arca_runtime *rt, const char *id, bool force
     return arca_error_set (err, EBUSY,
                            "cannot delete container `%s` that is not stopped: %s (use --force)",
                            id, arca_container_status_name (h.status));
+  arca_debug (rt->log, "delete %s: status %s%s", id, arca_container_status_name (h.status),
+              force ? ", forced" : "");
   return destroy (rt, id, &h, true, err);
 }
 
