@@ -10,7 +10,7 @@ set -uo pipefail
 build=${1:?usage: $0 BUILD_DIR WORK_DIR}
 work=${2:?usage: $0 BUILD_DIR WORK_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
-suites=${ARCA_SUITES:-"unit asan integration engine clients vmm fuzz"}
+suites=${ARCA_SUITES:-"unit asan integration engine clients vmm vm-linux fuzz"}
 mkdir -p "$work/logs"
 build=$(cd "$build" && pwd)
 work=$(cd "$work" && pwd)
@@ -104,6 +104,15 @@ if want vmm && [ -f "$root/tests/vmm/run.sh" ]; then
   bash "$root/tests/vmm/run.sh" "$build" "$work" >"$work/logs/vmm.tap" 2>&1
   grep -E "^not ok" "$work/logs/vmm.tap" | sed 's/^/  /'
   count_tap vmm "$work/logs/vmm.tap"
+fi
+
+# Real Linux under arca-vmm with real (emulated) SVM, inside QEMU TCG: make check-vm-linux.
+if want vm-linux && [ -f "$root/tests/vm-linux/run.sh" ]; then
+  echo "== real Linux guests under arca-vmm (nested, QEMU TCG with SVM)"
+  (cd "$root" && make --no-print-directory check-vm-linux BUILD="$build" WORK="$work") \
+    >"$work/logs/vm-linux.tap" 2>&1
+  grep -E "^not ok" "$work/logs/vm-linux.tap" | sed 's/^/  /'
+  count_tap vm-linux "$work/logs/vm-linux.tap"
 fi
 
 if want fuzz && [ -f "$root/tests/fuzz/run.sh" ]; then
