@@ -124,7 +124,21 @@ if want fuzz && [ -f "$root/tests/fuzz/run.sh" ]; then
   fi
   if ninja -C "$fuzz" >"$work/logs/fuzz-build.log" 2>&1; then
     bash "$root/tests/fuzz/run.sh" "$fuzz" "${ARCA_FUZZ_SECONDS:-30}" >"$work/logs/fuzz.log" 2>&1
-    count_step fuzz $?
+    count_step fuzz-config $?
+    # The other parsers of untrusted input: layer tarballs, image manifests, virtqueues,
+    # the VMM's HTTP API.  Each runs from an empty corpus for a short while.
+    while IFS= read -r target; do
+      name=$(basename "$target")
+      [ "$name" = fuzz-config ] && continue
+      corpus=$(mktemp -d)
+      "$target" -max_total_time="${ARCA_FUZZ_SECONDS:-30}" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$fuzz/fuzz-artifacts/$name-" "$corpus" \
+        >"$work/logs/$name.log" 2>&1
+      status=$?
+      [ $status -ne 0 ] && tail -20 "$work/logs/$name.log"
+      count_step "$name" $status
+      rm -rf "$corpus"
+    done < <(find "$fuzz" -type f -name 'fuzz-*' -executable | sort)
   else
     tail -20 "$work/logs/fuzz-build.log"
     count_step fuzz-build 1
