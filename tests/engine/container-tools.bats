@@ -131,10 +131,18 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$ET_DIR/evil.tar" "$marker"
   [ "$(jq -r '.linux.resources.pids.limit' "$ET_ROOT/containers/$id/config.json")" = 9 ]
   run --separate-stderr arca update --memory nonsense c5
   [ "$status" -eq 125 ]
+  # The limits survive a restart (config.json), and a stopped container can be updated.
+  arca stop -t 0 c5
+  arca update --pids-limit 11 c5
+  arca start c5
+  wait_status c5 Up
+  run arca exec c5 cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+  [ "${lines[0]}" = 67108864 ]
+  [ "${lines[1]}" = 11 ]
 }
 
 @test "pause freezes the processes, unpause lets them go on" {
-  arca run -d --name c6 busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.05; done'
+  arca run -d --name c6 busybox sh -c 'i=0; while true; do i=$((i+1)); echo $i > /c.tmp; mv /c.tmp /count; sleep 0.05; done'
   wait_status c6 Up
   sleep 0.3
   arca pause c6

@@ -94,3 +94,21 @@ load helpers
   run arca system check
   [ "$status" -eq 0 ]
 }
+
+@test "system prune --volumes removes unused anonymous volumes, keeps named and used ones" {
+  arca run --name v1 -v /anon busybox true
+  arca run -d --name v2 -v /anon2 busybox sleep 100
+  arca volume create named
+  [ "$(arca volume ls -q | wc -l)" = 3 ]
+  run arca system prune
+  [[ "$output" == *", 0 volumes"* ]]
+  [ "$(arca volume ls -q | wc -l)" = 3 ]
+  run arca system prune --volumes
+  [[ "$output" == *", 1 volumes"* ]]
+  run arca volume ls --format json
+  [ "$(jq -r '[.[] | select(.Anonymous)] | length' <<<"$output")" = 1 ]
+  [ "$(jq -r '.[] | select(.Anonymous) | .UsedBy | length' <<<"$output")" = 1 ]
+  arca rm -f -v v2
+  arca volume rm named
+  [ -z "$(arca volume ls -q)" ]
+}
