@@ -93,31 +93,63 @@ ensure_tables (sqlite3 *db, arca_error **err)
              : 0;
 }
 
-/* The network's subnet: chosen once (ARCA_BRIDGE_SUBNET or the default) and
- * kept, so existing allocations stay valid. */
+struct net_config {
+  char bridge[16];
+  char table[32];
+  struct arca_subnet subnet;
+};
+
 static int
-network_subnet (sqlite3 *db, struct arca_subnet *ret, arca_error **err)
+valid_bridge_name (const char *name)
+{
+  size_t len = strlen (name);
+  if (len == 0 || len > 15)
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')
+          || name[i] == '-' || name[i] == '_'))
+      return 0;
+  return 1;
+}
+
+/* The network's bridge and subnet: chosen once per engine root (environment
+ * or defaults) and kept, so existing allocations stay valid. */
+static int
+network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
 {
   cleanup_sql sqlite3_stmt *ins = NULL, *sel = NULL;
-  const char *want = getenv ("ARCA_BRIDGE_SUBNET");
+  const char *subnet = getenv ("ARCA_BRIDGE_SUBNET"), *bridge = getenv ("ARCA_BRIDGE_NAME");
   struct arca_subnet check;
 
-  if (want == NULL || *want == '\0')
-    want = ARCA_BRIDGE_SUBNET;
-  if (arca_subnet_parse (want, &check, err) < 0)
+  if (subnet == NULL || *subnet == '\0')
+    subnet = ARCA_BRIDGE_SUBNET;
+  if (bridge == NULL || *bridge == '\0')
+    bridge = ARCA_BRIDGE_NAME;
+  if (arca_subnet_parse (subnet, &check, err) < 0)
     return arca_error_wrap (err, "ARCA_BRIDGE_SUBNET");
+  if (!valid_bridge_name (bridge))
+    return arca_error_set (err, EINVAL, "ARCA_BRIDGE_NAME `%s`: 1-15 of a-z 0-9 - _", bridge);
   if (arca_net_sql_prepare (db, "INSERT OR IGNORE INTO net_networks (name, bridge, subnet) "
-                                "VALUES ('" NETWORK "', '" ARCA_BRIDGE_NAME "', ?1)", &ins, err) < 0)
+                                "VALUES ('" NETWORK "', ?1, ?2)", &ins, err) < 0)
     return -1;
-  sqlite3_bind_text (ins, 1, want, -1, SQLITE_STATIC);
+  sqlite3_bind_text (ins, 1, bridge, -1, SQLITE_STATIC);
+  sqlite3_bind_text (ins, 2, subnet, -1, SQLITE_STATIC);
   if (sqlite3_step (ins) != SQLITE_DONE)
     return arca_net_sql_fail (db, "network", err);
-  if (arca_net_sql_prepare (db, "SELECT subnet FROM net_networks WHERE name = '" NETWORK "'", &sel,
-                            err) < 0)
+  if (arca_net_sql_prepare (db, "SELECT bridge, subnet FROM net_networks WHERE name = '" NETWORK "'",
+                            &sel, err) < 0)
     return -1;
   if (sqlite3_step (sel) != SQLITE_ROW)
     return arca_error_set (err, ENOENT, "network " NETWORK " vanished");
-  return arca_subnet_parse ((const char *) sqlite3_column_text (sel, 0), ret, err);
+  const char *b = (const char *) sqlite3_column_text (sel, 0);
+  if (b == NULL || !valid_bridge_name (b))
+    return arca_error_set (err, EINVAL, "network " NETWORK ": bad bridge name in the database");
+  snprintf (ret->bridge, sizeof ret->bridge, "%s", b);
+  if (strcmp (b, ARCA_BRIDGE_NAME) == 0)
+    snprintf (ret->table, sizeof ret->table, "arca");
+  else
+    snprintf (ret->table, sizeof ret->table, "arca-%s", b);
+  return arca_subnet_parse ((const char *) sqlite3_column_text (sel, 1), &ret->subnet, err);
 }
 
 static void
@@ -260,7 +292,8 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   cleanup_nl struct arca_nl *nl = NULL;
   cleanup_free struct arca_port_spec *specs = calloc (MAX_PORTS, sizeof *specs);
   cleanup_free struct arca_nft_port *ports = calloc (MAX_PORTS, sizeof *ports);
-  struct arca_subnet subnet;
+  struct net_config cfg;
+  const struct arca_subnet *subnet = &cfg.subnet;
   struct in_addr addr, want = { 0 };
   unsigned bridge = 0, host_end = 0;
   size_t n_ports = 0;
@@ -269,16 +302,16 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   if (specs == NULL || ports == NULL)
     return arca_error_set (err, ENOMEM, "attach");
   if (options_of (e, id, &opts, err) < 0 || ensure_tables (db, err) < 0
-      || network_subnet (db, &subnet, err) < 0 || collect_ports (opts, specs, &n_ports, err) < 0)
+      || network_config (db, &cfg, err) < 0 || collect_ports (opts, specs, &n_ports, err) < 0)
     return -1;
   const char *ip = json_string_value (json_object_get (opts, "ip"));
   if (ip && inet_pton (AF_INET, ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
   if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_ensure (nl, ARCA_BRIDGE_NAME, &subnet, 0, &bridge, err) < 0
-      || arca_nft_ensure (ARCA_BRIDGE_NAME, &subnet, err) < 0)
+      || arca_bridge_ensure (nl, cfg.bridge, subnet, 0, &bridge, err) < 0
+      || arca_nft_ensure (cfg.table, cfg.bridge, subnet, err) < 0)
     return -1;
-  if (arca_ipam_allocate (db, NETWORK, &subnet, id, want, &addr, err) < 0)
+  if (arca_ipam_allocate (db, NETWORK, subnet, id, want, &addr, err) < 0)
     return -1;
   snprintf (path, sizeof path, "/proc/%d/ns/net", (int) init_pid);
   cleanup_close int netns = open (path, O_RDONLY | O_CLOEXEC);
@@ -289,10 +322,10 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   if (arca_nl_veth_add (nl, veth, "eth0", netns, 0, err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
-      || configure_inside (netns, addr, &subnet, err) < 0)
+      || configure_inside (netns, addr, subnet, err) < 0)
     return -1;
   if (arca_portmap_reserve (db, id, specs, n_ports, addr, ports, err) < 0
-      || arca_nft_ports_add (ports, n_ports, err) < 0)
+      || arca_nft_ports_add (cfg.table, ports, n_ports, err) < 0)
     return -1;
   return write_etc (e, id, opts, addr, err);
 }
@@ -316,16 +349,17 @@ arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
   cleanup_free struct arca_nft_port *ports = NULL;
   size_t n = 0;
   char veth[16];
+  struct net_config cfg;
   int r = 0;
 
-  if (ensure_tables (db, err) < 0)
+  if (ensure_tables (db, err) < 0 || network_config (db, &cfg, err) < 0)
     return -1;
   /* Every step runs even when one fails, so as much as possible goes. */
   veth_name (id, veth);
   if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, veth, err) < 0)
     r = -1;
   if (arca_portmap_list (db, id, &ports, &n, err) == 0)
-    arca_nft_ports_del (ports, n, err);
+    arca_nft_ports_del (cfg.table, ports, n, err);
   else
     r = -1;
   if (arca_portmap_release (db, id, err) < 0 || arca_ipam_release (db, id, err) < 0)

@@ -14,10 +14,12 @@
 
 struct arca_engine;
 
+/* ARCA_BRIDGE_NAME and ARCA_BRIDGE_SUBNET in the environment override these
+ * when an engine root first sets its network up; the choice is then kept in
+ * its database.  The subnet is not podman's 10.88.0.0/16, which cni-podman0
+ * holds on hosts that have podman.  The nft table is `arca` for arca0 and
+ * `arca-BRIDGE` for any other bridge. */
 #define ARCA_BRIDGE_NAME "arca0"
-/* Not podman's 10.88.0.0/16, which its cni-podman0 bridge holds on hosts
- * that have podman.  ARCA_BRIDGE_SUBNET overrides it when the network is
- * first set up; the choice is then kept in the database. */
 #define ARCA_BRIDGE_SUBNET "172.31.0.0/16"
 
 int arca_bridge_attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err);

@@ -39,13 +39,16 @@ arca_nft_run (const char *script, arca_error **err)
 }
 
 int
-arca_nft_ensure (const char *bridge, const struct arca_subnet *subnet, arca_error **err)
+arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet *subnet,
+                 arca_error **err)
 {
-  cleanup_free char *script = NULL;
+  cleanup_free char *script = NULL, *list = NULL;
   char net[INET_ADDRSTRLEN];
   cleanup_error arca_error *local = NULL;
 
-  if (arca_nft_run ("list table ip " ARCA_NFT_TABLE, NULL) == 0)
+  if (asprintf (&list, "list table ip %s", table) < 0)
+    return arca_error_set (err, ENOMEM, "nftables");
+  if (arca_nft_run (list, NULL) == 0)
     return 0;
   inet_ntop (AF_INET, &subnet->base, net, sizeof net);
   /* `create table` makes the batch fail as a whole when a concurrent run
@@ -54,8 +57,8 @@ arca_nft_ensure (const char *bridge, const struct arca_subnet *subnet, arca_erro
    * published port (see arca_bridge_ensure for route_localnet): they are
    * masqueraded so the container answers to the gateway, not to its own lo. */
   if (asprintf (&script,
-                "create table ip " ARCA_NFT_TABLE "\n"
-                "table ip " ARCA_NFT_TABLE " {\n"
+                "create table ip %s\n"
+                "table ip %s {\n"
                 "  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
                 "  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
                 "  chain ports {\n"
@@ -71,13 +74,12 @@ arca_nft_ensure (const char *bridge, const struct arca_subnet *subnet, arca_erro
                 "    oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n"
                 "  }\n"
                 "}\n",
-                net, subnet->prefix, net, subnet->prefix, bridge)
+                table, table, net, subnet->prefix, net, subnet->prefix, bridge)
       < 0)
     return arca_error_set (err, ENOMEM, "nftables");
-  if (arca_nft_run (script, &local) == 0 || arca_nft_run ("list table ip " ARCA_NFT_TABLE, NULL) == 0)
+  if (arca_nft_run (script, &local) == 0 || arca_nft_run (list, NULL) == 0)
     return 0;
-  return arca_error_set (err, local->errnum, "create nftables table `%s`: %s", ARCA_NFT_TABLE,
-                         local->msg);
+  return arca_error_set (err, local->errnum, "create nftables table `%s`: %s", table, local->msg);
 }
 
 /* "ports_any { tcp . 8080" or "ports_ip { 127.0.0.1 . tcp . 8080" */
@@ -93,7 +95,7 @@ port_key (const struct arca_nft_port *p, char **ret)
 }
 
 int
-arca_nft_ports_add (const struct arca_nft_port *p, size_t n, arca_error **err)
+arca_nft_ports_add (const char *table, const struct arca_nft_port *p, size_t n, arca_error **err)
 {
   cleanup_free char *script = strdup ("");
 
@@ -103,8 +105,8 @@ arca_nft_ports_add (const struct arca_nft_port *p, size_t n, arca_error **err)
       char cip[INET_ADDRSTRLEN];
       inet_ntop (AF_INET, &p[i].container_ip, cip, sizeof cip);
       if (port_key (&p[i], &key) < 0
-          || asprintf (&script, "%sadd element ip " ARCA_NFT_TABLE " %s : %s . %u }\n", old, key,
-                       cip, p[i].container_port) < 0)
+          || asprintf (&script, "%sadd element ip %s %s : %s . %u }\n", old, table, key, cip,
+                       p[i].container_port) < 0)
         script = NULL;
     }
   if (script == NULL)
@@ -117,14 +119,14 @@ arca_nft_ports_add (const struct arca_nft_port *p, size_t n, arca_error **err)
 }
 
 int
-arca_nft_ports_del (const struct arca_nft_port *p, size_t n, arca_error **err)
+arca_nft_ports_del (const char *table, const struct arca_nft_port *p, size_t n, arca_error **err)
 {
   (void) err;
   for (size_t i = 0; i < n; i++)
     {
       cleanup_free char *key = NULL, *cmd = NULL;
       if (port_key (&p[i], &key) < 0
-          || asprintf (&cmd, "delete element ip " ARCA_NFT_TABLE " %s }\n", key) < 0)
+          || asprintf (&cmd, "delete element ip %s %s }\n", table, key) < 0)
         return arca_error_set (err, ENOMEM, "nftables");
       /* One command each: an entry that is already gone must not keep the
        * others in place. */

@@ -12,10 +12,11 @@
 #include "net/ipam.h"
 #include "util/error.h"
 
-#define ARCA_NFT_TABLE "arca"
-
-/* Creates the table once (idempotent, safe against a concurrent creator). */
-int arca_nft_ensure (const char *bridge, const struct arca_subnet *subnet, arca_error **err);
+/* Creates table (in family ip) once: idempotent, safe against a concurrent
+ * creator.  One table per bridge, so engines with their own bridges (tests)
+ * never touch each other's rules. */
+int arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet *subnet,
+                     arca_error **err);
 
 struct arca_nft_port {
   const char *proto;        /* "tcp" or "udp" */
@@ -25,9 +26,11 @@ struct arca_nft_port {
   uint16_t container_port;
 };
 /* Adds all DNAT entries in one transaction (all or none). */
-int arca_nft_ports_add (const struct arca_nft_port *p, size_t n, arca_error **err);
+int arca_nft_ports_add (const char *table, const struct arca_nft_port *p, size_t n,
+                        arca_error **err);
 /* Deletes the entries; missing ones are skipped (detach after a crash). */
-int arca_nft_ports_del (const struct arca_nft_port *p, size_t n, arca_error **err);
+int arca_nft_ports_del (const char *table, const struct arca_nft_port *p, size_t n,
+                        arca_error **err);
 
 /* Runs an nft script; exposed for tests and the system check. */
 int arca_nft_run (const char *script, arca_error **err);

@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# Bridge networking (issue 4): containers on arca0 reach each other by IP, the
+# outside through masquerade, and are reached through published ports from
+# 127.0.0.1, the host's addresses and a second "client host" netns; nothing
+# (veth, nft map entry, IPAM or port row) outlives a container.
+load helpers
+
+eval "$(declare -f teardown | sed '1s/teardown/helpers_teardown/')"
+
+# A bridge and subnet of this file's own, so containers of other engine roots
+# on the host (arca0) cannot disturb the counts below.
+export ARCA_BRIDGE_NAME=arcat0 ARCA_BRIDGE_SUBNET=172.30.77.0/24
+BR=arcat0
+TABLE=arca-arcat0
+FAR_NS=arcat-far
+FAR_HOST_IP=192.168.251.1
+FAR_NS_IP=192.168.251.2
+
+setup_file() {
+  export ET_DIR=$(mktemp -d "$ARCA_ET_WORK/f.XXXXXX")
+  export ET_ROOT=$ET_DIR/root ET_RUN=$ET_DIR/run
+  command -v nft >/dev/null || skip "nft is needed to inspect the rules"
+  # A second "host" beyond the bridge: a namespace on a /30 with no route to
+  # the container subnet, so only masquerade lets containers talk to it.
+  ip netns del $FAR_NS 2>/dev/null || true
+  ip link del arcat-h 2>/dev/null || true
+  ip netns add $FAR_NS
+  ip link add arcat-h type veth peer name arcat-n
+  ip link set arcat-n netns $FAR_NS
+  ip addr add $FAR_HOST_IP/30 dev arcat-h
+  ip link set arcat-h up
+  ip -n $FAR_NS addr add $FAR_NS_IP/30 dev arcat-n
+  ip -n $FAR_NS link set arcat-n up
+  ip -n $FAR_NS link set lo up
+  mkdir -p "$ET_DIR/far-www"
+  echo far-side > "$ET_DIR/far-www/index.html"
+  ip netns exec $FAR_NS busybox httpd -f -p 80 -h "$ET_DIR/far-www" &
+  echo $! > "$ET_DIR/far-httpd.pid"
+}
+
+teardown_file() {
+  kill "$(cat "$ET_DIR/far-httpd.pid" 2>/dev/null)" 2>/dev/null || true
+  ip netns del $FAR_NS 2>/dev/null || true
+  ip link del arcat-h 2>/dev/null || true
+  ip link del $BR 2>/dev/null || true
+  nft delete table ip $TABLE 2>/dev/null || true
+  if grep -q " $ET_DIR/" /proc/self/mountinfo; then
+    echo "leaked mounts" >&2
+    return 1
+  fi
+  rm -rf "$ET_DIR"
+}
+
+db_rows() {
+  python3 - "$ET_ROOT/arca.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n = 0
+for t in ("net_ipam", "net_ports"):
+    try:
+        n += c.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]
+    except sqlite3.OperationalError:
+        pass
+print(n)
+PY
+}
+
+container_veths() { ip -o link show master $BR 2>/dev/null | grep -c ' veth' || true; }
+map_elements() { nft -j list table ip $TABLE 2>/dev/null | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0'; }
+
+teardown() {
+  helpers_teardown
+  local leaks=()
+  [ "$(container_veths)" = 0 ] || leaks+=("veth: $(ip -o link show master $BR)")
+  [ "$(map_elements)" = 0 ] || leaks+=("nft: $(nft list table ip $TABLE)")
+  [ "$(db_rows)" = 0 ] || leaks+=("database rows")
+  if [ "${#leaks[@]}" -gt 0 ]; then
+    printf 'leak: %s\n' "${leaks[@]}" >&2
+    return 1
+  fi
+}
+
+ip_of() { arca exec "$1" ip -4 addr show eth0 | sed -n 's/.*inet \([0-9.]*\)\/.*/\1/p'; }
+
+# A host IPv4 address other than loopback and our own bridge (eth0 on CI).
+host_addr() {
+  ip -4 -o addr show scope global | awk '$2 != "'$BR'" && $2 != "arcat-h" {sub("/.*", "", $4); print $4; exit}'
+}
+
+serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
+  local name=$1
+  shift
+  arca run -d --name "$name" "$@" busybox sh -c \
+    "mkdir /www && echo hello from $name > /www/index.html && exec httpd -f -p 80 -h /www"
+  wait_status "$name" Up
+}
+
+@test "bridge is the default: eth0 with an address on arca0, lo up, default route, /etc files" {
+  run arca run --rm --add-host db.example:10.1.2.3 --dns 192.0.2.53 busybox sh -c \
+    'ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; ping -c1 -W2 127.0.0.1 >/dev/null && echo lo-up'
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"inet 172.30.77."* ]]
+  [[ "$output" == *"default via 172.30.77.1 dev eth0"* ]]
+  ip=$(sed -n 's/.*inet \([0-9.]*\)\/24.*/\1/p' <<<"$output")
+  [[ "$output" == *"$ip"$'\t'* ]]                  # the container's own line in /etc/hosts
+  [[ "$output" == *$'10.1.2.3\tdb.example'* ]]
+  [[ "$output" == *"nameserver 192.0.2.53"* ]]
+  [[ "$output" == *lo-up* ]]
+  ip -o link show $BR | grep -q ',UP'
+}
+
+@test "two containers reach each other by IP on the bridge; --ip picks the address" {
+  serve srv1 --ip 172.30.77.200
+  [ "$(ip_of srv1)" = 172.30.77.200 ]
+  run arca run --rm busybox wget -qO- http://172.30.77.200/index.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from srv1" ]
+  # The address is taken: a second --ip of it fails and leaves nothing.
+  run arca run --rm --ip 172.30.77.200 busybox true
+  [ "$status" -ne 0 ]
+}
+
+@test "outbound traffic is masqueraded to a host beyond the bridge" {
+  run arca run --rm busybox wget -qO- http://$FAR_NS_IP/index.html
+  [ "$status" -eq 0 ]
+  [ "$output" = far-side ]
+  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+}
+
+@test "a published TCP port serves from 127.0.0.1, the host's address and a client host" {
+  serve web -p 18080:80 -p 127.0.0.1:18081:80
+  run arca port web
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"80/tcp -> 0.0.0.0:18080"* ]]
+  [[ "$output" == *"80/tcp -> 127.0.0.1:18081"* ]]
+  [ "$(curl -sf -m 5 http://127.0.0.1:18080/index.html)" = "hello from web" ]
+  [ "$(curl -sf -m 5 http://127.0.0.1:18081/index.html)" = "hello from web" ]
+  addr=$(host_addr)
+  if [ -n "$addr" ]; then
+    [ "$(curl -sf -m 5 http://$addr:18080/index.html)" = "hello from web" ]
+  fi
+  [ "$(curl -sf -m 5 http://172.30.77.1:18080/index.html)" = "hello from web" ]
+  run ip netns exec $FAR_NS busybox wget -qO- http://$FAR_HOST_IP:18080/index.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from web" ]
+  # Published on 127.0.0.1 only: not reachable through another address.
+  run timeout 10 ip netns exec $FAR_NS busybox wget -qO- http://$FAR_HOST_IP:18081/index.html
+  [ "$status" -ne 0 ]
+}
+
+@test "-p CONTAINER_PORT picks a free host port; arca port PORT prints it" {
+  serve rnd -p 80
+  hp=$(arca port rnd 80)
+  [[ "$hp" == 0.0.0.0:* ]]
+  port=${hp#0.0.0.0:}
+  [ "$port" -gt 0 ]
+  [ "$(curl -sf -m 5 http://127.0.0.1:$port/index.html)" = "hello from rnd" ]
+}
+
+@test "a published UDP port delivers datagrams to the container" {
+  command -v gcc >/dev/null || skip "gcc is needed for the static UDP receiver"
+  mkdir -p "$ET_DIR/udp"
+  cat > "$ET_DIR/udp/recv.c" <<'C'
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main (int argc, char **argv) {
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (atoi (argv[1])) };
+  char buf[512];
+  if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a) < 0) return 1;
+  for (int i = 0; i < 2; i++) {
+    ssize_t n = recv (fd, buf, sizeof buf, 0);
+    if (n <= 0) return 1;
+    printf ("got %.*s", (int) n, buf);
+    fflush (stdout);
+  }
+  return 0;
+}
+C
+  gcc -static -O1 -o "$ET_DIR/udp/recv" "$ET_DIR/udp/recv.c"
+  arca run -d --name udp -p 19999:9999/udp -v "$ET_DIR/udp:/u:ro" busybox /u/recv 9999
+  wait_status udp Up
+  [ "$(arca port udp)" = "9999/udp -> 0.0.0.0:19999" ]
+  sleep 0.2
+  echo one > /dev/udp/127.0.0.1/19999
+  sleep 0.2
+  ip netns exec $FAR_NS bash -c "echo two > /dev/udp/$FAR_HOST_IP/19999"
+  wait_status udp "Exited (0)"
+  run arca logs udp
+  [ "${lines[0]}" = "got one" ]
+  [ "${lines[1]}" = "got two" ]
+  # Stopped: its ports are released.
+  [ -z "$(arca port udp)" ]
+}
+
+@test "two concurrent runs on the same host port: one wins, the other fails and leaves nothing" {
+  for i in 1 2; do
+    arca run -d --name race$i -p 127.0.0.1:18090:80 busybox httpd -f -p 80 \
+      > "$ET_DIR/race$i.out" 2>&1 &
+  done
+  wait
+  ok=0
+  for i in 1 2; do
+    if arca ps --format json | jq -e --arg n race$i '.[] | select(.Names == $n)' >/dev/null; then
+      winner=race$i
+      ok=$((ok + 1))
+    else
+      loser=race$i
+    fi
+  done
+  [ "$ok" = 1 ]
+  grep -q "network\|port\|in use" "$ET_DIR/$loser.out"
+  [ "$(container_veths)" = 1 ]
+  [ "$(map_elements)" = 1 ]
+  [ -z "$(arca port $loser)" ]
+  [ "$(arca port $winner)" = "80/tcp -> 127.0.0.1:18090" ]
+  # A host process holding a port is refused as well.
+  run arca run --rm -p 127.0.0.1:18090:80 busybox true
+  [ "$status" -ne 0 ]
+}
+
+@test "50 containers started and removed leave no veth, no rule, no address behind" {
+  for i in $(seq 1 50); do
+    arca run -d --name loop$i -p $((20000 + i)):80 busybox sleep 100 >/dev/null
+  done
+  [ "$(container_veths)" = 50 ]
+  [ "$(map_elements)" = 50 ]
+  [ "$(db_rows)" = 100 ]
+  # Every container got its own address.
+  [ "$(python3 -c "import sqlite3; print(sqlite3.connect('$ET_ROOT/arca.db').execute('SELECT COUNT(DISTINCT address) FROM net_ipam').fetchone()[0])")" = 50 ]
+  for i in $(seq 1 50); do
+    arca rm -f loop$i >/dev/null
+  done
+  [ "$(container_veths)" = 0 ]
+  [ "$(map_elements)" = 0 ]
+  [ "$(db_rows)" = 0 ]
+}
