@@ -123,7 +123,7 @@ if want fuzz && [ -f "$root/tests/fuzz/run.sh" ]; then
       -Db_lundef=false >"$work/logs/fuzz-setup.log" 2>&1
   fi
   if ninja -C "$fuzz" >"$work/logs/fuzz-build.log" 2>&1; then
-    bash "$root/tests/fuzz/run.sh" "$fuzz" "${ARCA_FUZZ_SECONDS:-30}" >"$work/logs/fuzz.log" 2>&1
+    bash "$root/tests/fuzz/run.sh" "$fuzz" "${ARCA_FUZZ_SECONDS:-20}" >"$work/logs/fuzz.log" 2>&1
     count_step fuzz-config $?
     # The other parsers of untrusted input: layer tarballs, image manifests, virtqueues,
     # the VMM's HTTP API.  Each runs from an empty corpus for a short while.
@@ -131,7 +131,7 @@ if want fuzz && [ -f "$root/tests/fuzz/run.sh" ]; then
       name=$(basename "$target")
       [ "$name" = fuzz-config ] && continue
       corpus=$(mktemp -d)
-      "$target" -max_total_time="${ARCA_FUZZ_SECONDS:-30}" -max_len=65536 -timeout=10 \
+      "$target" -max_total_time="${ARCA_FUZZ_SECONDS:-20}" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$fuzz/fuzz-artifacts/$name-" "$corpus" \
         >"$work/logs/$name.log" 2>&1
       status=$?
