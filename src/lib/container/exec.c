@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arca-config.h"
 #include "container/container.h"
 #include "container/internal.h"
 #include "container/sync.h"
@@ -248,7 +249,7 @@ arca_container_exec (const struct arca_runtime *rt, const struct arca_exec_optio
   if (h.config->linux_.seccomp)
     {
       cleanup_free char *cache = NULL;
-      if (asprintf (&cache, "%s/.cache/seccomp", rt->state_root) < 0)
+      if (asprintf (&cache, "%s/seccomp", ARCA_CACHE_DIR) < 0)
         return arca_error_set (err, ENOMEM, "seccomp cache");
       if (arca_seccomp_compile (h.config->linux_.seccomp, cache, &program, err) < 0)
         return -1;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arca-config.h"
 #include "cgroup/cgroup.h"
 #include "container/container.h"
 #include "container/init.h"
@@ -679,7 +680,7 @@ create_common (struct creation *c, bool run_mode, bool foreground, arca_error **
   if (c->config->linux_.seccomp)
     {
       cleanup_free char *cache = NULL;
-      if (asprintf (&cache, "%s/.cache/seccomp", c->rt->state_root) < 0)
+      if (asprintf (&cache, "%s/seccomp", ARCA_CACHE_DIR) < 0)
         return arca_error_set (err, ENOMEM, "seccomp cache");
       if (arca_seccomp_compile (c->config->linux_.seccomp, cache, &c->seccomp, err) < 0)
         return -1;
