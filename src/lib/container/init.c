@@ -311,7 +311,7 @@ arca_container_init (const struct arca_init_args *a)
         _exit (1);
       close (a->start_fd);
     }
-  if (run_hooks_here (a, ARCA_HOOK_START_CONTAINER, "running", host_pid, &err) < 0)
+  if (run_hooks_here (a, ARCA_HOOK_START_CONTAINER, "created", host_pid, &err) < 0)
     die (report_fd, report_fd == a->sync_fd, err, 1);
   execve (program, a->config->process.args, a->config->process.env);
   arca_error_errno (&err, "exec `%s`", program);
