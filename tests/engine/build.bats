@@ -257,12 +257,13 @@ EOF
 FROM busybox
 ADD pkg.tar.gz /opt/
 COPY pkg.tar.gz /copied/
-CMD cat /opt/pkg/file; ls /copied
+COPY --chmod=0640 --chown=1:2 pkg.tar.gz /modes
+CMD cat /opt/pkg/file; ls /copied; stat -c '%a %u %g' /modes
 EOF
   run --separate-stderr arca build -t add:1 "$CTX"
   [ "$status" -eq 0 ]
   run arca run --rm add:1
-  [ "$output" = "$(printf 'packed\npkg.tar.gz')" ]
+  [ "$output" = "$(printf 'packed\npkg.tar.gz\n640 1 2')" ]
 }
 
 @test "commit: a container's changes (added, changed, deleted) become an image" {
@@ -299,6 +300,8 @@ EOF
     sleep 0.1
   done
   [ -n "$(arca ps -q)" ]
+  cpid=$(arca inspect "$(arca ps -q)" | jq -r '[.. | .Pid? // empty] | first')
+  [ "$cpid" -gt 0 ]
   kill -9 "$pid"
   wait "$pid" || true
   # The orphan is still there; a build (not the user) cleans it up.
@@ -308,6 +311,6 @@ EOF
   run --separate-stderr arca build -t after:1 "$CTX"
   [ "$status" -eq 0 ]
   no_containers_left
-  # The container's process went with it.
-  ! pgrep -f '^sleep 60$'
+  # The container's process went with it (a zombie until pid 1 reaps it).
+  [ ! -e "/proc/$cpid" ] || grep -q '^State:.*Z' "/proc/$cpid/status"
 }

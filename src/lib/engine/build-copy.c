@@ -229,7 +229,9 @@ set_meta (struct copy_ctx *c, int fd, const struct stat *st, const char *what, a
   gid_t gid = c->req->chown ? c->req->gid : c->preserve_owner ? st->st_gid : 0;
   struct timespec ts[2] = { st->st_atim, st->st_mtim };
 
-  if (fchown (fd, uid, gid) < 0 || fchmod (fd, st->st_mode & 07777) < 0
+  mode_t mode = c->req->chmod ? (mode_t) c->req->mode : st->st_mode & 07777;
+
+  if (fchown (fd, uid, gid) < 0 || fchmod (fd, mode) < 0
       || futimens (fd, ts) < 0)
     return arca_error_errno (err, "set owner and mode of `%s`", what);
   return 0;

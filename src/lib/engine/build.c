@@ -500,12 +500,19 @@ step_copy (struct builder *b, struct stage *s, const struct arca_cf_instruction 
   const char *chown = arca_cf_flag (ins, "chown");
   if (chown && arca_cf_expand (chown, b->cf->escape, lookup, &l, &chown_spec, err) < 0)
     return -1;
+  const char *chmod_flag = arca_cf_flag (ins, "chmod");
+  char *chmod_end = NULL;
+  unsigned long chmod_mode = chmod_flag ? strtoul (chmod_flag, &chmod_end, 8) : 0;
+  if (chmod_flag && (*chmod_flag == '\0' || *chmod_end != '\0' || chmod_mode > 07777))
+    return arca_error_set (err, EINVAL, "--chmod=%s: an octal mode expected", chmod_flag);
 
   struct arca_copy_request req = {
     .sources = words,
     .dest = dest,
     .workdir = json_string_value (json_object_get (s->config, "WorkingDir")),
     .extract = is_add && from_name == NULL,
+    .chmod = chmod_flag != NULL,
+    .mode = (uint32_t) chmod_mode,
   };
   struct arca_copy_source src = { .root_fd = b->context_fd, .ignore = &b->ignore,
                                   .what = "build context" };

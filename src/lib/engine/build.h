@@ -66,6 +66,8 @@ struct arca_copy_request
   const char *workdir;
   bool chown;               /* set owner to uid:gid */
   uint32_t uid, gid;
+  bool chmod;               /* set the mode of what is copied to mode */
+  uint32_t mode;
   bool extract;             /* ADD: local tar archives are unpacked */
 };
 
