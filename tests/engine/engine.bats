@@ -196,7 +196,7 @@ load helpers
 }
 
 @test "--network none: a private stack with lo up and nothing else; --network host: the host's" {
-  run arca run --rm busybox sh -c 'ls /sys/class/net; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-works'
+  run arca run --rm --network none busybox sh -c 'ls /sys/class/net; ping -c1 -W1 127.0.0.1 >/dev/null && echo lo-works'
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = lo ]
   [ "${lines[1]}" = lo-works ]
