@@ -13,35 +13,17 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-static const char *const cap_names[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-  "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-  "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE",
-};
 
 const char *
 arca_caps_name (int cap)
 {
-  if (cap < 0 || (size_t) cap >= ARRAY_SIZE (cap_names))
-    return NULL;
-  return cap_names[cap];
+  return arca_oci_cap_name (cap);
 }
 
 int
 arca_caps_from_name (const char *name)
 {
-  for (size_t i = 0; i < ARRAY_SIZE (cap_names); i++)
-    if (strcasecmp (name, cap_names[i]) == 0)
-      return (int) i;
-  return -1;
+  return arca_oci_cap_from_name (name);
 }
 
 int
@@ -67,7 +49,7 @@ arca_caps_drop_bounding (uint64_t bounding, arca_error **err)
         continue;
       if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
         return arca_error_errno (err, "process.capabilities.bounding: drop %s",
-                                 cap < (int) ARRAY_SIZE (cap_names) ? cap_names[cap] : "capability");
+                                 arca_oci_cap_name (cap) ? arca_oci_cap_name (cap) : "capability");
     }
   return 0;
 }
@@ -106,7 +88,7 @@ arca_caps_apply_sets (const struct arca_oci_capabilities *caps, arca_error **err
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         return arca_error_errno (err, "process.capabilities.ambient: raise %s (it must also be "
                                       "in permitted and inheritable)",
-                                 cap < (int) ARRAY_SIZE (cap_names) ? cap_names[cap] : "capability");
+                                 arca_oci_cap_name (cap) ? arca_oci_cap_name (cap) : "capability");
     }
   return 0;
 }
