@@ -91,7 +91,7 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   local name=$1
   shift
   arca run -d --name "$name" "$@" busybox sh -c \
-    "mkdir /www && echo hello from $name > /www/index.html && exec httpd -f -p 80 -h /www"
+    "mkdir -p /www && echo hello from $name > /www/index.html && exec httpd -f -p 80 -h /www"
   wait_status "$name" Up
 }
 
@@ -236,4 +236,20 @@ C
   [ "$(container_veths)" = 0 ]
   [ "$(map_elements)" = 0 ]
   [ "$(db_rows)" = 0 ]
+}
+
+@test "after a crash (monitor and container killed) the next start reclaims the address and port" {
+  serve crashy -p 127.0.0.1:18095:80
+  id=$(arca ps -q --no-trunc | head -1)
+  kill -9 "$(cut -d' ' -f1 "$ET_ROOT/containers/$id/monitor.pid")"
+  for p in $(cat /sys/fs/cgroup/pids/arca/$id/cgroup.procs); do kill -9 "$p"; done
+  sleep 0.5
+  # Nothing ran detach: the rows are still there.
+  [ "$(db_rows)" = 2 ]
+  arca start crashy
+  wait_status crashy Up
+  [ "$(curl -sf -m 5 http://127.0.0.1:18095/index.html)" = "hello from crashy" ]
+  [ "$(db_rows)" = 2 ]
+  [ "$(map_elements)" = 1 ]
+  [ "$(container_veths)" = 1 ]
 }

@@ -333,6 +333,10 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
 int
 arca_bridge_attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
 {
+  /* What an earlier run of this container left after a crash (or before a
+   * restart) would hold its address and ports: reclaim it first. */
+  cleanup_error arca_error *stale = NULL;
+  arca_bridge_detach (e, id, &stale);
   if (attach (e, id, init_pid, err) == 0)
     return 0;
   /* Nothing stays behind a failed attach: detach is keyed by the id only. */
@@ -376,4 +380,61 @@ arca_engine_ports (struct arca_engine *e, const char *name_or_id, struct arca_nf
   if (arca_engine_get (e, name_or_id, &c, err) < 0 || ensure_tables (e->db->h, err) < 0)
     return -1;
   return arca_portmap_list (e->db->h, c->id, ret, ret_n, err);
+}
+
+int
+arca_bridge_address (struct arca_engine *e, const char *id, struct in_addr *ret_addr,
+                     arca_error **err)
+{
+  if (ensure_tables (e->db->h, err) < 0)
+    return -1;
+  return arca_ipam_lookup (e->db->h, NETWORK, id, ret_addr, err);
+}
+
+/* Container ids holding rows of ours whose container row is gone. */
+static int
+orphan_ids (sqlite3 *db, char ***ret, size_t *ret_n, arca_error **err)
+{
+  cleanup_sql sqlite3_stmt *st = NULL;
+  char **v = NULL;
+  size_t n = 0;
+
+  if (arca_net_sql_prepare (db,
+                            "SELECT container FROM net_ipam UNION SELECT container FROM net_ports "
+                            "EXCEPT SELECT id FROM containers",
+                            &st, err) < 0)
+    return -1;
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      char **grown = realloc (v, (n + 2) * sizeof *v);
+      if (grown == NULL || (grown[n] = strdup ((const char *) sqlite3_column_text (st, 0))) == NULL)
+        {
+          arca_strv_free (grown ? grown : v);
+          return arca_error_set (err, ENOMEM, "orphans");
+        }
+      v = grown;
+      v[++n] = NULL;
+    }
+  *ret = v;
+  *ret_n = n;
+  return 0;
+}
+
+int
+arca_bridge_reclaim (struct arca_engine *e, bool repair, char ***ret_found, arca_error **err)
+{
+  sqlite3 *db = e->db->h;
+  cleanup_strv char **ids = NULL;
+  size_t n = 0;
+
+  if (ensure_tables (db, err) < 0 || orphan_ids (db, &ids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; repair && i < n; i++)
+    {
+      cleanup_error arca_error *ignored = NULL;
+      arca_bridge_detach (e, ids[i], &ignored);
+    }
+  if (ret_found)
+    *ret_found = move_ptr (ids);
+  return (int) n;
 }

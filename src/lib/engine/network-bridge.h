@@ -5,6 +5,7 @@
 #define ARCA_ENGINE_NETWORK_BRIDGE_H
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -32,6 +33,17 @@ bool arca_bridge_supported (void);
  * -P with the image's exposed ports, --ip, --dns, --add-host.  NULL when
  * there are none. */
 json_t *arca_bridge_options_json (const struct arca_run_spec *spec, char **exposed_ports);
+
+/* The container's address on the bridge; s_addr 0 when it has none
+ * (not running, or another network mode).  For inspect. */
+int arca_bridge_address (struct arca_engine *e, const char *id, struct in_addr *ret_addr,
+                         arca_error **err);
+
+/* For `arca system check`: finds addresses and ports held for containers that
+ * no longer exist (a crash between create and rm) and, with repair, removes
+ * them with their veth and nft entries.  Returns how many containers were
+ * found; *ret_found (optional) gets their ids. */
+int arca_bridge_reclaim (struct arca_engine *e, bool repair, char ***ret_found, arca_error **err);
 
 /* `arca port`: a container's published ports (free *ret with free()). */
 int arca_engine_ports (struct arca_engine *e, const char *name_or_id, struct arca_nft_port **ret,
