@@ -9,7 +9,7 @@ packages=(
   libseccomp-dev libjansson-dev libarchive-dev libssl-dev libmnl-dev
   libnftables-dev libsqlite3-dev libcurl4-openssl-dev
   # tests
-  libcmocka-dev libclang-rt-14-dev bats jq busybox-static util-linux iproute2 debootstrap python3 bc
+  libcmocka-dev libclang-rt-14-dev bats jq busybox-static util-linux iproute2 nftables debootstrap python3 bc
   docker-registry apache2-utils openssl curl python3
   # peers for interoperability tests and benchmarks
   crun runc podman containerd hyperfine time qemu-system-x86 linux-image-amd64 cpio
