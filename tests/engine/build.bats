@@ -314,3 +314,34 @@ EOF
   # The container's process went with it (a zombie until pid 1 reaps it).
   [ ! -e "/proc/$cpid" ] || grep -q '^State:.*Z' "/proc/$cpid/status"
 }
+
+@test "a real multi-stage build on Debian: bash and Python in RUN, a user, the result in busybox" {
+  local repo
+  repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+  EXTRA_PACKAGES="python3" bash "$repo/scripts/make-debian-image.sh" "$ARCA" --root "$ET_ROOT" \
+    --run-root "$ET_RUN" >"$ET_DIR/make-image.log" 2>&1 || {
+    tail -20 "$ET_DIR/make-image.log" >&2
+    false
+  }
+  ctx
+  printf 'import hashlib, sys\nprint("python", sys.version_info[0], hashlib.sha256(b"arca").hexdigest()[:8])\n' >"$CTX/gen.py"
+  cat > "$CTX/Containerfile" <<'EOF'
+FROM debian:bookworm AS build
+SHELL ["/bin/bash", "-c"]
+WORKDIR /src
+COPY gen.py .
+RUN python3 gen.py > /report.txt && [[ -s /report.txt ]] && useradd -m builder && chown builder /report.txt
+USER builder
+RUN echo "built by $(id -un) in $PWD" >> /report.txt
+FROM busybox
+COPY --from=build /report.txt /report.txt
+CMD ["cat", "/report.txt"]
+EOF
+  run --separate-stderr arca build -t debmulti:1 "$CTX"
+  [ "$status" -eq 0 ]
+  run arca run --rm debmulti:1
+  [ "$output" = "$(printf 'python 3 %s\nbuilt by builder in /src' "$(printf arca | sha256sum | cut -c1-8)")" ]
+  run --separate-stderr arca build -t debmulti:1 "$CTX"
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 8 ]
+  no_containers_left
+}
