@@ -637,9 +637,13 @@ walk_request (struct copy_ctx *c, int dest_root_fd, arca_error **err)
             }
           /* Unpacked by the layer unpacker (confined, no device surprises)
            * into a scratch dir, then merged into the destination. */
-          char tmpl[] = "/tmp/arca-add-XXXXXX";
+          cleanup_free char *tmpl = NULL;
+          if (asprintf (&tmpl, "%s/.tmp-%d-add-XXXXXX", req->tmp_dir ? req->tmp_dir : "/tmp",
+                        (int) getpid ())
+              < 0)
+            return arca_error_set (err, ENOMEM, "copy");
           if (mkdtemp (tmpl) == NULL)
-            return arca_error_errno (err, "mkdtemp");
+            return arca_error_errno (err, "mkdtemp `%s`", tmpl);
           cleanup_close int tfd = open (tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
           struct arca_unpack_options uo = { .no_sync = true };
           struct arca_unpack_result res;

@@ -234,7 +234,9 @@ work_open (struct builder *b, const char *image_id, char **command, char **env, 
   w->e = b->e;
   if (image_id == NULL || image_id[0] == '\0')
     {
-      if (asprintf (&w->tmp, "%s/tmp/build-XXXXXX", b->e->root) < 0)
+      /* Named like the store's temps so prune and check collect the
+       * root of a build that was killed. */
+      if (asprintf (&w->tmp, "%s/tmp/.tmp-%d-build-XXXXXX", b->e->root, (int) getpid ()) < 0)
         return arca_error_set (err, ENOMEM, "build");
       if (mkdtemp (w->tmp) == NULL)
         {
@@ -506,11 +508,15 @@ step_copy (struct builder *b, struct stage *s, const struct arca_cf_instruction 
   if (chmod_flag && (*chmod_flag == '\0' || *chmod_end != '\0' || chmod_mode > 07777))
     return arca_error_set (err, EINVAL, "--chmod=%s: an octal mode expected", chmod_flag);
 
+  cleanup_free char *tmp_dir = NULL;
+  if (asprintf (&tmp_dir, "%s/tmp", b->e->root) < 0)
+    return arca_error_set (err, ENOMEM, "build");
   struct arca_copy_request req = {
     .sources = words,
     .dest = dest,
     .workdir = json_string_value (json_object_get (s->config, "WorkingDir")),
     .extract = is_add && from_name == NULL,
+    .tmp_dir = tmp_dir,
     .chmod = chmod_flag != NULL,
     .mode = (uint32_t) chmod_mode,
   };

@@ -69,6 +69,7 @@ struct arca_copy_request
   bool chmod;               /* set the mode of what is copied to mode */
   uint32_t mode;
   bool extract;             /* ADD: local tar archives are unpacked */
+  const char *tmp_dir;      /* where archives are unpacked first */
 };
 
 /* sha256 over what a copy would read (names, modes, sizes, contents, link
