@@ -14,6 +14,9 @@
  *   ticks=N  print "tick I" N times (0 = forever), spinning tickdelay=D
  *            (default 2000) iterations between ticks; the counter lives in
  *            memory, so after a snapshot/restore it continues
+ *   dirty=N  with ticks: each tick writes 16 pages of an N-page region at
+ *            32 MiB (page s % N gets s + 1), every 4th tick checks the whole
+ *            region against the count ("verify ok S" / "verify BAD page P")
  *   smp      start every other processor listed in the MP table (INIT +
  *            SIPI through the local APIC) and count those that reach
  *            64-bit mode
@@ -580,12 +583,58 @@ check_balloon (void)
 static volatile uint64_t counter;
 static volatile uint64_t ticks_done;
 
+/* dirty=N: a region of N pages at 32 MiB where write number s (counted in
+   memory) stores s + 1 into page s % N.  Any page's expected content
+   follows from the count alone, so a page lost by a migration (or restore)
+   shows as a mismatch when the guest checks the region. */
+#define DIRTY_BASE (32ULL << 20)
+#define DIRTY_PER_TICK 16
+#define DIRTY_KEY 0x5a5aa5a55a5aa5a5ULL
+static volatile uint64_t dirty_seq;
+
 static void
-run_ticks (uint64_t n, uint64_t delay)
+dirty_step (uint64_t npages)
+{
+  for (unsigned k = 0; k < DIRTY_PER_TICK; k++)
+    {
+      uint64_t s = dirty_seq;
+      volatile uint64_t *page = (volatile uint64_t *) (uintptr_t) (DIRTY_BASE + (s % npages) * 4096);
+      page[0] = s + 1;
+      page[511] = (s + 1) ^ DIRTY_KEY;
+      dirty_seq = s + 1;
+    }
+}
+
+static void
+dirty_verify (uint64_t npages)
+{
+  uint64_t done = dirty_seq;
+
+  for (uint64_t p = 0; p < npages; p++)
+    {
+      volatile uint64_t *page = (volatile uint64_t *) (uintptr_t) (DIRTY_BASE + p * 4096);
+      uint64_t want = done > p ? p + (done - 1 - p) / npages * npages + 1 : 0;
+      if (page[0] != want || page[511] != (want ? want ^ DIRTY_KEY : 0))
+        {
+          say_num ("verify BAD page ", (int64_t) p);
+          return;
+        }
+    }
+  say_num ("verify ok ", (int64_t) done);
+}
+
+static void
+run_ticks (uint64_t n, uint64_t delay, uint64_t dirty)
 {
   while (n == 0 || ticks_done < n)
     {
       ticks_done++;
+      if (dirty > 0)
+        {
+          dirty_step (dirty);
+          if (ticks_done % 4 == 0)
+            dirty_verify (dirty);
+        }
       say_num ("tick ", (int64_t) ticks_done);
       for (volatile uint64_t i = 0; i < delay; i++)
         ;
@@ -639,11 +688,16 @@ guest_main (uint64_t path, uint64_t info)
     check_bad_vq ();
   if ((v = find_arg (cmdline, "ticks", &len)) != NULL)
     {
-      uint64_t n = parse_dec (v, len), delay = 2000;
+      uint64_t n = parse_dec (v, len), delay = 2000, dirty = 0;
       const char *dv = find_arg (cmdline, "tickdelay", &len);
       if (dv != NULL)
         delay = parse_dec (dv, len);
-      run_ticks (n, delay);
+      dv = find_arg (cmdline, "dirty", &len);
+      if (dv != NULL)
+        dirty = parse_dec (dv, len);
+      if (dirty > 4096)   /* 16 MiB: stays inside the 64 MiB the tests give */
+        dirty = 4096;
+      run_ticks (n, delay, dirty);
     }
   if (find_arg (cmdline, "reset", &len) != NULL)
     {

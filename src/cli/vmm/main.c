@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_NO_SECCOMP, OPT_NET, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -35,6 +35,7 @@ static const struct option options[] = {
   { "restore", required_argument, NULL, OPT_RESTORE },
   { "mem-file", required_argument, NULL, OPT_MEM_FILE },
   { "paused", no_argument, NULL, OPT_PAUSED },
+  { "incoming", required_argument, NULL, OPT_INCOMING },
   { "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
   { "net", required_argument, NULL, OPT_NET },
   { "balloon", required_argument, NULL, OPT_BALLOON },
@@ -50,6 +51,7 @@ struct cli {
   const char *api_sock;
   const char *restore;
   const char *mem_file;
+  const char *incoming;
   bool paused;
   bool metrics;
   struct arca_log log;
@@ -64,6 +66,7 @@ usage (FILE *f)
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
            "                [--rng] [--net TAP[,mac=MAC]] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
+           "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--serial ...]\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
 }
@@ -191,6 +194,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
       case OPT_MEM_FILE:
         cli->mem_file = optarg;
         break;
+      case OPT_INCOMING:
+        cli->incoming = optarg;
+        break;
       case OPT_PAUSED:
         cli->paused = true;
         break;
@@ -230,7 +236,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, EINVAL, "--restore and --mem-file go together");
   if (cli->restore != NULL && c->kernel_path != NULL)
     return arca_error_set (err, EINVAL, "--restore and --kernel exclude each other");
-  if (c->kernel_path == NULL && cli->api_sock == NULL && cli->restore == NULL)
+  if (cli->incoming != NULL && (c->kernel_path != NULL || cli->restore != NULL || cli->api_sock != NULL))
+    return arca_error_set (err, EINVAL, "--incoming excludes --kernel, --restore and --api-sock");
+  if (c->kernel_path == NULL && cli->api_sock == NULL && cli->restore == NULL && cli->incoming == NULL)
     return arca_error_set (err, EINVAL, "--kernel is required");
   return 0;
 }
@@ -277,10 +285,14 @@ signal_thread (void *opaque)
   sigaddset (&set, SIGTERM);
   if (sigwait (&set, &sig) == 0)
     {
-      if (s->api != NULL)
-        arca_vmm_api_stop (s->api);
+      struct arca_vmm_api *api = __atomic_load_n (&s->api, __ATOMIC_ACQUIRE);
+      struct arca_vm *vm = __atomic_load_n (&s->vm, __ATOMIC_ACQUIRE);
+      if (api != NULL)
+        arca_vmm_api_stop (api);
+      else if (vm != NULL)
+        arca_vm_stop (vm);
       else
-        arca_vm_stop (s->vm);
+        _exit (128 + sig);   /* --incoming still waiting: no machine to stop */
     }
   return NULL;
 }
@@ -365,7 +377,14 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     return -1;
   if (cli->api_sock != NULL && cli->restore == NULL)
     return run_api (cli, &stopper, ret_status, err);
-  if (cli->restore != NULL)
+  if (cli->incoming != NULL)
+    {
+      /* Started by the migration itself: the source waits for that. */
+      start_signal_thread (&stopper);
+      if (arca_vm_migrate_incoming (&cli->config, cli->incoming, cli->paused, &vm, err) < 0)
+        return -1;
+    }
+  else if (cli->restore != NULL)
     {
       if (arca_vm_restore (&cli->config, cli->restore, cli->mem_file, &vm, err) < 0)
         return -1;
@@ -374,9 +393,10 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     }
   else if (arca_vm_create (&cli->config, &vm, err) < 0)
     return -1;
-  stopper.vm = vm;
-  start_signal_thread (&stopper);
-  if (arca_vm_start (vm, err) < 0)
+  __atomic_store_n (&stopper.vm, vm, __ATOMIC_RELEASE);
+  if (cli->incoming == NULL)
+    start_signal_thread (&stopper);
+  if (cli->incoming == NULL && arca_vm_start (vm, err) < 0)
     return -1;
   if (cli->config.seccomp && arca_vm_sandbox (vm, err) < 0)
     {

@@ -377,6 +377,52 @@ put_snapshot (struct arca_vmm_api *api, bool create, json_t *body, struct api_re
     }
 }
 
+static char *
+migrate_stats_json (const struct arca_vm_migrate_stats *st)
+{
+  json_t *rounds = json_array (), *o;
+  char *s;
+
+  for (unsigned i = 0; i < st->n_rounds; i++)
+    json_array_append_new (rounds, json_pack ("{s:I, s:I}", "pages", (json_int_t) st->round_pages[i],
+                                              "us", (json_int_t) st->round_us[i]));
+  o = json_pack ("{s:o, s:I, s:I, s:I, s:I}", "rounds", rounds,
+                 "final_pages", (json_int_t) st->final_pages,
+                 "state_bytes", (json_int_t) st->state_bytes,
+                 "downtime_us", (json_int_t) st->downtime_us,
+                 "total_us", (json_int_t) st->total_us);
+  s = o != NULL ? json_dumps (o, JSON_COMPACT) : NULL;
+  json_decref (o);
+  return s;
+}
+
+/* Blocks the API thread for the whole migration: the VM is going away
+   (or staying as it was), nothing else is worth serving meanwhile. */
+static int
+put_migrate (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
+{
+  cleanup_error arca_error *err = NULL;
+  struct arca_vm_migrate_stats st;
+  struct arca_vm_migrate_params p = { 0 };
+  char dest[PATH_MAX];
+  uint64_t down = 0, rounds = 0;
+
+  if (get_string (body, "destination", dest, sizeof (dest), true, reply) < 0
+      || get_uint (body, "max_downtime_ms", 1, 60000, &down, reply) < 0
+      || get_uint (body, "max_rounds", 1, ARCA_VM_MIGRATE_MAX_ROUNDS, &rounds, reply) < 0)
+    return -1;
+  if (api->vm == NULL || !arca_vm_is_running (api->vm))
+    return fault (reply, "the microVM is not running");
+  p.destination = dest;
+  p.max_downtime_ms = down;
+  p.max_rounds = (unsigned) rounds;
+  if (arca_vm_migrate (api->vm, &p, &st, &err) < 0)
+    return fault (reply, "%s", err->msg);
+  reply->body = migrate_stats_json (&st);
+  reply->status = 200;
+  return 0;
+}
+
 static int
 balloon_req (struct arca_vmm_api *api, bool patch, json_t *body, struct api_reply *reply)
 {
@@ -501,6 +547,8 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
     r = put_snapshot (api, true, body, reply);
   else if (put && strcmp (req->path, "/snapshot/load") == 0)
     r = put_snapshot (api, false, body, reply);
+  else if (put && strcmp (req->path, "/migrate") == 0)
+    r = put_migrate (api, body, reply);
   else
     {
       reply->status = 404;

@@ -77,21 +77,46 @@ kvm__create_vm (struct arca_vm *vm, arca_error **err)
   return 0;
 }
 
+static int
+set_slot (struct arca_vm *vm, unsigned i, uint32_t flags, arca_error **err)
+{
+  const struct guest_mem_region *r = &vm->mem.regions[i];
+  struct kvm_userspace_memory_region region = {
+    .slot = i,
+    .flags = flags,
+    .guest_phys_addr = r->gpa,
+    .memory_size = r->size,
+    .userspace_addr = (uintptr_t) r->hva,
+  };
+  if (ioctl (vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+    return arca_error_errno (err, "KVM_SET_USER_MEMORY_REGION slot %u", i);
+  return 0;
+}
+
 int
 kvm__set_memory (struct arca_vm *vm, arca_error **err)
 {
   for (unsigned i = 0; i < vm->mem.n_regions; i++)
-    {
-      const struct guest_mem_region *r = &vm->mem.regions[i];
-      struct kvm_userspace_memory_region region = {
-        .slot = i,
-        .guest_phys_addr = r->gpa,
-        .memory_size = r->size,
-        .userspace_addr = (uintptr_t) r->hva,
-      };
-      if (ioctl (vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-        return arca_error_errno (err, "KVM_SET_USER_MEMORY_REGION slot %u", i);
-    }
+    if (set_slot (vm, i, 0, err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+kvm__dirty_logging (struct arca_vm *vm, bool on, arca_error **err)
+{
+  for (unsigned i = 0; i < vm->mem.n_regions; i++)
+    if (set_slot (vm, i, on ? KVM_MEM_LOG_DIRTY_PAGES : 0, err) < 0)
+      return arca_error_wrap (err, "turn dirty-page logging %s", on ? "on" : "off");
+  return 0;
+}
+
+int
+kvm__get_dirty_log (struct arca_vm *vm, unsigned slot, uint64_t *bitmap, arca_error **err)
+{
+  struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+  if (ioctl (vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+    return arca_error_errno (err, "KVM_GET_DIRTY_LOG slot %u", slot);
   return 0;
 }
 

@@ -4,12 +4,14 @@
  * limited to the system calls a running VM needs -- KVM ioctls by request
  * number, fd I/O on descriptors it already holds, epoll, futex, signals to
  * its own threads, memory management for malloc, and the file calls a
- * snapshot writes.  No exec, no new sockets, no mount, no ptrace.  A call
+ * snapshot writes, and the stream socket a live migration connects.  No
+ * exec, no listening sockets, no mount, no ptrace.  A call
  * outside the list fails with EPERM (the caller reports it) rather than
  * killing the VM. */
 #include <errno.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "util/cleanup.h"
 #include "vm.h"
@@ -30,6 +32,9 @@ static const int allowed[] = {
   SCMP_SYS (exit), SCMP_SYS (exit_group), SCMP_SYS (restart_syscall),
   /* API connections on the already-bound socket. */
   SCMP_SYS (accept4), SCMP_SYS (recvfrom), SCMP_SYS (sendto),
+  /* Live migration: connect to the destination (socket() is limited to
+     unix and IPv4 streams below). */
+  SCMP_SYS (connect), SCMP_SYS (setsockopt),
   /* snapshot/create: memory and state files. */
   SCMP_SYS (openat), SCMP_SYS (rename), SCMP_SYS (unlink),
   /* glibc's thread exit and pthread_join. */
@@ -37,12 +42,15 @@ static const int allowed[] = {
 };
 
 /* ioctl request numbers the running VM uses (vCPU run, pause/snapshot
-   state reads, interrupt lines).  Creating VMs, vCPUs or memory slots is
-   not among them. */
+   state reads, interrupt lines).  Creating VMs or vCPUs is not among
+   them; setting a memory slot is, for migration's dirty logging (it can
+   only map memory of this process into its own guest). */
 static const unsigned long allowed_ioctls[] = {
   KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_FPU, KVM_GET_LAPIC, KVM_GET_MP_STATE,
   KVM_GET_VCPU_EVENTS, KVM_GET_XSAVE, KVM_GET_XCRS, KVM_GET_MSRS, KVM_GET_MSR_INDEX_LIST,
   KVM_CHECK_EXTENSION, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_IRQ_LINE,
+  /* Live migration: dirty-page logging is a flag on the existing slots. */
+  KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
 };
 
 int
@@ -60,6 +68,14 @@ arca_vm_sandbox (struct arca_vm *vm, arca_error **err)
       struct scmp_arg_cmp cmp = { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = allowed_ioctls[i],
                                   .datum_b = 0 };
       r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1, &cmp);
+    }
+  for (int family = AF_UNIX; family <= AF_INET && r == 0; family += AF_INET - AF_UNIX)
+    {
+      struct scmp_arg_cmp cmp[2] = {
+        { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t) family },
+        { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOCK_STREAM | SOCK_CLOEXEC },
+      };
+      r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 2, cmp);
     }
   /* Every thread, including the vCPUs already running. */
   if (r == 0)

@@ -29,8 +29,8 @@
 #define SNAP_MAX_STATE (16 << 20)
 #define MAX_MSRS 256
 
-static uint64_t
-fnv1a64 (const void *data, size_t len)
+uint64_t
+snapshot__fnv1a64 (const void *data, size_t len)
 {
   const uint8_t *p = data;
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -314,8 +314,8 @@ write_memory (struct arca_vm *vm, const char *path, arca_error **err)
   return 0;
 }
 
-static json_t *
-machine_json (const struct vm_machine_config *m)
+json_t *
+snapshot__machine_json (const struct vm_machine_config *m)
 {
   json_t *drives = json_array ();
   for (unsigned i = 0; i < m->n_drives; i++)
@@ -339,7 +339,7 @@ write_state (const char *path, const char *body, arca_error **err)
   f = fopen (tmp, "wxe");
   if (f == NULL)
     return arca_error_errno (err, "create `%s`", tmp);
-  if (fprintf (f, "%s %d %zu %016" PRIx64 "\n", SNAP_MAGIC, SNAP_VERSION, len, fnv1a64 (body, len)) < 0
+  if (fprintf (f, "%s %d %zu %016" PRIx64 "\n", SNAP_MAGIC, SNAP_VERSION, len, snapshot__fnv1a64 (body, len)) < 0
       || fwrite (body, 1, len, f) != len || fflush (f) != 0 || fsync (fileno (f)) < 0)
     {
       unlink (tmp);
@@ -354,10 +354,10 @@ write_state (const char *path, const char *body, arca_error **err)
 }
 
 int
-arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_path, arca_error **err)
+snapshot__state_body (struct arca_vm *vm, char **ret_body, arca_error **err)
 {
   json_t *root, *vcpus, *devices, *vmstate;
-  cleanup_free char *body = NULL;
+  char *body = NULL;
   bool paused;
   int r = 0;
 
@@ -368,7 +368,7 @@ arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_pa
     return arca_error_set (err, EBUSY, "snapshot: the vm must be paused");
 
   root = json_pack ("{s:s, s:i, s:o}", "format", "arca-vmm-snapshot", "version", SNAP_VERSION,
-                    "machine", machine_json (&vm->machine));
+                    "machine", snapshot__machine_json (&vm->machine));
   vcpus = json_array ();
   devices = json_array ();
   vmstate = json_object ();
@@ -398,6 +398,17 @@ arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_pa
     }
   json_decref (root);
   if (r < 0)
+    return -1;
+  *ret_body = body;
+  return 0;
+}
+
+int
+arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_path, arca_error **err)
+{
+  cleanup_free char *body = NULL;
+
+  if (snapshot__state_body (vm, &body, err) < 0)
     return arca_error_wrap (err, "snapshot");
   if (write_memory (vm, mem_path, err) < 0 || write_state (state_path, body, err) < 0)
     return arca_error_wrap (err, "snapshot");
@@ -433,7 +444,7 @@ read_state (const char *path, json_t **ret, arca_error **err)
     return arca_error_errno (err, "read snapshot `%s`", path);
   if (fread (data, 1, len, f) != len || fgetc (f) != EOF)
     return arca_error_set (err, EINVAL, "snapshot `%s`: truncated or trailing data", path);
-  if (fnv1a64 (data, len) != sum)
+  if (snapshot__fnv1a64 (data, len) != sum)
     return arca_error_set (err, EINVAL, "snapshot `%s`: checksum mismatch", path);
   root = json_loadb (data, len, 0, &jerr);
   if (root == NULL)
@@ -442,8 +453,8 @@ read_state (const char *path, json_t **ret, arca_error **err)
   return 0;
 }
 
-static int
-machine_from_json (json_t *m, struct arca_vm_config *cfg, arca_error **err)
+int
+snapshot__machine_config (json_t *m, struct arca_vm_config *cfg, arca_error **err)
 {
   json_t *drives = json_object_get (m, "drives"), *d;
   size_t i;
@@ -479,19 +490,44 @@ machine_from_json (json_t *m, struct arca_vm_config *cfg, arca_error **err)
 }
 
 int
+snapshot__load_state (struct arca_vm *vm, json_t *root, arca_error **err)
+{
+  json_t *vcpus = json_object_get (root, "vcpus");
+  json_t *devices = json_object_get (root, "devices");
+
+  if (json_array_size (vcpus) != vm->n_vcpus || json_array_size (devices) != vm->n_devices)
+    return arca_error_set (err, EINVAL, "snapshot: %zu vcpus and %zu devices, the machine has %u and %u",
+                           json_array_size (vcpus), json_array_size (devices), vm->n_vcpus,
+                           vm->n_devices);
+  if (restore_irqchip (vm, json_object_get (root, "vm"), err) < 0)
+    return -1;
+  for (unsigned i = 0; i < vm->n_vcpus; i++)
+    if (snapshot__restore_vcpu (&vm->vcpus[i], json_array_get (vcpus, i), err) < 0)
+      return -1;
+  for (unsigned i = 0; i < vm->n_devices; i++)
+    {
+      const char *why = NULL;
+      if (vm->devices[i].restore != NULL
+          && vm->devices[i].restore (vm->devices[i].opaque, json_array_get (devices, i), &why) < 0)
+        return arca_error_set (err, EINVAL, "snapshot: device %u: %s", i, why);
+    }
+  return 0;
+}
+
+int
 arca_vm_restore (const struct arca_vm_config *config, const char *state_path, const char *mem_path,
                  struct arca_vm **ret_vm, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
   cleanup_close int mem_fd = -1;
   struct arca_vm_config cfg = *config;
-  json_t *root = NULL, *vcpus, *devices;
+  json_t *root = NULL;
   struct stat st;
   int r;
 
   if (read_state (state_path, &root, err) < 0)
     return -1;
-  r = machine_from_json (json_object_get (root, "machine"), &cfg, err);
+  r = snapshot__machine_config (json_object_get (root, "machine"), &cfg, err);
   cfg.kernel_path = cfg.initrd_path = cfg.cmdline = NULL;
   if (r == 0)
     {
@@ -505,24 +541,9 @@ arca_vm_restore (const struct arca_vm_config *config, const char *state_path, co
                             mem_path, (long long) st.st_size, (unsigned long long) cfg.mem_size_mib);
     }
   if (r == 0)
-    r = vm__build (&cfg, mem_fd, &vm, err);
-  vcpus = json_object_get (root, "vcpus");
-  devices = json_object_get (root, "devices");
-  if (r == 0 && (json_array_size (vcpus) != vm->n_vcpus || json_array_size (devices) != vm->n_devices))
-    r = arca_error_set (err, EINVAL, "snapshot: %zu vcpus and %zu devices, the machine has %u and %u",
-                        json_array_size (vcpus), json_array_size (devices), vm->n_vcpus,
-                        vm->n_devices);
+    r = vm__build (&cfg, mem_fd, true, &vm, err);
   if (r == 0)
-    r = restore_irqchip (vm, json_object_get (root, "vm"), err);
-  for (unsigned i = 0; r == 0 && i < vm->n_vcpus; i++)
-    r = snapshot__restore_vcpu (&vm->vcpus[i], json_array_get (vcpus, i), err);
-  for (unsigned i = 0; r == 0 && i < vm->n_devices; i++)
-    {
-      const char *why = NULL;
-      if (vm->devices[i].restore != NULL
-          && vm->devices[i].restore (vm->devices[i].opaque, json_array_get (devices, i), &why) < 0)
-        r = arca_error_set (err, EINVAL, "snapshot: device %u: %s", i, why);
-    }
+    r = snapshot__load_state (vm, root, err);
   json_decref (root);
   if (r < 0)
     return arca_error_wrap (err, "restore `%s`", state_path);

@@ -222,8 +222,8 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
 }
 
 int
-vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret_vm,
-           arca_error **err)
+vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
+           struct arca_vm **ret_vm, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
   uint64_t mem_size = config->mem_size_mib << 20;
@@ -247,7 +247,7 @@ vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret
   vm->start_ns = config->start_ns != 0 ? config->start_ns : arca_vm_now_ns ();
   vm->entry_request = config->entry;
   vm->n_vcpus_planned = config->vcpu_count;
-  vm->restoring = mem_fd >= 0;
+  vm->restoring = restoring;
   vm->pio.name = "pio";
   vm->mmio.name = "mmio";
   pthread_mutex_init (&vm->lock, NULL);
@@ -285,7 +285,7 @@ vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret
 int
 arca_vm_create (const struct arca_vm_config *config, struct arca_vm **ret_vm, arca_error **err)
 {
-  return vm__build (config, -1, ret_vm, err);
+  return vm__build (config, -1, false, ret_vm, err);
 }
 
 int

@@ -129,9 +129,11 @@ struct arca_vm {
 #define VM_COUNT(vm, field, n) __atomic_add_fetch (&(vm)->metrics.field, (n), __ATOMIC_RELAXED)
 
 /* Builds the machine; mem_fd >= 0 maps guest RAM from a snapshot's memory
-   file instead of loading a kernel (restore). */
-int vm__build (const struct arca_vm_config *config, int mem_fd, struct arca_vm **ret_vm,
-               arca_error **err);
+   file (else a fresh memfd).  restoring: no kernel is loaded and the vCPUs
+   keep their reset state, the caller loads saved state (restore, incoming
+   migration). */
+int vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
+               struct arca_vm **ret_vm, arca_error **err);
 int vm__add_device (struct arca_vm *vm, void (*free_fn) (void *), void *opaque, arca_error **err);
 /* Sets the snapshot hooks of the device added last. */
 void vm__device_state (struct arca_vm *vm, void (*save) (void *, json_t *),
@@ -146,6 +148,10 @@ int vm__cmdline_append (struct arca_vm *vm, const char *text, arca_error **err);
 /* kvm.c */
 int kvm__create_vm (struct arca_vm *vm, arca_error **err);
 int kvm__set_memory (struct arca_vm *vm, arca_error **err);
+/* Turns KVM dirty-page logging on or off for every RAM slot. */
+int kvm__dirty_logging (struct arca_vm *vm, bool on, arca_error **err);
+/* Fetches and clears slot's dirty bitmap (one bit per 4 KiB page). */
+int kvm__get_dirty_log (struct arca_vm *vm, unsigned slot, uint64_t *bitmap, arca_error **err);
 int kvm__irq_line (struct arca_vm *vm, unsigned gsi, int level);
 int kvm__ioeventfd (struct arca_vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch,
                     int fd, arca_error **err);
@@ -191,6 +197,14 @@ int boot_params__place_initrd (struct arca_vm *vm, const uint8_t *initrd, size_t
 /* snapshot.c */
 int snapshot__save_vcpu (struct vm_vcpu *vcpu, json_t *out, arca_error **err);
 int snapshot__restore_vcpu (struct vm_vcpu *vcpu, json_t *in, arca_error **err);
+/* The state JSON (machine, vCPUs, irqchip, devices) of a paused VM. */
+int snapshot__state_body (struct arca_vm *vm, char **ret_body, arca_error **err);
+/* The machine configuration saved in a state JSON; strings point into m. */
+int snapshot__machine_config (json_t *m, struct arca_vm_config *cfg, arca_error **err);
+/* Loads a state JSON into a VM built (restoring) from its machine config. */
+int snapshot__load_state (struct arca_vm *vm, json_t *root, arca_error **err);
+uint64_t snapshot__fnv1a64 (const void *data, size_t len);
+json_t *snapshot__machine_json (const struct vm_machine_config *m);
 
 /* Devices. */
 int serial__create (struct arca_vm *vm, int in_fd, int out_fd, arca_error **err);

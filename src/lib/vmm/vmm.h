@@ -136,6 +136,35 @@ int arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *me
  * lazily.  config supplies only the host side: serial fds, log, start_ns. */
 int arca_vm_restore (const struct arca_vm_config *config, const char *state_path,
                      const char *mem_path, struct arca_vm **ret_vm, arca_error **err);
+/* Live migration (docs/vmm.md#live-migration).  Addresses: unix:PATH,
+ * tcp:HOST:PORT (numeric IPv4), or a socket path. */
+#define ARCA_VM_MIGRATE_MAX_ROUNDS 30
+struct arca_vm_migrate_params {
+  const char *destination;
+  uint64_t max_downtime_ms;   /* stop-and-copy once the rest fits in this; 0 = 50 */
+  unsigned max_rounds;        /* pre-copy rounds at most; 0 = 10 */
+};
+struct arca_vm_migrate_stats {
+  unsigned n_rounds;                                  /* pre-copy rounds */
+  uint64_t round_pages[ARCA_VM_MIGRATE_MAX_ROUNDS];   /* pages sent per round */
+  uint64_t round_us[ARCA_VM_MIGRATE_MAX_ROUNDS];
+  uint64_t final_pages;       /* sent while the VM was paused */
+  uint64_t state_bytes;
+  uint64_t downtime_us;       /* source paused -> destination running */
+  uint64_t total_us;
+};
+/* Pre-copies guest RAM to the destination with KVM dirty-page logging,
+ * then pauses, sends what is left plus the device and vCPU state, and once
+ * the destination runs stops this VM (ARCA_VM_EXIT_STOPPED, "migrated").
+ * On any failure the VM keeps running (or paused, if it was). */
+int arca_vm_migrate (struct arca_vm *vm, const struct arca_vm_migrate_params *params,
+                     struct arca_vm_migrate_stats *ret_stats, arca_error **err);
+/* The destination: accepts one migration on address, builds the VM from
+ * the stream and starts it (parked if paused).  config supplies the host
+ * side only, as for arca_vm_restore(). */
+int arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *address,
+                              bool paused, struct arca_vm **ret_vm, arca_error **err);
+
 /* Makes arca_vm_start() leave every vCPU parked until arca_vm_resume(). */
 int arca_vm_pause_before_start (struct arca_vm *vm, arca_error **err);
 

@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Live migration between two arca-vmm processes (unix socket and TCP on
+# 127.0.0.1).  The test guest counts ticks in memory and keeps dirtying a
+# 128-page region whose content follows from the count (dirty=128); it
+# checks the whole region every 4th tick.  After a migration the count must
+# continue on the destination (never restart, never go back), the region
+# must verify there, and pages must have been sent after round 0 (dirtied
+# during pre-copy).  A broken connection must leave the source running.
+# usage: test-migrate.sh ARCA_VMM GUEST_ELF      (prints TAP)
+set -u
+VMM=$1 ELF=$2
+. "$(dirname "$0")/tap.sh"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
+command -v curl >/dev/null || skip_all "curl not installed"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+
+T=$(mktemp -d)
+pids=()
+cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+GUEST="ticks=0 tickdelay=0 dirty=128"
+
+api () {   # api SOCK METHOD PATH [BODY]: body, then the status on its own line
+  curl -s --unix-socket "$1" -X "$2" ${4:+-d "$4"} -w '\n%{http_code}\n' "http://localhost$3"
+}
+wait_for () {   # wait_for FILE STRING: up to 5 s
+  for _ in $(seq 50); do grep -aqF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+wait_sock () { for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done; return 1; }
+# Ticks on complete lines only: a migration can split a line between the
+# two consoles.  complete_ticks FILE head|tail drops a partial last line /
+# the first line (a continuation, when the source's output ended mid-line).
+complete_ticks () {
+  local f=$1
+  if [ "$2" = tail ]; then
+    if [ -n "$(tail -c 1 "$f")" ]; then head -n -1 "$f"; else cat "$f"; fi
+  else
+    tail -n +2 "$f"
+  fi | grep -a '^arca-test-guest: tick [0-9]*$' | cut -d' ' -f3
+}
+sum_after_round0 () {   # pages sent after round 0 (later rounds + final)
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(r["pages"] for r in d["rounds"][1:]) + d["final_pages"])'
+}
+
+start_source () {   # start_source NAME: API-driven source booting the guest
+  "$VMM" --api-sock "$T/$1.sock" --kernel "$ELF" --memory 64 --cmdline "$GUEST" \
+    --serial "file:$T/$1.con" 2>"$T/$1.err" &
+  src=$!; pids+=($src)
+  wait_sock "$T/$1.sock" && wait_for "$T/$1.con" "verify ok"
+}
+
+# migrate NAME ADDR BODY-EXTRA: source NAME to a new destination on ADDR.
+migrate_case () {
+  local name=$1 addr=$2 extra=$3
+  start_source "$name"
+  check "$name: source boots and verifies its region" wait_for "$T/$name.con" "verify ok"
+  timeout 30 "$VMM" --incoming "$addr" --serial "file:$T/$name-dst.con" 2>"$T/$name-dst.err" &
+  dst=$!; pids+=($dst)
+  sleep 0.2
+  out=$(api "$T/$name.sock" PUT /migrate "{\"destination\":\"$addr\"$extra}")
+  check "$name: PUT /migrate (200)" test "$(tail -n 1 <<<"$out")" = 200
+  stats=$(head -n 1 <<<"$out")
+  echo "# $name: $stats"
+  check "$name: stats report rounds, downtime and total time" \
+    grep -q '"rounds":\[{"pages":[1-9].*"downtime_us":[0-9]*,"total_us":[1-9]' <<<"$stats"
+  after0=$(sum_after_round0 <<<"$stats")
+  check "$name: pages dirtied during pre-copy were sent ($after0)" test "${after0:-0}" -gt 0
+  wait "$src"; rc=$?
+  check "$name: source exits 0 after the migration" test "$rc" = 0
+  check "$name: source API socket removed" test ! -e "$T/$name.sock"
+  check "$name: destination runs" wait_for "$T/$name-dst.con" "tick"
+  last=$(complete_ticks "$T/$name.con" tail | tail -n 1)
+  sleep 0.3
+  first=$(complete_ticks "$T/$name-dst.con" head | head -n 1)
+  check "$name: count continues on the destination (source $last, destination $first)" \
+    test "$first" -gt "$last" -a "$first" -le $((last + 2))
+  check "$name: destination never restarts the guest" bash -c "! grep -aq hello '$T/$name-dst.con'"
+  check "$name: destination ticks never go back" \
+    bash -c "tail -n +2 '$T/$name-dst.con' | head -n -1 | grep -a '^arca-test-guest: tick [0-9]*$' | cut -d' ' -f3 | awk 'NR > 1 && \$1 != p + 1 { exit 1 } { p = \$1 }'"
+  check "$name: region verifies on the destination" wait_for "$T/$name-dst.con" "verify ok"
+  check "$name: no page lost or stale" bash -c "! grep -aq 'verify BAD' '$T/$name-dst.con' '$T/$name.con'"
+  kill -TERM "$dst"; wait "$dst"; rc=$?
+  check "$name: destination stops on SIGTERM with status 0" test "$rc" = 0
+}
+
+migrate_case unix "unix:$T/in.sock" ""
+check "unix: destination removed its socket" test ! -e "$T/in.sock"
+port=$((20000 + RANDOM % 20000))
+migrate_case tcp "tcp:127.0.0.1:$port" ',"max_downtime_ms":1,"max_rounds":4'
+
+# A destination that breaks the connection in the middle of round 0.
+start_source broken
+python3 - "$T/fake.sock" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+n = 0
+while n < 65536:
+    b = c.recv(65536 - n)
+    if not b: break
+    n += len(b)
+c.close()
+EOF
+fake=$!; pids+=($fake)
+for _ in $(seq 50); do [ -S "$T/fake.sock" ] && break; sleep 0.1; done
+out=$(api "$T/broken.sock" PUT /migrate "{\"destination\":\"unix:$T/fake.sock\"}")
+check "broken connection: PUT /migrate fails (400)" test "$(tail -n 1 <<<"$out")" = 400
+echo "# $(head -n 1 <<<"$out")"
+check "broken connection: the error says so" grep -q 'migrate to' <<<"$out"
+check "broken connection: source still Running" \
+  grep -q '"state":"Running"' <<<"$(api "$T/broken.sock" GET /)"
+n=$(complete_ticks "$T/broken.con" tail | tail -n 1)
+check "broken connection: guest keeps counting after tick $n" wait_for "$T/broken.con" "tick $((n + 20))"
+out=$(api "$T/broken.sock" PUT /migrate "{\"destination\":\"unix:$T/nobody.sock\"}")
+check "unreachable destination: 400, source unharmed" test "$(tail -n 1 <<<"$out")" = 400
+# ... and it can still migrate afterwards.
+timeout 30 "$VMM" --incoming "unix:$T/in2.sock" --serial "file:$T/again.con" 2>"$T/again.err" &
+dst=$!; pids+=($dst)
+sleep 0.2
+check "after a failed attempt the source still migrates" \
+  test "$(api "$T/broken.sock" PUT /migrate "{\"destination\":\"unix:$T/in2.sock\"}" | tail -n 1)" = 200
+check "... and the destination verifies the region" wait_for "$T/again.con" "verify ok"
+kill -TERM "$dst"; wait "$dst"
+
+# The destination does not trust the stream.
+timeout 30 "$VMM" --incoming "unix:$T/in3.sock" --serial none 2>"$T/garbage.err" &
+dst=$!; pids+=($dst)
+for _ in $(seq 50); do [ -S "$T/in3.sock" ] && break; sleep 0.1; done
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"x" * 4096); s.close()' "$T/in3.sock"
+wait "$dst"; rc=$?
+check "garbage stream: destination exits 1" test "$rc" = 1
+check "garbage stream: reported as a bad record" grep -q "bad record magic" "$T/garbage.err"
+check "bad migration address refused" \
+  bash -c "'$VMM' --incoming 'tcp:localhost' 2>&1 | grep -q 'no port'"
+
+tap_done
