@@ -117,3 +117,15 @@ fail_create() {
     assert_one_line_error 'nosuch-ait-container|not exist|does not exist|not found'
   done
 }
+
+@test "--systemd-cgroup on a host without systemd fails clearly and leaves nothing" {
+  [ -d /run/systemd/system ] && skip "systemd runs here: the flag is then a different case"
+  is_runc && skip "runc tries to reach systemd over D-Bus; its message is about the bus"
+  status=0
+  timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" --systemd-cgroup create --bundle "$BUNDLE" "$CID" \
+    </dev/null >"$TEST_DIR/capture.out" 2>"$TEST_DIR/capture.err" || status=$?
+  stderr=$(cat "$TEST_DIR/capture.err")
+  assert_failure 1
+  assert_one_line_error 'systemd'
+  assert_no_leftovers "$CID"
+}
