@@ -253,3 +253,29 @@ C
   [ "$(map_elements)" = 1 ]
   [ "$(container_veths)" = 1 ]
 }
+
+@test "containers reach a published port through a host address, their own too (hairpin)" {
+  serve hp -p 18600:80
+  addr=$(host_addr)
+  addr=${addr:-172.30.77.1}
+  run arca run --rm busybox wget -qO- http://$addr:18600/index.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from hp" ]
+  run arca exec hp wget -qO- http://$addr:18600/index.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello from hp" ]
+}
+
+@test "-P publishes every EXPOSEd port of the image on a free host port" {
+  mkdir -p "$ET_DIR/ctx"
+  printf 'FROM busybox\nEXPOSE 80 53/udp\n' > "$ET_DIR/ctx/Containerfile"
+  arca build -t exposer "$ET_DIR/ctx" >/dev/null || skip "arca build is not available"
+  arca run -d --name pa -P exposer sh -c \
+    'mkdir -p /w && echo all > /w/index.html && exec httpd -f -p 80 -h /w'
+  wait_status pa Up
+  run arca port pa
+  [ "${#lines[@]}" -eq 2 ]
+  [[ "$output" == *"53/udp -> 0.0.0.0:"* ]]
+  hp=$(arca port pa 80)
+  [ "$(curl -sf -m 5 http://127.0.0.1:${hp#0.0.0.0:}/index.html)" = all ]
+}

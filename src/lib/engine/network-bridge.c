@@ -322,6 +322,7 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   if (arca_nl_veth_add (nl, veth, "eth0", netns, 0, err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
+      || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0
       || configure_inside (netns, addr, subnet, err) < 0)
     return -1;
   if (arca_portmap_reserve (db, id, specs, n_ports, addr, ports, err) < 0

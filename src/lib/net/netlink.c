@@ -241,6 +241,23 @@ arca_nl_link_set (struct arca_nl *nl, unsigned index, const struct arca_nl_link_
 }
 
 int
+arca_nl_bridge_port_hairpin (struct arca_nl *nl, unsigned index, arca_error **err)
+{
+  char buf[NL_BUF];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_msg (buf, RTM_SETLINK, 0, &ifm);
+
+  ifm->ifi_family = AF_BRIDGE;
+  ifm->ifi_index = (int) index;
+  struct nlattr *pi = mnl_attr_nest_start (nlh, IFLA_PROTINFO);
+  mnl_attr_put_u8 (nlh, IFLA_BRPORT_MODE, 1);
+  mnl_attr_nest_end (nlh, pi);
+  if (nl_talk (nl, nlh, NULL, NULL, "bridge port hairpin", err) < 0)
+    return arca_error_wrap (err, "link %u", index);
+  return 0;
+}
+
+int
 arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
                   arca_error **err)
 {

@@ -40,6 +40,11 @@ struct arca_nl_link_change {
 int arca_nl_link_set (struct arca_nl *nl, unsigned index, const struct arca_nl_link_change *c,
                       arca_error **err);
 
+/* Turns on hairpin mode of a bridge port, so frames can leave through the
+ * port they came in by: a container reaching its own published port through
+ * a host address is DNATed back to itself. */
+int arca_nl_bridge_port_hairpin (struct arca_nl *nl, unsigned index, arca_error **err);
+
 /* Adds an IPv4 address (EEXIST is fine). */
 int arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
                       arca_error **err);

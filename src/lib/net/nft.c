@@ -16,8 +16,9 @@ nft_ctx_freep (struct nft_ctx **c)
     nft_ctx_free (*c);
 }
 
-int
-arca_nft_run (const char *script, arca_error **err)
+/* Runs script; with ret_output, what nft printed (list commands). */
+static int
+nft_run (const char *script, char **ret_output, arca_error **err)
 {
   _cleanup_ (nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
 
@@ -35,51 +36,75 @@ arca_nft_run (const char *script, arca_error **err)
         *strchr (copy, '\n') = '\0';
       return arca_error_set (err, EIO, "nftables: %s", copy && *copy ? copy : "command failed");
     }
+  if (ret_output)
+    {
+      const char *out = nft_ctx_get_output_buffer (ctx);
+      if ((*ret_output = strdup (out ? out : "")) == NULL)
+        return arca_error_set (err, ENOMEM, "nftables");
+    }
   return 0;
 }
+
+int
+arca_nft_run (const char *script, arca_error **err)
+{
+  return nft_run (script, NULL, err);
+}
+
+/* Bumped whenever the rules below change: a table without it is brought up
+ * to date in place (its maps, so running containers' ports, stay). */
+#define RULES_VERSION "arca-rules-v2"
 
 int
 arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet *subnet,
                  arca_error **err)
 {
-  cleanup_free char *script = NULL, *list = NULL;
+  cleanup_free char *script = NULL, *list = NULL, *current = NULL;
   char net[INET_ADDRSTRLEN];
-  cleanup_error arca_error *local = NULL;
 
-  if (asprintf (&list, "list table ip %s", table) < 0)
+  if (asprintf (&list, "list chain ip %s postrouting", table) < 0)
     return arca_error_set (err, ENOMEM, "nftables");
-  if (arca_nft_run (list, NULL) == 0)
+  if (nft_run (list, &current, NULL) == 0 && strstr (current, RULES_VERSION))
     return 0;
   inet_ntop (AF_INET, &subnet->base, net, sizeof net);
-  /* `create table` makes the batch fail as a whole when a concurrent run
-   * created the table first, so the rules are never added twice.
-   * 127.0.0.0/8 sources reach the bridge only through the output DNAT of a
-   * published port (see arca_bridge_ensure for route_localnet): they are
-   * masqueraded so the container answers to the gateway, not to its own lo. */
+  /* One batch, so one atomic transaction: `add` is idempotent for the table,
+   * maps and chains, and each chain is flushed before its rules are added,
+   * so two engines racing here end with one copy of every rule.
+   * - ports: published ports, looked up by (address,) protocol and port.
+   * - 127.0.0.0/8 sources reach the bridge only through the output DNAT of
+   *   a published port (see arca_bridge_ensure for route_localnet): they
+   *   are masqueraded so the container answers to the gateway, not to its
+   *   own lo.
+   * - a container reaching another (or itself) through a published port on
+   *   a host address is DNATed back onto the bridge; without masquerade the
+   *   answer would go straight over the bridge from an address the client
+   *   never talked to. */
   if (asprintf (&script,
-                "create table ip %s\n"
-                "table ip %s {\n"
-                "  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-                "  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-                "  chain ports {\n"
-                "    dnat ip to ip daddr . meta l4proto . th dport map @ports_ip\n"
-                "    dnat ip to meta l4proto . th dport map @ports_any\n"
-                "  }\n"
-                "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-                "    fib daddr type local jump ports\n  }\n"
-                "  chain output { type nat hook output priority -100; policy accept;\n"
-                "    fib daddr type local jump ports\n  }\n"
-                "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-                "    ip saddr %s/%u ip daddr != %s/%u masquerade\n"
-                "    oifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n"
-                "  }\n"
-                "}\n",
-                table, table, net, subnet->prefix, net, subnet->prefix, bridge)
+                "add table ip %1$s\n"
+                "add map ip %1$s ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+                "add map ip %1$s ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+                "add chain ip %1$s ports\n"
+                "add chain ip %1$s prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+                "add chain ip %1$s output { type nat hook output priority -100; policy accept; }\n"
+                "add chain ip %1$s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+                "flush chain ip %1$s ports\n"
+                "flush chain ip %1$s prerouting\n"
+                "flush chain ip %1$s output\n"
+                "flush chain ip %1$s postrouting\n"
+                "add rule ip %1$s ports dnat ip to ip daddr . meta l4proto . th dport map @ports_ip\n"
+                "add rule ip %1$s ports dnat ip to meta l4proto . th dport map @ports_any\n"
+                "add rule ip %1$s prerouting fib daddr type local jump ports\n"
+                "add rule ip %1$s output fib daddr type local jump ports\n"
+                "add rule ip %1$s postrouting ip saddr %2$s/%3$u ip daddr != %2$s/%3$u masquerade"
+                " comment \"" RULES_VERSION "\"\n"
+                "add rule ip %1$s postrouting oifname \"%4$s\" ip saddr 127.0.0.0/8 masquerade\n"
+                "add rule ip %1$s postrouting oifname \"%4$s\" ct status dnat ip saddr %2$s/%3$u masquerade\n",
+                table, net, subnet->prefix, bridge)
       < 0)
     return arca_error_set (err, ENOMEM, "nftables");
-  if (arca_nft_run (script, &local) == 0 || arca_nft_run (list, NULL) == 0)
-    return 0;
-  return arca_error_set (err, local->errnum, "create nftables table `%s`: %s", table, local->msg);
+  if (nft_run (script, NULL, err) < 0)
+    return arca_error_wrap (err, "set up nftables table `%s`", table);
+  return 0;
 }
 
 /* "ports_any { tcp . 8080" or "ports_ip { 127.0.0.1 . tcp . 8080" */
