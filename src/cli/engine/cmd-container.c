@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Container commands: run, create, start, stop, kill, rm, ps, logs, wait,
  * inspect, exec, and the monitor's cleanup. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "engine/logfile.h"
 #include "engine/volumes.h"
 #include "engine/network-bridge.h"
+#include "net/portmap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/signals.h"
@@ -398,11 +400,23 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
                                  "--network `%s`: only bridge, none and host exist yet", optarg);
         break;
       case 'p':
-        if (cli_strv_push (&a->publish, optarg, err) < 0)
-          return -1;
-        break;
+        {
+          /* Checked here so a typo fails at create, not at start. */
+          struct arca_port_spec ps;
+          if (arca_port_spec_parse (optarg, &ps, err) < 0
+              || cli_strv_push (&a->publish, optarg, err) < 0)
+            return -1;
+          break;
+        }
       case 'P': s->publish_all = true; break;
-      case O_IP: s->ip = optarg; break;
+      case O_IP:
+        {
+          struct in_addr ip;
+          if (inet_pton (AF_INET, optarg, &ip) != 1)
+            return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", optarg);
+          s->ip = optarg;
+          break;
+        }
       case O_DNS:
         if (cli_strv_push (&a->dns, optarg, err) < 0)
           return -1;
