@@ -124,7 +124,7 @@ arca_internal_write_pid_file (const char *path, pid_t pid, arca_error **err)
 
   if (path == NULL)
     return 0;
-  if (arca_write_file_atomic_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
+  if (arca_write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
     return arca_error_wrap (err, "--pid-file");
   return 0;
 }
@@ -416,7 +416,7 @@ setup_cgroup (struct creation *c, arca_error **err)
   if (arca_cgroup_open (c->rt->cgroup_root, path, &c->cgroup, err) < 0)
     return arca_error_wrap (err, "linux.cgroupsPath");
   const char *resolved = arca_cgroup_path (c->cgroup);
-  if (arca_write_file_atomic_at (c->dirfd, ARCA_CGROUP_FILE, resolved, strlen (resolved), 0600,
+  if (arca_write_file_replace_at (c->dirfd, ARCA_CGROUP_FILE, resolved, strlen (resolved), 0600,
                                  err)
       < 0)
     return -1;
@@ -649,7 +649,7 @@ save_record (struct creation *c, arca_error **err)
     .pid_start = c->pid_start,
     .owner = getuid (),
   };
-  if (arca_write_file_atomic_at (c->dirfd, ARCA_CONFIG_FILE, c->config_text, c->config_len, 0600,
+  if (arca_write_file_replace_at (c->dirfd, ARCA_CONFIG_FILE, c->config_text, c->config_len, 0600,
                                  err)
       < 0)
     return -1;

@@ -138,7 +138,7 @@ arca_record_save (int dirfd, const struct arca_container_record *rec, arca_error
   cleanup_free char *text = json_dumps (doc, JSON_COMPACT);
   if (text == NULL)
     return arca_error_set (err, ENOMEM, "render state of container `%s`", rec->id);
-  return arca_write_file_atomic_at (dirfd, ARCA_STATE_FILE, text, strlen (text), 0600, err);
+  return arca_write_file_replace_at (dirfd, ARCA_STATE_FILE, text, strlen (text), 0600, err);
 }
 
 static int

@@ -282,7 +282,7 @@ write_text (const char *dir, const char *file, const char *text, arca_error **er
 
   if (asprintf (&path, "%s/%s", dir, file) < 0)
     return arca_error_set (err, ENOMEM, "write");
-  return arca_write_file_atomic_at (AT_FDCWD, path, text, strlen (text), 0644, err);
+  return arca_write_file_replace_at (AT_FDCWD, path, text, strlen (text), 0644, err);
 }
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container. */
@@ -638,7 +638,7 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
       && arca_engine_container_dir (e, c->id, "monitor.pid", &monitor_file, err) == 0)
     {
       int n = snprintf (text, sizeof text, "%d %llu", (int) monitor, (unsigned long long) monitor_start);
-      arca_write_file_atomic_at (AT_FDCWD, monitor_file, text, (size_t) n, 0644, err);
+      arca_write_file_replace_at (AT_FDCWD, monitor_file, text, (size_t) n, 0644, err);
     }
   /* Without the file the status falls back to the runtime's and exit.json:
    * not worth failing a started container for. */

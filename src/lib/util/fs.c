@@ -105,9 +105,9 @@ write_all (int fd, const char *data, size_t len)
   return 0;
 }
 
-int
-arca_write_file_atomic_at (int dirfd, const char *path, const void *data,
-                           size_t len, mode_t mode, arca_error **err)
+static int
+write_replace (int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+               bool durable, arca_error **err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
@@ -117,7 +117,7 @@ arca_write_file_atomic_at (int dirfd, const char *path, const void *data,
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return arca_error_errno (err, "create `%s`", tmp);
-  if (write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
     {
       arca_error_errno (err, "write `%s`", tmp);
       unlinkat (dirfd, tmp, 0);
@@ -130,6 +130,20 @@ arca_write_file_atomic_at (int dirfd, const char *path, const void *data,
       return -1;
     }
   return 0;
+}
+
+int
+arca_write_file_atomic_at (int dirfd, const char *path, const void *data,
+                           size_t len, mode_t mode, arca_error **err)
+{
+  return write_replace (dirfd, path, data, len, mode, true, err);
+}
+
+int
+arca_write_file_replace_at (int dirfd, const char *path, const void *data, size_t len,
+                            mode_t mode, arca_error **err)
+{
+  return write_replace (dirfd, path, data, len, mode, false, err);
 }
 
 int

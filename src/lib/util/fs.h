@@ -24,6 +24,12 @@ int arca_write_file_at (int dirfd, const char *path, const void *data,
 int arca_write_file_atomic_at (int dirfd, const char *path, const void *data,
                                size_t len, mode_t mode, arca_error **err);
 
+/* The same without fsync: readers still never see half a file, but a crash
+ * may lose the new content.  For state that does not outlive a reboot
+ * anyway (the runtime's, under /run). */
+int arca_write_file_replace_at (int dirfd, const char *path, const void *data,
+                                size_t len, mode_t mode, arca_error **err);
+
 /* mkdir -p; existing directories are fine. */
 int arca_mkdir_p (const char *path, mode_t mode, arca_error **err);
 
