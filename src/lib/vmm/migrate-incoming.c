@@ -68,6 +68,7 @@ receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm, a
   struct arca_vm_config cfg = *config;
   struct mig_record rec;
   json_t *machine = NULL, *state = NULL;
+  uint64_t t;
   int r;
 
   if (read_record (fd, &rec, err) < 0)
@@ -99,7 +100,10 @@ receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm, a
         return arca_error_set (err, EPROTO, "migration stream: unknown record type %u", rec.type);
       if (read_json (fd, &rec, &state, err) < 0)
         return -1;
+      t = arca_vm_now_ns ();
       r = snapshot__load_state (vm, state, err);
+      arca_debug (config->log, "incoming: state loaded in %llu us",
+                  (unsigned long long) ((arca_vm_now_ns () - t) / 1000));
       json_decref (state);
       if (r < 0)
         return -1;

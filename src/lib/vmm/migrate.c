@@ -240,10 +240,16 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
         return -1;
       *paused_here = true;
     }
+  arca_debug (vm->log, "migration: paused after %llu us",
+              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
   if (collect (pc, &pending, err) < 0 || timed_round (pc, false, &st->final_pages, &final_ns, err) < 0)
     return -1;
+  arca_debug (vm->log, "migration: last pages sent after %llu us",
+              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
   if (snapshot__state_body (vm, &state, err) < 0)
     return -1;
+  arca_debug (vm->log, "migration: state serialised after %llu us",
+              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
   st->state_bytes = strlen (state);
   if (mig__send (pc->fd, MIG_STATE, (uint32_t) st->state_bytes,
                  snapshot__fnv1a64 (state, st->state_bytes), state, st->state_bytes, err) < 0)
