@@ -15,7 +15,7 @@
  *            (default 2000) iterations between ticks; the counter lives in
  *            memory, so after a snapshot/restore it continues
  *   dirty=N  with ticks: each tick writes 16 pages of an N-page region at
- *            32 MiB (page s % N gets s + 1), every 4th tick checks the whole
+ *            32 MiB (page s % N gets s + 1), every 16th tick checks the whole
  *            region against the count ("verify ok S" / "verify BAD page P")
  *   smp      start every other processor listed in the MP table (INIT +
  *            SIPI through the local APIC) and count those that reach
@@ -632,7 +632,7 @@ run_ticks (uint64_t n, uint64_t delay, uint64_t dirty)
       if (dirty > 0)
         {
           dirty_step (dirty);
-          if (ticks_done % 4 == 0)
+          if (ticks_done % 16 == 0)
             dirty_verify (dirty);
         }
       say_num ("tick ", (int64_t) ticks_done);

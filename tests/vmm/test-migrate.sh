@@ -3,7 +3,7 @@
 # Live migration between two arca-vmm processes (unix socket and TCP on
 # 127.0.0.1).  The test guest counts ticks in memory and keeps dirtying a
 # 128-page region whose content follows from the count (dirty=128); it
-# checks the whole region every 4th tick.  After a migration the count must
+# checks the whole region every 16th tick.  After a migration the count must
 # continue on the destination (never restart, never go back), the region
 # must verify there, and pages must have been sent after round 0 (dirtied
 # during pre-copy).  A broken connection must leave the source running.
