@@ -73,7 +73,7 @@ cmd_commit (struct cli *cli, int argc, char **argv, arca_error **err)
     { "change", required_argument, NULL, 'c' },
     { "message", required_argument, NULL, 'm' },
     { "author", required_argument, NULL, 'a' },
-    { "pause", required_argument, NULL, 'p' },
+    { "pause", optional_argument, NULL, 'p' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -82,7 +82,7 @@ cmd_commit (struct cli *cli, int argc, char **argv, arca_error **err)
   struct arca_engine *e;
   int c;
 
-  while ((c = getopt_long (argc, argv, "+c:m:a:p:h", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+c:m:a:ph", options, NULL)) != -1)
     switch (c)
       {
       case 'c':

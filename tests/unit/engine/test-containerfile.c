@@ -14,7 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
 #include "engine/build-config.h"
+#include "engine/commit.h"
 #include "engine/build.h"
 #include "engine/containerfile.h"
 #include "util/cleanup.h"
@@ -457,6 +465,106 @@ test_dockerignore (void **state)
   rmdir (dir);
 }
 
+/* ---- the layer an upper directory makes (commit.c) ---- */
+
+static void
+sh (const char *cmd)
+{
+  assert_int_equal (system (cmd), 0);
+}
+
+static void
+test_layer_tar (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/arca-test-upper-XXXXXX";
+  char cmd[1024], path[256];
+  assert_non_null (mkdtemp (dir));
+  snprintf (cmd, sizeof cmd,
+            "cd %s && mkdir -p d/sub opq etc && echo data > d/f && ln d/f d/hard && ln -s f d/link"
+            " && echo n > opq/new && : > etc/hosts && : > etc/resolv.conf && mkdir proc"
+            " && echo keep > etc/app.conf && chown 12:34 d/f && chmod 0640 d/f",
+            dir);
+  sh (cmd);
+  snprintf (path, sizeof path, "%s/d/gone", dir);
+  if (mknod (path, S_IFCHR | 0, makedev (0, 0)) < 0)
+    skip (); /* needs root */
+  snprintf (path, sizeof path, "%s/opq", dir);
+  assert_int_equal (setxattr (path, "trusted.overlay.opaque", "y", 1, 0), 0);
+  snprintf (path, sizeof path, "%s/d/f", dir);
+  assert_int_equal (setxattr (path, "user.note", "v", 1, 0), 0);
+
+  int fd = memfd_create ("layer", MFD_CLOEXEC);
+  char diff_id[ARCA_DIGEST_LEN + 1], again[ARCA_DIGEST_LEN + 1];
+  int64_t size = 0, size2 = 0;
+  cleanup_error arca_error *err = NULL;
+  assert_int_equal (arca_commit_layer_tar (dir, arca_commit_runtime_paths, fd, diff_id, &size, &err), 0);
+  assert_true (size > 0 && size % 512 == 0);
+  /* The same tree gives the same layer. */
+  int fd2 = memfd_create ("layer2", MFD_CLOEXEC);
+  assert_int_equal (arca_commit_layer_tar (dir, arca_commit_runtime_paths, fd2, again, &size2, &err), 0);
+  assert_string_equal (diff_id, again);
+  close (fd2);
+
+  lseek (fd, 0, SEEK_SET);
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_tar (a);
+  assert_int_equal (archive_read_open_fd (a, fd, 65536), ARCHIVE_OK);
+  struct archive_entry *e;
+  bool seen_wh = false, seen_opq = false, seen_hard = false, seen_link = false, seen_f = false;
+  bool seen_conf = false, seen_etc = false;
+  while (archive_read_next_header (a, &e) == ARCHIVE_OK)
+    {
+      const char *name = archive_entry_pathname (e);
+      assert_null (strstr (name, "hosts"));
+      assert_null (strstr (name, "resolv.conf"));
+      assert_false (strcmp (name, "proc") == 0 || strcmp (name, "proc/") == 0);
+      if (strcmp (name, "d/.wh.gone") == 0)
+        seen_wh = archive_entry_filetype (e) == AE_IFREG;
+      else if (strcmp (name, "opq/.wh..wh..opq") == 0)
+        seen_opq = true;
+      else if (strcmp (name, "d/hard") == 0 && archive_entry_hardlink (e))
+        seen_hard = strcmp (archive_entry_hardlink (e), "d/f") == 0;
+      else if (strcmp (name, "d/link") == 0)
+        seen_link = archive_entry_filetype (e) == AE_IFLNK
+                    && strcmp (archive_entry_symlink (e), "f") == 0;
+      else if (strcmp (name, "d/f") == 0)
+        {
+          const char *xname;
+          const void *xval;
+          size_t xlen;
+          bool note = false;
+          archive_entry_xattr_reset (e);
+          while (archive_entry_xattr_next (e, &xname, &xval, &xlen) == ARCHIVE_OK)
+            {
+              note |= strcmp (xname, "user.note") == 0 && xlen == 1;
+              assert_null (strstr (xname, "overlay"));
+            }
+          seen_f = note && archive_entry_uid (e) == 12 && archive_entry_gid (e) == 34
+                   && (archive_entry_perm (e) & 07777) == 0640 && archive_entry_size (e) == 5;
+        }
+      else if (strcmp (name, "etc/app.conf") == 0)
+        seen_conf = true;
+      else if (strncmp (name, "etc", 3) == 0 && (name[3] == '\0' || strcmp (name + 3, "/") == 0))
+        seen_etc = true;
+    }
+  archive_read_free (a);
+  close (fd);
+  assert_true (seen_wh);
+  assert_true (seen_opq);
+  assert_true (seen_hard);
+  assert_true (seen_link);
+  assert_true (seen_f);
+  assert_true (seen_conf);
+  assert_true (seen_etc); /* etc has a real change, so it stays */
+  /* Only runtime mount points: an empty upper. */
+  snprintf (cmd, sizeof cmd, "cd %s && rm -rf d opq etc/app.conf", dir);
+  sh (cmd);
+  assert_int_equal (arca_commit_upper_is_empty (dir, arca_commit_runtime_paths, &err), 1);
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  sh (cmd);
+}
+
 int
 main (void)
 {
@@ -472,6 +580,7 @@ main (void)
     cmocka_unit_test (test_config),
     cmocka_unit_test (test_clean_path),
     cmocka_unit_test (test_dockerignore),
+    cmocka_unit_test (test_layer_tar),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
