@@ -279,3 +279,12 @@ C
   hp=$(arca port pa 80)
   [ "$(curl -sf -m 5 http://127.0.0.1:${hp#0.0.0.0:}/index.html)" = all ]
 }
+
+@test "a second start replaces the container's /etc/hosts lines instead of adding more" {
+  arca run --name twice --add-host x.example:10.9.9.9 busybox true
+  arca start twice
+  wait_status twice "Exited (0)"
+  id=$(arca ps -aq --no-trunc | head -1)
+  [ "$(grep -c 'arca bridge' "$ET_ROOT/containers/$id/etc/hosts")" = 2 ]
+  [ "$(grep -c localhost "$ET_ROOT/containers/$id/etc/hosts")" = 2 ]
+}

@@ -158,18 +158,21 @@ veth_name (const char *id, char ret[16])
   snprintf (ret, 16, "veth%.11s", id);
 }
 
+/* Marks the /etc/hosts lines attach writes, so the next start (restart
+ * policy, `arca start` after a stop) replaces them instead of adding more. */
+#define HOSTS_MARK "\t# arca bridge\n"
+
 /* The etc files are bind-mounted into the container already: they are
  * rewritten in place (a rename would leave the mount on the old inode). */
 static int
-rewrite (struct arca_engine *e, const char *id, const char *file, const char *text, bool append,
+rewrite (struct arca_engine *e, const char *id, const char *file, const char *text,
          arca_error **err)
 {
   cleanup_free char *path = NULL;
 
   if (arca_engine_container_dir (e, id, file, &path, err) < 0)
     return -1;
-  cleanup_close int fd
-      = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC));
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_TRUNC);
   if (fd < 0)
     return arca_error_errno (err, "open `%s`", path);
   size_t len = strlen (text);
@@ -183,7 +186,7 @@ write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr a
            arca_error **err)
 {
   cleanup_free char *hostname = NULL, *hosts = NULL, *host_resolv = NULL, *resolv = NULL,
-                    *hn_path = NULL;
+                    *hn_path = NULL, *hosts_path = NULL, *old_hosts = NULL;
   size_t len = 0;
   FILE *f;
   char ip[INET_ADDRSTRLEN];
@@ -195,19 +198,31 @@ write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr a
       || arca_read_file_at (AT_FDCWD, hn_path, 4096, &hostname, NULL, err) < 0)
     return -1;
   hostname[strcspn (hostname, "\n")] = '\0';
+  if (arca_engine_container_dir (e, id, "etc/hosts", &hosts_path, err) < 0
+      || arca_read_file_at (AT_FDCWD, hosts_path, 1 << 20, &old_hosts, NULL, err) < 0)
+    return -1;
 
   f = open_memstream (&hosts, &len);
   if (f == NULL)
     return arca_error_set (err, ENOMEM, "hosts");
-  fprintf (f, "%s\t%s\n", ip, hostname);
+  /* The engine's lines stay, ours from an earlier start go. */
+  for (char *line = old_hosts, *next; line && *line; line = next)
+    {
+      next = strchr (line, '\n');
+      next = next ? next + 1 : line + strlen (line);
+      size_t n = (size_t) (next - line), m = strlen (HOSTS_MARK);
+      if (!(n >= m && memcmp (next - m, HOSTS_MARK, m) == 0))
+        fwrite (line, 1, n, f);
+    }
+  fprintf (f, "%s\t%s" HOSTS_MARK, ip, hostname);
   json_array_foreach (json_object_get (opts, "addHosts"), i, v)
     {
       const char *s = json_string_value (v), *colon = s ? strchr (s, ':') : NULL;
       if (colon)
-        fprintf (f, "%s\t%.*s\n", colon + 1, (int) (colon - s), s);
+        fprintf (f, "%s\t%.*s" HOSTS_MARK, colon + 1, (int) (colon - s), s);
     }
   fclose (f);
-  if (hosts == NULL || rewrite (e, id, "etc/hosts", hosts, true, err) < 0)
+  if (hosts == NULL || rewrite (e, id, "etc/hosts", hosts, err) < 0)
     return hosts ? -1 : arca_error_set (err, ENOMEM, "hosts");
 
   len = 0;
@@ -235,7 +250,7 @@ write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr a
   fclose (f);
   if (resolv == NULL)
     return arca_error_set (err, ENOMEM, "resolv.conf");
-  return rewrite (e, id, "etc/resolv.conf", resolv, false, err);
+  return rewrite (e, id, "etc/resolv.conf", resolv, err);
 }
 
 static int
