@@ -256,14 +256,15 @@ EOF
   cat > "$CTX/Containerfile" <<'EOF'
 FROM busybox
 ADD pkg.tar.gz /opt/
+ADD pkg.tar.gz /noslash
 COPY pkg.tar.gz /copied/
 COPY --chmod=0640 --chown=1:2 pkg.tar.gz /modes
-CMD cat /opt/pkg/file; ls /copied; stat -c '%a %u %g' /modes
+CMD cat /opt/pkg/file /noslash/pkg/file; ls /copied; stat -c '%a %u %g' /modes
 EOF
   run --separate-stderr arca build -t add:1 "$CTX"
   [ "$status" -eq 0 ]
   run arca run --rm add:1
-  [ "$output" = "$(printf 'packed\npkg.tar.gz\n640 1 2')" ]
+  [ "$output" = "$(printf 'packed\npacked\npkg.tar.gz\n640 1 2')" ]
 }
 
 @test "commit: a container's changes (added, changed, deleted) become an image" {

@@ -577,7 +577,20 @@ walk_request (struct copy_ctx *c, int dest_root_fd, arca_error **err)
       cleanup_close int dst_dir = -1;
       cleanup_free char *parent = NULL;
       const char *dst_name = NULL;
-      bool into_dir = S_ISDIR (st.st_mode) || dest_dir;
+      cleanup_close int rfd = -1;
+      bool archive = false;
+      if (S_ISREG (st.st_mode))
+        {
+          /* O_PATH to a readable fd: through /proc, the same file. */
+          char proc[64];
+          snprintf (proc, sizeof proc, "/proc/self/fd/%d", sfd);
+          rfd = open (proc, O_RDONLY | O_CLOEXEC);
+          if (rfd < 0)
+            return arca_error_errno (err, "open `%s`", sources[i]);
+          /* ADD unpacks an archive into the destination directory. */
+          archive = req->extract && is_archive (rfd);
+        }
+      bool into_dir = S_ISDIR (st.st_mode) || dest_dir || archive;
       if (dest_root_fd >= 0)
         {
           if (into_dir)
@@ -614,17 +627,7 @@ walk_request (struct copy_ctx *c, int dest_root_fd, arca_error **err)
         }
       if (!S_ISREG (st.st_mode))
         return arca_error_set (err, EINVAL, "`%s` is not a file or directory", sources[i]);
-      cleanup_close int rfd = openat (sfd, ".", O_RDONLY | O_CLOEXEC);
-      if (rfd < 0)
-        {
-          /* "." on a non-directory: reopen through /proc. */
-          char proc[64];
-          snprintf (proc, sizeof proc, "/proc/self/fd/%d", sfd);
-          rfd = open (proc, O_RDONLY | O_CLOEXEC);
-        }
-      if (rfd < 0)
-        return arca_error_errno (err, "open `%s`", sources[i]);
-      if (req->extract && is_archive (rfd))
+      if (archive)
         {
           if (c->digest)
             {
