@@ -849,18 +849,8 @@ arca_seccomp_default_profile (struct arca_oci_seccomp **ret, arca_error **err)
 void
 arca_seccomp_profile_free (struct arca_oci_seccomp *s)
 {
-  if (s == NULL)
-    return;
-  for (size_t i = 0; i < s->n_syscalls; i++)
-    {
-      arca_strv_free (s->syscalls[i].names);
-      free (s->syscalls[i].args);
-    }
-  free (s->syscalls);
-  free (s->architectures);
-  free (s->listener_path);
-  free (s->listener_metadata);
-  free (s);
+  /* The parser's structure: the parser frees it. */
+  arca_oci_seccomp_free (s);
 }
 
 void

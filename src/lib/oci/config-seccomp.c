@@ -365,6 +365,12 @@ oci_parse_seccomp (json_t *v, const char *path, void *field, arca_error **err)
 }
 
 void
+arca_oci_seccomp_free (struct arca_oci_seccomp *s)
+{
+  oci_seccomp_free (s);
+}
+
+void
 oci_seccomp_free (struct arca_oci_seccomp *s)
 {
   if (s == NULL)

@@ -360,6 +360,10 @@ void arca_oci_process_free (struct arca_oci_process *process);
 void arca_oci_process_freep (struct arca_oci_process **process);
 #define cleanup_process __attribute__ ((cleanup (arca_oci_process_freep)))
 
+/* Frees a linux.seccomp structure (the parser's, or one built by hand with
+ * malloc'ed members).  NULL is fine. */
+void arca_oci_seccomp_free (struct arca_oci_seccomp *seccomp);
+
 /* Releases the arrays inside resources (not the struct itself). */
 void arca_oci_resources_clear (struct arca_oci_resources *resources);
 
