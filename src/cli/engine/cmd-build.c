@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `arca build` and `arca commit`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine/build.h"
@@ -59,6 +61,12 @@ cmd_build (struct cli *cli, int argc, char **argv, arca_error **err)
   o.build_args = build_args;
   if (quiet)
     o.progress = NULL;
+  /* RUN steps share our stdio; like Docker's they read nothing from it. */
+  int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0 || dup2 (null_fd, STDIN_FILENO) < 0)
+    return arca_error_errno (err, "build: /dev/null as stdin"), 125;
+  if (null_fd != STDIN_FILENO)
+    close (null_fd);
   char id[ARCA_DIGEST_LEN + 1];
   if (cli_engine (cli, &e, err) < 0 || arca_engine_build (e, &o, id, err) < 0)
     return 125;
