@@ -270,8 +270,11 @@ copy_entry (struct copy_ctx *c, int src_dirfd, const char *name, const char *rel
     return 0;
   if (S_ISLNK (st.st_mode))
     {
-      char target[PATH_MAX];
-      ssize_t n = readlinkat (src_dirfd, name, target, sizeof target - 1);
+      /* Heap, not stack: copy_entry recurses once per directory level. */
+      cleanup_free char *target = malloc (PATH_MAX);
+      if (target == NULL)
+        return arca_error_set (err, ENOMEM, "copy");
+      ssize_t n = readlinkat (src_dirfd, name, target, PATH_MAX - 1);
       if (n < 0)
         return arca_error_errno (err, "readlink `%s`", rel);
       target[n] = '\0';
@@ -326,10 +329,12 @@ copy_entry (struct copy_ctx *c, int src_dirfd, const char *name, const char *rel
       if (dfd < 0)
         return arca_error_errno (err, "create the destination of `%s`", rel);
     }
-  char buf[65536];
+  cleanup_free char *buf = malloc (65536);
+  if (buf == NULL)
+    return arca_error_set (err, ENOMEM, "copy");
   for (;;)
     {
-      ssize_t n = read (sfd, buf, sizeof buf);
+      ssize_t n = read (sfd, buf, 65536);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)

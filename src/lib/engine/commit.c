@@ -169,8 +169,12 @@ is_skipped (struct walk *w, int dirfd, const char *name, const char *path, const
 static int
 add_xattrs (struct archive_entry *entry, int fd, const char *path, arca_error **err)
 {
-  char list[XATTR_LIST_MAX_BYTES];
-  ssize_t n = flistxattr (fd, list, sizeof list);
+  /* On the heap: this runs once per level of a deep tree. */
+  cleanup_free char *list = malloc (XATTR_LIST_MAX_BYTES);
+  cleanup_free char *value = malloc (XATTR_LIST_MAX_BYTES);
+  if (list == NULL || value == NULL)
+    return arca_error_set (err, ENOMEM, "xattrs");
+  ssize_t n = flistxattr (fd, list, XATTR_LIST_MAX_BYTES);
 
   if (n < 0)
     return errno == ENOTSUP ? 0 : arca_error_errno (err, "list xattrs of `%s`", path);
@@ -178,8 +182,7 @@ add_xattrs (struct archive_entry *entry, int fd, const char *path, arca_error **
     {
       if (strncmp (k, "trusted.overlay.", 16) == 0 || strncmp (k, "user.overlay.", 13) == 0)
         continue;
-      char value[XATTR_LIST_MAX_BYTES];
-      ssize_t vn = fgetxattr (fd, k, value, sizeof value);
+      ssize_t vn = fgetxattr (fd, k, value, XATTR_LIST_MAX_BYTES);
       if (vn < 0)
         return arca_error_errno (err, "read xattr `%s` of `%s`", k, path);
       archive_entry_xattr_add_entry (entry, k, value, (size_t) vn);
@@ -269,8 +272,10 @@ walk_entry (struct walk *w, int dirfd, const char *name, const char *prefix, uns
     }
   if (S_ISLNK (st.st_mode))
     {
-      char target[PATH_MAX];
-      ssize_t n = readlinkat (dirfd, name, target, sizeof target - 1);
+      cleanup_free char *target = malloc (PATH_MAX);
+      if (target == NULL)
+        return arca_error_set (err, ENOMEM, "layer");
+      ssize_t n = readlinkat (dirfd, name, target, PATH_MAX - 1);
       if (n < 0)
         return arca_error_errno (err, "readlink `%s`", path);
       target[n] = '\0';
@@ -313,11 +318,14 @@ walk_entry (struct walk *w, int dirfd, const char *name, const char *prefix, uns
   archive_entry_set_size (entry, st.st_size);
   if (add_xattrs (entry, fd, path, err) < 0 || write_header (w, entry, path, err) < 0)
     return -1;
-  char buf[65536];
+  /* Heap, not stack: walk_entry recurses once per directory level. */
+  cleanup_free char *buf = malloc (65536);
+  if (buf == NULL)
+    return arca_error_set (err, ENOMEM, "layer");
   int64_t left = st.st_size;
   while (left > 0)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
+      ssize_t n = read (fd, buf, 65536);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
