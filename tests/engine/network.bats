@@ -97,7 +97,7 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
 
 @test "bridge is the default: eth0 with an address on arca0, lo up, default route, /etc files" {
   run arca run --rm --add-host db.example:10.1.2.3 --dns 192.0.2.53 busybox sh -c \
-    'ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; ping -c1 -W2 127.0.0.1 >/dev/null && echo lo-up'
+    'ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; ping -c1 -W2 127.0.0.1 >/dev/null && echo lo-up; echo mac=$(cat /sys/class/net/eth0/address)'
   [ "$status" -eq 0 ]
   [[ "$output" == *"inet 172.30.77."* ]]
   [[ "$output" == *"default via 172.30.77.1 dev eth0"* ]]
@@ -106,6 +106,8 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   [[ "$output" == *$'10.1.2.3\tdb.example'* ]]
   [[ "$output" == *"nameserver 192.0.2.53"* ]]
   [[ "$output" == *lo-up* ]]
+  # The MAC follows from the address, so a reused address keeps its MAC.
+  [[ "$output" == *"mac=$(printf '02:42:%02x:%02x:%02x:%02x' ${ip//./ })"* ]]
   ip -o link show $BR | grep -q ',UP'
 }
 

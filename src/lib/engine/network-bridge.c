@@ -334,7 +334,12 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
     return arca_error_errno (err, "open `%s`", path);
   veth_name (id, veth);
   struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
-  if (arca_nl_veth_add (nl, veth, "eth0", netns, 0, err) < 0
+  /* The MAC follows from the address (as Docker does): an address handed
+   * out again keeps its MAC, so neighbours' ARP caches stay right. */
+  uint32_t host_order = ntohl (addr.s_addr);
+  const unsigned char mac[6] = { 0x02, 0x42, host_order >> 24, (host_order >> 16) & 0xff,
+                                 (host_order >> 8) & 0xff, host_order & 0xff };
+  if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, 0, err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
       || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0

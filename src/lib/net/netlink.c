@@ -171,7 +171,7 @@ arca_nl_bridge_add (struct arca_nl *nl, const char *name, unsigned mtu, arca_err
 
 int
 arca_nl_veth_add (struct arca_nl *nl, const char *name, const char *peer_name, int peer_netns_fd,
-                  unsigned mtu, arca_error **err)
+                  const unsigned char *peer_mac, unsigned mtu, arca_error **err)
 {
   char buf[NL_BUF];
   struct nlmsghdr *nlh = link_msg (buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, NULL);
@@ -187,6 +187,8 @@ arca_nl_veth_add (struct arca_nl *nl, const char *name, const char *peer_name, i
   struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header (nlh, sizeof *pifm);
   pifm->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz (nlh, IFLA_IFNAME, peer_name);
+  if (peer_mac)
+    mnl_attr_put (nlh, IFLA_ADDRESS, 6, peer_mac);
   if (mtu)
     mnl_attr_put_u32 (nlh, IFLA_MTU, mtu);
   if (peer_netns_fd >= 0)

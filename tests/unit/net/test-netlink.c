@@ -64,10 +64,11 @@ test_bridge_veth_into_namespace (void **state)
   /* The peer goes straight into another namespace under its final name. */
   cleanup_close int self = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   assert_true (self >= 0);
+  static const unsigned char mac[6] = { 0x02, 0x42, 10, 123, 0, 9 };
   assert_int_equal (unshare (CLONE_NEWNET), 0);
   cleanup_close int other = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   assert_int_equal (setns (self, CLONE_NEWNET), 0);
-  assert_int_equal (arca_nl_veth_add (nl, "tveth0", "eth0", other, 1400, NULL), 0);
+  assert_int_equal (arca_nl_veth_add (nl, "tveth0", "eth0", other, mac, 1400, NULL), 0);
   assert_true (has_link ("tveth0"));
   assert_false (has_link ("eth0"));
   assert_int_equal (arca_nl_link_index (nl, "tveth0", &host, NULL), 0);
@@ -115,8 +116,8 @@ test_veth_name_taken (void **state)
   cleanup_error arca_error *e = NULL;
 
   assert_int_equal (arca_nl_open (&nl, NULL), 0);
-  assert_int_equal (arca_nl_veth_add (nl, "tveth1", "tpeer1", -1, 0, NULL), 0);
-  assert_int_equal (arca_nl_veth_add (nl, "tveth1", "tpeer2", -1, 0, &e), -1);
+  assert_int_equal (arca_nl_veth_add (nl, "tveth1", "tpeer1", -1, NULL, 0, NULL), 0);
+  assert_int_equal (arca_nl_veth_add (nl, "tveth1", "tpeer2", -1, NULL, 0, &e), -1);
   assert_int_equal (e->errnum, EEXIST);
   assert_false (has_link ("tpeer2"));
 }
