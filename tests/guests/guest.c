@@ -28,6 +28,12 @@
  *            after it has inflated and returned to 0
  *   mp       find the MP floating pointer in the EBDA, check both
  *            checksums, count the processors and find the IOAPIC
+ *   vsock=H,L  virtio-vsock: connect to host port H, send a line, print
+ *            the answer; then listen on port L, print what the host sends
+ *            and echo it back with "echo: " in front
+ *   vsockbad  feed virtio-vsock a read-only receive buffer and a packet
+ *            whose length lies (each: DEVICE_NEEDS_RESET), then connect
+ *            to a host port nobody serves (RST, op 3)
  *   badvq    feed virtio-rng a descriptor outside RAM and a looping chain:
  *            each must put the device into DEVICE_NEEDS_RESET, and a reset
  *            must bring it back */
@@ -268,6 +274,182 @@ check_rng (void)
   put_hex (w);
   puts_serial ("\n");
   say ("rng ", na == 32 && nb == 32 && !same (rng_a, rng_b, 32) ? "ok" : "BAD");
+}
+
+/* virtio-vsock: one stream to the host, then one from it. */
+#define VIRTIO_ID_VSOCK 19
+struct vsock_hdr {
+  uint64_t src_cid, dst_cid;
+  uint32_t src_port, dst_port;
+  uint32_t len;
+  uint16_t type, op;
+  uint32_t flags, buf_alloc, fwd_cnt;
+} __attribute__ ((packed));
+
+static struct vsock_hdr vs_rx_hdr, vs_tx_hdr;
+static char vs_rx_data[128], vs_tx_data[160];
+static uint32_t vs_fwd;
+
+static void
+vs_post_rx (struct gvdev *d)
+{
+  struct vbuf b[2] = { { &vs_rx_hdr, sizeof (vs_rx_hdr), 1 }, { vs_rx_data, sizeof (vs_rx_data) - 1, 1 } };
+  vdev_post_q (d, 0, b, 2);
+}
+
+/* Waits for the next packet (several poll rounds: the host may be slow to
+   connect); returns its op, 0 on timeout.  Leaves a new buffer posted. */
+static uint16_t
+vs_recv (struct gvdev *d)
+{
+  for (int i = 0; i < 5; i++)
+    if (vdev_poll_q (d, 0, 200000) >= 0)
+      {
+        uint16_t op = vs_rx_hdr.op;
+        if (op == 5 && vs_rx_hdr.len < sizeof (vs_rx_data))
+          {
+            vs_rx_data[vs_rx_hdr.len] = '\0';
+            vs_fwd += vs_rx_hdr.len;
+          }
+        return op;
+      }
+  return 0;
+}
+
+/* Field by field: a struct literal would make the compiler call memset,
+   which a freestanding guest does not have. */
+static void
+vs_set_hdr (uint64_t cid, uint32_t sport, uint32_t dport, uint16_t op, uint32_t len)
+{
+  vs_tx_hdr.src_cid = cid;
+  vs_tx_hdr.dst_cid = 2;
+  vs_tx_hdr.src_port = sport;
+  vs_tx_hdr.dst_port = dport;
+  vs_tx_hdr.len = len;
+  vs_tx_hdr.type = 1;
+  vs_tx_hdr.op = op;
+  vs_tx_hdr.flags = 0;
+  vs_tx_hdr.buf_alloc = sizeof (vs_rx_data) - 1;
+  vs_tx_hdr.fwd_cnt = vs_fwd;
+}
+
+static void
+vs_send (struct gvdev *d, uint64_t cid, uint32_t sport, uint32_t dport, uint16_t op,
+         const char *data, uint32_t len)
+{
+  struct vbuf b[2] = { { &vs_tx_hdr, sizeof (vs_tx_hdr), 0 }, { vs_tx_data, len, 0 } };
+  vs_set_hdr (cid, sport, dport, op, len);
+  for (uint32_t i = 0; i < len; i++)
+    vs_tx_data[i] = data[i];
+  vdev_request_q (d, 1, b, len > 0 ? 2 : 1);
+}
+
+static void
+check_vsock (const char *arg, size_t arglen)
+{
+  struct gvdev d;
+  size_t used;
+  uint32_t host_port = (uint32_t) parse_dec (arg, arglen), listen_port;
+  uint64_t cid;
+  uint16_t op;
+  const char *p = arg;
+  int r = vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0);
+
+  if (r < 0)
+    {
+      say_num ("vsock open failed at step ", r);
+      return;
+    }
+  for (used = 0; used < arglen && p[used] != ','; used++)
+    ;
+  listen_port = used < arglen ? (uint32_t) parse_dec (p + used + 1, arglen - used - 1) : 1234;
+  cid = vdev_read (&d, 0x100) | (uint64_t) vdev_read (&d, 0x104) << 32;
+  say_num ("vsock cid=", (int64_t) cid);
+  vs_post_rx (&d);
+
+  /* Guest -> host. */
+  vs_send (&d, cid, 5000, host_port, 1, "", 0);              /* REQUEST */
+  op = vs_recv (&d);
+  say_num ("vsock connect op=", op);                          /* 2 = RESPONSE */
+  if (op == 2)
+    {
+      vs_post_rx (&d);
+      vs_send (&d, cid, 5000, host_port, 5, "hello from the guest\n", 21);
+      op = vs_recv (&d);
+      if (op == 5)
+        say ("vsock host says=", vs_rx_data);
+      else
+        say_num ("vsock no data, op=", op);
+      vs_post_rx (&d);
+      vs_send (&d, cid, 5000, host_port, 3, "", 0);          /* RST: done */
+    }
+
+  /* Host -> guest. */
+  say_num ("vsock listening on ", listen_port);
+  for (;;)
+    {
+      op = vs_recv (&d);
+      if (op == 0 || (op == 1 && vs_rx_hdr.dst_port == listen_port))
+        break;
+      vs_post_rx (&d);
+    }
+  if (op != 1)
+    {
+      say ("vsock ", "no connection from the host");
+      return;
+    }
+  {
+    uint32_t peer = vs_rx_hdr.src_port;
+    vs_fwd = 0;                 /* credit counts per connection */
+    vs_post_rx (&d);
+    vs_send (&d, cid, listen_port, peer, 2, "", 0);           /* RESPONSE */
+    op = vs_recv (&d);
+    if (op == 5)
+      {
+        static const char prefix[] = "echo: ";
+        char reply[150];
+        uint32_t n;
+        for (n = 0; prefix[n]; n++)
+          reply[n] = prefix[n];
+        for (uint32_t i = 0; vs_rx_data[i] && n < sizeof (reply) - 1; i++)
+          reply[n++] = vs_rx_data[i];
+        say ("vsock host sent=", vs_rx_data);
+        vs_post_rx (&d);
+        vs_send (&d, cid, listen_port, peer, 5, reply, n);
+        op = vs_recv (&d);
+      }
+    say_num ("vsock closed with op=", op);                    /* 3 = RST */
+  }
+  say ("vsock ", "done");
+}
+
+/* vsockbad: a receive buffer the device may only read, and a transmit
+   packet whose length field lies: each must put the device into
+   DEVICE_NEEDS_RESET, and a reset must bring it back. */
+static void
+check_vsock_bad (void)
+{
+  struct gvdev d;
+  struct vdesc ro[1] = { { (uint64_t) (uintptr_t) &vs_rx_hdr, sizeof (vs_rx_hdr), 0, 0 } };
+  struct vbuf lie = { &vs_tx_hdr, sizeof (vs_tx_hdr), 0 };
+  int spin, reset = 0;
+
+  if (vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0) < 0)
+    {
+      say ("vsockbad ", "no vsock device");
+      return;
+    }
+  say_num ("vsockbad read-only rx needs-reset=", vdev_request_raw (&d, ro, 1));
+  vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0);
+  vs_set_hdr (3, 1, 2, 5, 100);
+  vdev_post_q (&d, 1, &lie, 1);
+  for (spin = 0; spin < 1000 && !reset; spin++)
+    reset = (vdev_read (&d, 0x70) & VSTATUS_NEEDS_RESET) != 0;
+  say_num ("vsockbad length lie needs-reset=", reset);
+  vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0);
+  vs_send (&d, 3, 7, 4242, 1, "", 0);      /* REQUEST to a port nobody serves */
+  vs_post_rx (&d);
+  say_num ("vsockbad after reset op=", vs_recv (&d));
 }
 
 struct blk_hdr {
@@ -676,6 +858,10 @@ guest_main (uint64_t path, uint64_t info)
     check_rng ();
   if (find_arg (cmdline, "blk", &len) != NULL)
     check_blk ();
+  if ((v = find_arg (cmdline, "vsock", &len)) != NULL)
+    check_vsock (v, len);
+  if (find_arg (cmdline, "vsockbad", &len) != NULL)
+    check_vsock_bad ();
   if ((v = find_arg (cmdline, "arp", &len)) != NULL)
     check_arp (v, len);
   if (find_arg (cmdline, "balloon", &len) != NULL)

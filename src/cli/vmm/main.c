@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -38,6 +38,7 @@ static const struct option options[] = {
   { "incoming", required_argument, NULL, OPT_INCOMING },
   { "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
   { "net", required_argument, NULL, OPT_NET },
+  { "vsock", required_argument, NULL, OPT_VSOCK },
   { "balloon", required_argument, NULL, OPT_BALLOON },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
@@ -64,7 +65,7 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--net TAP[,mac=MAC]] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--serial ...]\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
@@ -113,6 +114,25 @@ parse_drive (struct arca_vm_config *c, const char *arg, arca_error **err)
       d->read_only = true;
     }
   c->n_drives++;
+  return 0;
+}
+
+/* --vsock CID,PATH */
+static int
+parse_vsock (struct arca_vm_config *c, char *arg, arca_error **err)
+{
+  char *comma = strchr (arg, ','), *end;
+  unsigned long long cid;
+
+  if (comma == NULL || comma[1] == '\0')
+    return arca_error_set (err, EINVAL, "--vsock: `%s` is not CID,PATH", arg);
+  *comma = '\0';
+  errno = 0;
+  cid = strtoull (arg, &end, 10);
+  if (errno != 0 || *end != '\0' || cid < 3 || cid > 0xfffffffeULL)
+    return arca_error_set (err, EINVAL, "--vsock: guest CID `%s` is not in 3..4294967294", arg);
+  c->vsock.cid = cid;
+  c->vsock.uds_path = comma + 1;
   return 0;
 }
 
@@ -205,6 +225,10 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
           return -1;
         c->balloon = true;
         c->balloon_mib = v;
+        break;
+      case OPT_VSOCK:
+        if (parse_vsock (c, optarg, err) < 0)
+          return -1;
         break;
       case OPT_NET:
         if (parse_net (c, optarg, err) < 0)

@@ -51,6 +51,7 @@ struct arca_vmm_api {
   char cmdline[VM_CMDLINE_MAX];
   struct api_drive drives[ARCA_VM_MAX_DRIVES];
   char net_tap[16];
+  char vsock_path[108];
 
   pthread_mutex_t lock;         /* guards vm against api_stop from other threads */
   struct arca_vm *vm;
@@ -145,6 +146,7 @@ build_config (struct arca_vmm_api *api)
   c->initrd_path = api->initrd[0] ? api->initrd : NULL;
   c->cmdline = api->cmdline[0] ? api->cmdline : NULL;
   c->net.tap = api->net_tap[0] ? api->net_tap : NULL;
+  c->vsock.uds_path = api->vsock_path[0] ? api->vsock_path : NULL;
   for (unsigned i = 0; i < c->n_drives; i++)
     c->drives[i] = (struct arca_vm_drive_config){ .id = api->drives[i].id,
                                                   .path = api->drives[i].path,
@@ -299,6 +301,25 @@ put_network (struct arca_vmm_api *api, const char *id, json_t *body, struct api_
         api->config.net.mac[i] = (uint8_t) m[i];
     }
   snprintf (api->net_tap, sizeof (api->net_tap), "%s", tap);
+  return 0;
+}
+
+/* Firecracker's body: {"guest_cid": N, "uds_path": PATH}. */
+static int
+put_vsock (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
+{
+  char path[sizeof (api->vsock_path)] = "";
+  uint64_t cid = 0;
+
+  if (require_not_started (api, reply) < 0
+      || get_string (body, "uds_path", path, sizeof (path) - 12, true, reply) < 0)
+    return -1;
+  if (json_object_get (body, "guest_cid") == NULL)
+    return fault (reply, "missing field `guest_cid`");
+  if (get_uint (body, "guest_cid", 3, UINT32_MAX - 1, &cid, reply) < 0)
+    return -1;
+  api->config.vsock.cid = cid;
+  snprintf (api->vsock_path, sizeof (api->vsock_path), "%s", path);
   return 0;
 }
 
@@ -537,6 +558,8 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
     r = put_network (api, req->path + 20, body, reply);
   else if ((put || patch) && strcmp (req->path, "/balloon") == 0)
     r = balloon_req (api, patch, body, reply);
+  else if (put && strcmp (req->path, "/vsock") == 0)
+    r = put_vsock (api, body, reply);
   else if (put && strcmp (req->path, "/entropy") == 0)
     r = require_not_started (api, reply) < 0 ? -1 : (api->config.rng = true, 0);
   else if (put && strcmp (req->path, "/actions") == 0)
@@ -710,6 +733,8 @@ arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
     }
   if (config->net.tap != NULL)
     snprintf (api->net_tap, sizeof (api->net_tap), "%s", config->net.tap);
+  if (config->vsock.uds_path != NULL)
+    snprintf (api->vsock_path, sizeof (api->vsock_path), "%s", config->vsock.uds_path);
   snprintf (api->sock_path, sizeof (api->sock_path), "%s", sock_path);
   snprintf (addr.sun_path, sizeof (addr.sun_path), "%s", sock_path);
 

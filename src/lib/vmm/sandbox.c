@@ -35,6 +35,8 @@ static const int allowed[] = {
   /* Live migration: connect to the destination (socket() is limited to
      unix and IPv4 streams below). */
   SCMP_SYS (connect), SCMP_SYS (setsockopt),
+  /* virtio-vsock: a guest's connection to the host ends with shutdown. */
+  SCMP_SYS (shutdown),
   /* snapshot/create: memory and state files. */
   SCMP_SYS (openat), SCMP_SYS (rename), SCMP_SYS (unlink),
   /* glibc's thread exit and pthread_join. */
@@ -74,6 +76,15 @@ arca_vm_sandbox (struct arca_vm *vm, arca_error **err)
       struct scmp_arg_cmp cmp[2] = {
         { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t) family },
         { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOCK_STREAM | SOCK_CLOEXEC },
+      };
+      r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 2, cmp);
+    }
+  /* virtio-vsock connects guest connections to the host's unix sockets. */
+  if (r == 0)
+    {
+      struct scmp_arg_cmp cmp[2] = {
+        { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX },
+        { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK },
       };
       r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 2, cmp);
     }

@@ -321,10 +321,11 @@ snapshot__machine_json (const struct vm_machine_config *m)
   for (unsigned i = 0; i < m->n_drives; i++)
     json_array_append_new (drives, json_pack ("{s:s, s:s, s:b}", "id", m->drives[i].id, "path",
                                               m->drives[i].path, "read_only", m->drives[i].read_only));
-  return json_pack ("{s:I, s:i, s:b, s:b, s:o, s:s, s:o}", "mem_size_mib", (json_int_t) m->mem_size_mib,
-                    "vcpu_count", (int) m->vcpu_count, "rng", m->rng, "balloon", m->balloon,
-                    "drives", drives,
-                    "net_tap", m->net_tap, "net_mac", blob (m->net_mac, sizeof (m->net_mac)));
+  return json_pack ("{s:I, s:i, s:b, s:b, s:o, s:s, s:o, s:I, s:s}", "mem_size_mib",
+                    (json_int_t) m->mem_size_mib, "vcpu_count", (int) m->vcpu_count, "rng", m->rng,
+                    "balloon", m->balloon, "drives", drives, "net_tap", m->net_tap, "net_mac",
+                    blob (m->net_mac, sizeof (m->net_mac)), "vsock_cid", (json_int_t) m->vsock_cid,
+                    "vsock_path", m->vsock_path);
 }
 
 static int
@@ -471,6 +472,16 @@ snapshot__machine_config (json_t *m, struct arca_vm_config *cfg, arca_error **er
       if (unblob (json_object_get (m, "net_mac"), cfg->net.mac, sizeof (cfg->net.mac)) < 0)
         return arca_error_set (err, EINVAL, "snapshot: bad net_mac");
     }
+  cfg->vsock.uds_path = NULL;
+  {
+    /* Older snapshots have no vsock fields: no vsock. */
+    const char *vp = json_string_value (json_object_get (m, "vsock_path"));
+    if (vp != NULL && vp[0] != '\0')
+      {
+        cfg->vsock.uds_path = (char *) vp;
+        cfg->vsock.cid = (uint64_t) json_integer_value (json_object_get (m, "vsock_cid"));
+      }
+  }
   if (!json_is_array (drives) || json_array_size (drives) > ARCA_VM_MAX_DRIVES)
     return arca_error_set (err, EINVAL, "snapshot: bad drive list");
   cfg->n_drives = 0;

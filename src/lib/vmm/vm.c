@@ -193,6 +193,8 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
     return -1;
   if (config->net.tap != NULL && virtio_net__create (vm, &config->net, err) < 0)
     return -1;
+  if (config->vsock.uds_path != NULL && virtio_vsock__create (vm, &config->vsock, err) < 0)
+    return -1;
   if (config->balloon
       && virtio_balloon__create (vm, (uint32_t) (config->balloon_mib << 8), err) < 0)
     return -1;
@@ -212,6 +214,11 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
   if (config->net.tap != NULL)
     snprintf (m->net_tap, sizeof (m->net_tap), "%s", config->net.tap);
   memcpy (m->net_mac, config->net.mac, sizeof (m->net_mac));
+  if (config->vsock.uds_path != NULL)
+    {
+      m->vsock_cid = config->vsock.cid;
+      snprintf (m->vsock_path, sizeof (m->vsock_path), "%s", config->vsock.uds_path);
+    }
   for (unsigned i = 0; i < config->n_drives; i++)
     {
       snprintf (m->drives[i].id, sizeof (m->drives[i].id), "%s",

@@ -74,6 +74,8 @@ struct vm_machine_config {
   char net_tap[16];              /* "" = no network */
   bool balloon;
   uint8_t net_mac[6];
+  uint64_t vsock_cid;
+  char vsock_path[108];          /* "" = no vsock */
 };
 
 struct arca_vm {
@@ -217,5 +219,7 @@ int virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *d
 int virtio_rng__create (struct arca_vm *vm, arca_error **err);
 int virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, arca_error **err);
 int virtio_net__create (struct arca_vm *vm, const struct arca_vm_net_config *net, arca_error **err);
+int virtio_vsock__create (struct arca_vm *vm, const struct arca_vm_vsock_config *cfg,
+                          arca_error **err);
 
 #endif

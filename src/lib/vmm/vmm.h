@@ -40,6 +40,13 @@ struct arca_vm_net_config {
   uint8_t mac[6];    /* the guest's */
 };
 
+/* virtio-vsock, host side as unix sockets (Firecracker's model). */
+struct arca_vm_vsock_config {
+  uint64_t cid;      /* the guest's context id, 3.. */
+  char *uds_path;    /* host connects here ("CONNECT <port>\n"); guest
+                        connections to the host go to "<uds_path>_<port>" */
+};
+
 struct arca_vm_config {
   unsigned vcpu_count;      /* 1..ARCA_VM_MAX_VCPUS */
   uint64_t mem_size_mib;    /* guest RAM */
@@ -53,6 +60,7 @@ struct arca_vm_config {
   bool balloon;             /* add a virtio-balloon device */
   uint64_t balloon_mib;     /* its initial target */
   struct arca_vm_net_config net;   /* net.tap NULL: no network */
+  struct arca_vm_vsock_config vsock;   /* vsock.uds_path NULL: no vsock */
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
   bool seccomp;             /* API: arca_vm_sandbox() once the VM runs */

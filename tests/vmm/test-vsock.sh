@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# virtio-vsock with the host side as unix sockets (Firecracker's model):
+# a guest-to-host round trip (the guest connects to port 5001, served by
+# PATH_5001), a host-to-guest round trip ("CONNECT 1234\n" on PATH, "OK
+# <port>", a line echoed back by the guest), refusals, and malformed
+# descriptors putting the device into DEVICE_NEEDS_RESET.
+# usage: test-vsock.sh ARCA_VMM GUEST_ELF      (prints TAP)
+set -u
+VMM=$1 ELF=$2
+. "$(dirname "$0")/tap.sh"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all "no usable /dev/kvm"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+command -v curl >/dev/null || skip_all "curl not installed"
+
+T=$(mktemp -d)
+pids=()
+cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+V=$T/v.sock
+wait_for () {   # wait_for FILE STRING: up to 5 s
+  for _ in $(seq 50); do grep -aqF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# The host service the guest connects to: answers one line.
+python3 - "${V}_5001" "$T/host-got" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+data = c.recv(100)
+open(sys.argv[2], "wb").write(data)
+c.sendall(b"hi from the host\n")
+c.recv(10)
+EOF
+pids+=($!)
+for _ in $(seq 50); do [ -S "${V}_5001" ] && break; sleep 0.1; done
+
+timeout 30 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline "vsock=5001,1234" \
+  --serial "file:$T/con" 2>"$T/err" &
+g=$!; pids+=($g)
+check "guest sees CID 3 in the config space" wait_for "$T/con" "vsock cid=3"
+check "guest -> host: the connection is accepted (RESPONSE)" wait_for "$T/con" "vsock connect op=2"
+check "guest -> host: the host got the guest's line" \
+  bash -c "[ \"\$(cat '$T/host-got' 2>/dev/null)\" = 'hello from the guest' ]"
+check "guest -> host: the guest got the host's answer" wait_for "$T/con" "vsock host says=hi from the host"
+check "guest listens" wait_for "$T/con" "vsock listening on 1234"
+
+out=$(python3 - "$V" <<'EOF'
+import socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5); return s
+bad = conn(); bad.sendall(b"HELLO 1234\n")
+print("bad:", bad.recv(100) == b"")
+s = conn(); s.sendall(b"CONNECT 1234\n")
+ok = s.recv(100).decode()
+print("ok:", ok.strip())
+s.sendall(b"ping\n")
+print("echo:", s.recv(100).decode().strip())
+s.close()
+EOF
+)
+echo "$out" | sed 's/^/# /'
+check "a host line that is not CONNECT closes the connection" grep -q "^bad: True" <<<"$out"
+check "host -> guest: CONNECT answered with OK <port>" grep -qE "^ok: OK [0-9]+$" <<<"$out"
+check "host -> guest: the guest got the host's line" wait_for "$T/con" "vsock host sent=ping"
+check "host -> guest: the guest's echo reached the host" grep -q "^echo: echo: ping$" <<<"$out"
+check "host close reaches the guest as RST" wait_for "$T/con" "vsock closed with op=3"
+wait $g; rc=$?
+check "guest finishes (status 0)" test "$rc" = 0
+check "vsock socket removed on exit" test ! -e "$V"
+
+# Refusals and a hostile driver.
+timeout 30 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline vsockbad \
+  --serial "file:$T/bad" 2>"$T/bad.err"
+check "read-only receive buffer: DEVICE_NEEDS_RESET" grep -q "read-only rx needs-reset=1" "$T/bad"
+check "packet length that lies: DEVICE_NEEDS_RESET" grep -q "length lie needs-reset=1" "$T/bad"
+check "after a reset, a connection to a port nobody serves gets RST" \
+  grep -q "vsockbad after reset op=3" "$T/bad"
+check "the VMM named both errors" test "$(grep -c 'needs reset' "$T/bad.err")" = 2
+
+check "--vsock with CID 2 (the host) refused" \
+  bash -c "'$VMM' --kernel '$ELF' --vsock 2,$T/x 2>&1 | grep -q 'not in 3'"
+
+# The API: PUT /vsock (Firecracker's body).
+SOCK=$T/api.sock
+"$VMM" --api-sock "$SOCK" --serial "file:$T/api.con" 2>"$T/api.err" &
+a=$!; pids+=($a)
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+api () { curl -s --unix-socket "$SOCK" -X "$1" -d "$3" -o /dev/null -w '%{http_code}' "http://localhost$2"; }
+check "PUT /vsock with guest_cid 1 refused (400)" test "$(api PUT /vsock '{"guest_cid":1,"uds_path":"x"}')" = 400
+check "PUT /vsock (204)" test "$(api PUT /vsock "{\"guest_cid\":7,\"uds_path\":\"$T/api-v.sock\"}")" = 204
+api PUT /boot-source "{\"kernel_image_path\":\"$ELF\",\"boot_args\":\"vsockbad\"}" >/dev/null
+api PUT /actions '{"action_type":"InstanceStart"}' >/dev/null
+check "API-configured vsock device serves the guest" wait_for "$T/api.con" "vsockbad after reset op=3"
+wait $a
+
+tap_done
