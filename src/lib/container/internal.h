@@ -25,4 +25,17 @@ int arca_internal_load_config (int dirfd, const char *bundle, char **ret_text, s
                                struct arca_oci_config **ret_config, arca_error **err);
 int arca_internal_write_pid_file (const char *path, pid_t pid, arca_error **err);
 
+struct sockaddr_un;
+/* A unix socket address for a file in a directory we hold open: short
+ * whatever the directory's own path (sun_path is 108 bytes). */
+void arca_internal_socket_path (int dirfd, const char *name, struct sockaddr_un *addr);
+/* Runs the hooks of one kind with the state (status, pid) on stdin. */
+int arca_internal_run_hooks (const struct arca_oci_config *config, enum arca_oci_hook_kind kind,
+                             const char *id, const char *bundle, const char *status, pid_t pid,
+                             arca_error **err);
+/* Kills what runs, runs poststop hooks (when asked), removes the cgroup and
+ * the state directory. */
+int arca_internal_destroy (const struct arca_runtime *rt, const char *id,
+                           struct arca_container_handle *h, bool run_poststop, arca_error **err);
+
 #endif

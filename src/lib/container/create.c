@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The runtime's side of create, start, run, kill, delete, pause/resume and
- * update.  The container's side of create is init.c. */
+/* The runtime's side of create, start and run.  The container's side of
+ * create is init.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,177 +37,6 @@
 #include "util/fs.h"
 
 #define CONFIG_FILE_MAX (16 * 1024 * 1024)
-
-/* ---- helpers shared with exec.c (internal.h) ---------------------------- */
-
-int
-arca_internal_load_config (int dirfd, const char *bundle, char **ret_text, size_t *ret_len,
-                           struct arca_oci_config **ret_config, arca_error **err)
-{
-  cleanup_free char *text = NULL;
-  cleanup_free char *path = NULL;
-  size_t len = 0;
-
-  if (dirfd >= 0)
-    {
-      if (arca_read_file_at (dirfd, ARCA_CONFIG_FILE, CONFIG_FILE_MAX, &text, &len, err) < 0)
-        return arca_error_wrap (err, "container config");
-    }
-  else
-    {
-      if (asprintf (&path, "%s/config.json", bundle) < 0)
-        return arca_error_set (err, ENOMEM, "bundle");
-      if (arca_read_file_at (AT_FDCWD, path, CONFIG_FILE_MAX, &text, &len, err) < 0)
-        return -1;
-    }
-  if (arca_oci_config_parse (text, len, ret_config, err) < 0)
-    return path ? arca_error_wrap (err, "%s", path) : -1;
-  if (ret_text)
-    *ret_text = move_ptr (text);
-  if (ret_len)
-    *ret_len = len;
-  return 0;
-}
-
-int
-arca_internal_open (const struct arca_runtime *rt, const char *id, bool lock,
-                    struct arca_container_handle *h, arca_error **err)
-{
-  memset (h, 0, sizeof *h);
-  h->dirfd = -1;
-  if (arca_state_dir_open (rt->state_root, id, lock, &h->dirfd, err) < 0)
-    return -1;
-  if (arca_record_load (h->dirfd, &h->rec, err) < 0)
-    return -1;
-  if (arca_container_status (rt->cgroup_root, h->dirfd, h->rec, &h->status, err) < 0)
-    return -1;
-  if (h->rec && h->rec->cgroup_path[0]
-      && arca_cgroup_open (rt->cgroup_root, h->rec->cgroup_path, &h->cgroup, err) < 0)
-    return -1;
-  if (h->rec == NULL)
-    {
-      /* A create that died half way: its cgroup is still ours to remove. */
-      cleanup_free char *path = NULL;
-      cleanup_error arca_error *ignored = NULL;
-      if (arca_read_file_at (h->dirfd, ARCA_CGROUP_FILE, PATH_MAX, &path, NULL, &ignored) == 0
-          && path[0] == '/')
-        arca_cgroup_open (rt->cgroup_root, path, &h->cgroup, &ignored);
-    }
-  return 0;
-}
-
-void
-arca_internal_close (struct arca_container_handle *h)
-{
-  if (h->dirfd >= 0)
-    close (h->dirfd);
-  arca_record_free (h->rec);
-  arca_cgroup_free (h->cgroup);
-  arca_oci_config_free (h->config);
-  memset (h, 0, sizeof *h);
-  h->dirfd = -1;
-}
-
-int
-arca_internal_config (struct arca_container_handle *h, arca_error **err)
-{
-  if (h->config)
-    return 0;
-  return arca_internal_load_config (h->dirfd, NULL, NULL, NULL, &h->config, err);
-}
-
-int
-arca_internal_write_pid_file (const char *path, pid_t pid, arca_error **err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-
-  if (path == NULL)
-    return 0;
-  if (arca_write_file_replace_at (AT_FDCWD, path, buf, (size_t) n, 0644, err) < 0)
-    return arca_error_wrap (err, "--pid-file");
-  return 0;
-}
-
-/* Unix socket path for a file in a directory we hold open: short whatever
- * the directory's own path length (sun_path is 108 bytes). */
-static void
-dir_socket_path (int dirfd, const char *name, struct sockaddr_un *addr)
-{
-  memset (addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  snprintf (addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", dirfd, name);
-}
-
-static int
-run_runtime_hooks (const struct arca_oci_config *config, enum arca_oci_hook_kind kind,
-                   const char *id, const char *bundle, const char *status, pid_t pid,
-                   arca_error **err)
-{
-  cleanup_free char *state = NULL;
-
-  if (config->n_hooks[kind] == 0)
-    return 0;
-  if (arca_container_hook_state (config, id, bundle, status, pid, &state, err) < 0)
-    return -1;
-  return arca_hooks_run (config, kind, state, err);
-}
-
-/* Waits until pid is gone (it is not our child: poll its pidfd). */
-static int
-wait_gone (pid_t pid, uint64_t start, int timeout_ms, arca_error **err)
-{
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
-
-  if (pidfd < 0)
-    return 0; /* already gone */
-  if (!arca_pid_is (pid, start))
-    return 0;
-  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-  int r;
-  do
-    r = poll (&pfd, 1, timeout_ms);
-  while (r < 0 && errno == EINTR);
-  if (r == 0)
-    return arca_error_set (err, ETIMEDOUT, "process %d did not exit", (int) pid);
-  /* Our own child (run): reap it so it does not linger as a zombie. */
-  waitpid (pid, NULL, WNOHANG);
-  return 0;
-}
-
-/* Kills everything and removes what the container owns on the host:
- * used by delete, by a failed create and at the end of a foreground run. */
-static int
-destroy (const struct arca_runtime *rt, const char *id, struct arca_container_handle *h,
-         bool run_poststop, arca_error **err)
-{
-  cleanup_error arca_error *local = NULL;
-
-  if (h->rec && arca_pid_is (h->rec->pid, h->rec->pid_start))
-    {
-      if (h->cgroup)
-        {
-          arca_cgroup_kill (h->cgroup, SIGKILL, NULL);
-          arca_cgroup_freeze (h->cgroup, false, NULL);
-        }
-      kill (h->rec->pid, SIGKILL);
-      if (wait_gone (h->rec->pid, h->rec->pid_start, 10000, err) < 0)
-        return -1;
-    }
-  if (run_poststop && h->rec && arca_internal_config (h, &local) == 0)
-    {
-      /* The spec: a failing poststop hook is a warning, deletion goes on. */
-      if (run_runtime_hooks (h->config, ARCA_HOOK_POSTSTOP, id, h->rec->bundle, "stopped", 0,
-                             &local)
-          < 0)
-        {
-          arca_warn (rt->log, "poststop hook: %s", local->msg);
-        }
-    }
-  if (h->cgroup && arca_cgroup_destroy (h->cgroup, err) < 0)
-    return -1;
-  return arca_state_dir_remove (rt->state_root, id, err);
-}
 
 /* ---- create ------------------------------------------------------------- */
 
@@ -438,7 +267,7 @@ make_start_socket (struct creation *c, arca_error **err)
   c->start_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (c->start_fd < 0)
     return arca_error_errno (err, "start socket");
-  dir_socket_path (c->dirfd, ARCA_START_SOCKET, &addr);
+  arca_internal_socket_path (c->dirfd, ARCA_START_SOCKET, &addr);
   if (bind (c->start_fd, (struct sockaddr *) &addr, sizeof addr) < 0)
     return arca_error_errno (err, "bind start socket");
   if (listen (c->start_fd, 4) < 0)
@@ -602,10 +431,10 @@ drive_setup (struct creation *c, bool foreground, arca_error **err)
           return 0;
         case ARCA_SYNC_HOOKS:
           arca_debug (c->rt->log, "create %s: prestart and createRuntime hooks", c->opts->id);
-          if (run_runtime_hooks (c->config, ARCA_HOOK_PRESTART, c->opts->id, c->bundle,
+          if (arca_internal_run_hooks (c->config, ARCA_HOOK_PRESTART, c->opts->id, c->bundle,
                                  "creating", c->pid, err)
                   < 0
-              || run_runtime_hooks (c->config, ARCA_HOOK_CREATE_RUNTIME, c->opts->id, c->bundle,
+              || arca_internal_run_hooks (c->config, ARCA_HOOK_CREATE_RUNTIME, c->opts->id, c->bundle,
                                     "creating", c->pid, err)
                      < 0)
             return -1;
@@ -726,7 +555,7 @@ arca_container_start (const struct arca_runtime *rt, const char *id, arca_error 
   cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return arca_error_errno (err, "start socket");
-  dir_socket_path (h.dirfd, ARCA_START_SOCKET, &addr);
+  arca_internal_socket_path (h.dirfd, ARCA_START_SOCKET, &addr);
   if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
     return arca_error_errno (err, "cannot start container `%s`: its init is not waiting", id);
   arca_debug (rt->log, "start %s: signalling its init %d", id, h.rec->pid);
@@ -754,7 +583,7 @@ arca_container_start (const struct arca_runtime *rt, const char *id, arca_error 
   if (arca_internal_config (&h, err) < 0)
     return -1;
   cleanup_error arca_error *hook_err = NULL;
-  if (run_runtime_hooks (h.config, ARCA_HOOK_POSTSTART, id, h.rec->bundle, "running", h.rec->pid,
+  if (arca_internal_run_hooks (h.config, ARCA_HOOK_POSTSTART, id, h.rec->bundle, "running", h.rec->pid,
                          &hook_err)
       < 0)
     arca_warn (rt->log, "poststart hook: %s", hook_err->msg);
@@ -828,7 +657,7 @@ arca_container_run (const struct arca_runtime *rt, const struct arca_create_opti
   if (arca_internal_write_pid_file (opts->pid_file, c.pid, err) < 0)
     return -1;
   cleanup_error arca_error *hook_err = NULL;
-  if (run_runtime_hooks (c.config, ARCA_HOOK_POSTSTART, opts->id, c.bundle, "running", c.pid,
+  if (arca_internal_run_hooks (c.config, ARCA_HOOK_POSTSTART, opts->id, c.bundle, "running", c.pid,
                          &hook_err)
       < 0)
     arca_warn (rt->log, "poststart hook: %s", hook_err->msg);
@@ -849,199 +678,7 @@ arca_container_run (const struct arca_runtime *rt, const struct arca_create_opti
   c.cgroup_made = false;
   c.dir_made = false;
   c.pid = 0;
-  int r = destroy (rt, opts->id, &h, true, err);
+  int r = arca_internal_destroy (rt, opts->id, &h, true, err);
   arca_internal_close (&h);
   return r;
-}
-
-/* ---- the other verbs ---------------------------------------------------- */
-
-int
-arca_container_state_json (const struct arca_runtime *rt, const char *id, char **ret_json,
-                           arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-  if (arca_internal_open (rt, id, false, &h, err) < 0)
-    return -1;
-  if (h.rec == NULL)
-    return arca_error_set (err, EAGAIN, "container `%s` is still being created", id);
-  if (arca_internal_config (&h, err) < 0)
-    return -1;
-  struct arca_oci_state state = {
-    .id = id,
-    .status = arca_container_status_name (h.status),
-    .pid = h.status == ARCA_STATUS_STOPPED ? 0 : h.rec->pid,
-    .bundle = h.rec->bundle,
-    .annotations = h.config->annotations,
-    .n_annotations = h.config->n_annotations,
-    .rootfs = h.rec->rootfs,
-    .created = h.rec->created,
-    .owner = "",
-  };
-  return arca_oci_state_to_json (&state, true, ret_json, err);
-}
-
-int
-arca_container_kill (const struct arca_runtime *rt, const char *id, int sig, bool all,
-                     arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-
-  if (sig <= 0 || sig >= _NSIG)
-    return arca_error_set (err, EINVAL, "invalid signal %d", sig);
-  if (arca_internal_open (rt, id, true, &h, err) < 0)
-    return -1;
-  if (all && h.cgroup)
-    {
-      if (arca_cgroup_kill (h.cgroup, sig, err) < 0)
-        return -1;
-      if (h.status == ARCA_STATUS_PAUSED && sig == SIGKILL)
-        arca_cgroup_freeze (h.cgroup, false, NULL);
-      return 0;
-    }
-  if (h.status == ARCA_STATUS_STOPPED || h.status == ARCA_STATUS_CREATING)
-    return arca_error_set (err, ESRCH, "container `%s` is not running", id);
-  /* A pidfd checked against the recorded start time: the signal cannot hit
-   * a recycled pid. */
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, h.rec->pid, 0);
-  if (pidfd < 0 || !arca_pid_is (h.rec->pid, h.rec->pid_start))
-    return arca_error_set (err, ESRCH, "container `%s` is not running", id);
-  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-    return arca_error_errno (err, "kill container `%s`", id);
-  if (h.status == ARCA_STATUS_PAUSED && sig == SIGKILL && h.cgroup)
-    arca_cgroup_freeze (h.cgroup, false, NULL);
-  return 0;
-}
-
-int
-arca_container_delete (const struct arca_runtime *rt, const char *id, bool force,
-                       arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-
-  if (arca_internal_open (rt, id, true, &h, err) < 0)
-    return -1;
-  if (!force && (h.status == ARCA_STATUS_RUNNING || h.status == ARCA_STATUS_PAUSED))
-    return arca_error_set (err, EBUSY,
-                           "cannot delete container `%s` that is not stopped: %s (use --force)",
-                           id, arca_container_status_name (h.status));
-  arca_debug (rt->log, "delete %s: status %s%s", id, arca_container_status_name (h.status),
-              force ? ", forced" : "");
-  return destroy (rt, id, &h, true, err);
-}
-
-int
-arca_container_pause (const struct arca_runtime *rt, const char *id, bool pause,
-                      arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-
-  if (arca_internal_open (rt, id, true, &h, err) < 0)
-    return -1;
-  if (pause && h.status != ARCA_STATUS_RUNNING)
-    return arca_error_set (err, EINVAL, "cannot pause container `%s`: it is %s, not running", id,
-                           arca_container_status_name (h.status));
-  if (!pause && h.status != ARCA_STATUS_PAUSED)
-    return arca_error_set (err, EINVAL, "cannot resume container `%s`: it is %s, not paused", id,
-                           arca_container_status_name (h.status));
-  if (h.cgroup == NULL)
-    return arca_error_set (err, ENOTSUP, "container `%s` has no cgroup", id);
-  return arca_cgroup_freeze (h.cgroup, pause, err);
-}
-
-int
-arca_container_update (const struct arca_runtime *rt, const char *id,
-                       const struct arca_oci_resources *resources, arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-
-  if (arca_internal_open (rt, id, true, &h, err) < 0)
-    return -1;
-  if (h.status == ARCA_STATUS_STOPPED || h.status == ARCA_STATUS_CREATING || h.cgroup == NULL)
-    return arca_error_set (err, EINVAL, "cannot update container `%s`: it is %s", id,
-                           arca_container_status_name (h.status));
-  return arca_cgroup_apply (h.cgroup, resources, err);
-}
-
-int
-arca_container_pids (const struct arca_runtime *rt, const char *id, pid_t **ret_pids,
-                     size_t *ret_count, arca_error **err)
-{
-  _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-
-  if (arca_internal_open (rt, id, false, &h, err) < 0)
-    return -1;
-  if (h.cgroup == NULL || h.status == ARCA_STATUS_STOPPED)
-    {
-      *ret_pids = NULL;
-      *ret_count = 0;
-      return 0;
-    }
-  return arca_cgroup_pids (h.cgroup, ret_pids, ret_count, err);
-}
-
-static int
-info_cmp (const void *a, const void *b)
-{
-  return strcmp (((const struct arca_container_info *) a)->id,
-                 ((const struct arca_container_info *) b)->id);
-}
-
-int
-arca_container_list (const struct arca_runtime *rt, struct arca_container_info **ret_infos,
-                     size_t *ret_count, arca_error **err)
-{
-  struct arca_container_info *infos = NULL;
-  size_t count = 0;
-
-  *ret_infos = NULL;
-  *ret_count = 0;
-  cleanup_dir DIR *dir = opendir (rt->state_root);
-  if (dir == NULL)
-    return errno == ENOENT ? 0 : arca_error_errno (err, "open state root `%s`", rt->state_root);
-  struct dirent *de;
-  while ((de = readdir (dir)))
-    {
-      _cleanup_ (arca_internal_close) struct arca_container_handle h = ARCA_HANDLE_INIT;
-      cleanup_error arca_error *skip = NULL;
-
-      if (de->d_name[0] == '.' || arca_container_id_validate (de->d_name, &skip) < 0)
-        continue;
-      if (arca_internal_open (rt, de->d_name, false, &h, &skip) < 0 || h.rec == NULL)
-        continue;
-      struct arca_container_info *grown = realloc (infos, (count + 1) * sizeof *infos);
-      if (grown == NULL)
-        {
-          arca_container_infos_free (infos, count);
-          return arca_error_set (err, ENOMEM, "list containers");
-        }
-      infos = grown;
-      infos[count] = (struct arca_container_info){
-        .id = strdup (h.rec->id),
-        .pid = h.status == ARCA_STATUS_STOPPED ? 0 : h.rec->pid,
-        .status = h.status,
-        .bundle = strdup (h.rec->bundle),
-        .rootfs = strdup (h.rec->rootfs),
-        .created = strdup (h.rec->created),
-        .owner = h.rec->owner,
-      };
-      count++;
-    }
-  qsort (infos, count, sizeof *infos, info_cmp);
-  *ret_infos = infos;
-  *ret_count = count;
-  return 0;
-}
-
-void
-arca_container_infos_free (struct arca_container_info *infos, size_t count)
-{
-  for (size_t i = 0; i < count; i++)
-    {
-      free (infos[i].id);
-      free (infos[i].bundle);
-      free (infos[i].rootfs);
-      free (infos[i].created);
-    }
-  free (infos);
 }
