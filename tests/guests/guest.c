@@ -17,6 +17,9 @@
  *   dirty=N  with ticks: each tick writes 16 pages of an N-page region at
  *            32 MiB (page s % N gets s + 1), every 16th tick checks the whole
  *            region against the count ("verify ok S" / "verify BAD page P")
+ *   rngdirty with ticks and dirty: each tick virtio-rng writes 32 bytes
+ *            into one of 64 pages at 48 MiB, the guest copies them; checked
+ *            with the region ("rngdirty ok N" / "rngdirty BAD page P")
  *   smp      start every other processor listed in the MP table (INIT +
  *            SIPI through the local APIC) and count those that reach
  *            64-bit mode
@@ -805,17 +808,62 @@ dirty_verify (uint64_t npages)
   say_num ("verify ok ", (int64_t) done);
 }
 
+/* rngdirty: pages the VMM writes.  Each tick virtio-rng fills page
+   t % 64 at 48 MiB and the guest keeps its own copy of the first 32 bytes;
+   the two agree unless a migration lost a page only the device wrote. */
+#define RNGDIRTY_BASE (48ULL << 20)
+#define RNGDIRTY_PAGES 64
+static volatile uint64_t rng_copy[RNGDIRTY_PAGES][4];
+static volatile uint64_t rng_filled;
+
 static void
-run_ticks (uint64_t n, uint64_t delay, uint64_t dirty)
+rngdirty_step (struct gvdev *d)
+{
+  uint64_t p = ticks_done % RNGDIRTY_PAGES;
+  volatile uint64_t *page = (volatile uint64_t *) (uintptr_t) (RNGDIRTY_BASE + p * 4096);
+  struct vbuf b = { (void *) (uintptr_t) (RNGDIRTY_BASE + p * 4096), 32, 1 };
+
+  if (vdev_request (d, &b, 1) != 32)
+    return;
+  for (int i = 0; i < 4; i++)
+    rng_copy[p][i] = page[i];
+  if (rng_filled < RNGDIRTY_PAGES)
+    rng_filled++;
+}
+
+static void
+rngdirty_verify (void)
+{
+  for (uint64_t p = 0; p < RNGDIRTY_PAGES; p++)
+    {
+      volatile uint64_t *page = (volatile uint64_t *) (uintptr_t) (RNGDIRTY_BASE + p * 4096);
+      for (int i = 0; i < 4; i++)
+        if (page[i] != rng_copy[p][i])
+          {
+            say_num ("rngdirty BAD page ", (int64_t) p);
+            return;
+          }
+    }
+  say_num ("rngdirty ok ", (int64_t) rng_filled);
+}
+
+static void
+run_ticks (uint64_t n, uint64_t delay, uint64_t dirty, struct gvdev *rngdev)
 {
   while (n == 0 || ticks_done < n)
     {
       ticks_done++;
+      if (rngdev != NULL)
+        rngdirty_step (rngdev);
       if (dirty > 0)
         {
           dirty_step (dirty);
           if (ticks_done % 16 == 0)
-            dirty_verify (dirty);
+            {
+              dirty_verify (dirty);
+              if (rngdev != NULL)
+                rngdirty_verify ();
+            }
         }
       say_num ("tick ", (int64_t) ticks_done);
       for (volatile uint64_t i = 0; i < delay; i++)
@@ -828,6 +876,7 @@ guest_main (uint64_t path, uint64_t info)
 {
   const char *names[] = { "?", "linux64", "pvh", "elf64" };
   const char *cmdline, *v;
+  struct gvdev rngdev;
   uint64_t ram;
   size_t len;
 
@@ -883,7 +932,10 @@ guest_main (uint64_t path, uint64_t info)
         dirty = parse_dec (dv, len);
       if (dirty > 4096)   /* 16 MiB: stays inside the 64 MiB the tests give */
         dirty = 4096;
-      run_ticks (n, delay, dirty);
+      if (find_arg (cmdline, "rngdirty", &len) != NULL && vdev_open (&rngdev, VIRTIO_ID_RNG, 0, 0) == 0)
+        run_ticks (n, delay, dirty, &rngdev);
+      else
+        run_ticks (n, delay, dirty, NULL);
     }
   if (find_arg (cmdline, "reset", &len) != NULL)
     {

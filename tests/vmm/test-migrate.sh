@@ -3,7 +3,9 @@
 # Live migration between two arca-vmm processes (unix socket and TCP on
 # 127.0.0.1).  The test guest counts ticks in memory and keeps dirtying a
 # 128-page region whose content follows from the count (dirty=128); it
-# checks the whole region every 16th tick.  After a migration the count must
+# checks the whole region every 16th tick.  Each tick virtio-rng also fills
+# one of 64 pages the guest keeps a copy of (rngdirty): pages only the
+# VMM's device thread wrote must arrive too.  After a migration the count must
 # continue on the destination (never restart, never go back), the region
 # must verify there, and pages must have been sent after round 0 (dirtied
 # during pre-copy).  A broken connection must leave the source running.
@@ -19,7 +21,7 @@ T=$(mktemp -d)
 pids=()
 cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
-GUEST="ticks=0 tickdelay=0 dirty=128"
+GUEST="ticks=0 tickdelay=0 dirty=128 rngdirty"
 
 api () {   # api SOCK METHOD PATH [BODY]: body, then the status on its own line
   curl -s --unix-socket "$1" -X "$2" ${4:+-d "$4"} -w '\n%{http_code}\n' "http://localhost$3"
@@ -45,7 +47,7 @@ sum_after_round0 () {   # pages sent after round 0 (later rounds + final)
 }
 
 start_source () {   # start_source NAME: API-driven source booting the guest
-  "$VMM" --api-sock "$T/$1.sock" --kernel "$ELF" --memory 64 --cmdline "$GUEST" \
+  "$VMM" --api-sock "$T/$1.sock" --kernel "$ELF" --memory 64 --rng --cmdline "$GUEST" \
     --serial "file:$T/$1.con" 2>"$T/$1.err" &
   src=$!; pids+=($src)
   wait_sock "$T/$1.sock" && wait_for "$T/$1.con" "verify ok"
@@ -81,6 +83,8 @@ migrate_case () {
     bash -c "tail -n +2 '$T/$name-dst.con' | head -n -1 | grep -a '^arca-test-guest: tick [0-9]*$' | cut -d' ' -f3 | awk 'NR > 1 && \$1 != p + 1 { exit 1 } { p = \$1 }'"
   check "$name: region verifies on the destination" wait_for "$T/$name-dst.con" "verify ok"
   check "$name: no page lost or stale" bash -c "! grep -aq 'verify BAD' '$T/$name-dst.con' '$T/$name.con'"
+  check "$name: device-written pages verify on the destination" wait_for "$T/$name-dst.con" "rngdirty ok"
+  check "$name: no device-written page lost" bash -c "! grep -aq 'rngdirty BAD' '$T/$name-dst.con' '$T/$name.con'"
   kill -TERM "$dst"; wait "$dst"; rc=$?
   check "$name: destination stops on SIGTERM with status 0" test "$rc" = 0
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -104,6 +105,7 @@ guest_mem__free (struct guest_mem *mem)
   if (mem->map != NULL)
     munmap (mem->map, mem->map_size);
   arca_closep (&mem->memfd);
+  free (mem->vmm_dirty);
   memset (mem, 0, sizeof (*mem));
   mem->memfd = -1;
 }

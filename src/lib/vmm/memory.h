@@ -5,6 +5,7 @@
 #ifndef ARCA_VMM_MEMORY_H
 #define ARCA_VMM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,12 @@ struct guest_mem {
   size_t map_size;
   uint64_t ram_size;  /* total bytes of RAM */
   int memfd;          /* backing memfd (snapshots write it out), or -1 */
+  /* Pages the VMM itself wrote (virtio completions) while a migration
+     tracks them: KVM's dirty log only sees vCPU writes.  One bit per page
+     of the mapping; allocated by the first migration, freed with the
+     memory, so a device thread never writes into a freed bitmap. */
+  uint64_t *vmm_dirty;
+  bool vmm_dirty_on;  /* __atomic: set and cleared by the migration */
 };
 
 /* memfd-backed, MAP_SHARED: pages cost nothing until the guest touches them,
@@ -54,6 +61,21 @@ guest_mem__ptr (const struct guest_mem *mem, uint64_t gpa, uint64_t len)
         return r->hva + (gpa - r->gpa);
     }
   return NULL;
+}
+
+/* Records that the VMM wrote [p, p + len) of guest RAM (p from
+   guest_mem__ptr), when a migration is tracking it. */
+static inline void
+guest_mem__mark_dirty (const struct guest_mem *mem, const void *p, size_t len)
+{
+  uintptr_t base = (uintptr_t) mem->map, a = (uintptr_t) p;
+
+  if (!__atomic_load_n (&mem->vmm_dirty_on, __ATOMIC_ACQUIRE) || len == 0 || a < base
+      || a - base >= mem->map_size)
+    return;
+  for (uint64_t pg = (a - base) / 4096, last = (a - base + len - 1) / 4096;
+       pg <= last && pg < mem->map_size / 4096; pg++)
+    __atomic_fetch_or (&mem->vmm_dirty[pg / 64], 1ULL << (pg % 64), __ATOMIC_RELAXED);
 }
 
 /* End of RAM below the hole (== ram_size when there is no high region). */

@@ -107,20 +107,23 @@ send_all (struct precopy *pc, uint64_t *count, arca_error **err)
   return 0;
 }
 
-/* Adds what KVM logged since the last call to the pending set; returns
-   the number of pending pages. */
+/* Adds what KVM logged since the last call, and what the VMM's devices
+   wrote, to the pending set; returns the number of pending pages. */
 static int
 collect (struct precopy *pc, uint64_t *ret_pending, arca_error **err)
 {
+  struct guest_mem *mem = &pc->vm->mem;
   uint64_t pending = 0;
 
-  for (unsigned s = 0; s < pc->vm->mem.n_regions; s++)
+  for (unsigned s = 0; s < mem->n_regions; s++)
     {
+      /* Slots start on 64-page boundaries of the mapping (0, 3 GiB). */
+      uint64_t *vmm = mem->vmm_dirty + region_offset (pc->vm, s) / MIG_PAGE / 64;
       if (kvm__get_dirty_log (pc->vm, s, pc->scratch, err) < 0)
         return -1;
       for (size_t w = 0; w < pc->words[s]; w++)
         {
-          pc->bits[s][w] |= pc->scratch[w];
+          pc->bits[s][w] |= pc->scratch[w] | __atomic_exchange_n (&vmm[w], 0, __ATOMIC_RELAXED);
           pending += (uint64_t) __builtin_popcountll (pc->bits[s][w]);
         }
     }
@@ -201,6 +204,8 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
      is logged and goes again. */
   if (kvm__dirty_logging (vm, true, err) < 0)
     return -1;
+  memset (vm->mem.vmm_dirty, 0, (vm->mem.map_size / MIG_PAGE / 64 + 1) * sizeof (uint64_t));
+  __atomic_store_n (&vm->mem.vmm_dirty_on, true, __ATOMIC_RELEASE);
   for (st->n_rounds = 0; st->n_rounds < max_rounds; st->n_rounds++)
     {
       unsigned r = st->n_rounds;
@@ -291,7 +296,9 @@ arca_vm_migrate (struct arca_vm *vm, const struct arca_vm_migrate_params *params
   bits0 = calloc (pc.words[0] + 1, sizeof (uint64_t));
   bits1 = calloc (pc.words[1] + 1, sizeof (uint64_t));
   scratch = calloc (max_words + 1, sizeof (uint64_t));
-  if (bits0 == NULL || bits1 == NULL || scratch == NULL)
+  if (vm->mem.vmm_dirty == NULL)
+    vm->mem.vmm_dirty = calloc (vm->mem.map_size / MIG_PAGE / 64 + 1, sizeof (uint64_t));
+  if (bits0 == NULL || bits1 == NULL || scratch == NULL || vm->mem.vmm_dirty == NULL)
     return arca_error_errno (err, "migrate: allocate dirty bitmaps");
   pc.bits[0] = bits0;
   pc.bits[1] = bits1;
@@ -305,6 +312,7 @@ arca_vm_migrate (struct arca_vm *vm, const struct arca_vm_migrate_params *params
   if (r < 0)
     {
       /* The guest goes on here; logging only costs write faults now. */
+      __atomic_store_n (&vm->mem.vmm_dirty_on, false, __ATOMIC_RELEASE);
       (void) kvm__dirty_logging (vm, false, NULL);
       if (paused_here)
         (void) arca_vm_resume (vm, NULL);

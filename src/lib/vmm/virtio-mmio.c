@@ -147,6 +147,12 @@ process_queue (struct vmmio *d, struct vmmio_queue *q)
           fail_device (d, why);
           return;
         }
+      /* What the device wrote, and the used ring, for a migration's
+         pre-copy (KVM logs only the vCPUs' writes). */
+      for (unsigned i = 0; i < d->chain.n_out; i++)
+        guest_mem__mark_dirty (mem, d->chain.out[i].iov_base, d->chain.out[i].iov_len);
+      guest_mem__mark_dirty (mem, guest_mem__ptr (mem, q->vq.used_gpa, 6 + 8 * (uint64_t) q->vq.size),
+                             6 + 8 * (size_t) q->vq.size);
       VM_COUNT (d->vm, virtio_requests, 1);
       pushed = true;
     }
