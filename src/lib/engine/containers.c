@@ -16,6 +16,7 @@
 
 #include "container/state.h"
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "engine/logfile.h"
 #include "engine/network.h"
 #include "engine/network-bridge.h"
@@ -696,8 +697,8 @@ arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *re
 
 /* Polls start fast (a short container is done in a few ms) and slow down
  * to 50 ms, so neither latency nor an idle `logs -f` costs much. */
-static void
-backoff_sleep (unsigned *ms)
+void
+arca_engine_backoff_sleep (unsigned *ms)
 {
   struct timespec ts = { .tv_sec = 0, .tv_nsec = (long) *ms * 1000000L };
 
@@ -741,7 +742,7 @@ wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
             return true;
           return false;
         }
-      backoff_sleep (&pause_ms);
+      arca_engine_backoff_sleep (&pause_ms);
     }
   return false;
 }
@@ -868,127 +869,4 @@ arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err)
   if (arca_engine_container_dir (e, c->id, "merged", &merged, err) < 0)
     return -1;
   return arca_overlay_unmount (merged, err);
-}
-
-/* ---- logs --------------------------------------------------------------- */
-
-struct log_out {
-  int out_fd, err_fd;
-  bool timestamps;
-};
-
-static int
-print_record (const struct arca_log_record *rec, void *userdata)
-{
-  struct log_out *o = userdata;
-  int fd = strcmp (rec->stream, "stderr") == 0 ? o->err_fd : o->out_fd;
-
-  if (o->timestamps)
-    dprintf (fd, "%s ", rec->time);
-  for (size_t off = 0; off < rec->len;)
-    {
-      ssize_t n = write (fd, rec->text + off, rec->len - off);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      off += (size_t) n;
-    }
-  return 0;
-}
-
-/* Prints the complete lines that arrived after offset. */
-static void
-follow_chunk (int fd, off_t *offset, char **pending, size_t *pending_len, struct log_out *o)
-{
-  char buf[65536];
-
-  for (;;)
-    {
-      ssize_t n = pread (fd, buf, sizeof buf, *offset);
-      if (n <= 0)
-        return;
-      *offset += n;
-      char *grown = realloc (*pending, *pending_len + (size_t) n + 1);
-      if (grown == NULL)
-        return;
-      *pending = grown;
-      memcpy (*pending + *pending_len, buf, (size_t) n);
-      *pending_len += (size_t) n;
-      char *start = *pending, *nl;
-      while ((nl = memchr (start, '\n', (size_t) (*pending + *pending_len - start))))
-        {
-          json_t *rec = json_loadb (start, (size_t) (nl - start), 0, NULL);
-          json_t *text = json_object_get (rec, "log");
-          struct arca_log_record r = {
-            .stream = json_string_value (json_object_get (rec, "stream")),
-            .text = json_string_value (text),
-            .len = json_string_length (text),
-            .time = json_string_value (json_object_get (rec, "time")),
-          };
-          if (r.stream && r.text && r.time)
-            print_record (&r, o);
-          json_decref (rec);
-          start = nl + 1;
-        }
-      *pending_len = (size_t) (*pending + *pending_len - start);
-      memmove (*pending, start, *pending_len);
-    }
-}
-
-int
-arca_engine_logs (struct arca_engine *e, const char *name_or_id,
-                  const struct arca_logs_options *opts, int out_fd, int err_fd, arca_error **err)
-{
-  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
-  cleanup_free char *path = NULL;
-  struct log_out o = { .out_fd = out_fd, .err_fd = err_fd, .timestamps = opts->timestamps };
-  struct stat st;
-
-  if (arca_engine_get (e, name_or_id, &c, err) < 0
-      || arca_engine_container_dir (e, c->id, "ctr.log", &path, err) < 0)
-    return -1;
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-  off_t offset = fd >= 0 && fstat (fd, &st) == 0 ? st.st_size : 0;
-  if (arca_logfile_read (path, LOG_MAX_FILES, opts->tail, opts->since_ns, print_record, &o, err) < 0)
-    return -1;
-  if (!opts->follow)
-    return 0;
-  char id[ARCA_ENGINE_ID_LEN + 1];
-  memcpy (id, c->id, sizeof id);
-  cleanup_free char *pending = NULL;
-  size_t pending_len = 0;
-  unsigned pause_ms = 1;
-  for (;;)
-    {
-      off_t before = offset;
-      if (fd < 0)
-        {
-          fd = open (path, O_RDONLY | O_CLOEXEC);
-          offset = 0;
-        }
-      if (fd >= 0)
-        follow_chunk (fd, &offset, &pending, &pending_len, &o);
-      /* Rotated: finish the old file, continue with the new one. */
-      struct stat now, cur;
-      if (fd >= 0 && stat (path, &now) == 0 && fstat (fd, &cur) == 0 && now.st_ino != cur.st_ino)
-        {
-          close (fd);
-          fd = -1;
-          pending_len = 0;
-          continue;
-        }
-      arca_engine_container_freep (&c);
-      cleanup_error arca_error *gone = NULL;
-      if (arca_engine_get (e, id, &c, &gone) < 0 || c->status == ARCA_ENGINE_EXITED
-          || c->status == ARCA_ENGINE_CREATED)
-        {
-          if (fd >= 0)
-            follow_chunk (fd, &offset, &pending, &pending_len, &o);
-          return 0;
-        }
-      if (offset != before)
-        pause_ms = 1;
-      backoff_sleep (&pause_ms);
-    }
 }

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared inside the engine concern only. */
+#ifndef ARCA_ENGINE_INTERNAL_H
+#define ARCA_ENGINE_INTERNAL_H
+
+/* Sleeps *ms and doubles it up to 50 ms: polls start fast (a short
+ * container is done in a few ms) and slow down, so neither latency nor an
+ * idle `logs -f` costs much. */
+void arca_engine_backoff_sleep (unsigned *ms);
+
+#endif
