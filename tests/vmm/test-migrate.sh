@@ -94,6 +94,38 @@ check "unix: destination removed its socket" test ! -e "$T/in.sock"
 port=$((20000 + RANDOM % 20000))
 migrate_case tcp "tcp:127.0.0.1:$port" ',"max_downtime_ms":1,"max_rounds":4'
 
+# Twice: to a paused destination with an API, resumed there, then on.
+start_source twice
+"$VMM" --incoming "unix:$T/b.sock" --paused --api-sock "$T/b-api.sock" \
+  --serial "file:$T/b.con" 2>"$T/b.err" &
+b=$!; pids+=($b)
+sleep 0.2
+check "twice: first migration (200)" \
+  test "$(api "$T/twice.sock" PUT /migrate "{\"destination\":\"unix:$T/b.sock\"}" | tail -n 1)" = 200
+wait_sock "$T/b-api.sock"
+check "twice: --paused destination reports Paused" \
+  grep -q '"state":"Paused"' <<<"$(api "$T/b-api.sock" GET /)"
+sleep 0.2
+check "twice: no guest output while paused" test ! -s "$T/b.con"
+check "twice: resume over the destination's API (204)" \
+  test "$(api "$T/b-api.sock" PATCH /vm '{"state":"Resumed"}' | tail -n 1)" = 204
+check "twice: guest runs on the second host" wait_for "$T/b.con" "verify ok"
+timeout 30 "$VMM" --incoming "unix:$T/c.sock" --serial "file:$T/c.con" 2>"$T/c.err" &
+c=$!; pids+=($c)
+sleep 0.2
+check "twice: second migration (200)" \
+  test "$(api "$T/b-api.sock" PUT /migrate "{\"destination\":\"unix:$T/c.sock\"}" | tail -n 1)" = 200
+wait "$b"; rc=$?
+check "twice: the middle host exits 0" test "$rc" = 0
+last=$(complete_ticks "$T/b.con" tail | tail -n 1)
+check "twice: third host runs" wait_for "$T/c.con" "verify ok"
+first=$(complete_ticks "$T/c.con" head | head -n 1)
+check "twice: count continues on the third host ($last -> $first)" \
+  test "$first" -gt "$last" -a "$first" -le $((last + 2))
+check "twice: no page lost over two hops" \
+  bash -c "! grep -aq 'BAD' '$T/twice.con' '$T/b.con' '$T/c.con'"
+kill -TERM "$c"; wait "$c"
+
 # A destination that breaks the connection in the middle of round 0.
 start_source broken
 python3 - "$T/fake.sock" <<'EOF' &

@@ -67,7 +67,7 @@ usage (FILE *f)
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
            "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
-           "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--serial ...]\n"
+           "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
 }
@@ -260,8 +260,8 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, EINVAL, "--restore and --mem-file go together");
   if (cli->restore != NULL && c->kernel_path != NULL)
     return arca_error_set (err, EINVAL, "--restore and --kernel exclude each other");
-  if (cli->incoming != NULL && (c->kernel_path != NULL || cli->restore != NULL || cli->api_sock != NULL))
-    return arca_error_set (err, EINVAL, "--incoming excludes --kernel, --restore and --api-sock");
+  if (cli->incoming != NULL && (c->kernel_path != NULL || cli->restore != NULL))
+    return arca_error_set (err, EINVAL, "--incoming excludes --kernel and --restore");
   if (c->kernel_path == NULL && cli->api_sock == NULL && cli->restore == NULL && cli->incoming == NULL)
     return arca_error_set (err, EINVAL, "--kernel is required");
   return 0;
@@ -377,10 +377,19 @@ run_api (struct cli *cli, struct stopper *stopper, int *ret_status, arca_error *
 
   if (arca_vmm_api_new (cli->api_sock, &cli->config, &api, err) < 0)
     return -1;
-  stopper->api = api;
+  /* While an incoming migration blocks in accept there is nothing the API
+     could stop: a signal ends the process (signal_thread). */
+  if (cli->incoming == NULL)
+    __atomic_store_n (&stopper->api, api, __ATOMIC_RELEASE);
   start_signal_thread (stopper);
   if (cli->config.kernel_path != NULL && arca_vmm_api_boot (api, err) < 0)
     return -1;
+  if (cli->incoming != NULL)
+    {
+      if (arca_vmm_api_incoming (api, cli->incoming, cli->paused, err) < 0)
+        return -1;
+      __atomic_store_n (&stopper->api, api, __ATOMIC_RELEASE);
+    }
   if (arca_vmm_api_run (api, &ex, err) < 0)
     return -1;
   if (cli->metrics && arca_vmm_api_vm (api) != NULL)

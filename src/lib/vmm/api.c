@@ -110,16 +110,17 @@ waiter_thread (void *opaque)
   return NULL;
 }
 
-/* Takes ownership of vm: starts it and the thread that waits for it. */
+/* Takes ownership of vm: starts it (unless an incoming migration already
+   did) and the thread that waits for it. */
 static int
-adopt_vm (struct arca_vmm_api *api, struct arca_vm *vm, arca_error **err)
+adopt_vm_started (struct arca_vmm_api *api, struct arca_vm *vm, bool started, arca_error **err)
 {
   int r;
 
   pthread_mutex_lock (&api->lock);
   api->vm = vm;
   pthread_mutex_unlock (&api->lock);
-  if (arca_vm_start (vm, err) < 0)
+  if (!started && arca_vm_start (vm, err) < 0)
     return -1;
   r = pthread_create (&api->waiter, NULL, waiter_thread, api);
   if (r != 0)
@@ -135,6 +136,12 @@ adopt_vm (struct arca_vmm_api *api, struct arca_vm *vm, arca_error **err)
       return -1;
     }
   return 0;
+}
+
+static int
+adopt_vm (struct arca_vmm_api *api, struct arca_vm *vm, arca_error **err)
+{
+  return adopt_vm_started (api, vm, false, err);
 }
 
 static void
@@ -778,6 +785,25 @@ arca_vmm_api_boot (struct arca_vmm_api *api, arca_error **err)
   if (arca_vm_create (&api->config, &vm, err) < 0)
     return -1;
   if (adopt_vm (api, vm, err) < 0)
+    {
+      if (api->vm == NULL)
+        arca_vm_free (vm);
+      return -1;
+    }
+  return 0;
+}
+
+int
+arca_vmm_api_incoming (struct arca_vmm_api *api, const char *address, bool paused, arca_error **err)
+{
+  struct arca_vm *vm = NULL;
+
+  if (api->vm != NULL)
+    return arca_error_set (err, EBUSY, "the microVM is already started");
+  build_config (api);
+  if (arca_vm_migrate_incoming (&api->config, address, paused, &vm, err) < 0)
+    return -1;
+  if (adopt_vm_started (api, vm, true, err) < 0)
     {
       if (api->vm == NULL)
         arca_vm_free (vm);

@@ -183,6 +183,11 @@ int arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config
                       struct arca_vmm_api **ret_api, arca_error **err);
 /* Boots the configured machine at once, as InstanceStart would. */
 int arca_vmm_api_boot (struct arca_vmm_api *api, arca_error **err);
+/* Receives a live migration on address (blocking; the API is served once
+   it is done) and adopts the running machine, which can then be driven
+   and migrated again over the API. */
+int arca_vmm_api_incoming (struct arca_vmm_api *api, const char *address, bool paused,
+                           arca_error **err);
 /* Serves requests until the VM has stopped (or arca_vmm_api_stop()). */
 int arca_vmm_api_run (struct arca_vmm_api *api, struct arca_vm_exit *ret_exit, arca_error **err);
 /* Thread-safe: stops the VM if one runs, else ends arca_vmm_api_run(). */
