@@ -280,7 +280,7 @@ arca_volume_remove (struct arca_engine *e, const char *name, bool force, arca_er
     return -1;
   if (force)
     for (char **u = v->users; u && *u; u++)
-      if (arca_engine_remove (e, *u, true, err) < 0)
+      if (arca_engine_remove (e, *u, true, err) < 0 || arca_volume_release (e, *u, false, err) < 0)
         return arca_error_wrap (err, "remove volume `%s`: its container", name);
   return remove_unused (e, name, err);
 }
