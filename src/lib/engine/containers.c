@@ -731,7 +731,12 @@ wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
       bool done = false;
       if (arca_monitor_exit_info (dir, &done, &info, &ignored) == 0 && done)
         return true;
-      /* A monitor killed with -9 never writes exit.json: trust the runtime. */
+      /* Nobody will write exit.json (its monitor, or the `arca` that ran
+       * it attached, was killed): the runtime's "stopped" is the answer. */
+      _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+      if (arca_engine_get (e, id, &c, &ignored) == 0 && c->status == ARCA_ENGINE_EXITED)
+        return true;
+      arca_error_freep (&ignored);
       cleanup_close int fd = -1;
       if (arca_state_dir_open (e->rt.state_root, id, false, &fd, &ignored) < 0)
         {
