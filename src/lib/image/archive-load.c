@@ -398,11 +398,22 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
       else if ((r = arca_db_layer_exists (l->db, il->chain_id, err)) > 0)
         {
           /* Already unpacked: still prove this blob is that layer, so a
-           * config cannot pair a known diff_id with other content. */
-          cleanup_close int bfd
-              = arca_blob_open (l->store, d->digest, !has_blob_file (l, d->digest), err);
+           * config cannot pair a known diff_id with other content.  An
+           * uncompressed blob named by the diff_id proves it by its name
+           * (the store hashed it when it was written): no second read, which
+           * matters for every step of a build. */
+          cleanup_close int bfd = -1;
           struct arca_unpack_result res;
-          r = bfd < 0 ? -1 : arca_layer_diff_id (bfd, &res, err);
+          if (strcmp (d->digest, il->diff_id) == 0 && arca_blob_exists (l->store, d->digest, NULL) == 1)
+            {
+              memcpy (res.diff_id, il->diff_id, sizeof res.diff_id);
+              r = 0;
+            }
+          else
+            {
+              bfd = arca_blob_open (l->store, d->digest, !has_blob_file (l, d->digest), err);
+              r = bfd < 0 ? -1 : arca_layer_diff_id (bfd, &res, err);
+            }
           if (r == 0 && strcmp (res.diff_id, il->diff_id) != 0)
             r = arca_error_set (err, EBADMSG,
                                 "layer %s: diff_id mismatch: the config says %s, the content is %s",
