@@ -133,8 +133,11 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
   arca_closep (&lfd);
   mig__unlink (address);
 
-  if (receive (config, fd, &vm, err) < 0
-      || (paused && arca_vm_pause_before_start (vm, err) < 0) || arca_vm_start (vm, err) < 0)
+  /* The threads start parked and run once the source knows: a fresh vCPU
+     spinning on one of few cores would otherwise delay the answer the
+     source's downtime waits for. */
+  if (receive (config, fd, &vm, err) < 0 || arca_vm_pause_before_start (vm, err) < 0
+      || arca_vm_start (vm, err) < 0)
     {
       /* Best effort: the source resumes either way. */
       if (send (fd, &nack, 1, MSG_NOSIGNAL) < 0)
@@ -147,6 +150,8 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
       arca_vm_stop (vm);
       return arca_error_wrap (err, "incoming migration: acknowledge");
     }
+  if (!paused && arca_vm_resume (vm, err) < 0)
+    return arca_error_wrap (err, "incoming migration: resume");
   *ret_vm = move_ptr (vm);
   return 0;
 }
