@@ -383,9 +383,9 @@ check_vsock (const char *arg, size_t arglen)
         say ("vsock host says=", vs_rx_data);
       else
         say_num ("vsock no data, op=", op);
-      vs_post_rx (&d);
       vs_send (&d, cid, 5000, host_port, 3, "", 0);          /* RST: done */
     }
+  vs_post_rx (&d);
 
   /* Host -> guest. */
   say_num ("vsock listening on ", listen_port);

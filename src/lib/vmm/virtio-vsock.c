@@ -63,6 +63,7 @@ struct conn {
   enum conn_state state;
   bool dead;                    /* reset: close on the device thread */
   bool muted;
+  bool request_queued;          /* CONNECTING: the REQUEST is in the FIFO or delivered */
   int fd;
   uint32_t local_port;          /* host side */
   uint32_t peer_port;           /* guest side */
@@ -111,8 +112,12 @@ fifo_push (struct vsock *v, unsigned reserve)
   return p;
 }
 
-/* Queues a header-only packet from the host side of c to the guest. */
-static void
+/* Queues a header-only packet from the host side of c to the guest.
+   Returns false when the FIFO is full: the packet is dropped, which the
+   protocol survives (a RST the guest misses is answered again when it next
+   uses the connection; REQUESTs are never sent this way unless there is
+   room, see flush_requests()). */
+static bool
 send_ctl (struct vsock *v, uint32_t local_port, uint32_t peer_port, uint16_t op, uint32_t flags,
           const struct conn *c)
 {
@@ -120,12 +125,43 @@ send_ctl (struct vsock *v, uint32_t local_port, uint32_t peer_port, uint16_t op,
   if (p == NULL)
     {
       arca_debug (v->vm->log, "virtio-vsock: receive queue full, control packet %u dropped", op);
-      return;
+      return false;
     }
   p->hdr = (struct pkt_hdr){ .src_cid = HOST_CID, .dst_cid = v->cid, .src_port = local_port,
                              .dst_port = peer_port, .type = TYPE_STREAM, .op = op, .flags = flags,
                              .buf_alloc = HOST_BUF_ALLOC, .fwd_cnt = c ? c->fwd_cnt : 0 };
   virtio_mmio__notify (v->transport, RXQ);
+  return true;
+}
+
+/* Voids a REQUEST still waiting in the FIFO (the host gave up before the
+   guest saw it); returns whether there was one.  rx() skips void slots. */
+static bool
+void_request (struct vsock *v, const struct conn *c)
+{
+  for (unsigned i = 0; i < v->fifo_len; i++)
+    {
+      struct pkt_hdr *h = &v->fifo[(v->fifo_head + i) % FIFO_LEN].hdr;
+      if (h->op == OP_REQUEST && h->src_port == c->local_port && h->dst_port == c->peer_port)
+        {
+          h->op = 0;
+          return true;
+        }
+    }
+  return false;
+}
+
+/* Host connections whose REQUEST did not fit in the FIFO get it now. */
+static void
+flush_requests (struct vsock *v)
+{
+  for (unsigned i = 0; i < MAX_CONNS; i++)
+    {
+      struct conn *c = &v->conns[i];
+      if (c->state == CONN_CONNECTING && !c->request_queued && !c->dead
+          && v->fifo_len + FIFO_RESERVE < FIFO_LEN)
+        c->request_queued = send_ctl (v, c->local_port, c->peer_port, OP_REQUEST, 0, c);
+    }
 }
 
 static void
@@ -265,8 +301,31 @@ host_line (struct vsock *v, struct conn *c)
   if (v->next_port == 0)
     v->next_port = 1024;
   c->state = CONN_CONNECTING;
-  set_muted (v, c, true);         /* nothing to read until the guest accepts */
-  send_ctl (v, c->local_port, c->peer_port, OP_REQUEST, 0, c);
+  c->request_queued = false;
+  /* Requests leave room for the packets of open connections; a burst of
+     them waits here (flush_requests) rather than being dropped. */
+  flush_requests (v);
+}
+
+/* While the guest has not answered: a host that gives up frees the slot
+   (and the guest hears RST); bytes sent early wait in the socket, muted,
+   until the connection is open. */
+static void
+host_waiting (struct vsock *v, struct conn *c)
+{
+  char b;
+  ssize_t n = recv (c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n > 0)
+    set_muted (v, c, true);
+  else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+    {
+      /* The guest only needs to hear of it if it may have seen the
+         REQUEST. */
+      if (c->request_queued && !void_request (v, c))
+        send_ctl (v, c->local_port, c->peer_port, OP_RST, 0, c);
+      conn_close (v, c);
+    }
 }
 
 static void
@@ -284,6 +343,8 @@ on_host (void *opaque, int fd, uint32_t events)
         continue;
       if (c->state == CONN_HOST_LINE)
         host_line (v, c);
+      else if (c->state == CONN_CONNECTING)
+        host_waiting (v, c);
       else if (c->state == CONN_OPEN)
         pump_host (v, c);
       break;
@@ -464,8 +525,17 @@ rx (struct vsock *v, const struct virtq_chain *chain, uint32_t *ret_written, con
 
   if (chain->n_in > 0 || chain->out_len < HDR)
     return *why = "virtio-vsock receive buffer without room for a header", -1;
+  while (v->fifo_len > 0 && v->fifo[v->fifo_head].hdr.op == 0)
+    {
+      v->fifo_head = (v->fifo_head + 1) % FIFO_LEN;
+      v->fifo_len--;
+    }
   if (v->fifo_len == 0)
-    return 1;
+    {
+      flush_requests (v);
+      if (v->fifo_len == 0)
+        return 1;
+    }
   p = &v->fifo[v->fifo_head];
   /* A packet never outgrows the buffer it lands in: RW data is cut to the
      room the driver offered, the rest stays for the next buffer. */
@@ -487,6 +557,7 @@ rx (struct vsock *v, const struct virtq_chain *chain, uint32_t *ret_written, con
   *ret_written = (uint32_t) (HDR + len);
   v->fifo_head = (v->fifo_head + 1) % FIFO_LEN;
   v->fifo_len--;
+  flush_requests (v);
   /* Room again: host sockets muted for a full queue may go on. */
   for (unsigned i = 0; i < MAX_CONNS; i++)
     if (v->conns[i].state == CONN_OPEN && v->conns[i].muted && !v->conns[i].dead
