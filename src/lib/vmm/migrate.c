@@ -141,7 +141,15 @@ send_pending (struct precopy *pc, uint64_t *count, arca_error **err)
       uint64_t run = 0, run_start = 0;
       for (uint64_t p = 0; p <= npages; p++)
         {
-          bool dirty = p < npages && (pc->bits[s][p / 64] >> (p % 64) & 1);
+          bool dirty;
+          /* Clean words are skipped whole: this runs while the guest is
+             paused, over a bit per page of RAM. */
+          if (run == 0 && p < npages && p % 64 == 0 && pc->bits[s][p / 64] == 0)
+            {
+              p += 63;
+              continue;
+            }
+          dirty = p < npages && (pc->bits[s][p / 64] >> (p % 64) & 1);
           if (dirty && run == 0)
             run_start = p;
           if (dirty)
