@@ -56,13 +56,14 @@ read_pid_file (const char *dir, pid_t *ret, arca_error **err)
   return 0;
 }
 
-/* Runs argv + the init's pid; its stderr is our (/dev/null) one, so the
- * message is taken from its exit status only. */
+/* Runs argv + the init's pid.  Its stderr is captured: the last line is
+ * what the user needs when it fails (our own stderr is /dev/null). */
 static int
 run_hook_command (char **argv, pid_t init_pid, arca_error **err)
 {
   size_t n = 0;
   char pid_text[16];
+  int errpipe[2];
 
   while (argv[n])
     n++;
@@ -72,25 +73,55 @@ run_hook_command (char **argv, pid_t init_pid, arca_error **err)
   memcpy (full, argv, n * sizeof *full);
   snprintf (pid_text, sizeof pid_text, "%d", (int) init_pid);
   full[n] = pid_text;
+  if (pipe2 (errpipe, O_CLOEXEC) < 0)
+    {
+      free (full);
+      return arca_error_errno (err, "pipe");
+    }
   pid_t pid = fork ();
   if (pid == 0)
     {
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
+      dup2 (errpipe[1], 2);
       execv (full[0], full);
       _exit (127);
     }
   free (full);
+  close (errpipe[1]);
+  char text[2048];
+  size_t got = 0;
+  if (pid > 0)
+    for (;;)
+      {
+        ssize_t r = read (errpipe[0], text + got, sizeof text - 1 - got);
+        if (r < 0 && errno == EINTR)
+          continue;
+        if (r <= 0)
+          break;
+        got += (size_t) r;
+        if (got == sizeof text - 1)
+          got = 0; /* keep the end: the last line is the error */
+      }
+  close (errpipe[0]);
   if (pid < 0)
     return arca_error_errno (err, "fork the network hook");
   int status = 0;
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return arca_error_set (err, EIO, "the network setup of the container failed (`%s` exit %d)",
-                           argv[0], WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-  return 0;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  text[got] = '\0';
+  while (got > 0 && (text[got - 1] == '\n' || text[got - 1] == ' '))
+    text[--got] = '\0';
+  const char *last = strrchr (text, '\n');
+  last = last ? last + 1 : text;
+  /* "arca: message: strerror" -> "message: strerror" */
+  if (strncmp (last, "arca: ", 6) == 0)
+    last += 6;
+  return arca_error_set (err, 0, "network setup: %s",
+                         *last ? last : "the network hook failed without a message");
 }
 
 /* Creates and starts the container with pipes as its stdout/stderr. */
