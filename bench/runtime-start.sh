@@ -123,8 +123,13 @@ for n in "${names[@]}"; do
 done
 # warm-up (page cache, first-run costs), not counted
 for n in "${names[@]}"; do run_once "$n" "warm-$n" "$bench/bundle"; cleanup "$n" "warm-$n"; rm -f "$bench/$n.dat"; done
+# The order rotates every round: a run pays part of the kernel's asynchronous teardown of the
+# previous run's namespaces (network namespaces above all), so a fixed order would charge each
+# runtime for its predecessor's.
 for i in $(seq 1 "$runs"); do
-  for n in "${names[@]}"; do
+  k=${#names[@]}
+  for j in $(seq 0 $((k - 1))); do
+    n=${names[$(( (i + j) % k ))]}
     run_once "$n" "b$i-$n" "$bench/bundle"
     tail -1 "$bench/$n.dat" | awk '$3 != 0 { exit 1 }' || cleanup "$n" "b$i-$n"
   done
