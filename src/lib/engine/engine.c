@@ -18,6 +18,7 @@
 #include "image/archives.h"
 #include "image/digest.h"
 #include "image/reference.h"
+#include "image/tar-write.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -172,53 +173,6 @@ copy_hashed (int fd, int *ret_copy, char *ret_digest, off_t *ret_size, arca_erro
   return 0;
 }
 
-static int
-tar_add_buffer (struct archive *a, const char *path, const void *data, size_t len,
-                arca_error **err)
-{
-  struct archive_entry *entry = archive_entry_new ();
-  archive_entry_set_pathname (entry, path);
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, (la_int64_t) len);
-  int r = archive_write_header (a, entry);
-  archive_entry_free (entry);
-  if (r != ARCHIVE_OK || (len && archive_write_data (a, data, len) != (la_ssize_t) len))
-    return arca_error_set (err, EIO, "write archive entry `%s`: %s", path, archive_error_string (a));
-  return 0;
-}
-
-static int
-tar_add_fd (struct archive *a, const char *path, int fd, off_t size, arca_error **err)
-{
-  char buf[65536];
-  struct archive_entry *entry = archive_entry_new ();
-
-  archive_entry_set_pathname (entry, path);
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, (la_int64_t) size);
-  int r = archive_write_header (a, entry);
-  archive_entry_free (entry);
-  if (r != ARCHIVE_OK)
-    return arca_error_set (err, EIO, "write archive entry `%s`: %s", path, archive_error_string (a));
-  if (lseek (fd, 0, SEEK_SET) < 0)
-    return arca_error_errno (err, "rewind");
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return arca_error_errno (err, "read layer");
-      if (n == 0)
-        break;
-      if (archive_write_data (a, buf, (size_t) n) != n)
-        return arca_error_set (err, EIO, "write archive: %s", archive_error_string (a));
-    }
-  return 0;
-}
-
 static void
 archive_writep (struct archive **a)
 {
@@ -281,18 +235,18 @@ load_single_layer (struct arca_engine *e, int layer_fd, const char *layer_digest
     return arca_error_set (err, EIO, "write archive: %s", archive_error_string (a));
   char path[128];
   const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  if (tar_add_buffer (a, "oci-layout", layout, strlen (layout), err) < 0)
+  if (arca_tar_add_bytes (a, "oci-layout", layout, strlen (layout), err) < 0)
     return -1;
   snprintf (path, sizeof path, "blobs/sha256/%s", layer_digest + 7);
-  if (tar_add_fd (a, path, layer_fd, layer_size, err) < 0)
+  if (arca_tar_add_fd (a, path, layer_fd, layer_size, err) < 0)
     return -1;
   snprintf (path, sizeof path, "blobs/sha256/%s", config_digest + 7);
-  if (tar_add_buffer (a, path, config_text, strlen (config_text), err) < 0)
+  if (arca_tar_add_bytes (a, path, config_text, strlen (config_text), err) < 0)
     return -1;
   snprintf (path, sizeof path, "blobs/sha256/%s", manifest_digest + 7);
-  if (tar_add_buffer (a, path, manifest_text, strlen (manifest_text), err) < 0)
+  if (arca_tar_add_bytes (a, path, manifest_text, strlen (manifest_text), err) < 0)
     return -1;
-  if (tar_add_buffer (a, "index.json", index_text, strlen (index_text), err) < 0)
+  if (arca_tar_add_bytes (a, "index.json", index_text, strlen (index_text), err) < 0)
     return -1;
   if (archive_write_close (a) != ARCHIVE_OK)
     return arca_error_set (err, EIO, "write archive: %s", archive_error_string (a));

@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "reference.h"
 #include "registry.h"
+#include "tar-write.h"
 #include "util/cleanup.h"
 
 #define ACCEPT_MANIFESTS                                                                           \
@@ -385,32 +386,14 @@ fetch_blob (struct reg *r, arca_store *store, const char *digest, struct new_blo
 static int
 tar_add_blob (struct archive *a, arca_store *store, const char *digest, arca_error **err)
 {
-  char path[128], buf[65536];
+  char path[128];
   struct stat st;
   cleanup_close int fd = arca_blob_open (store, digest, false, err);
 
   if (fd < 0 || fstat (fd, &st) < 0)
     return fd < 0 ? -1 : arca_error_errno (err, "stat blob %s", digest);
   snprintf (path, sizeof path, "blobs/sha256/%s", arca_digest_hex (digest));
-  struct archive_entry *e = archive_entry_new ();
-  archive_entry_set_pathname (e, path);
-  archive_entry_set_filetype (e, AE_IFREG);
-  archive_entry_set_perm (e, 0644);
-  archive_entry_set_size (e, st.st_size);
-  int r = archive_write_header (a, e);
-  archive_entry_free (e);
-  if (r != ARCHIVE_OK)
-    return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0)
-        return arca_error_errno (err, "read blob %s", digest);
-      if (n == 0)
-        return 0;
-      if (archive_write_data (a, buf, (size_t)n) != n)
-        return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
-    }
+  return arca_tar_add_fd (a, path, fd, st.st_size, err);
 }
 
 static void
@@ -449,20 +432,8 @@ load_pulled (arca_store *store, arca_db *db, const char *manifest_digest, const 
     const char *path, *text;
   } files[] = { { "oci-layout", layout }, { "index.json", index_text } };
   for (size_t i = 0; i < 2; i++)
-    {
-      struct archive_entry *e = archive_entry_new ();
-      archive_entry_set_pathname (e, files[i].path);
-      archive_entry_set_filetype (e, AE_IFREG);
-      archive_entry_set_perm (e, 0644);
-      archive_entry_set_size (e, (la_int64_t)strlen (files[i].text));
-      if (archive_write_header (a, e) != ARCHIVE_OK
-          || archive_write_data (a, files[i].text, strlen (files[i].text)) < 0)
-        {
-          archive_entry_free (e);
-          return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
-        }
-      archive_entry_free (e);
-    }
+    if (arca_tar_add_bytes (a, files[i].path, files[i].text, strlen (files[i].text), err) < 0)
+      return -1;
   if (tar_add_blob (a, store, manifest_digest, err) < 0
       || tar_add_blob (a, store, m->config.digest, err) < 0)
     return -1;
