@@ -75,6 +75,9 @@ declare -A cmd
 add_runtime() { names+=("$1"); cmd[$1]=$2; }
 if [ -x "$arca" ]; then add_runtime arca "$arca"; else echo "# arca-runtime not found at $arca: left out" >&2; fi
 if command -v crun >/dev/null; then add_runtime crun "$(command -v crun)"; fi
+# arca under crun's wrapper too: the same conditions as crun (cgroup2 unmounted, a private
+# mount namespace), so the arca/crun ratio compares like with like.
+if [ -x "$arca" ]; then add_runtime arca-wrapped "$arca"; fi
 if command -v runc >/dev/null; then add_runtime runc "$(command -v runc)"; fi
 add_runtime wrapper /bin/true   # the crun wrapper's own cost
 
@@ -84,9 +87,9 @@ run_once() {
   mkdir -p "$root"
   t0=$EPOCHREALTIME
   case $name in
-    crun)
+    crun|arca-wrapped)
       unshare -m sh -c "$hide_unified" sh \
-        "$timebin" -f %M -o "$bench/rss" "${cmd[crun]}" --root "$root" run --bundle "$bundle" "$id" \
+        "$timebin" -f %M -o "$bench/rss" "${cmd[$name]}" --root "$root" run --bundle "$bundle" "$id" \
         </dev/null >/dev/null 2>>"$bench/$name.err" || st=$? ;;
     wrapper)
       unshare -m sh -c "$hide_unified" sh "$timebin" -f %M -o "$bench/rss" /bin/true \
@@ -103,8 +106,8 @@ run_once() {
 cleanup() {
   local name=$1 id=$2 root=$bench/root-$1
   [ "$name" = wrapper ] && return 0
-  if [ "$name" = crun ]; then
-    unshare -m sh -c "$hide_unified" sh "${cmd[crun]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+  if [ "$name" = crun ] || [ "$name" = arca-wrapped ]; then
+    unshare -m sh -c "$hide_unified" sh "${cmd[$name]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
   else
     "${cmd[$name]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
   fi
@@ -143,8 +146,8 @@ for n in "${names[@]}"; do
   m=$(percentile "$f" 1 50) p10=$(percentile "$f" 1 10) p90=$(percentile "$f" 1 90)
   rss=$(percentile "$f" 2 50)
   fails=$(awk '$3 != 0' "$f" | wc -l)
-  if [ "$n" = crun ] && [ "$m" != nan ]; then
-    printf '%-8s %10.2f %10.2f %10.2f %12s %6s   (raw, with the unshare wrapper)\n' crun-raw \
+  if { [ "$n" = crun ] || [ "$n" = arca-wrapped ]; } && [ "$m" != nan ]; then
+    printf '%-8s %10.2f %10.2f %10.2f %12s %6s   (raw, with the unshare wrapper)\n' "$n-raw" \
       "$(bc -l <<<"$m/1000")" "$(bc -l <<<"$p10/1000")" "$(bc -l <<<"$p90/1000")" "$rss" "$fails"
     m=$((m - over_us)) p10=$((p10 - over_us)) p90=$((p90 - over_us))
   fi
@@ -161,6 +164,9 @@ for other in crun runc; do
     printf 'ratio arca/%s: %.2f\n' "$other" "$(bc -l <<<"${med[arca]}/${med[$other]}")"
   fi
 done
+if [ -n "${med[arca-wrapped]:-}" ] && [ "${med[arca-wrapped]}" != nan ] && [ -n "${med[crun]:-}" ] && [ "${med[crun]}" != nan ]; then
+  printf 'ratio arca/crun, both under the wrapper: %.2f\n' "$(bc -l <<<"${med[arca-wrapped]}/${med[crun]}")"
+fi
 
 # smallest memory limit: binary search (64 KiB steps) over linux.resources.memory.limit
 [ "${MEMSEARCH:-1}" = 1 ] || exit 0
@@ -179,7 +185,7 @@ mem_ok() { # NAME LIMIT: does run /bin/true succeed under LIMIT bytes?
 }
 step=65536
 for n in "${names[@]}"; do
-  [ "$n" = wrapper ] && continue
+  [ "$n" = wrapper ] || [ "$n" = arca-wrapped ] && continue
   hi=$((256 * 1024 * 1024))
   if ! mem_ok "$n" "$hi"; then
     echo "min memory limit $n: run fails even at $((hi / 1048576)) MiB"
