@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The container's first process, from clone() to execve().  Internal to the
- * container concern: lifecycle.c fills the arguments and clones. */
+ * container concern: create.c fills the arguments and clones. */
 #ifndef ARCA_CONTAINER_INIT_H
 #define ARCA_CONTAINER_INIT_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared by lifecycle.c and exec.c: an open container. */
+/* Shared by handle.c, create.c, verbs.c and exec.c: an open container and the steps every verb needs. */
 #ifndef ARCA_CONTAINER_INTERNAL_H
 #define ARCA_CONTAINER_INTERNAL_H
 
