@@ -87,8 +87,8 @@ EOF
   run --separate-stderr arca build -t cached:3 "$CTX"
   [ "$status" -eq 0 ]
   [ "$(grep -c 'Using cache' <<<"$output")" -eq 1 ]
-  run arca run --rm cached:3
-  [ "$output" = "$(printf 'slow\nchanged\n1')" ]
+  run --separate-stderr arca run --rm cached:3
+  [ "$output" = "$(printf 'slow\nchanged\n1')" ] || { echo "stdout: $output; stderr: $stderr" >&2; false; }
   # --no-cache runs everything again.
   run --separate-stderr arca build --no-cache -t cached:4 "$CTX"
   [ "$status" -eq 0 ]
