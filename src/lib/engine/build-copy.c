@@ -357,54 +357,13 @@ copy_entry (struct copy_ctx *c, int src_dirfd, const char *name, const char *rel
 }
 
 static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static int
-list_names (int dirfd, char ***ret, size_t *ret_n, arca_error **err)
-{
-  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return arca_error_errno (err, "open directory");
-  cleanup_dir DIR *d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return arca_error_errno (err, "opendir");
-    }
-  cleanup_strv char **v = calloc (1, sizeof *v);
-  size_t n = 0;
-  struct dirent *de;
-  if (v == NULL)
-    return arca_error_set (err, ENOMEM, "list");
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      char **grown = realloc (v, (n + 2) * sizeof *v);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v = grown;
-      if ((v[n] = strdup (de->d_name)) == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v[++n] = NULL;
-    }
-  qsort (v, n, sizeof *v, cmp_str);
-  *ret = move_ptr (v);
-  *ret_n = n;
-  return 0;
-}
-
-static int
 copy_dir_contents (struct copy_ctx *c, int src_fd, const char *rel, int dst_fd, unsigned depth,
                    arca_error **err)
 {
   cleanup_strv char **names = NULL;
   size_t n = 0;
 
-  if (list_names (src_fd, &names, &n, err) < 0)
+  if (arca_dir_list_sorted (src_fd, &names, &n, err) < 0)
     return arca_error_wrap (err, "`%s`", rel);
   for (size_t i = 0; i < n; i++)
     {
@@ -462,7 +421,7 @@ resolve_sources (const struct arca_copy_source *src, const struct arca_copy_requ
           cleanup_close int dfd = open_beneath (src->root_fd, dir, O_RDONLY | O_DIRECTORY,
                                                 src->in_root, err);
           size_t nm = 0;
-          if (dfd < 0 || list_names (dfd, &matches, &nm, err) < 0)
+          if (dfd < 0 || arca_dir_list_sorted (dfd, &matches, &nm, err) < 0)
             return -1;
           size_t found = 0;
           for (size_t k = 0; k < nm; k++)

@@ -93,49 +93,6 @@ struct walk
   size_t n_links;
 };
 
-static int
-cmp_names (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* Sorted entry names of the directory fd (without . and ..). */
-static int
-list_dir (int dirfd, char ***ret, size_t *ret_n, arca_error **err)
-{
-  int fd = dup (dirfd);
-  if (fd < 0)
-    return arca_error_errno (err, "dup");
-  cleanup_dir DIR *d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return arca_error_errno (err, "opendir");
-    }
-  rewinddir (d);
-  cleanup_strv char **v = calloc (1, sizeof *v);
-  size_t n = 0;
-  struct dirent *de;
-  if (v == NULL)
-    return arca_error_set (err, ENOMEM, "list");
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      char **grown = realloc (v, (n + 2) * sizeof *v);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v = grown;
-      if ((v[n] = strdup (de->d_name)) == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v[++n] = NULL;
-    }
-  qsort (v, n, sizeof *v, cmp_names);
-  *ret = move_ptr (v);
-  *ret_n = n;
-  return 0;
-}
-
 static bool
 is_skipped (struct walk *w, int dirfd, const char *name, const char *path, const struct stat *st)
 {
@@ -152,7 +109,7 @@ is_skipped (struct walk *w, int dirfd, const char *name, const char *path, const
   cleanup_strv char **names = NULL;
   size_t n = 0;
   cleanup_error arca_error *ignored = NULL;
-  if (fd < 0 || list_dir (fd, &names, &n, &ignored) < 0)
+  if (fd < 0 || arca_dir_list_sorted (fd, &names, &n, &ignored) < 0)
     return false;
   /* A directory holding only skipped mount points (dev/init) is one too. */
   for (size_t i = 0; i < n; i++)
@@ -347,7 +304,7 @@ walk_dir (struct walk *w, int dirfd, const char *prefix, unsigned depth, arca_er
   cleanup_strv char **names = NULL;
   size_t n = 0;
 
-  if (list_dir (dirfd, &names, &n, err) < 0)
+  if (arca_dir_list_sorted (dirfd, &names, &n, err) < 0)
     return arca_error_wrap (err, "layer `%s`", *prefix ? prefix : "/");
   for (size_t i = 0; i < n; i++)
     if (walk_entry (w, dirfd, names[i], prefix, depth, err) < 0)
@@ -399,7 +356,7 @@ arca_commit_upper_is_empty (const char *upper, const char *const *skip, arca_err
 
   if (root < 0)
     return arca_error_errno (err, "open `%s`", upper);
-  if (list_dir (root, &names, &n, err) < 0)
+  if (arca_dir_list_sorted (root, &names, &n, err) < 0)
     return -1;
   for (size_t i = 0; i < n; i++)
     {

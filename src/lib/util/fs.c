@@ -384,3 +384,45 @@ arca_rm_rf_at (int dirfd, const char *path, arca_error **err)
     return arca_error_errno (err, "rmdir `%s`", path);
   return 0;
 }
+
+static int
+cmp_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+arca_dir_list_sorted (int dirfd, char ***ret, size_t *ret_n, arca_error **err)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return arca_error_errno (err, "open directory");
+  cleanup_dir DIR *d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return arca_error_errno (err, "opendir");
+    }
+  cleanup_strv char **v = calloc (1, sizeof *v);
+  size_t n = 0;
+  struct dirent *de;
+  if (v == NULL)
+    return arca_error_set (err, ENOMEM, "list");
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      char **grown = realloc (v, (n + 2) * sizeof *v);
+      if (grown == NULL)
+        return arca_error_set (err, ENOMEM, "list");
+      v = grown;
+      if ((v[n] = strdup (de->d_name)) == NULL)
+        return arca_error_set (err, ENOMEM, "list");
+      v[++n] = NULL;
+    }
+  qsort (v, n, sizeof *v, cmp_names);
+  *ret = move_ptr (v);
+  if (ret_n)
+    *ret_n = n;
+  return 0;
+}

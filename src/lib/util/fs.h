@@ -45,6 +45,11 @@ int arca_open_in_root (int root_fd, const char *path, int flags, mode_t mode,
 int arca_mkpath_in_root (int root_fd, const char *path, int is_dir,
                          mode_t mode, arca_error **err);
 
+/* The entry names of the directory dirfd (without "." and ".."), sorted,
+ * as a NULL-terminated vector; *ret_n (may be NULL) gets their number.
+ * Reads through a descriptor of its own, so dirfd's offset is untouched. */
+int arca_dir_list_sorted (int dirfd, char ***ret, size_t *ret_n, arca_error **err);
+
 /* Removes a directory tree (does not cross mount points). */
 int arca_rm_rf_at (int dirfd, const char *path, arca_error **err);
 
