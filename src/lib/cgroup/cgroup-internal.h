@@ -110,6 +110,13 @@ bool arca_cgroup_list_has (const char *list, const char *word);
 int arca_cgroup_hugetlb_size (const char *page_size, size_t index, const char **ret,
                               arca_error **err);
 
+/* hugepageLimits into dir: hugetlb.<size>.<limit_name> ("limit_in_bytes" on
+ * v1, "max" on v2) and its rsvd twin where the kernel has one; every entry
+ * is checked before the first write. */
+int arca_cgroup_write_hugetlb (const struct arca_cgroup *cg, const char *dir,
+                               const struct arca_oci_resources *r, const char *limit_name,
+                               arca_error **err);
+
 /* ---- v1.c --------------------------------------------------------------- */
 
 /* After mkdir of dir in the cpuset hierarchy: copies cpuset.cpus/mems from

@@ -3,6 +3,7 @@
  * life cycle (tree.c): field-naming writes, the dependent-knob retry, the
  * fake tree's write log, small parsing helpers. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -307,4 +308,40 @@ bad:
   return arca_error_set (err, EINVAL,
                          "linux.resources.hugepageLimits[%zu].pageSize: invalid page size \"%s\"",
                          index, page_size ? page_size : "");
+}
+
+int
+arca_cgroup_write_hugetlb (const struct arca_cgroup *cg, const char *dir,
+                           const struct arca_oci_resources *r, const char *limit_name,
+                           arca_error **err)
+{
+  /* Every page size is checked before the first write, so a bad entry
+   * does not leave the earlier ones changed. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < r->n_hugepage_limits; i++)
+      {
+        const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
+        char file[64], rsvd[64], field[64];
+        const char *size;
+
+        if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
+          return -1;
+        snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
+        snprintf (file, sizeof (file), "hugetlb.%s.%s", size, limit_name);
+        snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.%s", size, limit_name);
+        if (!arca_cgroup_file_exists (dir, file))
+          return arca_error_set (err, ENOTSUP,
+                                 "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
+                                 size, dir, file);
+        if (pass == 0)
+          continue;
+        if (arca_cgroup_set (cg, dir, file, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+        /* Reservations count too when the kernel has them, so a mapping that
+         * reserved pages cannot exceed the limit later at fault time. */
+        if (arca_cgroup_file_exists (dir, rsvd)
+            && arca_cgroup_set (cg, dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
+          return -1;
+      }
+  return 0;
 }

@@ -488,34 +488,7 @@ hugetlb (struct arca_cgroup *cg, const struct arca_oci_resources *r, arca_error 
   if (h->v2)
     return arca_cgroup_v2_apply_hugetlb (cg, h, r, err);
 
-  /* Every page size is checked before the first write. */
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < r->n_hugepage_limits; i++)
-      {
-        const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
-        char file[64], rsvd[64], field[64];
-        const char *size;
-
-        if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
-          return -1;
-        snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
-        snprintf (file, sizeof (file), "hugetlb.%s.limit_in_bytes", size);
-        snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.limit_in_bytes", size);
-        if (!arca_cgroup_file_exists (h->dir, file))
-          return arca_error_set (err, ENOTSUP,
-                                 "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
-                                 size, h->dir, file);
-        if (pass == 0)
-          continue;
-        if (arca_cgroup_set (cg, h->dir, file, field, err, "%" PRIu64, l->limit) < 0)
-          return -1;
-        /* Reservations count too when the kernel has them, so a mapping that
-         * reserved pages cannot exceed the limit later at fault time. */
-        if (arca_cgroup_file_exists (h->dir, rsvd)
-            && arca_cgroup_set (cg, h->dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
-          return -1;
-      }
-  return 0;
+  return arca_cgroup_write_hugetlb (cg, h->dir, r, "limit_in_bytes", err);
 }
 
 /* ---- devices ------------------------------------------------------------ */

@@ -381,46 +381,11 @@ io (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resourc
 
 /* ---- hugetlb ------------------------------------------------------------ */
 
-static int
-hugetlb_in (const struct arca_cgroup *cg, const char *dir, const struct arca_oci_resources *r,
-            arca_error **err)
-{
-  /* Every page size is checked before the first write, so a bad entry
-   * does not leave the earlier ones changed. */
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < r->n_hugepage_limits; i++)
-      {
-        const struct arca_oci_hugepage_limit *l = &r->hugepage_limits[i];
-        char file[64], rsvd[64], field[64];
-        const char *size;
-
-        if (arca_cgroup_hugetlb_size (l->page_size, i, &size, err) < 0)
-          return -1;
-        snprintf (field, sizeof (field), "linux.resources.hugepageLimits[%zu]", i);
-        snprintf (file, sizeof (file), "hugetlb.%s.max", size);
-        snprintf (rsvd, sizeof (rsvd), "hugetlb.%s.rsvd.max", size);
-        if (!arca_cgroup_file_exists (dir, file))
-          return arca_error_set (err, ENOTSUP,
-                                 "%s.pageSize: page size %s is not supported (no `%s/%s`)", field,
-                                 size, dir, file);
-        if (pass == 0)
-          continue;
-        if (arca_cgroup_set (cg, dir, file, field, err, "%" PRIu64, l->limit) < 0)
-          return -1;
-        /* Reservations too, so a mapping that reserved pages cannot exceed
-         * the limit later at fault time. */
-        if (arca_cgroup_file_exists (dir, rsvd)
-            && arca_cgroup_set (cg, dir, rsvd, field, err, "%" PRIu64, l->limit) < 0)
-          return -1;
-      }
-  return 0;
-}
-
 int
 arca_cgroup_v2_apply_hugetlb (struct arca_cgroup *cg, const struct arca_cgroup_hier *h,
                               const struct arca_oci_resources *r, arca_error **err)
 {
-  return hugetlb_in (cg, h->dir, r, err);
+  return arca_cgroup_write_hugetlb (cg, h->dir, r, "max", err);
 }
 
 /* ---- unified ------------------------------------------------------------ */
@@ -558,7 +523,7 @@ arca_cgroup_v2_apply (struct arca_cgroup *cg, const struct arca_oci_resources *r
     return -1;
   dir = h->dir;
   if (memory (cg, dir, r, err) < 0 || cpu (cg, dir, r, err) < 0 || cpuset (cg, dir, r, err) < 0
-      || pids (cg, dir, r, err) < 0 || io (cg, dir, r, err) < 0 || hugetlb_in (cg, dir, r, err) < 0)
+      || pids (cg, dir, r, err) < 0 || io (cg, dir, r, err) < 0 || arca_cgroup_write_hugetlb (cg, dir, r, "max", err) < 0)
     return -1;
   /* A fake tree is no cgroup2 file system to attach a program to; check()
    * has built (and so validated) it. */
