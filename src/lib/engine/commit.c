@@ -18,6 +18,7 @@
 
 #include "engine/build-config.h"
 #include "engine/commit.h"
+#include "image/tar-write.h"
 #include "engine/containerfile.h"
 #include "image/archives.h"
 #include "image/manifest.h"
@@ -371,43 +372,6 @@ arca_commit_upper_is_empty (const char *upper, const char *const *skip, arca_err
 
 /* ---- images ------------------------------------------------------------------ */
 
-static int
-tar_add (struct archive *a, const char *path, const void *data, size_t len, int fd, int64_t size,
-         arca_error **err)
-{
-  _cleanup_ (entryp) struct archive_entry *entry = archive_entry_new ();
-
-  if (entry == NULL)
-    return arca_error_set (err, ENOMEM, "archive");
-  archive_entry_set_pathname (entry, path);
-  archive_entry_set_filetype (entry, AE_IFREG);
-  archive_entry_set_perm (entry, 0644);
-  archive_entry_set_size (entry, fd >= 0 ? size : (la_int64_t) len);
-  if (archive_write_header (a, entry) != ARCHIVE_OK)
-    return arca_error_set (err, EIO, "archive entry `%s`: %s", path, archive_error_string (a));
-  if (fd < 0)
-    {
-      if (len && archive_write_data (a, data, len) != (la_ssize_t) len)
-        return arca_error_set (err, EIO, "archive entry `%s`: %s", path, archive_error_string (a));
-      return 0;
-    }
-  char buf[65536];
-  if (lseek (fd, 0, SEEK_SET) < 0)
-    return arca_error_errno (err, "rewind layer");
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return arca_error_errno (err, "read layer");
-      if (n == 0)
-        return 0;
-      if (archive_write_data (a, buf, (size_t) n) != n)
-        return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
-    }
-}
-
 static char *
 dump (json_t *j)
 {
@@ -545,20 +509,20 @@ arca_engine_commit_image (struct arca_engine *e, const struct arca_commit_image_
     return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
   char path[128];
   const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  if (tar_add (a, "oci-layout", layout, strlen (layout), -1, 0, err) < 0)
+  if (arca_tar_add_bytes (a, "oci-layout", layout, strlen (layout), err) < 0)
     return -1;
   if (req->layer_fd >= 0)
     {
       snprintf (path, sizeof path, "blobs/sha256/%s", arca_digest_hex (req->diff_id));
-      if (tar_add (a, path, NULL, 0, req->layer_fd, req->layer_size, err) < 0)
+      if (arca_tar_add_fd (a, path, req->layer_fd, req->layer_size, err) < 0)
         return -1;
     }
   snprintf (path, sizeof path, "blobs/sha256/%s", arca_digest_hex (config_digest));
-  if (tar_add (a, path, config_text, strlen (config_text), -1, 0, err) < 0)
+  if (arca_tar_add_bytes (a, path, config_text, strlen (config_text), err) < 0)
     return -1;
   snprintf (path, sizeof path, "blobs/sha256/%s", arca_digest_hex (manifest_digest));
-  if (tar_add (a, path, manifest_text, strlen (manifest_text), -1, 0, err) < 0
-      || tar_add (a, "index.json", index_text, strlen (index_text), -1, 0, err) < 0)
+  if (arca_tar_add_bytes (a, path, manifest_text, strlen (manifest_text), err) < 0
+      || arca_tar_add_bytes (a, "index.json", index_text, strlen (index_text), err) < 0)
     return -1;
   if (archive_write_close (a) != ARCHIVE_OK)
     return arca_error_set (err, EIO, "archive: %s", archive_error_string (a));
