@@ -98,6 +98,22 @@ column_dup (sqlite3_stmt *st, int col)
   return strdup (t ? (const char *) t : "");
 }
 
+/* Whether the container's arca-monitor still runs (monitor.pid: pid and
+ * start time, so a recycled pid does not count). */
+static bool
+monitor_is_alive (struct arca_engine *e, const char *id)
+{
+  cleanup_free char *monitor_file = NULL, *monitor_text = NULL;
+  cleanup_error arca_error *ignored = NULL;
+  unsigned long long start = 0;
+  int mpid = 0;
+
+  if (arca_engine_container_dir (e, id, "monitor.pid", &monitor_file, &ignored) < 0
+      || arca_read_file_at (AT_FDCWD, monitor_file, 64, &monitor_text, NULL, &ignored) < 0)
+    return false;
+  return sscanf (monitor_text, "%d %llu", &mpid, &start) == 2 && arca_pid_is (mpid, start);
+}
+
 /* Fills the status from the runtime's state and the monitor's exit.json. */
 static void
 fill_status (struct arca_engine *e, struct arca_engine_container *c)
@@ -108,17 +124,7 @@ fill_status (struct arca_engine *e, struct arca_engine_container *c)
   enum arca_container_status st;
 
   c->status = ARCA_ENGINE_CREATED;
-  cleanup_free char *monitor_file = NULL, *monitor_text = NULL;
-  bool monitor_alive = false;
-  if (arca_engine_container_dir (e, c->id, "monitor.pid", &monitor_file, &ignored) == 0
-      && arca_read_file_at (AT_FDCWD, monitor_file, 64, &monitor_text, NULL, &ignored) == 0)
-    {
-      unsigned long long start = 0;
-      int mpid = 0;
-      if (sscanf (monitor_text, "%d %llu", &mpid, &start) == 2)
-        monitor_alive = arca_pid_is (mpid, start);
-    }
-  arca_error_freep (&ignored);
+  bool monitor_alive = monitor_is_alive (e, c->id);
   if (arca_state_dir_open (e->rt.state_root, c->id, false, &dirfd, &ignored) == 0
       && arca_record_load (dirfd, &rec, &ignored) == 0 && rec
       && arca_container_status (e->rt.cgroup_root, dirfd, rec, &st, &ignored) == 0
@@ -570,6 +576,8 @@ network_detach (struct arca_engine *e, const char *id)
     mode->detach (e, id, &ignored);
 }
 
+static void wait_monitor_gone (struct arca_engine *e, const char *id);
+
 int
 arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid,
                    arca_error **err)
@@ -582,6 +590,7 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
     return -1;
   if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
     return arca_error_set (err, EBUSY, "container %s is already running", c->name);
+  wait_monitor_gone (e, c->id);
   if (options_of (e, c->id, &opts, err) < 0
       || arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0
       || arca_engine_container_dir (e, c->id, "ctr.log", &log, err) < 0
@@ -822,9 +831,26 @@ arca_engine_wait (struct arca_engine *e, const char *name_or_id, int *ret_exit_c
     }
 }
 
-static int
-remove_everything (struct arca_engine *e, const char *id, arca_error **err)
+/* A monitor that just wrote exit.json still runs its exit command
+ * (container-cleanup: unmount, network detach) on the container's files:
+ * rm and a new start wait for it rather than race it (bounded: a stuck
+ * monitor does not keep them waiting). */
+static void
+wait_monitor_gone (struct arca_engine *e, const char *id)
 {
+  unsigned pause_ms = 1;
+
+  for (int64_t start = now_ms (); monitor_is_alive (e, id) && now_ms () - start < 5000;)
+    arca_engine_backoff_sleep (&pause_ms);
+}
+
+/* from_monitor: called by the monitor's own exit command, which must not
+ * wait for the monitor that waits for it. */
+static int
+remove_everything (struct arca_engine *e, const char *id, bool from_monitor, arca_error **err)
+{
+  if (!from_monitor)
+    wait_monitor_gone (e, id);
   cleanup_free char *dir = NULL, *merged = NULL;
   const char *v[] = { id, NULL };
 
@@ -856,7 +882,7 @@ arca_engine_remove (struct arca_engine *e, const char *name_or_id, bool force, a
       if (arca_engine_stop (e, c->id, 0, err) < 0)
         return -1;
     }
-  return remove_everything (e, c->id, err);
+  return remove_everything (e, c->id, false, err);
 }
 
 int
@@ -868,7 +894,7 @@ arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err)
   if (arca_engine_get (e, id, &c, err) < 0)
     return -1;
   if (c->remove)
-    return remove_everything (e, c->id, err) < 0 ? -1 : arca_volume_release (e, c->id, true, err);
+    return remove_everything (e, c->id, true, err) < 0 ? -1 : arca_volume_release (e, c->id, true, err);
   arca_container_delete (&e->rt, c->id, true, NULL);
   network_detach (e, c->id);
   if (arca_engine_container_dir (e, c->id, "merged", &merged, err) < 0)
