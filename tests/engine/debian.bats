@@ -17,7 +17,8 @@ setup_file() {
 }
 
 @test "Debian image: bash, coreutils and Python run, as in a Debian system" {
-  run arca run --rm debian:bookworm bash -c 'cat /etc/debian_version; readlink -f /bin/sh; id -un'
+  run --separate-stderr arca run --rm debian:bookworm bash -c 'cat /etc/debian_version; readlink -f /bin/sh; id -un'
+  echo "stdout: $output; stderr: $stderr" >&2
   [ "$status" -eq 0 ]
   [[ "${lines[0]}" == 12.* ]]
   [ "${lines[1]}" = /usr/bin/dash ]
