@@ -191,11 +191,13 @@ arca_pty_proxy (int master, arca_error **err)
           if (copy_some (master, STDOUT_FILENO) < 0)
             break;
         }
-      else if (fds[0].revents & (POLLHUP | POLLERR))
+      else if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL))
         break;
-      if (fds[1].revents & (POLLIN | POLLHUP))
+      /* A stdin that is closed or unreadable (POLLNVAL/POLLERR) is done too:
+         left in the set, poll would report it at once forever and spin. */
+      if (fds[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
         {
-          if (copy_some (STDIN_FILENO, master) < 0)
+          if ((fds[1].revents & POLLNVAL) || copy_some (STDIN_FILENO, master) < 0)
             {
               /* stdin closed: send EOF to the pty (VEOF) and keep reading output */
               char eof = 4;
