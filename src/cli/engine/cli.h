@@ -58,5 +58,11 @@ int cmd_build (struct cli *, int, char **, arca_error **);
 int cmd_commit (struct cli *, int, char **, arca_error **);
 int cmd_pull (struct cli *, int, char **, arca_error **);
 int cmd_push (struct cli *, int, char **, arca_error **);
+int cmd_restart (struct cli *, int, char **, arca_error **);
+int cmd_history (struct cli *, int, char **, arca_error **);
+int cmd_image_inspect (struct cli *, int, char **, arca_error **);
+int cmd_image_group (struct cli *, int, char **, arca_error **);
+int cmd_container_group (struct cli *, int, char **, arca_error **);
+int cmd_container_prune (struct cli *, int, char **, arca_error **);
 
 #endif

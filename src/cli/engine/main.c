@@ -50,7 +50,10 @@ static const struct
   { "rename", cmd_rename, "rename a container" },
   { "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
   { "system", cmd_system, "check the store (check [--repair]) or prune it" },
-  { "image", cmd_image, "image prune: remove unused images" },
+  { "restart", cmd_restart, "stop and start containers again" },
+  { "history", cmd_history, "list the steps an image was made of" },
+  { "image", cmd_image_group, "image commands (ls, inspect, history, rm, prune, ...)" },
+  { "container", cmd_container_group, "container commands (ls, run, rm, ...)" },
   { "container-cleanup", cmd_cleanup, NULL },
   { "container-network-attach", cmd_network_attach, NULL },
 };
