@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "engine/logfile.h"
+#include "engine/system.h"
 #include "engine/volumes.h"
 #include "engine/network-bridge.h"
 #include "net/portmap.h"
@@ -956,5 +957,41 @@ cmd_cleanup (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, EINVAL, "container-cleanup ID"), 125;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_cleanup (e, argv[1], err) < 0)
     return 125;
+  return 0;
+}
+
+/* `arca container prune [-f]`: every container that does not run goes;
+ * their ids are printed like Docker's.  There is no prompt, so -f changes
+ * nothing. */
+int
+cmd_container_prune (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  static const struct option longs[] = { { "force", no_argument, NULL, 'f' },
+                                         { "help", no_argument, NULL, 'h' },
+                                         { NULL, 0, NULL, 0 } };
+  struct arca_engine *e;
+  cleanup_strv char **removed = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+fh", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 'f': break;
+      case 'h':
+        return fputs ("Usage: arca container prune [-f]\n"
+                      "  Removes all stopped (exited or created) containers.\n", stdout), 0;
+      default: return arca_error_set (err, EINVAL, "container prune: invalid option (see --help)"), 125;
+      }
+  if (optind < argc)
+    return arca_error_set (err, EINVAL, "container prune: unexpected argument `%s`", argv[optind]),
+           125;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_container_prune (e, &removed, err) < 0)
+    return 125;
+  size_t n = 0;
+  if (removed[0])
+    puts ("Deleted Containers:");
+  for (; removed[n]; n++)
+    puts (removed[n]);
+  printf ("%sTotal removed containers: %zu\n", n ? "\n" : "", n);
   return 0;
 }
