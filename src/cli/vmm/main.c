@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_TRANSPORT, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -40,6 +40,7 @@ static const struct option options[] = {
   { "net", required_argument, NULL, OPT_NET },
   { "vsock", required_argument, NULL, OPT_VSOCK },
   { "balloon", required_argument, NULL, OPT_BALLOON },
+  { "transport", required_argument, NULL, OPT_TRANSPORT },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -65,7 +66,8 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB]\n"
+           "                [--transport mmio|pci] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
@@ -191,6 +193,14 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
       case OPT_DRIVE:
         if (parse_drive (c, optarg, err) < 0)
           return -1;
+        break;
+      case OPT_TRANSPORT:
+        if (strcmp (optarg, "pci") == 0)
+          c->transport = ARCA_VM_TRANSPORT_PCI;
+        else if (strcmp (optarg, "mmio") == 0)
+          c->transport = ARCA_VM_TRANSPORT_MMIO;
+        else
+          return arca_error_set (err, EINVAL, "--transport: \"%s\" is not mmio or pci", optarg);
         break;
       case OPT_API_SOCK:
         cli->api_sock = optarg;

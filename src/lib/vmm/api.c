@@ -235,13 +235,20 @@ static int
 put_machine_config (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
 {
   uint64_t vcpus = api->config.vcpu_count, mem = api->config.mem_size_mib;
+  char transport[8] = "";
 
   if (require_not_started (api, reply) < 0
       || get_uint (body, "vcpu_count", 1, ARCA_VM_MAX_VCPUS, &vcpus, reply) < 0
-      || get_uint (body, "mem_size_mib", 16, 1 << 20, &mem, reply) < 0)
+      || get_uint (body, "mem_size_mib", 16, 1 << 20, &mem, reply) < 0
+      || get_string (body, "transport", transport, sizeof (transport), false, reply) < 0)
     return -1;
+  if (transport[0] != '\0' && strcmp (transport, "pci") != 0 && strcmp (transport, "mmio") != 0)
+    return fault (reply, "field `transport` must be \"pci\" or \"mmio\"");
   api->config.vcpu_count = (unsigned) vcpus;
   api->config.mem_size_mib = mem;
+  if (transport[0] != '\0')
+    api->config.transport = strcmp (transport, "pci") == 0 ? ARCA_VM_TRANSPORT_PCI
+                                                           : ARCA_VM_TRANSPORT_MMIO;
   return 0;
 }
 
@@ -546,8 +553,9 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
     }
   else if (get && strcmp (req->path, "/machine-config") == 0)
     {
-      json_t *o = json_pack ("{s:i, s:I}", "vcpu_count", (int) api->config.vcpu_count,
-                             "mem_size_mib", (json_int_t) api->config.mem_size_mib);
+      json_t *o = json_pack ("{s:i, s:I, s:s}", "vcpu_count", (int) api->config.vcpu_count,
+                             "mem_size_mib", (json_int_t) api->config.mem_size_mib, "transport",
+                             api->config.transport == ARCA_VM_TRANSPORT_PCI ? "pci" : "mmio");
       reply->body = json_dumps (o, JSON_COMPACT);
       json_decref (o);
       reply->status = 200;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Intel MultiProcessor Specification 1.4 tables: how a guest without ACPI
- * finds its processors, the IOAPIC and the ISA interrupt wiring.  Written
+ * finds its processors, the IOAPIC and the ISA and PCI interrupt wiring.  Written
  * at the start of the EBDA (0x9fc00), where Linux looks first and which the
  * e820 map reserves. */
 #include <errno.h>
 #include <string.h>
 
+#include "pci.h"
 #include "vm.h"
 
 #define MP_ADDR 0x9fc00ULL
@@ -62,6 +63,9 @@ mptable__write (struct arca_vm *vm, arca_error **err)
   uint8_t *fp, *hdr, *e;
   uint16_t entries = 0;
   uint8_t ioapic_id = (uint8_t) vm->n_vcpus_planned;
+  unsigned pci_slots[PCI_MAX_SLOTS];
+  unsigned n_pci = pci__slots (vm, pci_slots, PCI_MAX_SLOTS);
+  uint8_t isa_bus = n_pci > 0 ? 1 : 0;
 
   if (area == NULL)
     return arca_error_set (err, ERANGE, "MP table area outside guest memory");
@@ -82,9 +86,21 @@ mptable__write (struct arca_vm *vm, arca_error **err)
       put32 (e + 8, 0x201);                       /* FPU, APIC */
       entries++;
     }
+  /* With PCI, it is bus 0 (Linux matches the MP bus id against the PCI
+     bus number) and ISA is bus 1; otherwise ISA is bus 0. */
+  if (n_pci > 0)
+    {
+      if ((e = take (&w, 8)) == NULL)
+        return arca_error_set (err, ENOSPC, "MP table does not fit");
+      e[0] = 1;
+      e[1] = 0;
+      memcpy (e + 2, "PCI   ", 6);
+      entries++;
+    }
   if ((e = take (&w, 8)) == NULL)
     return arca_error_set (err, ENOSPC, "MP table does not fit");
-  e[0] = 1;                                       /* bus 0: ISA */
+  e[0] = 1;
+  e[1] = isa_bus;
   memcpy (e + 2, "ISA   ", 6);
   entries++;
   if ((e = take (&w, 8)) == NULL)
@@ -101,10 +117,25 @@ mptable__write (struct arca_vm *vm, arca_error **err)
       if ((e = take (&w, 8)) == NULL)
         return arca_error_set (err, ENOSPC, "MP table does not fit");
       e[0] = 3;                                   /* I/O interrupt, INT */
-      e[4] = 0;                                   /* source bus */
+      e[4] = isa_bus;                             /* source bus */
       e[5] = (uint8_t) irq;
       e[6] = ioapic_id;
       e[7] = (uint8_t) irq;
+      entries++;
+    }
+  /* Each PCI slot's INTA# -> its own IOAPIC pin, edge-triggered and
+     active-high: the irqfd pulses it like an ISA line, so an interrupt
+     raised while the guest still handles the last one is not lost. */
+  for (unsigned i = 0; i < n_pci; i++)
+    {
+      if ((e = take (&w, 8)) == NULL)
+        return arca_error_set (err, ENOSPC, "MP table does not fit");
+      e[0] = 3;
+      put16 (e + 2, 0x5);                         /* active high, edge */
+      e[4] = 0;                                   /* PCI bus 0 */
+      e[5] = (uint8_t) (pci_slots[i] << 2);       /* device, INTA# */
+      e[6] = ioapic_id;
+      e[7] = (uint8_t) pci__slot_gsi (pci_slots[i]);
       entries++;
     }
   /* LINT0 = ExtINT (the PIC), LINT1 = NMI, on every local APIC. */

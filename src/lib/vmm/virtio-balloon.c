@@ -20,7 +20,7 @@
 
 struct balloon {
   struct arca_vm *vm;
-  struct vmmio *transport;
+  struct virtio_dev *transport;
   uint32_t num_pages;     /* target, host-set */
   uint32_t actual;        /* driver-reported */
   uint32_t pfns[1024];
@@ -146,7 +146,7 @@ virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, arca_error **
   b->vm = vm;
   b->num_pages = target_pages;
   vm->metrics.balloon_target_pages = target_pages;
-  if (virtio_mmio__create (vm, &balloon_ops, b, &b->transport, err) < 0)
+  if (virtio__create (vm, &balloon_ops, b, &b->transport, err) < 0)
     return -1;
   vm->balloon = b;
   vm->balloon_transport = b->transport;
@@ -165,6 +165,6 @@ arca_vm_set_balloon (struct arca_vm *vm, uint64_t target_mib, arca_error **err)
                            (unsigned long long) target_mib);
   __atomic_store_n (&b->num_pages, (uint32_t) (target_mib << 8), __ATOMIC_RELAXED);
   __atomic_store_n (&vm->metrics.balloon_target_pages, b->num_pages, __ATOMIC_RELAXED);
-  virtio_mmio__config_changed (vm->balloon_transport);
+  virtio__config_changed (vm->balloon_transport);
   return 0;
 }

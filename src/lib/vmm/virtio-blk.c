@@ -214,7 +214,7 @@ virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *drive
     .handle = blk_handle,
     .free = blk_free,
   };
-  if (virtio_mmio__create (vm, &b->ops, b, NULL, err) < 0)
+  if (virtio__create (vm, &b->ops, b, NULL, err) < 0)
     return arca_error_wrap (err, "drive `%s`", drive->path);
   return 0;
 }

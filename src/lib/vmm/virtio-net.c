@@ -28,7 +28,7 @@
 
 struct net {
   struct arca_vm *vm;
-  struct vmmio *transport;
+  struct virtio_dev *transport;
   int tap;
   bool tap_muted;
   uint8_t mac[6];
@@ -98,7 +98,7 @@ on_tap (void *opaque, int fd, uint32_t events)
   struct net *n = opaque;
   n->tap_muted = true;
   event_loop__modify (&n->vm->loop, fd, 0);
-  virtio_mmio__notify (n->transport, RXQ);
+  virtio__notify (n->transport, RXQ);
   (void) events;
 }
 
@@ -143,7 +143,7 @@ virtio_net__create (struct arca_vm *vm, const struct arca_vm_net_config *cfg, ar
   n->vm = vm;
   n->tap = move_fd (tap);
   memcpy (n->mac, cfg->mac, sizeof (n->mac));
-  if (virtio_mmio__create (vm, &net_ops, n, &n->transport, err) < 0)
+  if (virtio__create (vm, &net_ops, n, &n->transport, err) < 0)
     return arca_error_wrap (err, "tap `%s`", cfg->tap);
   if (event_loop__add (&vm->loop, n->tap, EPOLLIN, on_tap, n, err) < 0)
     return -1;

@@ -46,5 +46,5 @@ static const struct virtio_device_ops rng_ops = {
 int
 virtio_rng__create (struct arca_vm *vm, arca_error **err)
 {
-  return virtio_mmio__create (vm, &rng_ops, NULL, NULL, err);
+  return virtio__create (vm, &rng_ops, NULL, NULL, err);
 }

@@ -81,7 +81,7 @@ struct pkt {
 
 struct vsock {
   struct arca_vm *vm;
-  struct vmmio *transport;
+  struct virtio_dev *transport;
   pthread_mutex_t lock;
   uint64_t cid;
   char path[108];
@@ -130,7 +130,7 @@ send_ctl (struct vsock *v, uint32_t local_port, uint32_t peer_port, uint16_t op,
   p->hdr = (struct pkt_hdr){ .src_cid = HOST_CID, .dst_cid = v->cid, .src_port = local_port,
                              .dst_port = peer_port, .type = TYPE_STREAM, .op = op, .flags = flags,
                              .buf_alloc = HOST_BUF_ALLOC, .fwd_cnt = c ? c->fwd_cnt : 0 };
-  virtio_mmio__notify (v->transport, RXQ);
+  virtio__notify (v->transport, RXQ);
   return true;
 }
 
@@ -257,7 +257,7 @@ pump_host (struct vsock *v, struct conn *c)
                                  .dst_port = c->peer_port, .len = (uint32_t) n, .type = TYPE_STREAM,
                                  .op = OP_RW, .buf_alloc = HOST_BUF_ALLOC, .fwd_cnt = c->fwd_cnt };
       c->tx_cnt += (uint32_t) n;
-      virtio_mmio__notify (v->transport, RXQ);
+      virtio__notify (v->transport, RXQ);
     }
 }
 
@@ -672,7 +672,7 @@ virtio_vsock__create (struct arca_vm *vm, const struct arca_vm_vsock_config *cfg
   for (unsigned i = 0; i < MAX_CONNS; i++)
     v->conns[i].fd = -1;
   v->listen_fd = move_fd (fd);
-  if (virtio_mmio__create (vm, &vsock_ops, v, &v->transport, err) < 0)
+  if (virtio__create (vm, &vsock_ops, v, &v->transport, err) < 0)
     return arca_error_wrap (err, "vsock `%s`", cfg->uds_path);
   if (event_loop__add (&vm->loop, v->listen_fd, EPOLLIN, on_accept, v, err) < 0)
     return -1;

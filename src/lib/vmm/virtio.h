@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The device side of virtio, transport-independent (kvmtool's model): a
- * device is a small table of callbacks; the transport (virtio-mmio.c) owns
+ * device is a small table of callbacks; the transport (virtio-mmio.c, virtio-pci.c) owns
  * the registers, queues, notifications and interrupts and calls the device
  * for each descriptor chain.  Devices never see a guest address: they get
  * iovecs the virtqueue code has already checked. */
@@ -36,7 +36,7 @@ struct virtio_device_ops {
   /* Serves one chain.  Returns 0 with *ret_written = bytes written into
      the chain; 1 when the device has nothing to put in it yet (the chain
      stays available and the queue is not served again until
-     virtio_mmio__notify()); or -1 with *why when the request is malformed
+     virtio__notify()); or -1 with *why when the request is malformed
      beyond what a status byte can report (the device then needs a reset). */
   int (*handle) (void *opaque, unsigned queue, const struct virtq_chain *chain,
                  uint32_t *ret_written, const char **why);
@@ -48,20 +48,20 @@ struct virtio_device_ops {
   void (*free) (void *opaque);          /* may be NULL */
 };
 
-struct vmmio;
+struct virtio_dev;
 
-/* Places the device in the next virtio-mmio slot, wires its queue
-   notifications (ioeventfd) and interrupt (irqfd), and announces it on the
-   kernel command line.  Takes ownership of opaque (freed through ops->free
-   even on failure).  *ret_transport (may be NULL) is for
-   virtio_mmio__notify(). */
-int virtio_mmio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, void *opaque,
-                         struct vmmio **ret_transport, arca_error **err);
+/* Places the device on the VM's virtio transport (virtio-mmio, or PCI when
+   the machine's transport is ARCA_VM_TRANSPORT_PCI), wires its queue
+   notifications (ioeventfd) and interrupt (irqfd).  Takes ownership of
+   opaque (freed through ops->free even on failure).  *ret_dev (may be
+   NULL) is for virtio__notify() and virtio__config_changed(). */
+int virtio__create (struct arca_vm *vm, const struct virtio_device_ops *ops, void *opaque,
+                    struct virtio_dev **ret_dev, arca_error **err);
 /* Makes the device thread serve a queue again (e.g. frames arrived for a
    receive queue); thread-safe. */
-void virtio_mmio__notify (struct vmmio *transport, unsigned queue);
+void virtio__notify (struct virtio_dev *dev, unsigned queue);
 /* Tells the driver the device config changed (new generation + config
    interrupt); thread-safe. */
-void virtio_mmio__config_changed (struct vmmio *transport);
+void virtio__config_changed (struct virtio_dev *dev);
 
 #endif

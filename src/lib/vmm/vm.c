@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/cleanup.h"
+#include "pci.h"
 #include "vm.h"
 
 uint64_t
@@ -186,6 +187,8 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
       || i8042__create (vm, err) < 0 || bootmarker__create (vm, err) < 0
       || debugexit__create (vm, err) < 0)
     return -1;
+  if (config->transport == ARCA_VM_TRANSPORT_PCI && pci__init (vm, err) < 0)
+    return -1;
   for (unsigned i = 0; i < config->n_drives; i++)
     if (virtio_blk__create (vm, &config->drives[i], err) < 0)
       return -1;
@@ -209,6 +212,7 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
   m->mem_size_mib = config->mem_size_mib;
   m->vcpu_count = config->vcpu_count;
   m->rng = config->rng;
+  m->transport = config->transport;
   m->n_drives = config->n_drives;
   m->balloon = config->balloon;
   if (config->net.tap != NULL)

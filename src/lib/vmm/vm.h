@@ -14,6 +14,8 @@
 #include "memory.h"
 #include "vmm.h"
 
+struct pci_bus;
+
 #define VM_MAX_DEVICES 32
 #define VM_CMDLINE_MAX 4096
 
@@ -32,6 +34,9 @@
 #define LAYOUT_TSS 0xfffbd000ULL
 #define LAYOUT_IDENTITY_MAP 0xfffbc000ULL
 #define LAYOUT_VIRTIO_IRQ_BASE 5
+#define LAYOUT_PCI_MMIO 0xe0000000ULL     /* BARs of PCI bus 0 */
+#define LAYOUT_PCI_MMIO_SIZE 0x10000000ULL
+#define LAYOUT_PCI_MAX_DEVICES 8          /* slots 1..8, IOAPIC pins 16..23 */
 
 /* Fixed I/O ports. */
 #define PORT_COM1 0x3f8
@@ -76,6 +81,7 @@ struct vm_machine_config {
   uint8_t net_mac[6];
   uint64_t vsock_cid;
   char vsock_path[108];          /* "" = no vsock */
+  enum arca_vm_transport transport;
 };
 
 struct arca_vm {
@@ -95,8 +101,9 @@ struct arca_vm {
   unsigned n_devices;
   struct i8042 *i8042;           /* for SendCtrlAltDel */
   struct balloon *balloon;       /* for arca_vm_set_balloon, or NULL */
-  struct vmmio *balloon_transport;
+  struct virtio_dev *balloon_transport;
   unsigned n_virtio;             /* virtio-mmio slots used */
+  struct pci_bus *pci;           /* NULL unless the transport is PCI */
   char cmdline[VM_CMDLINE_MAX];
 
   /* Boot state of the first vCPU, set by the kernel loader. */

@@ -35,6 +35,14 @@ enum arca_vm_boot_entry {
   ARCA_VM_ENTRY_PVH,        /* 32-bit protected mode, %ebx = hvm_start_info */
 };
 
+/* How virtio devices reach the guest: virtio-mmio slots announced on the
+ * kernel command line (minimal kernels), or PCI bus 0 (distribution
+ * kernels, whose virtio-mmio has no command-line discovery). */
+enum arca_vm_transport {
+  ARCA_VM_TRANSPORT_MMIO = 0,
+  ARCA_VM_TRANSPORT_PCI,
+};
+
 struct arca_vm_net_config {
   char *tap;         /* existing or new tap interface on the host */
   uint8_t mac[6];    /* the guest's */
@@ -56,6 +64,7 @@ struct arca_vm_config {
   enum arca_vm_boot_entry entry;
   struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
   unsigned n_drives;
+  enum arca_vm_transport transport;   /* of every virtio device */
   bool rng;                 /* add a virtio-rng device */
   bool balloon;             /* add a virtio-balloon device */
   uint64_t balloon_mib;     /* its initial target */
