@@ -112,3 +112,52 @@ load helpers
   arca volume rm named
   [ -z "$(arca volume ls -q)" ]
 }
+
+@test "container prune removes exited and created containers, prints their ids, keeps running ones" {
+  arca run --name exited busybox true
+  arca create --name created busybox true
+  arca run -d --name running busybox sleep 100
+  exited=$(arca inspect exited | jq -r '.[0].Id')
+  created=$(arca inspect created | jq -r '.[0].Id')
+  run --separate-stderr arca container prune -f
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Deleted Containers:"* ]]
+  [[ "$output" == *"$exited"* ]]
+  [[ "$output" == *"$created"* ]]
+  [ "$(arca ps -a --format json | jq -r '.[].Names')" = running ]
+  [ ! -e "$ET_ROOT/containers/$exited" ] && [ ! -e "$ET_ROOT/containers/$created" ]
+  # Nothing to do: no ids, still success.
+  run --separate-stderr arca container prune
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"Deleted Containers:"* ]]
+  arca rm -f running
+}
+
+@test "build intermediates: hidden by images, shown by images -a, kept by image prune, removed with their image" {
+  CTX=$(mktemp -d "$ET_DIR/ctx.XXXXXX")
+  printf 'FROM busybox\nRUN echo one > /one\nENV STEP=2\nRUN echo two > /two\n' > "$CTX/Containerfile"
+  arca build -q -t final:1 "$CTX" >/dev/null
+  # busybox and final:1; the two step images only with -a, untagged.
+  [ "$(arca images -q | wc -l)" = 2 ]
+  [ "$(arca images -a -q | wc -l)" = 4 ]
+  [ "$(arca images -a --format json | jq '[.[] | select(.Names | length == 0)] | length')" = 2 ]
+  # A dangling image (an untagged build result) is shown and pruned, with its own step.
+  printf 'FROM busybox\nRUN echo dangling > /d\nRUN echo more > /e\n' > "$CTX/Containerfile"
+  dangling=$(arca build -q "$CTX")
+  [ "$(arca images -q | wc -l)" = 3 ]
+  [ "$(arca images -a -q | wc -l)" = 6 ]
+  run arca image prune
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"deleted: sha256:$dangling"* ]]
+  [ "$(echo "$output" | grep -c '^deleted: ')" = 2 ]
+  # final:1's intermediates stay (it still needs them for its cache).
+  [ "$(arca images -a -q | wc -l)" = 4 ]
+  # Removing final:1 removes them too; the store is clean afterwards.
+  run arca rmi final:1
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | grep -c '^Deleted: ')" = 3 ]
+  [ "$(arca images -a -q | wc -l)" = 1 ]
+  run arca system check
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"0 problems, 0 orphans"* ]]
+}

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "image/archives.h"
+#include "engine/system.h"
 #include "image/gc.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -33,27 +34,32 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
 {
   static const struct option options[] = {
     { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
-    { "digests", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    { "digests", no_argument, NULL, 'd' }, { "all", no_argument, NULL, 'a' },
+    { "help", no_argument, NULL, 'h' },    { NULL, 0, NULL, 0 },
   };
   const char *format = "table";
-  bool quiet = false, digests = false;
+  bool quiet = false, digests = false, all = false;
   struct arca_engine *e;
   int c;
 
-  while ((c = getopt_long (argc, argv, "+f:qh", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+f:qah", options, NULL)) != -1)
     switch (c)
       {
+      case 'a': all = true; break;
       case 'f': format = optarg; break;
       case 'q': quiet = true; break;
       case 'd': digests = true; break;
-      case 'h': return fputs ("Usage: arca images [-q] [--digests] [--format table|json]\n", stdout), 0;
+      case 'h':
+        return fputs ("Usage: arca images [-a] [-q] [--digests] [--format table|json]\n"
+                      "  -a, --all   show intermediate images (build steps) too\n", stdout), 0;
       default: return arca_error_set (err, EINVAL, "images: invalid option"), 125;
       }
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     return arca_error_set (err, EINVAL, "images: --format `%s` (table or json)", format), 125;
   _cleanup_ (arca_image_records_freep) struct arca_image_record **images = NULL;
-  if (cli_engine (cli, &e, err) < 0 || arca_db_list_images (e->db, &images, err) < 0)
+  cleanup_strv char **intermediates = NULL;
+  if (cli_engine (cli, &e, err) < 0 || arca_db_list_images (e->db, &images, err) < 0
+      || (!all && arca_engine_image_intermediates (e, &intermediates, err) < 0))
     return 125;
   json_t *array = json_array ();
   if (!quiet && strcmp (format, "table") == 0)
@@ -62,6 +68,11 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
   for (size_t i = 0; images && images[i]; i++)
     {
       struct arca_image_record *img = images[i];
+      bool hidden = false;
+      for (char **p = intermediates; p && *p && !hidden; p++)
+        hidden = strcmp (*p, img->id) == 0;
+      if (hidden)
+        continue;
       const char *hex = strchr (img->id, ':') ? strchr (img->id, ':') + 1 : img->id;
       char size[32], created[32];
       time_t t = (time_t) img->created;
@@ -252,9 +263,12 @@ cmd_rmi (struct cli *cli, int argc, char **argv, arca_error **err)
             arca_error_set (&one, EBUSY, "image %s is used by container %s", argv[i], user);
           arca_engine_containers_free (list);
         }
-      if (one == NULL && arca_image_remove (e->store, e->db, id, &stats, &one) == 0)
+      /* Its intermediate parents go with it, as in Docker. */
+      cleanup_strv char **removed = NULL;
+      if (one == NULL && arca_engine_image_remove (e, id, &removed, &stats, &one) == 0)
         {
-          printf ("Deleted: %s\n", id);
+          for (char **p = removed; *p; p++)
+            printf ("Deleted: %s\n", *p);
           continue;
         }
       arca_log_error (&cli->log, one);

@@ -18,6 +18,7 @@
 #include "engine/build.h"
 #include "engine/commit.h"
 #include "engine/containerfile.h"
+#include "engine/system.h"
 #include "image/db-internal.h" /* the build cache lives in the image database */
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -783,7 +784,11 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
     {
       const struct arca_cf_instruction *ins = &b.cf->instructions[i];
       struct stage *s = b.n_stages ? &b.stages[b.n_stages - 1] : NULL;
+      char parent[ARCA_DIGEST_LEN + 1] = "";
       int r;
+
+      if (s)
+        memcpy (parent, s->image_id, sizeof parent);
 
       b.step = i + 1;
       if (o->progress)
@@ -805,6 +810,9 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
         r = step_copy (&b, s, ins, err);
       else
         r = step_config (&b, s, ins, err);
+      /* A step's image is an intermediate one until something tags it. */
+      if (r == 0 && ins->kind != ARCA_CF_FROM && parent[0] && strcmp (parent, s->image_id) != 0)
+        r = arca_engine_image_parent_add (e, s->image_id, parent, err);
       if (r < 0)
         return arca_error_wrap (err, "STEP %zu/%zu `%s` (%s:%u)", b.step, b.total, ins->text,
                                 b.cf->name, ins->line);

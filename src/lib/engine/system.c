@@ -455,40 +455,159 @@ arca_engine_container_prune (struct arca_engine *e, char ***ret_removed, arca_er
   return 0;
 }
 
+/* ---- image parents ------------------------------------------------------ */
+
+/* Only ids of images that exist count: a row of a removed image (or one a
+ * crash left) changes nothing. */
+#define PARENTS_WITH_CHILDREN                                                            \
+  "SELECT DISTINCT p.parent_id FROM image_parents p JOIN images c ON c.id = p.image_id " \
+  "JOIN images i ON i.id = p.parent_id"
+
+static int
+parents_schema (struct arca_engine *e, arca_error **err)
+{
+  /* arca_db_exec runs one statement. */
+  if (arca_db_exec (e->db,
+                    "CREATE TABLE IF NOT EXISTS image_parents (image_id TEXT PRIMARY KEY, "
+                    "parent_id TEXT NOT NULL)",
+                    NULL, err) < 0
+      || arca_db_exec (e->db,
+                       "CREATE INDEX IF NOT EXISTS image_parents_parent ON image_parents(parent_id)",
+                       NULL, err) < 0)
+    return arca_error_wrap (err, "image parents");
+  return 0;
+}
+
+int
+arca_engine_image_parent_add (struct arca_engine *e, const char *image_id, const char *parent_id,
+                              arca_error **err)
+{
+  const char *v[] = { image_id, parent_id, NULL };
+  if (parents_schema (e, err) < 0
+      || arca_db_exec (e->db,
+                       "INSERT OR REPLACE INTO image_parents (image_id, parent_id) VALUES (?1, ?2)",
+                       v, err) < 0)
+    return arca_error_wrap (err, "record the parent of image %s", image_id);
+  return 0;
+}
+
+int
+arca_engine_image_intermediates (struct arca_engine *e, char ***ret, arca_error **err)
+{
+  if (parents_schema (e, err) < 0)
+    return -1;
+  return arca_db_strings (e->db,
+                          PARENTS_WITH_CHILDREN " WHERE p.parent_id NOT IN (SELECT image_id FROM tags)",
+                          NULL, ret, err);
+}
+
+/* Removes one image's rows (its parent row goes in remove_parents, which
+ * follows it); the garbage goes later. */
+static int
+remove_one (struct arca_engine *e, const char *id, char ***removed, arca_error **err)
+{
+  if (arca_db_remove_image (e->db, id, err) < 0)
+    return -1;
+  if (removed && add (removed, "%s", id) < 0)
+    return arca_error_set (err, ENOMEM, "remove image");
+  return 0;
+}
+
+/* After id went: its parent, and that one's, while each is untagged, no
+ * container uses it and nothing else was made from it. */
+static int
+remove_parents (struct arca_engine *e, const char *id, char **used, char ***removed,
+                arca_error **err)
+{
+  cleanup_free char *child = strdup (id);
+
+  if (child == NULL)
+    return arca_error_set (err, ENOMEM, "remove image");
+  for (int depth = 0; depth < 4096; depth++)
+    {
+      cleanup_strv char **parent = NULL, **tags = NULL, **children = NULL;
+      const char *v[] = { child, NULL };
+      if (arca_db_strings (e->db,
+                           "SELECT p.parent_id FROM image_parents p JOIN images i ON i.id = "
+                           "p.parent_id WHERE p.image_id = ?1",
+                           v, &parent, err) < 0)
+        return -1;
+      /* The child's own row goes now that it was followed. */
+      if (arca_db_exec (e->db, "DELETE FROM image_parents WHERE image_id = ?1", v, err) < 0)
+        return -1;
+      if (parent[0] == NULL || in (used, parent[0]))
+        return 0;
+      const char *pv[] = { parent[0], NULL };
+      if (arca_db_strings (e->db, "SELECT name FROM tags WHERE image_id = ?1", pv, &tags, err) < 0
+          || arca_db_strings (e->db,
+                              "SELECT p.image_id FROM image_parents p JOIN images i ON i.id = "
+                              "p.image_id WHERE p.parent_id = ?1",
+                              pv, &children, err) < 0)
+        return -1;
+      if (tags[0] || children[0])
+        return 0;
+      if (remove_one (e, parent[0], removed, err) < 0)
+        return -1;
+      free (child);
+      if ((child = strdup (parent[0])) == NULL)
+        return arca_error_set (err, ENOMEM, "remove image");
+    }
+  return 0;
+}
+
+static int
+used_images (struct arca_engine *e, char ***ret, arca_error **err)
+{
+  return arca_db_strings (e->db, "SELECT DISTINCT image_id FROM containers", NULL, ret, err);
+}
+
+int
+arca_engine_image_remove (struct arca_engine *e, const char *image_id, char ***ret_removed,
+                          struct arca_gc_stats *ret_gc, arca_error **err)
+{
+  cleanup_strv char **removed = calloc (1, sizeof (char *)), **used = NULL;
+
+  if (removed == NULL)
+    return arca_error_set (err, ENOMEM, "remove image");
+  if (parents_schema (e, err) < 0 || used_images (e, &used, err) < 0
+      || remove_one (e, image_id, &removed, err) < 0
+      || remove_parents (e, image_id, used, &removed, err) < 0
+      || arca_image_gc (e->store, e->db, ret_gc, err) < 0)
+    return -1;
+  if (ret_removed)
+    *ret_removed = move_ptr (removed);
+  return 0;
+}
+
 int
 arca_engine_image_prune (struct arca_engine *e, bool all, char ***ret_removed,
                          struct arca_gc_stats *ret_gc, arca_error **err)
 {
   _cleanup_ (arca_image_records_freep) struct arca_image_record **images = NULL;
-  cleanup_strv char **used = NULL;
+  cleanup_strv char **used = NULL, **parents = NULL;
   cleanup_strv char **removed = calloc (1, sizeof (char *));
-  struct arca_gc_stats total = { 0 };
 
   if (removed == NULL)
     return arca_error_set (err, ENOMEM, "prune");
-  if (arca_db_list_images (e->db, &images, err) < 0
-      || arca_db_strings (e->db, "SELECT DISTINCT image_id FROM containers", NULL, &used, err) < 0)
+  /* Like Docker: only heads (images nothing was built from) are candidates,
+   * dangling ones or, with all, every unused one; the untagged parents of
+   * what goes follow it. */
+  if (parents_schema (e, err) < 0 || arca_db_list_images (e->db, &images, err) < 0
+      || used_images (e, &used, err) < 0
+      || arca_db_strings (e->db, PARENTS_WITH_CHILDREN, NULL, &parents, err) < 0)
     return -1;
   for (size_t i = 0; images[i]; i++)
     {
-      struct arca_gc_stats st = { 0 };
       bool tagged = images[i]->tags && images[i]->tags[0];
-      if (in (used, images[i]->id) || (tagged && !all))
+      if (in (used, images[i]->id) || in (parents, images[i]->id) || (tagged && !all)
+          || in (removed, images[i]->id))
         continue;
-      if (arca_image_remove (e->store, e->db, images[i]->id, &st, err) < 0)
+      if (remove_one (e, images[i]->id, &removed, err) < 0
+          || remove_parents (e, images[i]->id, used, &removed, err) < 0)
         return -1;
-      total.layers_removed += st.layers_removed;
-      total.blobs_removed += st.blobs_removed;
-      if (add (&removed, "%s", images[i]->id) < 0)
-        return arca_error_set (err, ENOMEM, "prune");
     }
-  struct arca_gc_stats st = { 0 };
-  if (arca_image_gc (e->store, e->db, &st, err) < 0)
+  if (arca_image_gc (e->store, e->db, ret_gc, err) < 0)
     return -1;
-  total.layers_removed += st.layers_removed;
-  total.blobs_removed += st.blobs_removed;
-  if (ret_gc)
-    *ret_gc = total;
   if (ret_removed)
     *ret_removed = move_ptr (removed);
   return 0;

@@ -36,8 +36,25 @@ int arca_engine_system_check (struct arca_engine *e, bool repair,
  * to *ret_removed (may be NULL). */
 int arca_engine_container_prune (struct arca_engine *e, char ***ret_removed, arca_error **err);
 
-/* Removes images no container uses: untagged ones, or all with all; then
- * collects the store's garbage.  Removed image ids to *ret_removed. */
+/* Build steps record the image each step's image was made from.  Like
+ * Docker's, an untagged image something was made from is an intermediate
+ * image: `images` shows it only with -a, `image prune` keeps it, and it goes
+ * with the last image made from it. */
+int arca_engine_image_parent_add (struct arca_engine *e, const char *image_id,
+                                  const char *parent_id, arca_error **err);
+/* Ids of the intermediate images. */
+int arca_engine_image_intermediates (struct arca_engine *e, char ***ret, arca_error **err);
+
+/* Removes an image, then its untagged parents that nothing else was made
+ * from and no container uses, then the store's garbage.  The removed ids
+ * (the image first) to *ret_removed (may be NULL). */
+int arca_engine_image_remove (struct arca_engine *e, const char *image_id, char ***ret_removed,
+                              struct arca_gc_stats *ret_gc, arca_error **err);
+
+/* Removes the images no container uses and nothing was made from:
+ * untagged (dangling) ones, or all with all, each with its intermediate
+ * parents; then collects the store's garbage.  Removed image ids to
+ * *ret_removed. */
 int arca_engine_image_prune (struct arca_engine *e, bool all, char ***ret_removed,
                              struct arca_gc_stats *ret_gc, arca_error **err);
 
