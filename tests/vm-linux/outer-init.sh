@@ -110,6 +110,22 @@ if [ -f /guest/vmlinux ]; then
   dump arca-pvh-stderr /tmp/arca-pvh.err
 fi
 
+# virtio over PCI: the same kernel with PCI on, its init loads virtio_pci
+# and virtio_blk and reads the marker at the start of the raw disk; then
+# writes one behind it, which is read back here.
+if [ -f /guest/disk.img ]; then
+  t0=$(now_ms)
+  bounded arca-pci /arca-vmm --kernel /guest/vmlinuz --initrd /guest/initrd.cpio \
+    --transport pci --drive /guest/disk.img \
+    --memory "$VML_MEMORY" --cmdline "$VML_PCI_CMDLINE" --serial file:/tmp/arca-pci.log --metrics \
+    </dev/null 2>/tmp/arca-pci.err
+  t1=$(now_ms)
+  say "arca-pci exit=$rc timeout=$timed_out wall_ms=$((t1 - t0))"
+  dump arca-pci-serial /tmp/arca-pci.log
+  dump arca-pci-stderr /tmp/arca-pci.err
+  say "arca-pci-disk: $($bb dd if=/guest/disk.img bs=512 skip=1 count=1 2>/dev/null | $bb head -n1)"
+fi
+
 # The same kernel and initramfs under QEMU with KVM, for a ratio measured in
 # the same machine at the same time.
 if [ -x /usr/bin/qemu-system-x86_64 ]; then
