@@ -317,6 +317,46 @@ EOF
   [ ! -e "/proc/$cpid" ] || grep -q '^State:.*Z' "/proc/$cpid/status"
 }
 
+interrupt_run_step() { # $1: signal, $2: expected exit status; a build in `RUN sleep 60` gets it
+  ctx
+  printf 'FROM busybox\nRUN echo before > /before\nRUN sleep 60\n' > "$CTX/Containerfile"
+  "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t interrupted:1 "$CTX" >"$ET_DIR/out" 2>&1 &
+  pid=$!
+  for i in $(seq 1 100); do
+    [ -n "$(arca ps -q)" ] && break
+    sleep 0.1
+  done
+  id=$(arca ps -q --no-trunc)
+  [ -n "$id" ]
+  [ -d "/sys/fs/cgroup/memory/arca/$id" ] || [ -d "/sys/fs/cgroup/pids/arca/$id" ]
+  grep -q " $ET_ROOT/containers/$id/merged " /proc/self/mountinfo
+  start=$SECONDS
+  kill -"$1" "$pid"
+  bstatus=0
+  wait "$pid" || bstatus=$?
+  # It stopped at once (not after the sleep) and removed the step's container.
+  [ "$bstatus" -eq "$2" ]
+  [ $((SECONDS - start)) -lt 10 ]
+  grep -q "interrupted by SIG$1" "$ET_DIR/out"
+  [ -z "$(arca ps -a -q)" ]
+  [ ! -e "$ET_ROOT/containers/$id" ]
+  [ ! -e "$ET_RUN/runtime/$id" ]
+  ! ls -d /sys/fs/cgroup/*/arca/"$id" 2>/dev/null
+  ! grep -q " $ET_ROOT/" /proc/self/mountinfo
+  run arca images --format json
+  [[ "$output" != *interrupted* ]]
+  run arca system check
+  [ "$status" -eq 0 ]
+}
+
+@test "SIGINT during a RUN step: the step's container, mount and cgroup are gone before build exits 130" {
+  interrupt_run_step INT 130
+}
+
+@test "SIGTERM during a RUN step: the same, exit status 143" {
+  interrupt_run_step TERM 143
+}
+
 @test "a real multi-stage build on Debian: bash and Python in RUN, a user, the result in busybox" {
   local repo
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

@@ -67,9 +67,12 @@ cmd_build (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_errno (err, "build: /dev/null as stdin"), 125;
   if (null_fd != STDIN_FILENO)
     close (null_fd);
+  /* Ctrl-C stops the build cleanly; the exit status says which signal. */
+  int sig = 0;
+  o.ret_signal = &sig;
   char id[ARCA_DIGEST_LEN + 1];
   if (cli_engine (cli, &e, err) < 0 || arca_engine_build (e, &o, id, err) < 0)
-    return 125;
+    return sig ? 128 + sig : 125;
   printf ("%s\n", arca_digest_hex (id));
   return 0;
 }

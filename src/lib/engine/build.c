@@ -436,7 +436,7 @@ step_run (struct builder *b, struct stage *s, const struct arca_cf_instruction *
     return -1;
   if (b->o->progress)
     fflush (b->o->progress);
-  if (arca_engine_run_attached (b->e, w.id, &code, err) < 0)
+  if (arca_build_run_container (b->e, w.id, b->o->ret_signal, &code, err) < 0)
     return -1;
   if (code != 0)
     return arca_error_set (err, 0, "the command exited with code %d", code);
@@ -714,10 +714,24 @@ read_containerfile (struct builder *b, arca_error **err)
   return arca_containerfile_parse (name, text, len, &b->cf, err);
 }
 
+struct signals
+{
+  bool blocked;
+  sigset_t old;
+};
+
+static void
+signals_restore (struct signals *s)
+{
+  if (s->blocked)
+    arca_build_signals_restore (&s->old);
+}
+
 int
 arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, char *ret_image_id,
                    arca_error **err)
 {
+  _cleanup_ (signals_restore) struct signals sigs = { .blocked = false };
   _cleanup_ (builder_free) struct builder b = { .e = e, .o = o, .context_fd = -1 };
   size_t first = 0, last_stage = 0, n_from = 0;
   cleanup_strv char **full_tags = NULL;
@@ -731,6 +745,12 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
         return -1;
       if ((full = arca_reference_string (ref)) == NULL || push_arg (&full_tags, &n_tags, full, err) < 0)
         return arca_error_set (err, ENOMEM, "build");
+    }
+  if (o->ret_signal)
+    {
+      if (arca_build_signals_block (&sigs.old) < 0)
+        return arca_error_errno (err, "block SIGINT and SIGTERM");
+      sigs.blocked = true;
     }
   b.context_fd = open (o->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.context_fd < 0)
@@ -787,6 +807,8 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
       char parent[ARCA_DIGEST_LEN + 1] = "";
       int r;
 
+      if (arca_build_interrupted (o->ret_signal, err) < 0)
+        return -1;
       if (s)
         memcpy (parent, s->image_id, sizeof parent);
 
@@ -818,6 +840,8 @@ arca_engine_build (struct arca_engine *e, const struct arca_build_options *o, ch
                                 b.cf->name, ins->line);
     }
 
+  if (arca_build_interrupted (o->ret_signal, err) < 0)
+    return -1;
   struct stage *result = &b.stages[last_stage];
   if (result->image_id[0] == '\0')
     {

@@ -10,6 +10,7 @@
 #ifndef ARCA_ENGINE_BUILD_H
 #define ARCA_ENGINE_BUILD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,12 +27,29 @@ struct arca_build_options
   char **tags;              /* NAME[:TAG] */
   bool no_cache;
   FILE *progress;           /* step lines; NULL: silent */
+  int *ret_signal;          /* non-NULL: SIGINT and SIGTERM stop the build (the running
+                             * step's container removed first) and the signal is stored
+                             * here; the error is then EINTR */
 };
 
 int arca_engine_build (struct arca_engine *e, const struct arca_build_options *opts,
                        char *ret_image_id, arca_error **err);
 
-/* ---- shared by build.c and build-copy.c ---------------------------------- */
+/* ---- shared by build.c, build-copy.c and build-run.c ---------------------- */
+
+/* SIGINT and SIGTERM (build-run.c): blocked for the whole build, so that
+ * none kills it between two steps; a pending one is taken by
+ * arca_build_interrupted (EINTR, the signal to *ret_signal; nothing when
+ * ret_signal is NULL).  Restoring drops a signal still pending. */
+int arca_build_signals_block (sigset_t *ret_old);
+void arca_build_signals_restore (const sigset_t *old);
+int arca_build_interrupted (int *ret_signal, arca_error **err);
+/* Runs a created container attached to our stdio, to its exit code.  With
+ * interrupted non-NULL it runs in a child process while SIGINT/SIGTERM are
+ * watched: on one the child is killed, the signal stored in *interrupted
+ * and EINTR returned (the caller then removes the container). */
+int arca_build_run_container (struct arca_engine *e, const char *id, int *interrupted,
+                              int *ret_code, arca_error **err);
 
 /* .dockerignore patterns of a context. */
 struct arca_ignore
