@@ -173,3 +173,37 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$ET_DIR/evil.tar" "$marker"
   run --separate-stderr arca rename after 'bad name'
   [ "$status" -eq 125 ]
 }
+
+@test "cp -L follows a symlink source both ways (inside the container's root), without -L the link is copied" {
+  arca run -d --name lnk busybox sh -c 'mkdir -p /data/dir; echo target > /data/real; echo indir > /data/dir/f; ln -s /data/real /abs; ln -s data/dir /reldir; ln -s /etc/../../../data/real /up; sleep 100'
+  wait_status lnk Up
+  sleep 0.2
+  # Out of the container: the file a link points to, under the link's name.
+  arca cp -L lnk:/abs "$ET_DIR/abs"
+  [ ! -L "$ET_DIR/abs" ] && [ "$(cat "$ET_DIR/abs")" = target ]
+  mkdir "$ET_DIR/into"
+  arca cp -L lnk:/reldir "$ET_DIR/into"
+  [ -d "$ET_DIR/into/reldir" ] && [ ! -L "$ET_DIR/into/reldir" ]
+  [ "$(cat "$ET_DIR/into/reldir/f")" = indir ]
+  # An absolute or ".." target resolves inside the container's root, not on the host.
+  arca cp -L lnk:/up "$ET_DIR/up"
+  [ "$(cat "$ET_DIR/up")" = target ]
+  # As a tar stream too.
+  run bash -c "\"$ARCA\" --root \"$ET_ROOT\" --run-root \"$ET_RUN\" cp -L lnk:/abs - | tar -xO"
+  [ "$output" = target ]
+  # Without -L the link itself is copied.
+  arca cp lnk:/abs "$ET_DIR/abs-link"
+  [ -L "$ET_DIR/abs-link" ] && [ "$(readlink "$ET_DIR/abs-link")" = /data/real ]
+  # Into the container: a host link is followed with -L, kept without it.
+  echo hostfile >"$ET_DIR/hreal"
+  ln -s hreal "$ET_DIR/hlink"
+  arca cp -L "$ET_DIR/hlink" lnk:/copied
+  run arca exec lnk sh -c 'test -L /copied && echo link; cat /copied'
+  [ "$output" = hostfile ]
+  arca cp "$ET_DIR/hlink" lnk:/kept
+  run arca exec lnk readlink /kept
+  [ "$output" = hreal ]
+  arca cp -L "$ET_DIR/hlink" lnk:/data/dir
+  run arca exec lnk cat /data/dir/hlink
+  [ "$output" = hostfile ]
+}

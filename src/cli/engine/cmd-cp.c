@@ -8,19 +8,22 @@
 #include "engine/cp.h"
 
 static const char cp_help[] =
-    "Usage: arca cp [-a] CONTAINER:SRC DST|-\n"
-    "       arca cp [-a] SRC|- CONTAINER:DST\n\n"
+    "Usage: arca cp [-a] [-L] CONTAINER:SRC DST|-\n"
+    "       arca cp [-a] [-L] SRC|- CONTAINER:DST\n\n"
     "  Copies files between a container (running or not) and the host.  Paths in the\n"
     "  container are resolved inside its root; symlinks there never lead out of it.\n"
     "  SRC ending in /. copies the directory's content.  DST - writes a tar to stdout,\n"
     "  SRC - reads one from stdin (DST is then a directory).\n\n"
-    "  -a, --archive   keep uid/gid\n";
+    "  -a, --archive       keep uid/gid\n"
+    "  -L, --follow-link   SRC that is a symlink: copy what it points to (in the container:\n"
+    "                      resolved inside its root), named like the link\n";
 
 int
 cmd_cp (struct cli *cli, int argc, char **argv, arca_error **err)
 {
   static const struct option longs[] = {
     { "archive", no_argument, NULL, 'a' },
+    { "follow-link", no_argument, NULL, 'L' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -28,10 +31,11 @@ cmd_cp (struct cli *cli, int argc, char **argv, arca_error **err)
   struct arca_engine *e;
   int c;
 
-  while ((c = getopt_long (argc, argv, "+ah", longs, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+aLh", longs, NULL)) != -1)
     switch (c)
       {
       case 'a': o.archive = true; break;
+      case 'L': o.follow_link = true; break;
       case 'h': return fputs (cp_help, stdout), 0;
       default: return arca_error_set (err, EINVAL, "cp: invalid option (see --help)"), 125;
       }

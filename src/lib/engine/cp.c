@@ -518,11 +518,51 @@ split (const char *path, char **ret_dir, char **ret_name, bool *ret_contents, ar
   return 0;
 }
 
+/* -L: while *name (in *parent, below *dir) is a symlink, moves to its
+ * target.  The target is taken apart like a path the user gave, so on the
+ * container side an absolute or ".." target still resolves inside the
+ * root. */
+static int
+follow_source (const struct side *src, char **dir, char **name, int *parent, struct stat *st,
+               arca_error **err)
+{
+  for (int hops = 0; S_ISLNK (st->st_mode); hops++)
+    {
+      char target[4096];
+      cleanup_free char *next = NULL;
+      bool ignored = false;
+
+      if (hops == 40)
+        return arca_error_set (err, ELOOP, "`%s`: too many levels of symbolic links", src->path);
+      ssize_t n = readlinkat (*parent, *name, target, sizeof target - 1);
+      if (n < 0)
+        return arca_error_errno (err, "read link `%s`", src->path);
+      target[n] = '\0';
+      if ((target[0] == '/' ? asprintf (&next, "%s", target)
+                            : asprintf (&next, "%s/%s", *dir, target)) < 0)
+        return arca_error_set (err, ENOMEM, "cp");
+      free (*dir);
+      free (*name);
+      *dir = *name = NULL;
+      if (split (next, dir, name, &ignored, err) < 0)
+        return -1;
+      int fd = open_at_side (src, *dir, O_PATH | O_DIRECTORY, err);
+      if (fd < 0)
+        return arca_error_wrap (err, "follow `%s`", src->path);
+      close (*parent);
+      *parent = fd;
+      if (fstatat (*parent, *name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        return arca_error_errno (err, "follow `%s` to `%s`", src->path, next);
+    }
+  return 0;
+}
+
 static int
 copy_sides (const struct side *src, const struct side *dst, const struct arca_cp_options *opts,
             arca_error **err)
 {
   cleanup_free char *src_dir = NULL, *src_name = NULL, *dst_dir = NULL, *dst_name = NULL;
+  cleanup_free char *link_name = NULL;
   bool contents = false, ignored_contents = false;
   struct stat st, dst_st;
 
@@ -533,6 +573,11 @@ copy_sides (const struct side *src, const struct side *dst, const struct arca_cp
     return -1;
   if (fstatat (src_parent, src_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return arca_error_errno (err, "`%s`", src->path);
+  /* What is copied into a directory keeps the name the user gave. */
+  if ((link_name = strdup (src_name)) == NULL)
+    return arca_error_set (err, ENOMEM, "cp");
+  if (opts->follow_link && follow_source (src, &src_dir, &src_name, &src_parent, &st, err) < 0)
+    return -1;
   if (contents && !S_ISDIR (st.st_mode))
     return arca_error_set (err, ENOTDIR, "`%s` is not a directory", src->path);
 
@@ -548,7 +593,9 @@ copy_sides (const struct side *src, const struct side *dst, const struct arca_cp
             return arca_error_errno (err, "open `%s`", src->path);
           return arca_copy_contents_at (from, dst_fd, opts, err);
         }
-      return arca_copy_tree_at (src_parent, src_name, dst_fd, src_name, opts, err);
+      /* "/" or "." as a source: the directory's own name is no name. */
+      return arca_copy_tree_at (src_parent, src_name, dst_fd,
+                                strcmp (link_name, ".") == 0 ? src_name : link_name, opts, err);
     }
   if (dst_fd >= 0 && S_ISDIR (st.st_mode))
     return arca_error_set (err, ENOTDIR, "cannot copy directory `%s` onto file `%s`", src->path,
@@ -718,11 +765,23 @@ arca_engine_cp (struct arca_engine *e, const char *src, const char *dst,
       cleanup_free char *dir = NULL, *name = NULL;
       bool contents = false;
       cleanup_close int parent = -1;
+      cleanup_free char *member = NULL;
+      struct stat st;
+      struct side s = { .root_fd = root.fd, .path = (char *) src_path };
       r = split (*src_path ? src_path : "/", &dir, &name, &contents, err);
       if (r == 0 && (parent = arca_open_in_root (root.fd, dir, O_PATH | O_DIRECTORY, 0, err)) < 0)
         r = -1;
+      if (r == 0 && (member = strdup (name)) == NULL)
+        r = arca_error_set (err, ENOMEM, "cp");
+      if (r == 0 && opts->follow_link)
+        {
+          if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            r = arca_error_errno (err, "`%s`", src_path);
+          else
+            r = follow_source (&s, &dir, &name, &parent, &st, err);
+        }
       if (r == 0)
-        r = write_tar (parent, name, contents ? "" : name, STDOUT_FILENO, err);
+        r = write_tar (parent, name, contents ? "" : member, STDOUT_FILENO, err);
     }
   else if (to && strcmp (src, "-") == 0)
     r = cp_from_stdin (e, root.fd, *dst_path ? dst_path : "/", opts, err);

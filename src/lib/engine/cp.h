@@ -17,7 +17,10 @@
 #include "util/error.h"
 
 struct arca_cp_options {
-  bool archive; /* -a: keep uid/gid (else the copies belong to us, i.e. root) */
+  bool archive;     /* -a: keep uid/gid (else the copies belong to us, i.e. root) */
+  bool follow_link; /* -L: a source that is a symlink is followed (in the container's
+                     * root for a container path) and its target copied under the
+                     * link's name; links below a copied directory stay links */
 };
 
 /* Copies the entry name below src_dirfd (not followed when a symlink) to
