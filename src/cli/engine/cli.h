@@ -63,6 +63,7 @@ int cmd_history (struct cli *, int, char **, arca_error **);
 int cmd_image_inspect (struct cli *, int, char **, arca_error **);
 int cmd_image_group (struct cli *, int, char **, arca_error **);
 int cmd_container_group (struct cli *, int, char **, arca_error **);
+int cmd_vm (struct cli *, int, char **, arca_error **);
 int cmd_container_prune (struct cli *, int, char **, arca_error **);
 
 #endif
