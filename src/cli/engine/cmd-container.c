@@ -51,6 +51,9 @@ static const char create_help[] =
     "      --stop-signal SIG, --stop-timeout SECONDS\n"
     "  -l, --label KEY=VALUE     a label (kept as an annotation)\n"
     "      --network bridge|none|host  network mode (default bridge when root)\n"
+    "      --network NAME        a user network (arca network create)\n"
+    "      --network-alias A     another name on the user network\n"
+    "      --mac-address MAC     the container's MAC address (bridge, user network)\n"
     "  -p, --publish [IP:][HOST_PORT:]PORT[/tcp|udp]  publish a port (bridge)\n"
     "  -P, --publish-all         publish every exposed port on a free host port\n"
     "      --ip ADDR             the container's address on the bridge\n"
@@ -61,7 +64,7 @@ struct create_args {
   struct arca_create_request req;
   bool detach, interactive;
   char **env, **cap_add, **cap_drop, **labels, **command, **entrypoint;
-  char **publish, **dns, **add_hosts;
+  char **publish, **dns, **add_hosts, **network_aliases;
   struct arca_run_mount *mounts;
   size_t n_mounts;
   char *seccomp_text;
@@ -80,6 +83,7 @@ create_args_free (struct create_args *a)
   arca_strv_free (a->publish);
   arca_strv_free (a->dns);
   arca_strv_free (a->add_hosts);
+  arca_strv_free (a->network_aliases);
   for (size_t i = 0; i < a->n_mounts; i++)
     {
       free (a->mounts[i].source);
@@ -218,7 +222,8 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
 {
   enum { O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_HOSTNAME, O_ENTRY, O_SWAP, O_CPUS, O_SHARES,
          O_CPUSET, O_PIDS, O_RO, O_CAPADD, O_CAPDROP, O_SECOPT, O_PRIV, O_INIT, O_RESTART,
-         O_STOPSIG, O_STOPTIME, O_NET, O_IP, O_DNS, O_ADDHOST };
+         O_STOPSIG, O_STOPTIME, O_NET, O_IP, O_DNS, O_ADDHOST,
+         O_NETALIAS, O_MAC };
   static const struct option options[] = {
     { "detach", no_argument, NULL, 'd' }, { "rm", no_argument, NULL, O_RM },
     { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
@@ -243,6 +248,8 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
     { "publish", required_argument, NULL, 'p' }, { "publish-all", no_argument, NULL, 'P' },
     { "ip", required_argument, NULL, O_IP }, { "dns", required_argument, NULL, O_DNS },
     { "add-host", required_argument, NULL, O_ADDHOST },
+    { "network-alias", required_argument, NULL, O_NETALIAS },
+    { "mac-address", required_argument, NULL, O_MAC },
     { NULL, 0, NULL, 0 },
   };
   struct arca_run_spec *s = &a->req.spec;
@@ -395,11 +402,31 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         else if (strcmp (optarg, "host") == 0)
           s->network = ARCA_NET_HOST;
         else if (strcmp (optarg, "bridge") == 0)
-          s->network = ARCA_NET_BRIDGE;
+          {
+            s->network = ARCA_NET_BRIDGE;
+            s->network_name = NULL;
+          }
+        else if (strchr (optarg, ':') == NULL && strchr (optarg, '/') == NULL && *optarg)
+          {
+            /* A user network: the engine checks that it exists. */
+            s->network = ARCA_NET_BRIDGE;
+            s->network_name = optarg;
+          }
         else
-          return arca_error_set (err, ENOTSUP,
-                                 "--network `%s`: only bridge, none and host exist yet", optarg);
+          return arca_error_set (err, ENOTSUP, "--network `%s`: not a network mode or name", optarg);
         break;
+      case O_NETALIAS:
+        if (cli_strv_push (&a->network_aliases, optarg, err) < 0)
+          return -1;
+        break;
+      case O_MAC:
+        {
+          unsigned char mac[6];
+          if (arca_bridge_mac ((struct in_addr){ 0 }, optarg, mac, err) < 0)
+            return -1;
+          s->mac_address = optarg;
+          break;
+        }
       case 'p':
         {
           /* Checked here so a typo fails at create, not at start. */
@@ -455,8 +482,13 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   s->publish = a->publish;
   s->dns = a->dns;
   s->add_hosts = a->add_hosts;
-  if ((a->publish || s->publish_all || s->ip || a->dns) && s->network != ARCA_NET_BRIDGE)
-    return arca_error_set (err, EINVAL, "-p, -P, --ip and --dns need --network bridge");
+  if ((a->publish || s->publish_all || s->ip || a->dns || s->mac_address)
+      && s->network != ARCA_NET_BRIDGE)
+    return arca_error_set (err, EINVAL,
+                           "-p, -P, --ip, --dns and --mac-address need a bridge or user network");
+  s->network_aliases = a->network_aliases;
+  if (a->network_aliases && s->network_name == NULL)
+    return arca_error_set (err, EINVAL, "--network-alias needs --network NAME (a user network)");
   a->req.labels = a->labels;
   return 0;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Network commands: `arca port`. */
+/* Network commands: `arca port`, `arca network ...`. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "engine/network-bridge.h"
+#include "engine/network-user.h"
 #include "util/cleanup.h"
 
 int
@@ -54,4 +57,281 @@ cmd_port (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, ENOENT, "no public port `%s` published for %s", argv[2], argv[1]),
            1;
   return 0;
+}
+
+static const char network_usage[]
+    = "Usage: arca network COMMAND\n\n"
+      "  create [--subnet CIDR] [--gateway IP] [--internal] [--driver bridge]\n"
+      "         [-o com.docker.network.bridge.name=BRIDGE] NAME\n"
+      "  ls [-q] [--no-trunc] [--format json|TEMPLATE]\n"
+      "  inspect NAME...\n"
+      "  rm NAME...\n"
+      "  prune [-f]\n"
+      "  connect [--alias A]... [--ip IP] [--mac-address MAC] NETWORK CONTAINER\n"
+      "  disconnect [-f] NETWORK CONTAINER\n";
+
+static int
+print_json (json_t *doc, arca_error **err)
+{
+  cleanup_free char *text = json_dumps (doc, JSON_INDENT (4) | JSON_PRESERVE_ORDER);
+  if (text == NULL)
+    return arca_error_set (err, ENOMEM, "json");
+  puts (text);
+  return 0;
+}
+
+static int
+net_create (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  static const struct option longs[] = {
+    { "subnet", required_argument, NULL, 's' }, { "gateway", required_argument, NULL, 'g' },
+    { "internal", no_argument, NULL, 'i' },     { "driver", required_argument, NULL, 'd' },
+    { "opt", required_argument, NULL, 'o' },    { NULL, 0, NULL, 0 },
+  };
+  struct arca_network_create_options o = { 0 };
+  cleanup_free char *id = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+d:o:", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 's': o.subnet = optarg; break;
+      case 'g': o.gateway = optarg; break;
+      case 'i': o.internal = true; break;
+      case 'd': o.driver = optarg; break;
+      case 'o':
+        if (strncmp (optarg, "com.docker.network.bridge.name=", 31) == 0)
+          o.bridge = optarg + 31;
+        else
+          return arca_error_set (err, ENOTSUP, "--opt `%s`: only com.docker.network.bridge.name",
+                                 optarg);
+        break;
+      default: return arca_error_set (err, EINVAL, "network create: invalid option (see --help)");
+      }
+  if (optind + 1 != argc)
+    return arca_error_set (err, EINVAL, "network create: exactly one NAME is required");
+  if (arca_network_create (e, argv[optind], &o, &id, err) < 0)
+    return -1;
+  puts (id);
+  return 0;
+}
+
+/* {{.Name}} {{.ID}} {{.Driver}} {{.Scope}} {{.Subnet}} {{.Internal}} and \t. */
+static void
+print_template (const char *tmpl, json_t *net)
+{
+  json_t *cfg = json_array_get (json_object_get (json_object_get (net, "IPAM"), "Config"), 0);
+  const struct
+  {
+    const char *key, *value;
+  } fields[] = {
+    { "{{.Name}}", json_string_value (json_object_get (net, "Name")) },
+    { "{{.ID}}", json_string_value (json_object_get (net, "Id")) },
+    { "{{.Driver}}", "bridge" },
+    { "{{.Scope}}", "local" },
+    { "{{.Subnet}}", json_string_value (json_object_get (cfg, "Subnet")) },
+    { "{{.Gateway}}", json_string_value (json_object_get (cfg, "Gateway")) },
+    { "{{.Internal}}", json_is_true (json_object_get (net, "Internal")) ? "true" : "false" },
+  };
+  for (const char *p = tmpl; *p;)
+    {
+      size_t i = 0;
+      for (; i < sizeof fields / sizeof *fields; i++)
+        if (strncmp (p, fields[i].key, strlen (fields[i].key)) == 0)
+          {
+            fputs (fields[i].value ? fields[i].value : "", stdout);
+            p += strlen (fields[i].key);
+            break;
+          }
+      if (i < sizeof fields / sizeof *fields)
+        continue;
+      if (p[0] == '\\' && p[1] == 't')
+        {
+          putchar ('\t');
+          p += 2;
+          continue;
+        }
+      putchar (*p++);
+    }
+  putchar ('\n');
+}
+
+static int
+net_ls (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  static const struct option longs[] = { { "quiet", no_argument, NULL, 'q' },
+                                         { "format", required_argument, NULL, 'F' },
+                                         { "no-trunc", no_argument, NULL, 'n' },
+                                         { NULL, 0, NULL, 0 } };
+  _cleanup_ (json_decrefp) json_t *nets = NULL;
+  const char *format = NULL;
+  bool quiet = false, no_trunc = false;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+qf:", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 'q': quiet = true; break;
+      case 'f':
+      case 'F': format = optarg; break;
+      case 'n': no_trunc = true; break;
+      default: return arca_error_set (err, EINVAL, "network ls: invalid option (see --help)");
+      }
+  if (arca_network_list (e, &nets, err) < 0)
+    return -1;
+  if (format && strcmp (format, "json") == 0)
+    return print_json (nets, err);
+  size_t i;
+  json_t *v;
+  if (!quiet && !format)
+    printf ("%-14s%-24s%-10s%s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
+  json_array_foreach (nets, i, v)
+    {
+      const char *id = json_string_value (json_object_get (v, "Id"));
+      int width = no_trunc ? 64 : 12;
+      if (quiet)
+        printf ("%.*s\n", width, id);
+      else if (format)
+        print_template (format, v);
+      else
+        printf ("%-14.*s%-24s%-10s%s\n", width, id, json_string_value (json_object_get (v, "Name")),
+                "bridge", "local");
+    }
+  return 0;
+}
+
+static int
+net_inspect (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  _cleanup_ (json_decrefp) json_t *all = json_array ();
+  int r = 0;
+
+  if (argc < 2)
+    return arca_error_set (err, EINVAL, "network inspect: a NAME is required");
+  for (int i = 1; i < argc; i++)
+    {
+      json_t *one = NULL;
+      cleanup_error arca_error *local = NULL;
+      if (arca_network_inspect (e, argv[i], &one, &local) < 0)
+        {
+          fprintf (stderr, "arca: %s\n", local->msg);
+          r = -1;
+          continue;
+        }
+      json_array_append_new (all, one);
+    }
+  print_json (all, err);
+  return r < 0 ? arca_error_set (err, ENOENT, "network inspect: not every network was found") : 0;
+}
+
+static int
+net_rm (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  int r = 0;
+
+  if (argc < 2)
+    return arca_error_set (err, EINVAL, "network rm: a NAME is required");
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_error arca_error *local = NULL;
+      if (arca_network_remove (e, argv[i], &local) < 0)
+        {
+          if (r == 0)
+            {
+              *err = move_ptr (local);
+              r = -1;
+            }
+          else
+            fprintf (stderr, "arca: %s\n", local->msg);
+          continue;
+        }
+      puts (argv[i]);
+    }
+  return r;
+}
+
+static int
+net_prune (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  cleanup_strv char **removed = NULL;
+
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "-f") != 0 && strcmp (argv[i], "--force") != 0)
+      return arca_error_set (err, EINVAL, "network prune: unexpected argument `%s`", argv[i]);
+  if (arca_network_prune (e, &removed, err) < 0)
+    return -1;
+  if (removed[0])
+    puts ("Deleted Networks:");
+  for (size_t i = 0; removed[i]; i++)
+    puts (removed[i]);
+  return 0;
+}
+
+static int
+net_connect (struct arca_engine *e, int argc, char **argv, bool connect, arca_error **err)
+{
+  static const struct option longs[] = { { "alias", required_argument, NULL, 'a' },
+                                         { "ip", required_argument, NULL, 'i' },
+                                         { "mac-address", required_argument, NULL, 'm' },
+                                         { "force", no_argument, NULL, 'f' },
+                                         { NULL, 0, NULL, 0 } };
+  cleanup_strv char **aliases = NULL;
+  const char *ip = NULL, *mac = NULL;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "+f", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 'a':
+        if (!connect || cli_strv_push (&aliases, optarg, err) < 0)
+          return connect ? -1 : arca_error_set (err, EINVAL, "disconnect: no --alias");
+        break;
+      case 'i': ip = optarg; break;
+      case 'm': mac = optarg; break;
+      case 'f': break;
+      default: return arca_error_set (err, EINVAL, "network %s: invalid option (see --help)", argv[0]);
+      }
+  if (optind + 2 != argc)
+    return arca_error_set (err, EINVAL, "network %s: NETWORK CONTAINER are required", argv[0]);
+  if (connect)
+    return arca_network_connect (e, argv[optind], argv[optind + 1], aliases, ip, mac, err);
+  return arca_network_disconnect (e, argv[optind], argv[optind + 1], err);
+}
+
+int
+cmd_network (struct cli *cli, int argc, char **argv, arca_error **err)
+{
+  struct arca_engine *e;
+  int r;
+
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      fputs (network_usage, argc < 2 ? stderr : stdout);
+      return argc < 2 ? 125 : 0;
+    }
+  const char *verb = argv[1];
+  argc--, argv++;
+  optind = 0;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+      return fputs (network_usage, stdout), 0;
+  if (cli_engine (cli, &e, err) < 0)
+    return 125;
+  if (strcmp (verb, "create") == 0)
+    r = net_create (e, argc, argv, err);
+  else if (strcmp (verb, "ls") == 0 || strcmp (verb, "list") == 0)
+    r = net_ls (e, argc, argv, err);
+  else if (strcmp (verb, "inspect") == 0)
+    r = net_inspect (e, argc, argv, err);
+  else if (strcmp (verb, "rm") == 0 || strcmp (verb, "remove") == 0)
+    r = net_rm (e, argc, argv, err);
+  else if (strcmp (verb, "prune") == 0)
+    r = net_prune (e, argc, argv, err);
+  else if (strcmp (verb, "connect") == 0)
+    r = net_connect (e, argc, argv, true, err);
+  else if (strcmp (verb, "disconnect") == 0)
+    r = net_connect (e, argc, argv, false, err);
+  else
+    r = arca_error_set (err, EINVAL, "network: unknown command `%s` (see --help)", verb);
+  return r < 0 ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include "engine/logfile.h"
 #include "engine/network.h"
 #include "engine/network-bridge.h"
+#include "engine/network-user.h"
 #include "engine/overlay.h"
 #include "engine/volumes.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
@@ -488,7 +489,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
       "{s:b, s:i, s:i, s:s, s:i, s:s, s:s, s:o*}", "remove", req->remove, "restart", (int) req->restart,
       "maxRestarts", (int) req->max_restarts, "stopSignal", stop_signal, "stopTimeout",
       req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "",
-      "network", spec.network == ARCA_NET_HOST ? "host" : spec.network == ARCA_NET_BRIDGE ? "bridge" : "none",
+      "network", spec.network == ARCA_NET_HOST ? "host" : spec.network == ARCA_NET_BRIDGE ? (spec.network_name ? "user" : "bridge") : "none",
       "bridge", spec.network == ARCA_NET_BRIDGE ? arca_bridge_options_json (&spec, runcfg->exposed_ports) : NULL);
   cleanup_free char *opts_text = opts ? json_dumps (opts, JSON_COMPACT) : NULL;
   char created[32];
@@ -498,12 +499,19 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
     return arca_error_set (err, ENOMEM, "create");
   if (arca_volume_plan_commit (e, vols, id, err) < 0)
     return -1;
+  /* --network NAME: the membership (checked: the network exists). */
+  if (spec.network == ARCA_NET_BRIDGE && spec.network_name
+      && arca_network_member_add (e, id, spec.network_name, spec.network_aliases, spec.ip,
+                                  spec.mac_address, err) < 0)
+    return -1;
   if (arca_db_exec (e->db,
                     "INSERT INTO containers (id, name, image_id, image, created, options) "
                     "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS INTEGER), ?6)",
                     values, err)
       < 0)
     {
+      cleanup_error arca_error *ignored = NULL;
+      arca_network_forget (e, id, &ignored);
       if ((*err)->msg && strstr ((*err)->msg, "UNIQUE"))
         {
           arca_error_freep (err);
@@ -856,6 +864,10 @@ remove_everything (struct arca_engine *e, const char *id, bool from_monitor, arc
 
   arca_container_delete (&e->rt, id, true, NULL);
   network_detach (e, id);
+  {
+    cleanup_error arca_error *ignored = NULL;
+    arca_network_forget (e, id, &ignored);
+  }
   if (arca_engine_container_dir (e, id, NULL, &dir, err) < 0
       || arca_engine_container_dir (e, id, "merged", &merged, err) < 0)
     return -1;

@@ -15,7 +15,9 @@
 #include "engine/engine.h"
 #include "engine/network-bridge.h"
 #include "image/db-internal.h" /* the engine's sqlite handle */
+#include "engine/network-user.h"
 #include "net/bridge.h"
+#include "net/hostdb.h"
 #include "net/ipam.h"
 #include "net/netlink.h"
 #include "net/nft.h"
@@ -55,13 +57,15 @@ arca_bridge_options_json (const struct arca_run_spec *spec, char **exposed_ports
     json_object_set_new (o, "publishAll", strv_json (exposed_ports));
   if (spec->ip)
     json_object_set_new (o, "ip", json_string (spec->ip));
+  if (spec->mac_address)
+    json_object_set_new (o, "mac", json_string (spec->mac_address));
   json_object_set_new (o, "dns", strv_json (spec->dns));
   json_object_set_new (o, "addHosts", strv_json (spec->add_hosts));
   return o;
 }
 
-static int
-options_of (struct arca_engine *e, const char *id, json_t **ret, arca_error **err)
+int
+arca_bridge_options_of (struct arca_engine *e, const char *id, json_t **ret, arca_error **err)
 {
   cleanup_sql sqlite3_stmt *st = NULL;
 
@@ -99,8 +103,8 @@ struct net_config {
   struct arca_subnet subnet;
 };
 
-static int
-valid_bridge_name (const char *name)
+bool
+arca_bridge_name_valid (const char *name)
 {
   size_t len = strlen (name);
   if (len == 0 || len > 15)
@@ -127,7 +131,7 @@ network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
     bridge = ARCA_BRIDGE_NAME;
   if (arca_subnet_parse (subnet, &check, err) < 0)
     return arca_error_wrap (err, "ARCA_BRIDGE_SUBNET");
-  if (!valid_bridge_name (bridge))
+  if (!arca_bridge_name_valid (bridge))
     return arca_error_set (err, EINVAL, "ARCA_BRIDGE_NAME `%s`: 1-15 of a-z 0-9 - _", bridge);
   if (arca_net_sql_prepare (db, "INSERT OR IGNORE INTO net_networks (name, bridge, subnet) "
                                 "VALUES ('" NETWORK "', ?1, ?2)", &ins, err) < 0)
@@ -142,7 +146,7 @@ network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
   if (sqlite3_step (sel) != SQLITE_ROW)
     return arca_error_set (err, ENOENT, "network " NETWORK " vanished");
   const char *b = (const char *) sqlite3_column_text (sel, 0);
-  if (b == NULL || !valid_bridge_name (b))
+  if (b == NULL || !arca_bridge_name_valid (b))
     return arca_error_set (err, EINVAL, "network " NETWORK ": bad bridge name in the database");
   snprintf (ret->bridge, sizeof ret->bridge, "%s", b);
   if (strcmp (b, ARCA_BRIDGE_NAME) == 0)
@@ -156,6 +160,41 @@ static void
 veth_name (const char *id, char ret[16])
 {
   snprintf (ret, 16, "veth%.11s", id);
+}
+
+void
+arca_bridge_table_name (const char *bridge, char ret[32])
+{
+  if (strcmp (bridge, ARCA_BRIDGE_NAME) == 0)
+    snprintf (ret, 32, "arca");
+  else
+    snprintf (ret, 32, "arca-%s", bridge);
+}
+
+int
+arca_bridge_mac (struct in_addr addr, const char *requested, unsigned char ret[6],
+                 arca_error **err)
+{
+  if (requested)
+    {
+      unsigned b[6];
+      char tail;
+      if (sscanf (requested, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                  &tail) != 6 || strlen (requested) != 17)
+        return arca_error_set (err, EINVAL, "--mac-address `%s`: expected XX:XX:XX:XX:XX:XX",
+                               requested);
+      if (b[0] & 1)
+        return arca_error_set (err, EINVAL, "--mac-address `%s`: a multicast address", requested);
+      for (int i = 0; i < 6; i++)
+        ret[i] = (unsigned char) b[i];
+      return 0;
+    }
+  /* The MAC follows from the address (as Docker does): an address handed
+   * out again keeps its MAC, so neighbours' ARP caches stay right. */
+  uint32_t h = ntohl (addr.s_addr);
+  const unsigned char mac[6] = { 0x02, 0x42, h >> 24, (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff };
+  memcpy (ret, mac, 6);
+  return 0;
 }
 
 /* Marks the /etc/hosts lines attach writes, so the next start (restart
@@ -181,9 +220,9 @@ rewrite (struct arca_engine *e, const char *id, const char *file, const char *te
   return 0;
 }
 
-static int
-write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr addr,
-           arca_error **err)
+int
+arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr addr,
+                       arca_error **err)
 {
   cleanup_free char *hostname = NULL, *hosts = NULL, *host_resolv = NULL, *resolv = NULL,
                     *hn_path = NULL, *hosts_path = NULL, *old_hosts = NULL;
@@ -278,25 +317,61 @@ collect_ports (json_t *opts, struct arca_port_spec *ret, size_t *ret_n, arca_err
   return 0;
 }
 
-static int
-configure_inside (int netns_fd, struct in_addr addr, const struct arca_subnet *subnet,
-                  arca_error **err)
+int
+arca_bridge_configure_inside (int netns_fd, const char *ifname, struct in_addr addr,
+                              const struct arca_subnet *subnet, struct in_addr gateway,
+                              arca_error **err)
 {
   cleanup_nl struct arca_nl *nl = NULL;
-  unsigned eth0 = 0, lo = 0;
+  unsigned eth = 0, lo = 0;
   struct arca_nl_link_change up = { .netns_fd = -1, .up = true };
 
-  if (arca_nl_open_in (netns_fd, &nl, err) < 0 || arca_nl_link_index (nl, "eth0", &eth0, err) < 0
+  if (arca_nl_open_in (netns_fd, &nl, err) < 0 || arca_nl_link_index (nl, ifname, &eth, err) < 0
       || arca_nl_link_index (nl, "lo", &lo, err) < 0)
     return -1;
-  if (eth0 == 0)
-    return arca_error_set (err, ENODEV, "eth0 missing in the container");
+  if (eth == 0)
+    return arca_error_set (err, ENODEV, "%s missing in the container", ifname);
   if ((lo && arca_nl_link_set (nl, lo, &up, err) < 0)
-      || arca_nl_addr_add (nl, eth0, addr, subnet->prefix, err) < 0
-      || arca_nl_link_set (nl, eth0, &up, err) < 0
-      || arca_nl_route_default (nl, arca_subnet_host (subnet, 1), err) < 0)
-    return arca_error_wrap (err, "configure eth0");
+      || arca_nl_addr_add (nl, eth, addr, subnet->prefix, err) < 0
+      || arca_nl_link_set (nl, eth, &up, err) < 0
+      || (gateway.s_addr && arca_nl_route_default (nl, gateway, err) < 0))
+    return arca_error_wrap (err, "configure %s", ifname);
   return 0;
+}
+
+static int
+collect_ports (json_t *opts, struct arca_port_spec *ret, size_t *ret_n, arca_error **err);
+
+int
+arca_bridge_publish (struct arca_engine *e, const char *id, json_t *opts, const char *table,
+                     struct in_addr addr, arca_error **err)
+{
+  cleanup_free struct arca_port_spec *specs = calloc (MAX_PORTS, sizeof *specs);
+  cleanup_free struct arca_nft_port *ports = calloc (MAX_PORTS, sizeof *ports);
+  size_t n = 0;
+
+  if (specs == NULL || ports == NULL)
+    return arca_error_set (err, ENOMEM, "publish");
+  if (arca_portmap_init (e->db->h, err) < 0 || collect_ports (opts, specs, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  if (arca_portmap_reserve (e->db->h, id, specs, n, addr, ports, err) < 0
+      || arca_nft_ports_add (table, ports, n, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+arca_bridge_unpublish (struct arca_engine *e, const char *id, const char *table, arca_error **err)
+{
+  cleanup_free struct arca_nft_port *ports = NULL;
+  size_t n = 0;
+
+  if (arca_portmap_init (e->db->h, err) < 0 || arca_portmap_list (e->db->h, id, &ports, &n, err) < 0)
+    return -1;
+  arca_nft_ports_del (table, ports, n, err);
+  return arca_portmap_release (e->db->h, id, err);
 }
 
 static int
@@ -305,50 +380,54 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   sqlite3 *db = e->db->h;
   _cleanup_ (json_decrefp) json_t *opts = NULL;
   cleanup_nl struct arca_nl *nl = NULL;
-  cleanup_free struct arca_port_spec *specs = calloc (MAX_PORTS, sizeof *specs);
-  cleanup_free struct arca_nft_port *ports = calloc (MAX_PORTS, sizeof *ports);
+  cleanup_hostdb sqlite3 *hdb = NULL;
   struct net_config cfg;
   const struct arca_subnet *subnet = &cfg.subnet;
-  struct in_addr addr, want = { 0 };
+  struct in_addr addr, want = { 0 }, gateway;
   unsigned bridge = 0, host_end = 0;
-  size_t n_ports = 0;
   char veth[16], path[64];
+  unsigned char mac[6];
 
-  if (specs == NULL || ports == NULL)
-    return arca_error_set (err, ENOMEM, "attach");
-  if (options_of (e, id, &opts, err) < 0 || ensure_tables (db, err) < 0
-      || network_config (db, &cfg, err) < 0 || collect_ports (opts, specs, &n_ports, err) < 0)
+  if (arca_bridge_options_of (e, id, &opts, err) < 0 || ensure_tables (db, err) < 0
+      || network_config (db, &cfg, err) < 0 || arca_net_hostdb_open (&hdb, err) < 0)
     return -1;
+  gateway = arca_subnet_host (subnet, 1);
   const char *ip = json_string_value (json_object_get (opts, "ip"));
   if (ip && inet_pton (AF_INET, ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
   if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_ensure (nl, cfg.bridge, subnet, 0, &bridge, err) < 0
-      || arca_nft_ensure (cfg.table, cfg.bridge, subnet, err) < 0)
+      || arca_bridge_ensure (nl, cfg.bridge, subnet, gateway, 0, &bridge, err) < 0
+      || arca_nft_ensure (cfg.table, cfg.bridge, subnet, err) < 0
+      || arca_nft_isolation_add (cfg.bridge, false, err) < 0)
     return -1;
-  if (arca_ipam_allocate (db, NETWORK, subnet, id, want, &addr, err) < 0)
+  veth_name (id, veth);
+  /* The endpoint row comes before the address, so a crash in between leaves
+   * a row the crash check finds (keyed by this engine root). */
+  struct arca_endpoint ep = { .container = (char *) id, .network = (char *) NETWORK,
+                              .root = e->root, .bridge = cfg.bridge, .veth = veth,
+                              .ifname = (char *) "eth0" };
+  if (arca_endpoint_put (hdb, &ep, err) < 0
+      || arca_ipam_allocate (hdb, cfg.bridge, subnet, id, want, &addr, err) < 0)
+    return -1;
+  ep.address = addr;
+  if (arca_endpoint_put (hdb, &ep, err) < 0)
     return -1;
   snprintf (path, sizeof path, "/proc/%d/ns/net", (int) init_pid);
   cleanup_close int netns = open (path, O_RDONLY | O_CLOEXEC);
   if (netns < 0)
     return arca_error_errno (err, "open `%s`", path);
-  veth_name (id, veth);
   struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
-  /* The MAC follows from the address (as Docker does): an address handed
-   * out again keeps its MAC, so neighbours' ARP caches stay right. */
-  uint32_t host_order = ntohl (addr.s_addr);
-  const unsigned char mac[6] = { 0x02, 0x42, host_order >> 24, (host_order >> 16) & 0xff,
-                                 (host_order >> 8) & 0xff, host_order & 0xff };
+  if (arca_bridge_mac (addr, json_string_value (json_object_get (opts, "mac")), mac, err) < 0)
+    return -1;
   if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, 0, err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
       || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0
-      || configure_inside (netns, addr, subnet, err) < 0)
+      || arca_bridge_configure_inside (netns, "eth0", addr, subnet, gateway, err) < 0)
     return -1;
-  if (arca_portmap_reserve (db, id, specs, n_ports, addr, ports, err) < 0
-      || arca_nft_ports_add (cfg.table, ports, n_ports, err) < 0)
+  if (arca_bridge_publish (e, id, opts, cfg.table, addr, err) < 0)
     return -1;
-  return write_etc (e, id, opts, addr, err);
+  return arca_bridge_write_etc (e, id, opts, addr, err);
 }
 
 int
@@ -371,8 +450,7 @@ arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
 {
   sqlite3 *db = e->db->h;
   cleanup_nl struct arca_nl *nl = NULL;
-  cleanup_free struct arca_nft_port *ports = NULL;
-  size_t n = 0;
+  cleanup_hostdb sqlite3 *hdb = NULL;
   char veth[16];
   struct net_config cfg;
   int r = 0;
@@ -383,11 +461,33 @@ arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
   veth_name (id, veth);
   if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, veth, err) < 0)
     r = -1;
-  if (arca_portmap_list (db, id, &ports, &n, err) == 0)
-    arca_nft_ports_del (cfg.table, ports, n, err);
-  else
+  if (arca_bridge_unpublish (e, id, cfg.table, err) < 0)
     r = -1;
-  if (arca_portmap_release (db, id, err) < 0 || arca_ipam_release (db, id, err) < 0)
+  /* Rows of the engine's own table (before addresses were host-wide). */
+  if (arca_ipam_release (db, id, err) < 0)
+    r = -1;
+  if (arca_net_hostdb_open (&hdb, err) < 0
+      || arca_endpoint_forget (hdb, id, NETWORK, cfg.bridge, err) < 0)
+    r = -1;
+  return r;
+}
+
+int
+arca_bridge_detach_stale (struct arca_engine *e, const char *id, const char *bridge,
+                          const char *veth, arca_error **err)
+{
+  cleanup_nl struct arca_nl *nl = NULL;
+  cleanup_hostdb sqlite3 *hdb = NULL;
+  char table[32];
+  int r = 0;
+
+  arca_bridge_table_name (bridge, table);
+  if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, veth, err) < 0)
+    r = -1;
+  if (arca_bridge_unpublish (e, id, table, err) < 0)
+    r = -1;
+  if (arca_net_hostdb_open (&hdb, err) < 0
+      || arca_endpoint_forget (hdb, id, NETWORK, bridge, err) < 0)
     r = -1;
   return r;
 }
@@ -407,55 +507,14 @@ int
 arca_bridge_address (struct arca_engine *e, const char *id, struct in_addr *ret_addr,
                      arca_error **err)
 {
-  if (ensure_tables (e->db->h, err) < 0)
-    return -1;
-  return arca_ipam_lookup (e->db->h, NETWORK, id, ret_addr, err);
-}
-
-/* Container ids holding rows of ours whose container row is gone. */
-static int
-orphan_ids (sqlite3 *db, char ***ret, size_t *ret_n, arca_error **err)
-{
-  cleanup_sql sqlite3_stmt *st = NULL;
-  char **v = NULL;
+  cleanup_hostdb sqlite3 *hdb = NULL;
+  struct arca_endpoint *eps = NULL;
   size_t n = 0;
 
-  if (arca_net_sql_prepare (db,
-                            "SELECT container FROM net_ipam UNION SELECT container FROM net_ports "
-                            "EXCEPT SELECT id FROM containers",
-                            &st, err) < 0)
+  if (arca_net_hostdb_open (&hdb, err) < 0
+      || arca_endpoint_list (hdb, e->root, id, NETWORK, &eps, &n, err) < 0)
     return -1;
-  while (sqlite3_step (st) == SQLITE_ROW)
-    {
-      char **grown = realloc (v, (n + 2) * sizeof *v);
-      if (grown == NULL || (grown[n] = strdup ((const char *) sqlite3_column_text (st, 0))) == NULL)
-        {
-          arca_strv_free (grown ? grown : v);
-          return arca_error_set (err, ENOMEM, "orphans");
-        }
-      v = grown;
-      v[++n] = NULL;
-    }
-  *ret = v;
-  *ret_n = n;
+  ret_addr->s_addr = n ? eps[0].address.s_addr : 0;
+  arca_endpoints_free (eps, n);
   return 0;
-}
-
-int
-arca_bridge_reclaim (struct arca_engine *e, bool repair, char ***ret_found, arca_error **err)
-{
-  sqlite3 *db = e->db->h;
-  cleanup_strv char **ids = NULL;
-  size_t n = 0;
-
-  if (ensure_tables (db, err) < 0 || orphan_ids (db, &ids, &n, err) < 0)
-    return -1;
-  for (size_t i = 0; repair && i < n; i++)
-    {
-      cleanup_error arca_error *ignored = NULL;
-      arca_bridge_detach (e, ids[i], &ignored);
-    }
-  if (ret_found)
-    *ret_found = move_ptr (ids);
-  return (int) n;
 }

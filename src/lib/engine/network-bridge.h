@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "engine/spec.h"
+#include "net/ipam.h"
 #include "net/nft.h"
 #include "util/error.h"
 
@@ -30,7 +31,7 @@ int arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
 bool arca_bridge_supported (void);
 
 /* The options a bridge container keeps in its row for attach: publish specs,
- * -P with the image's exposed ports, --ip, --dns, --add-host.  NULL when
+ * -P with the image's exposed ports, --ip, --mac-address, --dns, --add-host.  NULL when
  * there are none. */
 json_t *arca_bridge_options_json (const struct arca_run_spec *spec, char **exposed_ports);
 
@@ -39,11 +40,31 @@ json_t *arca_bridge_options_json (const struct arca_run_spec *spec, char **expos
 int arca_bridge_address (struct arca_engine *e, const char *id, struct in_addr *ret_addr,
                          arca_error **err);
 
-/* For `arca system check`: finds addresses and ports held for containers that
- * no longer exist (a crash between create and rm) and, with repair, removes
- * them with their veth and nft entries.  Returns how many containers were
- * found; *ret_found (optional) gets their ids. */
-int arca_bridge_reclaim (struct arca_engine *e, bool repair, char ***ret_found, arca_error **err);
+/* Removes what a container left on a bridge (veth, ports, endpoint and
+ * address), from its endpoint row alone: the crash check's repair. */
+int arca_bridge_detach_stale (struct arca_engine *e, const char *id, const char *bridge,
+                              const char *veth, arca_error **err);
+
+/* Shared with the user networks (network-user.h). */
+int arca_bridge_options_of (struct arca_engine *e, const char *id, json_t **ret, arca_error **err);
+bool arca_bridge_name_valid (const char *name);
+/* The nft table of a bridge's NAT and published ports. */
+void arca_bridge_table_name (const char *bridge, char ret[32]);
+/* requested ("02:42:..."), else derived from the address. */
+int arca_bridge_mac (struct in_addr addr, const char *requested, unsigned char ret[6],
+                     arca_error **err);
+/* Address on ifname, lo and ifname up, the default route when gateway is set. */
+int arca_bridge_configure_inside (int netns_fd, const char *ifname, struct in_addr addr,
+                                  const struct arca_subnet *subnet, struct in_addr gateway,
+                                  arca_error **err);
+/* hosts (own line, --add-host), resolv.conf (--dns) of a bridged container. */
+int arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts,
+                           struct in_addr addr, arca_error **err);
+/* Published ports of the container's options into table (and back). */
+int arca_bridge_publish (struct arca_engine *e, const char *id, json_t *opts, const char *table,
+                         struct in_addr addr, arca_error **err);
+int arca_bridge_unpublish (struct arca_engine *e, const char *id, const char *table,
+                           arca_error **err);
 
 /* `arca port`: a container's published ports (free *ret with free()). */
 int arca_engine_ports (struct arca_engine *e, const char *name_or_id, struct arca_nft_port **ret,

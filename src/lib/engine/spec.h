@@ -65,6 +65,9 @@ struct arca_run_spec {
   char **publish;                /* -p specs as typed */
   bool publish_all;              /* -P: every EXPOSEd port */
   char *ip;                      /* --ip */
+  char *mac_address;             /* --mac-address */
+  char *network_name;            /* --network NAME: a user network (bridge mode) */
+  char **network_aliases;        /* --network-alias */
   char **dns;                    /* --dns */
   char **add_hosts;              /* --add-host NAME:IP */
 };

@@ -26,7 +26,7 @@ arca_net_sysctl (const char *path, const char *value, arca_error **err)
 
 int
 arca_bridge_ensure (struct arca_nl *nl, const char *name, const struct arca_subnet *subnet,
-                    unsigned mtu, unsigned *ret_index, arca_error **err)
+                    struct in_addr gateway, unsigned mtu, unsigned *ret_index, arca_error **err)
 {
   unsigned index = 0;
   cleanup_free char *localnet = NULL;
@@ -36,7 +36,7 @@ arca_bridge_ensure (struct arca_nl *nl, const char *name, const struct arca_subn
   if (index == 0)
     return arca_error_set (err, ENODEV, "bridge `%s` vanished", name);
   struct arca_nl_link_change up = { .netns_fd = -1, .up = true };
-  if (arca_nl_addr_add (nl, index, arca_subnet_host (subnet, 1), subnet->prefix, err) < 0
+  if (arca_nl_addr_add (nl, index, gateway, subnet->prefix, err) < 0
       || arca_nl_link_set (nl, index, &up, err) < 0)
     return arca_error_wrap (err, "bridge `%s`", name);
   /* Containers reach other hosts only through forwarding; it is a global

@@ -159,3 +159,95 @@ arca_nft_ports_del (const char *table, const struct arca_nft_port *p, size_t n, 
     }
   return 0;
 }
+
+#define ISOLATION_VERSION "arca-isolation-v1"
+#define ISOLATION_TABLE "arca"
+
+static int
+isolation_ensure (arca_error **err)
+{
+  cleanup_free char *current = NULL;
+
+  if (nft_run ("list chain ip " ISOLATION_TABLE " isolation", &current, NULL) == 0
+      && strstr (current, ISOLATION_VERSION))
+    return 0;
+  /* Before the filter chains of other firewalls (priority filter), so a
+   * permissive one cannot let traffic between networks through first.  A
+   * frame between two containers of one bridge is switched, never routed,
+   * so it does not reach this hook; traffic routed back out of the bridge it
+   * came in by (set `same`) passes. */
+  static const char script[]
+      = "add table ip " ISOLATION_TABLE "\n"
+        "add set ip " ISOLATION_TABLE " bridges { type ifname; }\n"
+        "add set ip " ISOLATION_TABLE " same { type ifname . ifname; }\n"
+        "add set ip " ISOLATION_TABLE " internal { type ifname; }\n"
+        "add chain ip " ISOLATION_TABLE
+        " isolation { type filter hook forward priority -10; policy accept; }\n"
+        "flush chain ip " ISOLATION_TABLE " isolation\n"
+        "add rule ip " ISOLATION_TABLE " isolation iifname @internal drop\n"
+        "add rule ip " ISOLATION_TABLE " isolation oifname @internal drop\n"
+        "add rule ip " ISOLATION_TABLE " isolation iifname . oifname @same accept\n"
+        "add rule ip " ISOLATION_TABLE " isolation ct status dnat accept\n"
+        "add rule ip " ISOLATION_TABLE " isolation iifname @bridges oifname @bridges drop"
+        " comment \"" ISOLATION_VERSION "\"\n";
+  if (nft_run (script, NULL, err) < 0)
+    return arca_error_wrap (err, "set up network isolation");
+  return 0;
+}
+
+int
+arca_nft_isolation_add (const char *bridge, bool internal, arca_error **err)
+{
+  cleanup_free char *script = NULL;
+
+  if (isolation_ensure (err) < 0)
+    return -1;
+  if (asprintf (&script,
+                "add element ip " ISOLATION_TABLE " bridges { \"%1$s\" }\n"
+                "add element ip " ISOLATION_TABLE " same { \"%1$s\" . \"%1$s\" }\n"
+                "%2$s",
+                bridge, internal ? "add element ip " ISOLATION_TABLE " internal { \"" : "")
+      < 0)
+    return arca_error_set (err, ENOMEM, "nftables");
+  if (internal)
+    {
+      cleanup_free char *old = move_ptr (script);
+      if (asprintf (&script, "%s%s\" }\n", old, bridge) < 0)
+        return arca_error_set (err, ENOMEM, "nftables");
+    }
+  if (nft_run (script, NULL, err) < 0)
+    return arca_error_wrap (err, "isolate bridge `%s`", bridge);
+  return 0;
+}
+
+int
+arca_nft_isolation_del (const char *bridge, arca_error **err)
+{
+  static const char *const sets[] = { "bridges", "same", "internal" };
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+    {
+      cleanup_free char *cmd = NULL;
+      int r = i == 1 ? asprintf (&cmd, "delete element ip " ISOLATION_TABLE " same { \"%s\" . \"%s\" }",
+                                 bridge, bridge)
+                     : asprintf (&cmd, "delete element ip " ISOLATION_TABLE " %s { \"%s\" }",
+                                 sets[i], bridge);
+      if (r < 0)
+        return arca_error_set (err, ENOMEM, "nftables");
+      /* One each: a missing element must not keep the others. */
+      nft_run (cmd, NULL, NULL);
+    }
+  return 0;
+}
+
+int
+arca_nft_table_del (const char *table, arca_error **err)
+{
+  cleanup_free char *cmd = NULL, *list = NULL;
+
+  if (asprintf (&cmd, "delete table ip %s", table) < 0
+      || asprintf (&list, "list table ip %s", table) < 0)
+    return arca_error_set (err, ENOMEM, "nftables");
+  if (nft_run (list, NULL, NULL) < 0)
+    return 0;
+  return nft_run (cmd, NULL, err);
+}

@@ -7,6 +7,7 @@
 #define ARCA_NET_NFT_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "net/ipam.h"
@@ -31,6 +32,17 @@ int arca_nft_ports_add (const char *table, const struct arca_nft_port *p, size_t
 /* Deletes the entries; missing ones are skipped (detach after a crash). */
 int arca_nft_ports_del (const char *table, const struct arca_nft_port *p, size_t n,
                         arca_error **err);
+
+/* Isolation between arca bridges, in the table `ip arca` whatever bridge the
+ * default network uses: a forward chain drops traffic from one arca bridge to
+ * another (set `bridges`), and everything forwarded into or out of an
+ * internal network (set `internal`); DNATed traffic (published ports) passes.
+ * add is idempotent; del removes the bridge's elements (missing is fine). */
+int arca_nft_isolation_add (const char *bridge, bool internal, arca_error **err);
+int arca_nft_isolation_del (const char *bridge, arca_error **err);
+
+/* Deletes a table; a missing one is fine. */
+int arca_nft_table_del (const char *table, arca_error **err);
 
 /* Runs an nft script; exposed for tests and the system check. */
 int arca_nft_run (const char *script, arca_error **err);

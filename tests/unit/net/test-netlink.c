@@ -55,9 +55,9 @@ test_bridge_veth_into_namespace (void **state)
   assert_int_equal (arca_nl_link_index (nl, "nosuch0", &missing, NULL), 0);
   assert_int_equal (missing, 0);
   assert_int_equal (arca_subnet_parse ("10.123.0.0/24", &s, NULL), 0);
-  assert_int_equal (arca_bridge_ensure (nl, "tbr0", &s, 0, &br, NULL), 0);
+  assert_int_equal (arca_bridge_ensure (nl, "tbr0", &s, arca_subnet_host (&s, 1), 0, &br, NULL), 0);
   /* Twice is fine (a second container, a second engine). */
-  assert_int_equal (arca_bridge_ensure (nl, "tbr0", &s, 0, &br, NULL), 0);
+  assert_int_equal (arca_bridge_ensure (nl, "tbr0", &s, arca_subnet_host (&s, 1), 0, &br, NULL), 0);
   assert_true (br > 0);
   assert_true (has_link ("tbr0/bridge"));
 

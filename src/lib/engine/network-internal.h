@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the user network files (network-user.c, network-endpoint.c,
+ * network-reclaim.c) only. */
+#ifndef ARCA_ENGINE_NETWORK_INTERNAL_H
+#define ARCA_ENGINE_NETWORK_INTERNAL_H
+
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "net/ipam.h"
+#include "util/error.h"
+
+struct arca_engine;
+
+struct user_net {
+  char name[129];
+  char id[65];
+  char bridge[16];
+  char table[32];
+  struct arca_subnet subnet;
+  struct in_addr gateway;
+  bool internal;
+  long long created;
+};
+
+/* The IPAM key of a network's gateway when it is not the subnet's first
+ * address (that one is never handed out). */
+#define GATEWAY_HOLDER "@gateway"
+
+/* net_networks (with the user network columns) and net_members. */
+int user_net_tables (sqlite3 *db, arca_error **err);
+/* A user network by name or id (prefix); ENOENT names it. */
+int user_net_load (struct arca_engine *e, const char *name_or_id, struct user_net *ret,
+                   arca_error **err);
+/* Its bridge up, isolation and (unless internal) NAT in nftables: create
+ * does it, and every attach again (a reboot empties nftables). */
+int user_net_realize (const struct user_net *n, arca_error **err);
+
+#endif
