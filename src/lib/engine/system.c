@@ -348,16 +348,45 @@ check_leftovers (struct arca_engine *e, char **all, char **live, bool repair,
   return 0;
 }
 
+/* 1 when the table exists: a check or a listing creates none, so that it
+ * works on a full (or read-only) store. */
+static int
+table_exists (struct arca_engine *e, const char *name, arca_error **err)
+{
+  cleanup_strv char **v = NULL;
+  const char *args[] = { name, NULL };
+  if (arca_db_strings (e->db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                       args, &v, err) < 0)
+    return -1;
+  return v[0] != NULL;
+}
+
 static int
 check_volumes (struct arca_engine *e, bool repair, struct arca_system_report *r, arca_error **err)
 {
   cleanup_strv char **rows = NULL, **dirs = NULL, **stale = NULL;
   cleanup_free char *parent = NULL;
+  int exists;
 
   if (asprintf (&parent, "%s/volumes", e->root) < 0)
     return arca_error_set (err, ENOMEM, "check");
-  if (arca_volume_schema (e, err) < 0
-      || arca_db_strings (e->db, "SELECT name FROM volumes ORDER BY name", NULL, &rows, err) < 0
+  if ((exists = table_exists (e, "volumes", err)) < 0)
+    return -1;
+  if (exists == 0)
+    {
+      /* No volume was ever made: a directory there is an orphan all the same. */
+      if (list_dir (parent, &dirs, err) < 0)
+        return -1;
+      for (char **p = dirs; *p; p++)
+        {
+          cleanup_free char *dir = NULL;
+          NOTE (garbage, "volume directory `volumes/%s` has no database row", *p);
+          if (repair && (asprintf (&dir, "%s/%s", parent, *p) < 0 || arca_rm_rf_at (AT_FDCWD, dir, err) < 0))
+            return err && *err ? -1 : arca_error_set (err, ENOMEM, "check");
+        }
+      return 0;
+    }
+  if (arca_db_strings (e->db, "SELECT name FROM volumes ORDER BY name", NULL, &rows, err) < 0
       || arca_db_strings (e->db,
                           "SELECT DISTINCT container_id FROM volume_users WHERE container_id "
                           "NOT IN (SELECT id FROM containers)",
@@ -494,8 +523,14 @@ arca_engine_image_parent_add (struct arca_engine *e, const char *image_id, const
 int
 arca_engine_image_intermediates (struct arca_engine *e, char ***ret, arca_error **err)
 {
-  if (parents_schema (e, err) < 0)
-    return -1;
+  int exists = table_exists (e, "image_parents", err);
+  if (exists <= 0)
+    {
+      /* Nothing was built here yet. */
+      if (exists == 0 && (*ret = calloc (1, sizeof (char *))) == NULL)
+        return arca_error_set (err, ENOMEM, "images");
+      return exists;
+    }
   return arca_db_strings (e->db,
                           PARENTS_WITH_CHILDREN " WHERE p.parent_id NOT IN (SELECT image_id FROM tags)",
                           NULL, ret, err);
@@ -520,7 +555,10 @@ remove_parents (struct arca_engine *e, const char *id, char **used, char ***remo
                 arca_error **err)
 {
   cleanup_free char *child = strdup (id);
+  int exists = table_exists (e, "image_parents", err);
 
+  if (exists <= 0)
+    return exists; /* nothing was built here: no parents */
   if (child == NULL)
     return arca_error_set (err, ENOMEM, "remove image");
   for (int depth = 0; depth < 4096; depth++)
@@ -569,8 +607,7 @@ arca_engine_image_remove (struct arca_engine *e, const char *image_id, char ***r
 
   if (removed == NULL)
     return arca_error_set (err, ENOMEM, "remove image");
-  if (parents_schema (e, err) < 0 || used_images (e, &used, err) < 0
-      || remove_one (e, image_id, &removed, err) < 0
+  if (used_images (e, &used, err) < 0 || remove_one (e, image_id, &removed, err) < 0
       || remove_parents (e, image_id, used, &removed, err) < 0
       || arca_image_gc (e->store, e->db, ret_gc, err) < 0)
     return -1;
@@ -592,9 +629,10 @@ arca_engine_image_prune (struct arca_engine *e, bool all, char ***ret_removed,
   /* Like Docker: only heads (images nothing was built from) are candidates,
    * dangling ones or, with all, every unused one; the untagged parents of
    * what goes follow it. */
-  if (parents_schema (e, err) < 0 || arca_db_list_images (e->db, &images, err) < 0
+  int exists = table_exists (e, "image_parents", err);
+  if (exists < 0 || arca_db_list_images (e->db, &images, err) < 0
       || used_images (e, &used, err) < 0
-      || arca_db_strings (e->db, PARENTS_WITH_CHILDREN, NULL, &parents, err) < 0)
+      || (exists && arca_db_strings (e->db, PARENTS_WITH_CHILDREN, NULL, &parents, err) < 0))
     return -1;
   for (size_t i = 0; images[i]; i++)
     {
