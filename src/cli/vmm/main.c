@@ -18,7 +18,7 @@
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
-  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_TRANSPORT, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_TRANSPORT, OPT_ACPI, OPT_DEBUG, OPT_METRICS, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -41,6 +41,7 @@ static const struct option options[] = {
   { "vsock", required_argument, NULL, OPT_VSOCK },
   { "balloon", required_argument, NULL, OPT_BALLOON },
   { "transport", required_argument, NULL, OPT_TRANSPORT },
+  { "acpi", no_argument, NULL, OPT_ACPI },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
@@ -66,8 +67,8 @@ usage (FILE *f)
            "usage: arca-vmm --kernel FILE [--cmdline S] [--initrd FILE] [--memory MiB]\n"
            "                [--cpus N] [--drive PATH[,ro]] [--api-sock PATH]\n"
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
-           "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB]\n"
-           "                [--transport mmio|pci] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB[,stats=S]]\n"
+           "                [--transport mmio|pci] [--acpi] [--no-seccomp] [--metrics] [--debug]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
@@ -202,6 +203,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         else
           return arca_error_set (err, EINVAL, "--transport: \"%s\" is not mmio or pci", optarg);
         break;
+      case OPT_ACPI:
+        c->acpi = true;
+        break;
       case OPT_API_SOCK:
         cli->api_sock = optarg;
         break;
@@ -231,10 +235,26 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
         cli->paused = true;
         break;
       case OPT_BALLOON:
-        if (parse_uint (optarg, "--balloon", 0, 1 << 20, &v, err) < 0)
-          return -1;
-        c->balloon = true;
-        c->balloon_mib = v;
+        {
+          /* MiB[,stats=SECONDS] */
+          cleanup_free char *arg = strdup (optarg);
+          char *stats = arg != NULL ? strchr (arg, ',') : NULL;
+          if (arg == NULL)
+            return arca_error_errno (err, "--balloon");
+          if (stats != NULL)
+            {
+              *stats++ = '\0';
+              if (strncmp (stats, "stats=", 6) != 0)
+                return arca_error_set (err, EINVAL, "--balloon: unknown option \"%s\"", stats);
+              if (parse_uint (stats + 6, "--balloon stats", 1, 86400, &v, err) < 0)
+                return -1;
+              c->balloon_stats_interval_s = (uint32_t) v;
+            }
+          if (parse_uint (arg, "--balloon", 0, 1 << 20, &v, err) < 0)
+            return -1;
+          c->balloon = true;
+          c->balloon_mib = v;
+        }
         break;
       case OPT_VSOCK:
         if (parse_vsock (c, optarg, err) < 0)

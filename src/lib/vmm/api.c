@@ -236,8 +236,10 @@ put_machine_config (struct arca_vmm_api *api, json_t *body, struct api_reply *re
 {
   uint64_t vcpus = api->config.vcpu_count, mem = api->config.mem_size_mib;
   char transport[8] = "";
+  bool acpi = api->config.acpi;
 
   if (require_not_started (api, reply) < 0
+      || get_bool (body, "acpi", &acpi, reply) < 0
       || get_uint (body, "vcpu_count", 1, ARCA_VM_MAX_VCPUS, &vcpus, reply) < 0
       || get_uint (body, "mem_size_mib", 16, 1 << 20, &mem, reply) < 0
       || get_string (body, "transport", transport, sizeof (transport), false, reply) < 0)
@@ -246,6 +248,7 @@ put_machine_config (struct arca_vmm_api *api, json_t *body, struct api_reply *re
     return fault (reply, "field `transport` must be \"pci\" or \"mmio\"");
   api->config.vcpu_count = (unsigned) vcpus;
   api->config.mem_size_mib = mem;
+  api->config.acpi = acpi;
   if (transport[0] != '\0')
     api->config.transport = strcmp (transport, "pci") == 0 ? ARCA_VM_TRANSPORT_PCI
                                                            : ARCA_VM_TRANSPORT_MMIO;
@@ -458,11 +461,13 @@ put_migrate (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
   return 0;
 }
 
+#define BALLOON_STATS_MAX_S 86400
+
 static int
 balloon_req (struct arca_vmm_api *api, bool patch, json_t *body, struct api_reply *reply)
 {
   cleanup_error arca_error *err = NULL;
-  uint64_t mib = 0;
+  uint64_t mib = 0, interval = 0;
 
   if (json_object_get (body, "amount_mib") == NULL)
     return fault (reply, "missing field `amount_mib`");
@@ -470,15 +475,70 @@ balloon_req (struct arca_vmm_api *api, bool patch, json_t *body, struct api_repl
     return -1;
   if (!patch)
     {
-      if (require_not_started (api, reply) < 0)
+      if (require_not_started (api, reply) < 0
+          || get_uint (body, "stats_polling_interval_s", 0, BALLOON_STATS_MAX_S, &interval, reply) < 0)
         return -1;
       api->config.balloon = true;
       api->config.balloon_mib = mib;
+      api->config.balloon_stats_interval_s = (uint32_t) interval;
       return 0;
     }
   if (api->vm == NULL)
     return fault (reply, "the microVM is not started");
   if (arca_vm_set_balloon (api->vm, mib, &err) < 0)
+    return fault (reply, "%s", err->msg);
+  return 0;
+}
+
+/* GET /balloon/statistics: Firecracker's names, fields the driver did not
+   report left out. */
+static int
+balloon_stats_get (struct arca_vmm_api *api, struct api_reply *reply)
+{
+  static const char *const names[ARCA_VM_BALLOON_STATS] = {
+    "swap_in", "swap_out", "major_faults", "minor_faults", "free_memory", "total_memory",
+    "available_memory", "disk_caches", "hugetlb_allocations", "hugetlb_failures",
+  };
+  cleanup_error arca_error *err = NULL;
+  struct arca_vm_balloon_stats st;
+  json_t *o;
+
+  if (api->vm == NULL)
+    return fault (reply, "the microVM is not started");
+  if (arca_vm_balloon_stats (api->vm, &st, &err) < 0)
+    return fault (reply, "%s", err->msg);
+  o = json_pack ("{s:I, s:I, s:I, s:I, s:i, s:I}", "target_pages", (json_int_t) st.target_pages,
+                 "actual_pages", (json_int_t) st.actual_pages, "target_mib",
+                 (json_int_t) (st.target_pages >> 8), "actual_mib", (json_int_t) (st.actual_pages >> 8),
+                 "stats_polling_interval_s", (int) st.interval_s, "updates", (json_int_t) st.updates);
+  for (unsigned i = 0; i < ARCA_VM_BALLOON_STATS; i++)
+    if (st.valid & (1U << i))
+      json_object_set_new (o, names[i], json_integer ((json_int_t) st.value[i]));
+  reply->body = json_dumps (o, JSON_COMPACT);
+  json_decref (o);
+  reply->status = 200;
+  return 0;
+}
+
+static int
+balloon_stats_patch (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
+{
+  cleanup_error arca_error *err = NULL;
+  uint64_t interval = 0;
+
+  if (json_object_get (body, "stats_polling_interval_s") == NULL)
+    return fault (reply, "missing field `stats_polling_interval_s`");
+  if (get_uint (body, "stats_polling_interval_s", 0, BALLOON_STATS_MAX_S, &interval, reply) < 0)
+    return -1;
+  if (api->vm == NULL)
+    {
+      /* Before boot this is the configured interval. */
+      if (!api->config.balloon)
+        return fault (reply, "no balloon configured");
+      api->config.balloon_stats_interval_s = (uint32_t) interval;
+      return 0;
+    }
+  if (arca_vm_set_balloon_stats_interval (api->vm, (uint32_t) interval, &err) < 0)
     return fault (reply, "%s", err->msg);
   return 0;
 }
@@ -553,9 +613,10 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
     }
   else if (get && strcmp (req->path, "/machine-config") == 0)
     {
-      json_t *o = json_pack ("{s:i, s:I, s:s}", "vcpu_count", (int) api->config.vcpu_count,
+      json_t *o = json_pack ("{s:i, s:I, s:s, s:b}", "vcpu_count", (int) api->config.vcpu_count,
                              "mem_size_mib", (json_int_t) api->config.mem_size_mib, "transport",
-                             api->config.transport == ARCA_VM_TRANSPORT_PCI ? "pci" : "mmio");
+                             api->config.transport == ARCA_VM_TRANSPORT_PCI ? "pci" : "mmio",
+                             "acpi", api->config.acpi);
       reply->body = json_dumps (o, JSON_COMPACT);
       json_decref (o);
       reply->status = 200;
@@ -571,6 +632,10 @@ route (struct arca_vmm_api *api, const struct api_http_request *req, struct api_
   else if (put && strncmp (req->path, "/network-interfaces/", 20) == 0 && req->path[20] != '\0'
            && strchr (req->path + 20, '/') == NULL)
     r = put_network (api, req->path + 20, body, reply);
+  else if (get && strcmp (req->path, "/balloon/statistics") == 0)
+    r = balloon_stats_get (api, reply);
+  else if (patch && strcmp (req->path, "/balloon/statistics") == 0)
+    r = balloon_stats_patch (api, body, reply);
   else if ((put || patch) && strcmp (req->path, "/balloon") == 0)
     r = balloon_req (api, patch, body, reply);
   else if (put && strcmp (req->path, "/vsock") == 0)

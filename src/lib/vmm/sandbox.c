@@ -22,6 +22,7 @@ static const int allowed[] = {
   SCMP_SYS (close), SCMP_SYS (fstat), SCMP_SYS (newfstatat), SCMP_SYS (lseek),
   SCMP_SYS (fdatasync), SCMP_SYS (fsync), SCMP_SYS (ftruncate),
   SCMP_SYS (fallocate),   /* the balloon punches holes in guest memory */
+  SCMP_SYS (timerfd_settime),   /* a new balloon statistics interval */
   SCMP_SYS (epoll_wait), SCMP_SYS (epoll_pwait), SCMP_SYS (epoll_ctl),
   SCMP_SYS (futex), SCMP_SYS (nanosleep), SCMP_SYS (clock_nanosleep), SCMP_SYS (clock_gettime),
   SCMP_SYS (getrandom), SCMP_SYS (getpid), SCMP_SYS (gettid),

@@ -321,12 +321,13 @@ snapshot__machine_json (const struct vm_machine_config *m)
   for (unsigned i = 0; i < m->n_drives; i++)
     json_array_append_new (drives, json_pack ("{s:s, s:s, s:b}", "id", m->drives[i].id, "path",
                                               m->drives[i].path, "read_only", m->drives[i].read_only));
-  return json_pack ("{s:I, s:i, s:b, s:b, s:o, s:s, s:o, s:I, s:s, s:s}", "mem_size_mib",
+  return json_pack ("{s:I, s:i, s:b, s:b, s:i, s:o, s:s, s:o, s:I, s:s, s:s, s:b}", "mem_size_mib",
                     (json_int_t) m->mem_size_mib, "vcpu_count", (int) m->vcpu_count, "rng", m->rng,
-                    "balloon", m->balloon, "drives", drives, "net_tap", m->net_tap, "net_mac",
+                    "balloon", m->balloon, "balloon_stats_interval_s",
+                    (int) m->balloon_stats_interval_s, "drives", drives, "net_tap", m->net_tap, "net_mac",
                     blob (m->net_mac, sizeof (m->net_mac)), "vsock_cid", (json_int_t) m->vsock_cid,
                     "vsock_path", m->vsock_path, "transport",
-                    m->transport == ARCA_VM_TRANSPORT_PCI ? "pci" : "mmio");
+                    m->transport == ARCA_VM_TRANSPORT_PCI ? "pci" : "mmio", "acpi", m->acpi);
 }
 
 static int
@@ -465,6 +466,11 @@ snapshot__machine_config (json_t *m, struct arca_vm_config *cfg, arca_error **er
   cfg->vcpu_count = (unsigned) json_integer_value (json_object_get (m, "vcpu_count"));
   cfg->rng = json_is_true (json_object_get (m, "rng"));
   cfg->balloon = json_is_true (json_object_get (m, "balloon"));
+  cfg->acpi = json_is_true (json_object_get (m, "acpi"));
+  cfg->balloon_stats_interval_s
+      = (uint32_t) json_integer_value (json_object_get (m, "balloon_stats_interval_s"));
+  if (cfg->balloon_stats_interval_s > 86400)
+    return arca_error_set (err, EINVAL, "snapshot: balloon_stats_interval_s out of range");
   {
     /* Older snapshots have no transport: virtio-mmio. */
     const char *t = json_string_value (json_object_get (m, "transport"));

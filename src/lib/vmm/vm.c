@@ -185,7 +185,7 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
 {
   if (serial__create (vm, config->serial_in_fd, config->serial_out_fd, err) < 0
       || i8042__create (vm, err) < 0 || bootmarker__create (vm, err) < 0
-      || debugexit__create (vm, err) < 0)
+      || debugexit__create (vm, err) < 0 || rtc__create (vm, err) < 0)
     return -1;
   if (config->transport == ARCA_VM_TRANSPORT_PCI && pci__init (vm, err) < 0)
     return -1;
@@ -199,7 +199,8 @@ create_devices (struct arca_vm *vm, const struct arca_vm_config *config, arca_er
   if (config->vsock.uds_path != NULL && virtio_vsock__create (vm, &config->vsock, err) < 0)
     return -1;
   if (config->balloon
-      && virtio_balloon__create (vm, (uint32_t) (config->balloon_mib << 8), err) < 0)
+      && virtio_balloon__create (vm, (uint32_t) (config->balloon_mib << 8),
+                                 config->balloon_stats_interval_s, err) < 0)
     return -1;
   return 0;
 }
@@ -213,8 +214,10 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
   m->vcpu_count = config->vcpu_count;
   m->rng = config->rng;
   m->transport = config->transport;
+  m->acpi = config->acpi;
   m->n_drives = config->n_drives;
   m->balloon = config->balloon;
+  m->balloon_stats_interval_s = config->balloon_stats_interval_s;
   if (config->net.tap != NULL)
     snprintf (m->net_tap, sizeof (m->net_tap), "%s", config->net.tap);
   memcpy (m->net_mac, config->net.mac, sizeof (m->net_mac));
@@ -244,6 +247,8 @@ vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
   if (config->vcpu_count < 1 || config->vcpu_count > ARCA_VM_MAX_VCPUS)
     return arca_error_set (err, EINVAL, "vcpu count %u is not in 1..%d", config->vcpu_count,
                            ARCA_VM_MAX_VCPUS);
+  if (config->acpi && config->transport == ARCA_VM_TRANSPORT_PCI)
+    return arca_error_set (err, EINVAL, "ACPI tables carry no PCI interrupt routing: use them with the mmio transport");
   if (config->mem_size_mib < 16 || config->mem_size_mib > (1ULL << 20))
     return arca_error_set (err, EINVAL, "memory size %llu MiB is not in 16..%llu",
                            (unsigned long long) config->mem_size_mib, 1ULL << 20);
@@ -278,7 +283,8 @@ vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
     return -1;
   if (create_devices (vm, config, err) < 0)
     return -1;
-  if (!vm->restoring && (load_kernel (vm, config, err) < 0 || mptable__write (vm, err) < 0))
+  if (!vm->restoring && (load_kernel (vm, config, err) < 0 || mptable__write (vm, err) < 0
+                         || (config->acpi && acpi__write (vm, err) < 0)))
     return -1;
   for (unsigned i = 0; i < config->vcpu_count; i++)
     if (vcpu__create (vm, i, err) < 0)

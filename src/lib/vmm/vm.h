@@ -78,10 +78,12 @@ struct vm_machine_config {
   } drives[ARCA_VM_MAX_DRIVES];
   char net_tap[16];              /* "" = no network */
   bool balloon;
+  uint32_t balloon_stats_interval_s;
   uint8_t net_mac[6];
   uint64_t vsock_cid;
   char vsock_path[108];          /* "" = no vsock */
   enum arca_vm_transport transport;
+  bool acpi;
 };
 
 struct arca_vm {
@@ -104,6 +106,7 @@ struct arca_vm {
   struct virtio_dev *balloon_transport;
   unsigned n_virtio;             /* virtio-mmio slots used */
   struct pci_bus *pci;           /* NULL unless the transport is PCI */
+  uint64_t acpi_rsdp;            /* 0 without ACPI tables */
   char cmdline[VM_CMDLINE_MAX];
 
   /* Boot state of the first vCPU, set by the kernel loader. */
@@ -195,6 +198,8 @@ int boot_params__write (struct arca_vm *vm, const uint8_t *setup_header, size_t 
                         uint64_t initrd_gpa, uint64_t initrd_size, arca_error **err);
 /* mptable.c: MP spec 1.4 tables in the EBDA (processors, IOAPIC, IRQs). */
 int mptable__write (struct arca_vm *vm, arca_error **err);
+/* acpi.c: RSDP, XSDT, FADT, MADT and an empty DSDT in the BIOS area. */
+int acpi__write (struct arca_vm *vm, arca_error **err);
 
 /* boot-pvh.c: hvm_start_info and its memory map; fills vm->boot_params_gpa. */
 int boot_pvh__write (struct arca_vm *vm, uint64_t initrd_gpa, uint64_t initrd_size,
@@ -221,10 +226,12 @@ int i8042__create (struct arca_vm *vm, arca_error **err);
 int i8042__send_ctrl_alt_del (struct i8042 *kbd);
 int bootmarker__create (struct arca_vm *vm, arca_error **err);
 int debugexit__create (struct arca_vm *vm, arca_error **err);
+int rtc__create (struct arca_vm *vm, arca_error **err);
 int virtio_blk__create (struct arca_vm *vm, const struct arca_vm_drive_config *drive,
                         arca_error **err);
 int virtio_rng__create (struct arca_vm *vm, arca_error **err);
-int virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, arca_error **err);
+int virtio_balloon__create (struct arca_vm *vm, uint32_t target_pages, uint32_t stats_interval_s,
+                            arca_error **err);
 int virtio_net__create (struct arca_vm *vm, const struct arca_vm_net_config *net, arca_error **err);
 int virtio_vsock__create (struct arca_vm *vm, const struct arca_vm_vsock_config *cfg,
                           arca_error **err);

@@ -65,9 +65,11 @@ struct arca_vm_config {
   struct arca_vm_drive_config drives[ARCA_VM_MAX_DRIVES];
   unsigned n_drives;
   enum arca_vm_transport transport;   /* of every virtio device */
+  bool acpi;                /* ACPI tables (MADT) besides the MP table; mmio only */
   bool rng;                 /* add a virtio-rng device */
   bool balloon;             /* add a virtio-balloon device */
   uint64_t balloon_mib;     /* its initial target */
+  uint32_t balloon_stats_interval_s;   /* > 0: statistics queue, polled this often */
   struct arca_vm_net_config net;   /* net.tap NULL: no network */
   struct arca_vm_vsock_config vsock;   /* vsock.uds_path NULL: no vsock */
   int serial_in_fd;         /* -1: no console input */
@@ -133,6 +135,28 @@ bool arca_vm_is_running (struct arca_vm *vm);
 
 /* Sets the balloon's target (MiB the guest should give back). */
 int arca_vm_set_balloon (struct arca_vm *vm, uint64_t target_mib, arca_error **err);
+
+/* virtio-balloon statistics (virtio 1.x 5.5.6.3), as the driver last
+ * reported them: value[tag] is valid when bit tag of valid is set. */
+enum {
+  ARCA_VM_BALLOON_SWAP_IN = 0, ARCA_VM_BALLOON_SWAP_OUT, ARCA_VM_BALLOON_MAJFLT,
+  ARCA_VM_BALLOON_MINFLT, ARCA_VM_BALLOON_MEMFREE, ARCA_VM_BALLOON_MEMTOT,
+  ARCA_VM_BALLOON_AVAIL, ARCA_VM_BALLOON_CACHES, ARCA_VM_BALLOON_HTLB_PGALLOC,
+  ARCA_VM_BALLOON_HTLB_PGFAIL, ARCA_VM_BALLOON_STATS
+};
+struct arca_vm_balloon_stats {
+  uint64_t target_pages, actual_pages;
+  uint32_t interval_s;
+  uint32_t valid;
+  uint64_t value[ARCA_VM_BALLOON_STATS];
+  uint64_t updates;                 /* reports received */
+  uint64_t updated_ns;              /* time of the last one, 0 = none */
+};
+/* Fails when the VM has no balloon or it was created without statistics. */
+int arca_vm_balloon_stats (struct arca_vm *vm, struct arca_vm_balloon_stats *ret, arca_error **err);
+/* A new polling interval (> 0); statistics cannot be turned on or off
+   once the machine is built. */
+int arca_vm_set_balloon_stats_interval (struct arca_vm *vm, uint32_t seconds, arca_error **err);
 
 /* Injects Ctrl-Alt-Del as the guest's keyboard would (i8042 scancodes). */
 int arca_vm_send_ctrl_alt_del (struct arca_vm *vm, arca_error **err);
