@@ -514,6 +514,225 @@ check_blk (void)
   say_num ("blk past-end status=", blk_req (&d, 0, capacity, sector_back, 1));
 }
 
+static uint8_t
+cmos (uint8_t reg)
+{
+  outb (0x70, reg);
+  return inb (0x71);
+}
+
+static unsigned
+from_bcd (uint8_t v)
+{
+  return (v >> 4) * 10 + (v & 0xf);
+}
+
+static uint8_t sum8 (const volatile uint8_t *p, size_t n);
+
+static int
+sig4 (const volatile uint8_t *p, const char *s)
+{
+  return p[0] == s[0] && p[1] == s[1] && p[2] == s[2] && p[3] == s[3];
+}
+
+/* ACPI: the RSDP in the BIOS area, the XSDT, FADT and MADT with valid
+   checksums; "acpi cpus=N ioapic=0x..." from the MADT. */
+static void
+check_acpi (void)
+{
+  const volatile uint8_t *rsdp = NULL, *xsdt, *madt = NULL, *fadt = NULL, *e, *end;
+  unsigned cpus = 0, n;
+  uint32_t ioapic = 0;
+
+  for (uint64_t a = 0xe0000; a < 0x100000 && rsdp == NULL; a += 16)
+    {
+      const volatile uint8_t *p = (const volatile uint8_t *) (uintptr_t) a;
+      if (sig4 (p, "RSD ") && sig4 (p + 4, "PTR ") && sum8 (p, 20) == 0 && sum8 (p, 36) == 0)
+        rsdp = p;
+    }
+  if (rsdp == NULL)
+    {
+      say ("acpi ", "no rsdp");
+      return;
+    }
+  xsdt = (const volatile uint8_t *) (uintptr_t) rd64 ((uint64_t) (uintptr_t) (rsdp + 24));
+  if (!sig4 (xsdt, "XSDT") || sum8 (xsdt, rd32 ((uint64_t) (uintptr_t) (xsdt + 4))) != 0)
+    {
+      say ("acpi ", "bad xsdt");
+      return;
+    }
+  n = (rd32 ((uint64_t) (uintptr_t) (xsdt + 4)) - 36) / 8;
+  for (unsigned i = 0; i < n; i++)
+    {
+      const volatile uint8_t *t
+          = (const volatile uint8_t *) (uintptr_t) rd64 ((uint64_t) (uintptr_t) (xsdt + 36 + 8 * i));
+      if (sum8 (t, rd32 ((uint64_t) (uintptr_t) (t + 4))) != 0)
+        continue;
+      if (sig4 (t, "APIC"))
+        madt = t;
+      if (sig4 (t, "FACP"))
+        fadt = t;
+    }
+  if (madt == NULL || fadt == NULL)
+    {
+      say ("acpi ", "no valid madt or fadt");
+      return;
+    }
+  end = madt + rd32 ((uint64_t) (uintptr_t) (madt + 4));
+  for (e = madt + 44; e + 2 <= end && e[1] >= 2; e += e[1])
+    {
+      if (e[0] == 0)
+        cpus += rd32 ((uint64_t) (uintptr_t) (e + 4)) & 1;
+      if (e[0] == 1)
+        ioapic = rd32 ((uint64_t) (uintptr_t) (e + 4));
+    }
+  say_num ("acpi dsdt valid=", sig4 ((const volatile uint8_t *) (uintptr_t) rd64 ((uint64_t) (uintptr_t) (fadt + 140)), "DSDT"));
+  puts_serial ("arca-test-guest: acpi cpus=");
+  put_dec (cpus);
+  puts_serial (" ioapic=0x");
+  put_hex (ioapic);
+  puts_serial ("\n");
+}
+
+/* The CMOS RTC: "rtc date=YYYY-MM-DD" in BCD and binary modes, update in
+   progress never set, a CMOS RAM byte kept. */
+static void
+check_rtc (void)
+{
+  unsigned y, m, d, yb;
+
+  say_num ("rtc uip=", cmos (0x0a) >> 7);
+  say_num ("rtc status-b=", cmos (0x0b));
+  y = from_bcd (cmos (0x32)) * 100 + from_bcd (cmos (0x09));
+  m = from_bcd (cmos (0x08));
+  d = from_bcd (cmos (0x07));
+  puts_serial ("arca-test-guest: rtc date=");
+  put_dec (y);
+  puts_serial (m < 10 ? "-0" : "-");
+  put_dec (m);
+  puts_serial (d < 10 ? "-0" : "-");
+  put_dec (d);
+  puts_serial ("\n");
+  outb (0x70, 0x0b);
+  outb (0x71, 0x06);                    /* binary, 24-hour */
+  yb = cmos (0x32) * 100u + cmos (0x09);
+  say_num ("rtc binary year matches=", yb == y);
+  say_num ("rtc hour<24=", cmos (0x04) < 24);
+  outb (0x70, 0x80 | 0x40);             /* NMI-mask bit set: same register */
+  outb (0x71, 0x5a);
+  say_num ("rtc cmos ram kept=", cmos (0x40) == 0x5a);
+}
+
+/* Lists PCI bus 0: "pci SS VVVVDDDD class=CCCCCC" per function, with BAR0's
+   address and size for virtio devices. */
+static void
+check_pci (void)
+{
+  unsigned found = 0;
+
+  for (unsigned slot = 0; slot < 32; slot++)
+    {
+      uint32_t id = pci_cfg_read (0, slot, 0, 0);
+      if ((id & 0xffff) == 0xffff)
+        continue;
+      found++;
+      puts_serial ("arca-test-guest: pci slot=");
+      put_dec (slot);
+      puts_serial (" id=");
+      put_hex (id);
+      puts_serial (" class=");
+      put_hex (pci_cfg_read (0, slot, 0, 0x08) >> 8);
+      if ((id & 0xffff) == 0x1af4)
+        {
+          uint32_t intr = pci_cfg_read (0, slot, 0, 0x3c);
+          puts_serial (" bar0=0x");
+          put_hex ((uint64_t) pci_cfg_read (0, slot, 0, 0x14) << 32
+                   | (pci_cfg_read (0, slot, 0, 0x10) & ~0xfU));
+          puts_serial (" size=");
+          put_dec (pci_bar0_size (slot));
+          puts_serial (" line=");
+          put_dec (intr & 0xff);
+          puts_serial (" pin=");
+          put_dec ((intr >> 8) & 0xff);
+        }
+      puts_serial ("\n");
+    }
+  say_num ("pci functions=", found);
+}
+
+/* Garbage through the config ports and inside a virtio BAR: nothing may
+   crash the VMM, read-only registers stay, and the devices work after. */
+static void
+check_pci_garbage (void)
+{
+  struct gvdev d;
+  uint32_t id0, id1;
+  unsigned slot;
+
+  if (vdev_open (&d, VIRTIO_ID_RNG, 0, 0) < 0)
+    {
+      say ("pcigarbage ", "no rng device");
+      return;
+    }
+  slot = d.slot;
+  id0 = pci_cfg_read (0, slot, 0, 0);
+  /* Unaligned / odd-width config port accesses, other buses, functions,
+     extended register bits. */
+  outb (0xcf8, 0xff);
+  outb (0xcfb, 0x01);
+  outw (0xcfa, 0xffff);
+  outl (0xcf8, 0x80000000U | slot << 11);
+  outw (0xcff, 0xffff);
+  outl (0xcfe, 0xffffffff);
+  outl (0xcfd, 0xffffffff);
+  (void) inb (0xcff);
+  (void) inl (0xcfd);
+  for (unsigned reg = 0; reg < 256; reg += 4)
+    {
+      pci_cfg_write (0, 0, 0, reg, 0xffffffff);          /* host bridge */
+      pci_cfg_write (0, 31, 0, reg, 0xa5a5a5a5);         /* empty slot */
+      pci_cfg_write (3, slot, 0, reg, 0xffffffff);       /* bus 3 */
+      pci_cfg_write (0, slot, 5, reg, 0xffffffff);       /* function 5 */
+      if (reg < 0x04 || (reg >= 0x08 && reg < 0x0c) || (reg >= 0x24 && reg < 0x3c) || reg >= 0x40)
+        pci_cfg_write (0, slot, 0, reg, 0x5a5a5a5a);     /* read-only parts */
+    }
+  outl (0xcf8, 0x8f000000U | slot << 11);                /* extended bits */
+  outl (0xcfc, 0xffffffff);
+  id1 = pci_cfg_read (0, slot, 0, 0);
+  say_num ("pcigarbage id intact=", id0 == id1);
+  say_num ("pcigarbage empty slot reads ones=", pci_cfg_read (0, 31, 0, 0) == 0xffffffff);
+  say_num ("pcigarbage bus 3 reads ones=", pci_cfg_read (3, slot, 0, 0) == 0xffffffff);
+  say_num ("pcigarbage capabilities intact=", (pci_cfg_read (0, slot, 0, 0x34) & 0xff) == 0x40
+                                                 && (pci_cfg_read (0, slot, 0, 0x40) & 0xff) == 0x09);
+  /* Inside the BAR: every width at odd offsets, past the regions, the
+     last bytes, a queue that does not exist. */
+  for (uint64_t off = 0; off < 0x4000; off += 0x7f3)
+    {
+      (void) mmio_read8 (d.base + off);
+      (void) mmio_read16 (d.base + off + 1);
+      (void) mmio_read32 (d.base + off + 3);
+      if (off >= 0x1000)
+        {
+          mmio_write32 (d.base + off + 1, 0xffffffff);
+          mmio_write8 (d.base + off, 0xff);
+        }
+    }
+  (void) *(volatile uint64_t *) (uintptr_t) (d.base + 0x3ffc);    /* crosses the BAR's end */
+  mmio_write16 (d.notify + 200 * d.notify_mult, 200);
+  mmio_write16 (d.common + 0x16, 1000);                 /* queue_select: none */
+  mmio_write16 (d.common + 0x18, 64);
+  mmio_write16 (d.common + 0x1c, 1);
+  mmio_write32 (d.common + 0x20, 0xffffffff);
+  mmio_write8 (d.common + 0x15, 0xff);                  /* config_generation: read-only */
+  mmio_write32 (d.common + 0x13, 0xffffffff);
+  /* A BAR moved outside the window and back. */
+  pci_cfg_write (0, slot, 0, 0x10, 0x1000);
+  (void) mmio_read32 (d.common);
+  pci_cfg_write (0, slot, 0, 0x10, (uint32_t) d.base | 4);
+  say_num ("pcigarbage bar size=", (int64_t) pci_bar0_size (slot));
+  say_num ("pcigarbage survived=", 1);
+}
+
 static void
 check_bad_vq (void)
 {
@@ -750,7 +969,7 @@ check_balloon (void)
       pb.len = 4 * k;
       vdev_request_q (&d, t > actual ? 0 : 1, &pb, 1);
       actual = t > actual ? actual + k : actual - k;
-      mmio_write32 (d.base + 0x104, actual);
+      vdev_write (&d, 0x104, actual);
       if (actual == t)
         {
           say_num ("balloon actual=", actual);
@@ -763,6 +982,42 @@ check_balloon (void)
         }
     }
   say ("balloon ", "gave up waiting");
+}
+
+/* balloonstats=N: negotiates the statistics queue and answers N polls,
+   each with free 0x1234000, total = RAM, minor faults = the round. */
+static void
+check_balloon_stats (uint64_t rounds, uint64_t ram)
+{
+  static uint8_t stats[3 * 10];
+  struct vbuf b = { stats, sizeof (stats), 0 };
+  const uint64_t values[3][2] = { { 4, 0x1234000 }, { 5, 0 }, { 3, 0 } };
+  struct gvdev d;
+
+  d.q[2].desc = 0;   /* stays 0 unless the device has a third queue */
+  if (vdev_open (&d, 5, 0, 1u << 1) < 0 || d.q[2].desc == 0)
+    {
+      say ("balloonstats ", "no device or no statistics queue");
+      return;
+    }
+  for (uint64_t r = 1; r <= rounds; r++)
+    {
+      for (int i = 0; i < 3; i++)
+        {
+          uint16_t tag = (uint16_t) values[i][0];
+          uint64_t v = i == 1 ? ram : i == 2 ? r : values[i][1];
+          __builtin_memcpy (stats + 10 * i, &tag, 2);
+          __builtin_memcpy (stats + 10 * i + 2, &v, 8);
+        }
+      vdev_post_q (&d, 2, &b, 1);
+      /* The device keeps the buffer until its next poll. */
+      if (vdev_wait_q (&d, 2, 1ULL << 36) < 0)
+        {
+          say_num ("balloonstats not returned, round ", (int64_t) r);
+          return;
+        }
+      say_num ("balloonstats returned round=", (int64_t) r);
+    }
 }
 
 static volatile uint64_t counter;
@@ -903,6 +1158,17 @@ guest_main (uint64_t path, uint64_t info)
       put_dec (counter);
       puts_serial ("\n");
     }
+  if (find_arg (cmdline, "rtc", &len) != NULL)
+    check_rtc ();
+  if (find_arg (cmdline, "acpi", &len) != NULL)
+    check_acpi ();
+  if (find_arg (cmdline, "pci", &len) != NULL)
+    {
+      vdev_use_pci ();
+      check_pci ();
+    }
+  if (find_arg (cmdline, "pcigarbage", &len) != NULL)
+    check_pci_garbage ();
   if (find_arg (cmdline, "rng", &len) != NULL)
     check_rng ();
   if (find_arg (cmdline, "blk", &len) != NULL)
@@ -915,6 +1181,8 @@ guest_main (uint64_t path, uint64_t info)
     check_arp (v, len);
   if (find_arg (cmdline, "balloon", &len) != NULL)
     check_balloon ();
+  if ((v = find_arg (cmdline, "balloonstats", &len)) != NULL)
+    check_balloon_stats (parse_dec (v, len), ram);
   if (find_arg (cmdline, "mp", &len) != NULL)
     check_mp ();
   if ((v = find_arg (cmdline, "smp", &len)) != NULL)

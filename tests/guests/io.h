@@ -22,6 +22,20 @@ outl (uint16_t port, uint32_t v)
   __asm__ volatile ("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+static inline void
+outw (uint16_t port, uint16_t v)
+{
+  __asm__ volatile ("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint32_t
+inl (uint16_t port)
+{
+  uint32_t v;
+  __asm__ volatile ("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+  return v;
+}
+
 static inline uint8_t
 inb (uint16_t port)
 {
@@ -40,6 +54,30 @@ static inline void
 mmio_write32 (uint64_t addr, uint32_t v)
 {
   *(volatile uint32_t *) (uintptr_t) addr = v;
+}
+
+static inline uint8_t
+mmio_read8 (uint64_t addr)
+{
+  return *(volatile uint8_t *) (uintptr_t) addr;
+}
+
+static inline uint16_t
+mmio_read16 (uint64_t addr)
+{
+  return *(volatile uint16_t *) (uintptr_t) addr;
+}
+
+static inline void
+mmio_write8 (uint64_t addr, uint8_t v)
+{
+  *(volatile uint8_t *) (uintptr_t) addr = v;
+}
+
+static inline void
+mmio_write16 (uint64_t addr, uint16_t v)
+{
+  *(volatile uint16_t *) (uintptr_t) addr = v;
 }
 
 #endif

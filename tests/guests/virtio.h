@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The test guest's virtio-mmio driver: one queue of 8 descriptors per
- * device, polled (no interrupts), just enough to drive arca-vmm's devices
- * and to feed them malformed requests on purpose. */
+/* The test guest's virtio driver, over MMIO or (after vdev_use_pci()) over
+ * PCI: one queue of 8 descriptors per device, polled (no interrupts), just
+ * enough to drive arca-vmm's devices and to feed them malformed requests on
+ * purpose.  Callers name registers by their virtio-mmio offsets; the PCI
+ * path maps them onto the common/device configuration regions. */
 #ifndef ARCA_TEST_GUEST_VIRTIO_H
 #define ARCA_TEST_GUEST_VIRTIO_H
 
@@ -19,7 +21,7 @@ struct vdesc {
   uint16_t next;
 };
 
-#define GV_QUEUES 2
+#define GV_QUEUES 3
 
 struct gvq {
   struct vdesc *desc;
@@ -29,7 +31,11 @@ struct gvq {
 };
 
 struct gvdev {
-  uint64_t base;
+  uint64_t base;                /* MMIO: the slot; PCI: BAR0 */
+  int pci;
+  unsigned slot;                /* PCI slot */
+  uint64_t common, notify, isr, devcfg;
+  uint32_t notify_mult;
   struct gvq q[GV_QUEUES];
   /* queue 0, for the single-queue devices */
   struct vdesc *desc;
@@ -56,6 +62,17 @@ int64_t vdev_poll_q (struct gvdev *d, int q, int spins);
    and waits until the device sets DEVICE_NEEDS_RESET; returns 1 if it did. */
 int vdev_request_raw (struct gvdev *d, const struct vdesc *descs, int n);
 uint32_t vdev_read (struct gvdev *d, uint32_t reg);
+void vdev_write (struct gvdev *d, uint32_t reg, uint32_t v);
+/* vdev_poll_q() for about `cycles` TSC cycles. */
+int64_t vdev_wait_q (struct gvdev *d, int q, uint64_t cycles);
 void vdev_reset (struct gvdev *d);
+
+/* Every later vdev_open() looks on PCI bus 0 instead of the MMIO slots. */
+void vdev_use_pci (void);
+/* PCI configuration mechanism #1. */
+uint32_t pci_cfg_read (unsigned bus, unsigned slot, unsigned fn, unsigned reg);
+void pci_cfg_write (unsigned bus, unsigned slot, unsigned fn, unsigned reg, uint32_t v);
+/* Size of a 64-bit memory BAR0 (all-ones written and restored). */
+uint64_t pci_bar0_size (unsigned slot);
 
 #endif

@@ -26,7 +26,7 @@ fi
 
 # Each script prints its own plan; renumber into one stream.
 n=0 failed=0
-for t in "test-boot.sh $VMM $ELF $BZ" "test-virtio.sh $VMM $ELF" "test-api.sh $VMM $ELF" "test-migrate.sh $VMM $ELF" "test-vsock.sh $VMM $ELF"; do
+for t in "test-boot.sh $VMM $ELF $BZ" "test-virtio.sh $VMM $ELF" "test-api.sh $VMM $ELF" "test-migrate.sh $VMM $ELF" "test-vsock.sh $VMM $ELF" "test-pci.sh $VMM $ELF"; do
   set -- $t
   name=$1; shift
   while IFS= read -r line; do
