@@ -2,7 +2,8 @@
 /* arca-init: the tiny pid 1 of `arca run --init` (Docker's tini role).
  * Runs the command as its child, forwards every catchable signal to it,
  * reaps every zombie (orphans are re-parented to pid 1), and exits with
- * the command's status (128 + signal when it was killed).  Linked
+ * the command's status (128 + signal when it was killed).  `--pause` is
+ * a pod's infra process (see pause_forever).  Linked
  * statically: it runs inside any image, glibc or not. */
 #include <errno.h>
 #include <signal.h>
@@ -13,17 +14,48 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* --pause: the process of a pod's infra container, which only holds the
+ * pod's namespaces.  Every signal stays blocked but SIGTERM and SIGINT (as
+ * pid 1 we get only those we wait for), which end it; stray children (an
+ * exec'd process re-parented to us) are reaped. */
+static int
+pause_forever (void)
+{
+  sigset_t all, wanted;
+
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  sigemptyset (&wanted);
+  sigaddset (&wanted, SIGTERM);
+  sigaddset (&wanted, SIGINT);
+  sigaddset (&wanted, SIGCHLD);
+  if (getpid () != 1)
+    prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  for (;;)
+    {
+      int sig;
+      if (sigwait (&wanted, &sig) != 0)
+        continue;
+      if (sig == SIGTERM || sig == SIGINT)
+        return 0;
+      while (waitpid (-1, NULL, WNOHANG) > 0)
+        ;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   sigset_t all, old;
   int first = 1;
 
+  if (argc == 2 && strcmp (argv[1], "--pause") == 0)
+    return pause_forever ();
   if (argc > 1 && strcmp (argv[1], "--") == 0)
     first = 2;
   if (first >= argc)
     {
-      fprintf (stderr, "usage: arca-init [--] COMMAND [ARG...]\n");
+      fprintf (stderr, "usage: arca-init [--] COMMAND [ARG...] | arca-init --pause\n");
       return 127;
     }
   /* Outside a pid namespace (--pid host) we are not pid 1: be a subreaper
