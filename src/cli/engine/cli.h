@@ -19,6 +19,9 @@ typedef int (*cli_command_fn) (struct cli *cli, int argc, char **argv, arca_erro
 /* Opens the engine (store, database) on first use. */
 int cli_engine (struct cli *cli, struct arca_engine **ret, arca_error **err);
 
+/* arca-init: $ARCA_INIT_PATH, beside us, or in libexec (--init, pod infra). */
+int cli_find_init (char **ret, arca_error **err);
+
 /* A growing NULL-terminated string vector. */
 int cli_strv_push (char ***v, const char *s, arca_error **err);
 
@@ -54,6 +57,7 @@ int cmd_unpause (struct cli *, int, char **, arca_error **);
 int cmd_update (struct cli *, int, char **, arca_error **);
 int cmd_rename (struct cli *, int, char **, arca_error **);
 int cmd_network_attach (struct cli *, int, char **, arca_error **);
+int cmd_pod (struct cli *, int, char **, arca_error **);
 int cmd_build (struct cli *, int, char **, arca_error **);
 int cmd_commit (struct cli *, int, char **, arca_error **);
 int cmd_pull (struct cli *, int, char **, arca_error **);

@@ -17,6 +17,7 @@
 #include "engine/system.h"
 #include "engine/volumes.h"
 #include "engine/network-bridge.h"
+#include "engine/pod.h"
 #include "net/portmap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -54,6 +55,9 @@ static const char create_help[] =
     "      --network NAME        a user network (arca network create)\n"
     "      --network-alias A     another name on the user network\n"
     "      --mac-address MAC     the container's MAC address (bridge, user network)\n"
+    "      --network container:NAME    share NAME's network namespace\n"
+    "      --ipc container:NAME, --pid container:NAME  share NAME's IPC or PID namespace\n"
+    "      --pod POD             join the pod's network, IPC and UTS namespaces\n"
     "  -p, --publish [IP:][HOST_PORT:]PORT[/tcp|udp]  publish a port (bridge)\n"
     "  -P, --publish-all         publish every exposed port on a free host port\n"
     "      --ip ADDR             the container's address on the bridge\n"
@@ -97,8 +101,8 @@ create_args_free (struct create_args *a)
 
 /* arca-init for --init: $ARCA_INIT_PATH, beside us (installed in libexec or
  * in the build tree), or the usual libexec directories. */
-static int
-find_init (char **ret, arca_error **err)
+int
+cli_find_init (char **ret, arca_error **err)
 {
   const char *env = getenv ("ARCA_INIT_PATH");
   cleanup_free char *self = realpath ("/proc/self/exe", NULL);
@@ -222,7 +226,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
 {
   enum { O_RM = 256, O_NAME, O_ENVFILE, O_TMPFS, O_HOSTNAME, O_ENTRY, O_SWAP, O_CPUS, O_SHARES,
          O_CPUSET, O_PIDS, O_RO, O_CAPADD, O_CAPDROP, O_SECOPT, O_PRIV, O_INIT, O_RESTART,
-         O_STOPSIG, O_STOPTIME, O_NET, O_IP, O_DNS, O_ADDHOST,
+         O_STOPSIG, O_STOPTIME, O_NET, O_IP, O_DNS, O_ADDHOST, O_POD, O_IPC, O_PID,
          O_NETALIAS, O_MAC };
   static const struct option options[] = {
     { "detach", no_argument, NULL, 'd' }, { "rm", no_argument, NULL, O_RM },
@@ -248,11 +252,14 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
     { "publish", required_argument, NULL, 'p' }, { "publish-all", no_argument, NULL, 'P' },
     { "ip", required_argument, NULL, O_IP }, { "dns", required_argument, NULL, O_DNS },
     { "add-host", required_argument, NULL, O_ADDHOST },
+    { "pod", required_argument, NULL, O_POD }, { "ipc", required_argument, NULL, O_IPC },
+    { "pid", required_argument, NULL, O_PID },
     { "network-alias", required_argument, NULL, O_NETALIAS },
     { "mac-address", required_argument, NULL, O_MAC },
     { NULL, 0, NULL, 0 },
   };
   struct arca_run_spec *s = &a->req.spec;
+  bool net_set = false;
   int c;
 
   a->req.stop_timeout = -1;
@@ -367,7 +374,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         break;
       case O_PRIV: s->privileged = true; break;
       case O_INIT:
-        if (find_init (&a->init_path, err) < 0)
+        if (cli_find_init (&a->init_path, err) < 0)
           return -1;
         s->init_path = a->init_path;
         break;
@@ -397,6 +404,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
           return -1;
         break;
       case O_NET:
+        net_set = true;
         if (strcmp (optarg, "none") == 0)
           s->network = ARCA_NET_NONE;
         else if (strcmp (optarg, "host") == 0)
@@ -405,6 +413,11 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
           {
             s->network = ARCA_NET_BRIDGE;
             s->network_name = NULL;
+          }
+        else if (strncmp (optarg, "container:", 10) == 0 && optarg[10])
+          {
+            s->network = ARCA_NET_CONTAINER;
+            a->req.network_container = optarg + 10;
           }
         else if (strchr (optarg, ':') == NULL && strchr (optarg, '/') == NULL && *optarg)
           {
@@ -455,6 +468,14 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         if (cli_strv_push (&a->add_hosts, optarg, err) < 0)
           return -1;
         break;
+      case O_POD: a->req.pod = optarg; break;
+      case O_IPC:
+      case O_PID:
+        if (strncmp (optarg, "container:", 10) != 0 || optarg[10] == '\0')
+          return arca_error_set (err, ENOTSUP, "--%s `%s`: only container:NAME is supported",
+                                 c == O_IPC ? "ipc" : "pid", optarg);
+        *(c == O_IPC ? &a->req.ipc_container : &a->req.pid_container) = optarg + 10;
+        break;
       case 'h': return 1;
       default: return arca_error_set (err, EINVAL, "%s: invalid option (see --help)", argv[0]);
       }
@@ -482,6 +503,26 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   s->publish = a->publish;
   s->dns = a->dns;
   s->add_hosts = a->add_hosts;
+  if (a->req.pid_container && !(is_run && !a->detach && (a->interactive || s->tty)))
+    return arca_error_set (err, ENOTSUP, "--pid container: works with a foreground `arca run "
+                                         "-i/-t` only (detached containers are not supported yet)");
+  if (a->req.pod && net_set)
+    return arca_error_set (err, EINVAL, "conflicting options: --network and --pod (the pod "
+                                        "decides the network)");
+  if (s->network == ARCA_NET_CONTAINER || a->req.pod)
+    {
+      /* Docker's wording; the engine checks the rest (engine/pod.h). */
+      const char *mode = a->req.pod ? "--pod" : "--network container:";
+      if (a->publish || s->publish_all)
+        return arca_error_set (err, EINVAL, "conflicting options: port publishing (-p, -P) and %s", mode);
+      if (s->ip || a->dns || a->add_hosts || s->hostname || s->mac_address)
+        return arca_error_set (err, EINVAL, "conflicting options: %s and %s",
+                               s->ip ? "--ip" : a->dns ? "--dns" : a->add_hosts ? "--add-host"
+                               : s->mac_address ? "--mac-address" : "--hostname",
+                               mode);
+      if (a->req.pod)
+        s->network = ARCA_NET_CONTAINER;
+    }
   if ((a->publish || s->publish_all || s->ip || a->dns || s->mac_address)
       && s->network != ARCA_NET_BRIDGE)
     return arca_error_set (err, EINVAL,
@@ -752,9 +793,9 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
   static const struct option options[] = {
     { "all", no_argument, NULL, 'a' }, { "quiet", no_argument, NULL, 'q' },
     { "format", required_argument, NULL, 'f' }, { "no-trunc", no_argument, NULL, 'n' },
-    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    { "pod", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
   };
-  bool all = false, quiet = false, no_trunc = false;
+  bool all = false, quiet = false, no_trunc = false, show_pod = false;
   const char *format = "table";
   struct arca_engine *e;
   int c;
@@ -766,7 +807,8 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
       case 'q': quiet = true; break;
       case 'f': format = optarg; break;
       case 'n': no_trunc = true; break;
-      case 'h': return fputs ("Usage: arca ps [-a] [-q] [--format table|json] [--no-trunc]\n", stdout), 0;
+      case 'p': show_pod = true; break;
+      case 'h': return fputs ("Usage: arca ps [-a] [-q] [--format table|json] [--no-trunc] [--pod]\n", stdout), 0;
       default: return arca_error_set (err, EINVAL, "ps: invalid option"), 125;
       }
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
@@ -775,26 +817,44 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
   if (cli_engine (cli, &e, err) < 0 || arca_engine_list (e, &list, err) < 0)
     return 125;
   json_t *array = json_array ();
+  struct arca_pod **pods = NULL;
+  for (size_t i = 0; list[i] && pods == NULL; i++)
+    if (list[i]->pod && arca_pod_list (e, &pods, err) < 0)
+      {
+        arca_engine_containers_free (list);
+        json_decref (array);
+        return 125;
+      }
   if (!quiet && strcmp (format, "table") == 0)
-    printf ("%-12s  %-24s  %-24s  %-14s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS", "NAMES");
+    printf ("%-12s  %-24s  %-24s  %-14s  %s%s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS",
+            show_pod ? "NAMES                     " : "NAMES", show_pod ? "POD" : "");
   for (size_t i = 0; list[i]; i++)
     {
       struct arca_engine_container *ct = list[i];
       char buf[32];
       if (!all && ct->status != ARCA_ENGINE_RUNNING && ct->status != ARCA_ENGINE_PAUSED)
         continue;
+      const char *pod_name = "";
+      for (size_t k = 0; ct->pod && pods && pods[k]; k++)
+        if (strcmp (pods[k]->id, ct->pod) == 0)
+          pod_name = pods[k]->name;
       if (quiet)
         printf ("%.*s\n", no_trunc ? 64 : 12, ct->id);
       else if (strcmp (format, "json") == 0)
-        json_array_append_new (array, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:I}", "Id", ct->id,
+        json_array_append_new (array, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:I, s:s, s:s}", "Id", ct->id,
                                                  "Names", ct->name, "Image", ct->image, "Command",
                                                  ct->command, "Status", status_text (ct, buf, sizeof buf),
                                                  "Created", (json_int_t) ct->created, "ExitCode",
-                                                 ct->exit_code, "Pid", (json_int_t) ct->pid));
+                                                 ct->exit_code, "Pid", (json_int_t) ct->pid,
+                                                 "Pod", ct->pod ? ct->pod : "", "PodName", pod_name));
+      else if (show_pod)
+        printf ("%-12.*s  %-24.24s  %-24.24s  %-14s  %-24s  %s\n", no_trunc ? 64 : 12, ct->id,
+                ct->image, ct->command, status_text (ct, buf, sizeof buf), ct->name, pod_name);
       else
         printf ("%-12.*s  %-24.24s  %-24.24s  %-14s  %s\n", no_trunc ? 64 : 12, ct->id, ct->image,
                 ct->command, status_text (ct, buf, sizeof buf), ct->name);
     }
+  arca_pods_free (pods);
   if (!quiet && strcmp (format, "json") == 0)
     {
       char *text = json_dumps (array, JSON_INDENT (2));

@@ -48,6 +48,7 @@ static const struct
   { "unpause", cmd_unpause, "thaw paused containers" },
   { "update", cmd_update, "change the resource limits of containers" },
   { "rename", cmd_rename, "rename a container" },
+  { "pod", cmd_pod, "manage pods (create, ps, inspect, start, stop, kill, rm, prune)" },
   { "volume", cmd_volume, "manage volumes (create, ls, inspect, rm, prune)" },
   { "system", cmd_system, "check the store (check [--repair]) or prune it" },
   { "restart", cmd_restart, "stop and start containers again" },

@@ -22,6 +22,7 @@
 #include "engine/network-bridge.h"
 #include "engine/network-user.h"
 #include "engine/overlay.h"
+#include "engine/pod.h"
 #include "engine/volumes.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -74,6 +75,7 @@ arca_engine_container_free (struct arca_engine_container *c)
   free (c->image);
   free (c->command);
   free (c->stop_signal);
+  free (c->pod);
   free (c);
 }
 
@@ -171,9 +173,11 @@ row_to_container (struct arca_engine *e, sqlite3_stmt *st)
   c->command = strdup (json_string_value (json_object_get (opts, "command")) ?: "");
   c->stop_signal = strdup (json_string_value (json_object_get (opts, "stopSignal")) ?: "SIGTERM");
   c->stop_timeout = (int) json_integer_value (json_object_get (opts, "stopTimeout"));
+  const char *pod = json_string_value (json_object_get (opts, "pod"));
+  c->pod = pod ? strdup (pod) : NULL;
   json_decref (opts);
   if (c->name == NULL || c->image_id == NULL || c->image == NULL || c->command == NULL
-      || c->stop_signal == NULL)
+      || c->stop_signal == NULL || (pod && c->pod == NULL))
     {
       arca_engine_container_free (c);
       return NULL;
@@ -407,6 +411,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   size_t config_len = 0;
   _cleanup_ (create_undo) struct create_undo undo = { .e = e };
   _cleanup_ (arca_volume_plan_freep) struct arca_volume_plan *vols = NULL;
+  _cleanup_ (arca_ns_joins_clear) struct arca_ns_joins joins = { 0 };
 
   if (arca_engine_ensure_busybox (e, req->image, err) < 0)
     return -1;
@@ -417,6 +422,10 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
       || arca_image_runconfig_parse (config_blob, config_len, &runcfg, err) < 0)
     return arca_error_wrap (err, "image `%s`", req->image);
   if (new_id (id, err) < 0)
+    return -1;
+  /* --pod, container:NAME: checked (and a pod's infra started) before
+   * anything is made. */
+  if (arca_ns_joins_resolve (e, req, &joins, err) < 0)
     return -1;
   if (req->name)
     {
@@ -469,6 +478,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
     return arca_error_set (err, ENOMEM, "create");
   spec.cgroup_path = cgroup_path;
   spec.annotations = req->labels;
+  arca_ns_joins_apply (&joins, &spec);
   if (write_etc (undo.dir, spec.hostname, spec.network, err) < 0
       || mount_root (e, id, image_id, err) < 0
       || arca_volume_plan_build (e, undo.merged, spec.mounts, spec.n_mounts, runcfg->volumes,
@@ -489,8 +499,11 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
       "{s:b, s:i, s:i, s:s, s:i, s:s, s:s, s:o*}", "remove", req->remove, "restart", (int) req->restart,
       "maxRestarts", (int) req->max_restarts, "stopSignal", stop_signal, "stopTimeout",
       req->stop_timeout >= 0 ? req->stop_timeout : 10, "command", command ? command : "",
-      "network", spec.network == ARCA_NET_HOST ? "host" : spec.network == ARCA_NET_BRIDGE ? (spec.network_name ? "user" : "bridge") : "none",
+      "network", spec.network == ARCA_NET_HOST ? "host" : spec.network == ARCA_NET_BRIDGE ? (spec.network_name ? "user" : "bridge")
+                 : spec.network == ARCA_NET_CONTAINER ? "container" : "none",
       "bridge", spec.network == ARCA_NET_BRIDGE ? arca_bridge_options_json (&spec, runcfg->exposed_ports) : NULL);
+  if (opts && arca_ns_joins_to_options (&joins, opts, err) < 0)
+    return -1;
   cleanup_free char *opts_text = opts ? json_dumps (opts, JSON_COMPACT) : NULL;
   char created[32];
   snprintf (created, sizeof created, "%lld", (long long) time (NULL));
@@ -607,6 +620,8 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
   unlink (exit_file);
   /* Left over from an earlier run that was not cleaned up (crash). */
   arca_container_delete (&e->rt, c->id, true, NULL);
+  if (arca_ns_joins_refresh (e, c->id, true, err) < 0)
+    return -1;
   if (e->self_exe == NULL)
     return arca_error_set (err, ENOENT, "cannot find the arca binary for the monitor");
   if (mount_root (e, c->id, c->image_id, err) < 0)
@@ -698,7 +713,8 @@ arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *re
     return -1;
   unlink (exit_file);
   arca_container_delete (&e->rt, c->id, true, NULL);
-  if (mount_root (e, c->id, c->image_id, err) < 0)
+  if (arca_ns_joins_refresh (e, c->id, false, err) < 0
+      || mount_root (e, c->id, c->image_id, err) < 0)
     return -1;
   struct arca_create_options co = { .id = c->id, .bundle = dir };
   int status = 0;
@@ -884,7 +900,7 @@ arca_engine_remove (struct arca_engine *e, const char *name_or_id, bool force, a
 {
   _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
 
-  if (arca_engine_get (e, name_or_id, &c, err) < 0)
+  if (arca_engine_get (e, name_or_id, &c, err) < 0 || arca_pod_check_remove (e, c->id, err) < 0)
     return -1;
   if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
     {

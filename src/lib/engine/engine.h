@@ -67,6 +67,11 @@ struct arca_create_request {
   const char *stop_signal;    /* NULL: the image's, else SIGTERM */
   int stop_timeout;           /* seconds, -1: 10 */
   char **labels;
+  /* Join another container's namespaces (engine/pod.h): --pod NAME, or
+   * --network/--ipc/--pid container:NAME (spec.network ARCA_NET_CONTAINER
+   * for the network). */
+  const char *pod;
+  const char *network_container, *ipc_container, *pid_container;
 };
 
 enum arca_engine_status {
@@ -90,6 +95,7 @@ struct arca_engine_container {
   bool remove;
   char *stop_signal;
   int stop_timeout;
+  char *pod;                  /* the id of its pod, NULL: none */
 };
 
 int arca_engine_create (struct arca_engine *e, const struct arca_create_request *req,

@@ -45,6 +45,7 @@ user_detach (struct arca_engine *e, const char *id, arca_error **err)
 static const struct arca_network_driver drivers[] = {
   { .name = "none" },
   { .name = "host" },
+  { .name = "container" }, /* another container's namespace: its owner attaches it */
   { .name = "bridge", .attach = bridge_attach, .detach = bridge_detach },
   { .name = "user", .attach = user_attach, .detach = user_detach },
 };

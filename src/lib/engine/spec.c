@@ -405,17 +405,24 @@ build_process (const struct arca_image_runconfig *image, const struct arca_run_s
   /* Docker: a new entrypoint drops the image's Cmd. */
   char **cmd = run->command ? run->command : run->set_entrypoint ? NULL : image->cmd;
 
+  if (run->pause)
+    entrypoint = cmd = NULL; /* arca-init alone holds the pod's namespaces */
   for (size_t i = 0; entrypoint && entrypoint[i]; i++)
     json_array_append_new (args, json_string (entrypoint[i]));
   for (size_t i = 0; cmd && cmd[i]; i++)
     json_array_append_new (args, json_string (cmd[i]));
-  if (run->init_path)
+  if (run->init_path && run->pause)
+    {
+      json_array_append_new (args, json_string ("/dev/init"));
+      json_array_append_new (args, json_string ("--pause"));
+    }
+  else if (run->init_path)
     {
       json_array_insert_new (args, 0, json_string ("--"));
       json_array_insert_new (args, 0, json_string ("/dev/init"));
     }
   json_object_set_new (process, "args", args);
-  if (json_array_size (args) == (run->init_path ? 2u : 0u))
+  if (json_array_size (args) == (run->init_path && !run->pause ? 2u : 0u))
     return arca_error_set (err, EINVAL, "no command specified: the image has no Cmd or "
                                         "Entrypoint and none was given");
 
@@ -592,6 +599,50 @@ build_seccomp (const struct arca_run_spec *run, json_t *linux_, arca_error **err
   return 0;
 }
 
+/* The namespace of type in linux.namespaces, or NULL. */
+static json_t *
+find_namespace (json_t *namespaces, const char *type, size_t *ret_index)
+{
+  size_t i;
+  json_t *v;
+
+  json_array_foreach (namespaces, i, v)
+    if (strcmp (json_string_value (json_object_get (v, "type")) ?: "", type) == 0)
+      {
+        *ret_index = i;
+        return v;
+      }
+  return NULL;
+}
+
+/* --network host drops the network namespace; joined ones get their path
+ * (the runtime setns()es into it instead of unsharing). */
+static void
+build_namespaces (const struct arca_run_spec *run, json_t *doc, json_t *linux_)
+{
+  const struct
+  {
+    const char *type, *path;
+  } joins[] = {
+    { "network", run->join_net }, { "ipc", run->join_ipc },
+    { "uts", run->join_uts },     { "pid", run->join_pid },
+  };
+  json_t *ns = json_object_get (linux_, "namespaces");
+  size_t index;
+
+  if (run->network == ARCA_NET_HOST && find_namespace (ns, "network", &index))
+    json_array_remove (ns, index);
+  for (size_t i = 0; i < ARRAY_SIZE (joins); i++)
+    {
+      json_t *v = joins[i].path ? find_namespace (ns, joins[i].type, &index) : NULL;
+      if (v)
+        json_object_set_new (v, "path", json_string (joins[i].path));
+    }
+  /* The hostname belongs to whoever made the uts namespace. */
+  if (run->join_uts)
+    json_object_del (doc, "hostname");
+}
+
 int
 arca_engine_spec_build (const struct arca_image_runconfig *image, const struct arca_run_spec *run,
                         const char *rootfs, char **ret_json, arca_error **err)
@@ -616,18 +667,7 @@ arca_engine_spec_build (const struct arca_image_runconfig *image, const struct a
     json_object_set_new (doc, "hostname", json_string (run->hostname));
   if (build_mounts (run, mounts, err) < 0)
     return -1;
-  if (run->network == ARCA_NET_HOST)
-    {
-      json_t *ns = json_object_get (linux_, "namespaces");
-      size_t i;
-      json_t *v;
-      json_array_foreach (ns, i, v)
-        if (strcmp (json_string_value (json_object_get (v, "type")), "network") == 0)
-          {
-            json_array_remove (ns, i);
-            break;
-          }
-    }
+  build_namespaces (run, doc, linux_);
   if (run->privileged)
     {
       json_object_del (linux_, "maskedPaths");

@@ -37,7 +37,8 @@ struct arca_run_mount {
   bool tmpfs;
 };
 
-enum arca_network_mode { ARCA_NET_NONE = 0, ARCA_NET_HOST, ARCA_NET_BRIDGE };
+/* ARCA_NET_CONTAINER: another container's namespace (join_net below). */
+enum arca_network_mode { ARCA_NET_NONE = 0, ARCA_NET_HOST, ARCA_NET_BRIDGE, ARCA_NET_CONTAINER };
 
 struct arca_run_spec {
   char **command;          /* replaces the image's Cmd when non-NULL */
@@ -70,6 +71,11 @@ struct arca_run_spec {
   char **network_aliases;        /* --network-alias */
   char **dns;                    /* --dns */
   char **add_hosts;              /* --add-host NAME:IP */
+  /* Namespaces of other containers to join (--network/--ipc/--pid
+   * container:NAME, --pod): /proc/PID/ns/... paths, NULL = a new one.  A
+   * joined uts namespace keeps its hostname (config.json sets none). */
+  const char *join_net, *join_ipc, *join_uts, *join_pid;
+  bool pause;                    /* pod infra: the process is `/dev/init --pause` */
 };
 
 /* Builds config.json for rootfs (an absolute path, used as root.path and to
