@@ -122,6 +122,17 @@ find_file (struct load *l, const char *name)
   return NULL;
 }
 
+/* A blob this load wrote: the store hashed exactly the bytes it wrote and
+ * renamed them over any older copy, so there is no need to hash it again. */
+static bool
+written_here (struct load *l, const char *digest)
+{
+  for (size_t i = 0; i < l->n_files; i++)
+    if (strcmp (l->files[i].digest, digest) == 0)
+      return true;
+  return false;
+}
+
 static bool
 has_blob_file (struct load *l, const char *digest)
 {
@@ -411,7 +422,7 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
             }
           else
             {
-              bfd = arca_blob_open (l->store, d->digest, !has_blob_file (l, d->digest), err);
+              bfd = arca_blob_open (l->store, d->digest, !written_here (l, d->digest), err);
               r = bfd < 0 ? -1 : arca_layer_diff_id (bfd, &res, err);
             }
           if (r == 0 && strcmp (res.diff_id, il->diff_id) != 0)
@@ -423,12 +434,17 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
         }
       else if (r == 0)
         {
+          /* A blob from the store (not in the archive) is verified while
+           * it is opened, one from the archive was hashed as it was
+           * written: either way its digest is known good, and for an
+           * uncompressed layer that is the diff_id, so unpacking need not
+           * hash it once more. */
           cleanup_close int bfd
-              = arca_blob_open (l->store, d->digest, !has_blob_file (l, d->digest), err);
+              = arca_blob_open (l->store, d->digest, !written_here (l, d->digest), err);
           struct arca_unpack_result res;
           if (bfd < 0
-              || arca_layer_unpack (bfd, arca_store_layers_fd (l->store), il->dir, l->opts, &res,
-                                    err)
+              || arca_layer_unpack_blob (bfd, d->digest, arca_store_layers_fd (l->store), il->dir,
+                                         l->opts, &res, err)
                      < 0)
             r = -1;
           else

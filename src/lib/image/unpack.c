@@ -37,16 +37,38 @@ struct deferred_dir
   struct timespec times[2];
 };
 
+/* The chain of directories from the layer root down to the parent of the
+ * last entry, kept open: tar streams list a directory's entries together,
+ * so most entries need no lookup at all.  level[0] is the root; level[i]
+ * is the directory path[0..end[i]).  Only directories reached beneath the
+ * root without following a symlink get in, and an entry that replaces one
+ * of them (or an ancestor) drops it and everything below first
+ * (dir_cache_forget), so a cached fd never names anything but the
+ * directory at that path of this layer. */
+struct dir_cache
+{
+  char path[PATH_MAX];
+  int *fds;
+  size_t *ends;
+  size_t n, cap;
+};
+
 struct unpacker
 {
   int root;
   const struct arca_unpack_options *opts;
   struct archive *outer;
-  arca_digester *digester;
+  arca_digester *digester; /* NULL when the stream's digest is already known */
   int64_t size;
   char *buf;
   struct deferred_dir *dirs;
   size_t n_dirs;
+  struct dir_cache cache;
+  /* Who owns what this process creates: chown is skipped when an entry
+   * wants exactly that (most layers are all root:root). */
+  uid_t own_uid;
+  gid_t own_gid;
+  bool owner_inherited; /* the root is setgid: new entries take its group */
 };
 
 static void
@@ -58,8 +80,18 @@ archive_freep (struct archive **a)
 #define cleanup_archive __attribute__ ((cleanup (archive_freep)))
 
 static void
+dir_cache_truncate (struct dir_cache *c, size_t n)
+{
+  while (c->n > n)
+    arca_closep (&c->fds[--c->n]);
+}
+
+static void
 unpacker_release (struct unpacker *u)
 {
+  dir_cache_truncate (&u->cache, 0);
+  free (u->cache.fds);
+  free (u->cache.ends);
   for (size_t i = 0; i < u->n_dirs; i++)
     free (u->dirs[i].path);
   free (u->dirs);
@@ -80,7 +112,8 @@ inner_read (struct archive *a, void *data, const void **ret_buf)
                                                          : "decompression failed");
       return -1;
     }
-  arca_digester_update (u->digester, u->buf, (size_t)n);
+  if (u->digester)
+    arca_digester_update (u->digester, u->buf, (size_t)n);
   u->size += n;
   *ret_buf = u->buf;
   return n;
@@ -147,10 +180,40 @@ open_beneath (int dirfd, const char *name, int flags)
   return fd;
 }
 
-/* Opens the directory holding path (an O_PATH fd) component by component,
- * never following a symlink; missing directories are created when create
- * is set (tar streams need not list parents first).  *ret_base points into
- * path at the last component. */
+/* Opens the directory component name below cur (O_PATH), never following
+ * a symlink; a missing one is created when create is set (tar streams need
+ * not list parents first).  path is the entry's whole path for messages. */
+static int
+open_component (int cur, const char *entry, const char *name, const char *path, bool create,
+                arca_error **err)
+{
+  int next = open_beneath (cur, name, O_PATH | O_DIRECTORY);
+  int e;
+
+  if (next < 0 && errno == ENOENT && create)
+    {
+      if (mkdirat (cur, name, 0755) < 0 && errno != EEXIST)
+        return arca_error_errno (err, "layer entry `%s`: mkdir parent `%s`", entry, path);
+      next = open_beneath (cur, name, O_PATH | O_DIRECTORY);
+    }
+  if (next >= 0)
+    return next;
+  e = errno;
+  if (e == ELOOP || e == EXDEV)
+    return arca_error_set (err, EPERM, "layer entry `%s`: parent `%s` is a symlink, refused", entry,
+                           path);
+  if (e == ENOENT)
+    return arca_error_set (err, ENOENT, "layer entry `%s`: parent `%s` does not exist", entry,
+                           path);
+  if (e == ENOTDIR)
+    return arca_error_set (err, ENOTDIR, "layer entry `%s`: parent `%s` is not a directory", entry,
+                           path);
+  return arca_error_set (err, e, "layer entry `%s`: open parent `%s`", entry, path);
+}
+
+/* Opens the directory holding path (an O_PATH fd the caller owns)
+ * component by component from the root.  *ret_base points into path at the
+ * last component. */
 static int
 open_parent (struct unpacker *u, const char *entry, char *path, bool create, const char **ret_base,
              arca_error **err)
@@ -165,37 +228,92 @@ open_parent (struct unpacker *u, const char *entry, char *path, bool create, con
     {
       int next;
       *slash = '\0';
-      next = open_beneath (cur, p, O_PATH | O_DIRECTORY);
-      if (next < 0 && errno == ENOENT && create)
-        {
-          if (mkdirat (cur, p, 0755) < 0 && errno != EEXIST)
-            return arca_error_errno (err, "layer entry `%s`: mkdir parent `%s`", entry, path);
-          next = open_beneath (cur, p, O_PATH | O_DIRECTORY);
-        }
-      if (next < 0)
-        {
-          int e = errno;
-          if (e == ELOOP || e == EXDEV)
-            arca_error_set (err, EPERM, "layer entry `%s`: parent `%s` is a symlink, refused",
-                            entry, path);
-          else if (e == ENOENT)
-            arca_error_set (err, ENOENT, "layer entry `%s`: parent `%s` does not exist", entry,
-                            path);
-          else if (e == ENOTDIR)
-            arca_error_set (err, ENOTDIR, "layer entry `%s`: parent `%s` is not a directory", entry,
-                            path);
-          else
-            arca_error_set (err, e, "layer entry `%s`: open parent `%s`", entry, path);
-          *slash = '/';
-          return -1;
-        }
+      next = open_component (cur, entry, p, path, create, err);
       *slash = '/';
+      if (next < 0)
+        return -1;
       close (cur);
       cur = next;
       p = slash + 1;
     }
   *ret_base = p;
   return move_fd (cur);
+}
+
+static int
+dir_cache_push (struct dir_cache *c, int fd, size_t end)
+{
+  if (c->n == c->cap)
+    {
+      size_t ncap = c->cap ? c->cap * 2 : 16;
+      int *nf = realloc (c->fds, ncap * sizeof (*nf));
+      size_t *ne;
+      if (nf == NULL)
+        return -1;
+      c->fds = nf;
+      ne = realloc (c->ends, ncap * sizeof (*ne));
+      if (ne == NULL)
+        return -1;
+      c->ends = ne;
+      c->cap = ncap;
+    }
+  c->fds[c->n] = fd;
+  c->ends[c->n++] = end;
+  return 0;
+}
+
+/* Like open_parent, but through the cache: the fd returned is borrowed and
+ * valid until the next call.  Afterwards the cache is exactly the chain
+ * from the root to this parent.  An entry only ever changes what is at or
+ * below its own path, a child of that chain's end, so the directories the
+ * cache holds are never replaced while they are in it: the next call
+ * reuses only levels that are ancestors of (or equal to) this parent. */
+static int
+cached_parent (struct unpacker *u, const char *entry, char *path, bool create,
+               const char **ret_base, arca_error **err)
+{
+  struct dir_cache *c = &u->cache;
+  char *slash = strrchr (path, '/');
+  size_t dlen = slash ? (size_t)(slash - path) : 0;
+  size_t k;
+  char *p;
+
+  if (c->n == 0)
+    {
+      int fd = open_beneath (u->root, ".", O_PATH | O_DIRECTORY);
+      if (fd < 0)
+        return arca_error_errno (err, "layer entry `%s`: open layer root", entry);
+      if (dir_cache_push (c, fd, 0) < 0)
+        {
+          close (fd);
+          return arca_error_errno (err, "layer entry `%s`", entry);
+        }
+    }
+  /* The deepest cached level that is this directory or an ancestor. */
+  for (k = c->n - 1; k > 0; k--)
+    if (c->ends[k] <= dlen && path[c->ends[k]] == '/' && memcmp (c->path, path, c->ends[k]) == 0)
+      break;
+  dir_cache_truncate (c, k + 1);
+  p = path + c->ends[k] + (k > 0 ? 1 : 0);
+  while (slash && p <= slash)
+    {
+      char *end = strchr (p, '/');
+      int next;
+      *end = '\0';
+      next = open_component (c->fds[c->n - 1], entry, p, path, create, err);
+      *end = '/';
+      if (next < 0)
+        return -1;
+      if (dir_cache_push (c, next, (size_t)(end - path)) < 0)
+        {
+          close (next);
+          return arca_error_errno (err, "layer entry `%s`", entry);
+        }
+      memcpy (c->path, path, (size_t)(end - path));
+      p = end + 1;
+    }
+  *ret_base = slash ? slash + 1 : path;
+  return c->fds[c->n - 1];
 }
 
 /* Makes room for a new entry: a directory stays when a directory replaces
@@ -263,7 +381,7 @@ make_hardlink (struct unpacker *u, const char *entry, int parent, const char *na
 {
   cleanup_free char *target = NULL;
   cleanup_close int tparent = -1;
-  const char *tname;
+  const char *tname = NULL;
   struct stat st;
   int depth = 0;
 
@@ -309,6 +427,7 @@ write_data (struct unpacker *u, struct archive *a, int fd, const char *entry, in
   const void *block;
   size_t len;
   la_int64_t offset;
+  int64_t end = 0;
   int r;
 
   while ((r = archive_read_data_block (a, &block, &len, &offset)) == ARCHIVE_OK)
@@ -327,11 +446,14 @@ write_data (struct unpacker *u, struct archive *a, int fd, const char *entry, in
           len -= (size_t)n;
           offset += n;
         }
+      if (offset > end)
+        end = offset;
     }
   if (r != ARCHIVE_EOF)
     return archive_fail (a, err, entry);
-  /* Sparse files end in a hole the blocks do not cover. */
-  if (ftruncate (fd, size) < 0)
+  /* Sparse files end in a hole the blocks do not cover.  Only then: a
+   * truncate is not free (ext4 drops its preallocation, with a discard). */
+  if (end != size && ftruncate (fd, size) < 0)
     return arca_error_errno (err, "layer entry `%s`: truncate", entry);
   return 0;
 }
@@ -413,21 +535,85 @@ whiteout (struct unpacker *u, const char *entry, int parent, const char *base, a
   return 0;
 }
 
+/* Creates the entry's node with make (one syscall); when something is in
+ * the way, clears it (a directory stays for a directory, tar semantics)
+ * and tries once more.  Returns 1 when an existing directory was kept. */
+enum node
+{
+  NODE_DIR,
+  NODE_SYMLINK,
+  NODE_DEVICE,
+};
+
+static int
+make_node (int parent, const char *base, enum node kind, mode_t type, dev_t rdev,
+           const char *target, const char *entry, arca_error **err)
+{
+  static const char *const what[] = { "mkdir", "symlink", "mknod" };
+
+  for (int attempt = 0;; attempt++)
+    {
+      int r;
+      if (kind == NODE_DIR)
+        r = mkdirat (parent, base, 0700);
+      else if (kind == NODE_SYMLINK)
+        r = symlinkat (target, parent, base);
+      else
+        r = mknodat (parent, base, type | 0600, rdev);
+      if (r == 0)
+        return 0;
+      if (errno != EEXIST || attempt > 0)
+        return arca_error_errno (err, "layer entry `%s`: %s", entry, what[kind]);
+      r = clear_target (parent, base, kind == NODE_DIR, entry, err);
+      if (r != 0)
+        return r;
+    }
+}
+
+static int
+create_file (int parent, const char *base, const char *entry, arca_error **err)
+{
+  for (int attempt = 0;; attempt++)
+    {
+      int fd = openat (parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd >= 0)
+        return fd;
+      if (errno != EEXIST || attempt > 0)
+        return arca_error_errno (err, "layer entry `%s`: create", entry);
+      if (clear_target (parent, base, false, entry, err) < 0)
+        return -1;
+    }
+}
+
+static void
+entry_times (struct archive_entry *e, struct timespec times[2])
+{
+  times[0].tv_sec
+      = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
+  times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e)
+                                                    : archive_entry_mtime_nsec (e);
+  times[1].tv_sec = archive_entry_mtime (e);
+  times[1].tv_nsec = archive_entry_mtime_nsec (e);
+}
+
 static int
 unpack_entry (struct unpacker *u, struct archive *a, struct archive_entry *e, arca_error **err)
 {
   cleanup_free char *path = NULL;
-  cleanup_close int parent = -1;
+  cleanup_close int fd = -1; /* a regular file's, for the metadata calls */
+  int parent;
   const char *entry = archive_entry_pathname (e);
   const char *base, *hardlink = archive_entry_hardlink (e);
   mode_t type = archive_entry_filetype (e);
+  uid_t uid = (uid_t)archive_entry_uid (e);
+  gid_t gid = (gid_t)archive_entry_gid (e);
   struct timespec times[2];
 
   if (clean_path (entry, &path, err) < 0)
     return -1;
   if (*path == '\0')
     return 0; /* the layer root itself: its directory is ours */
-  parent = open_parent (u, entry, path, true, &base, err);
+  parent = cached_parent (u, entry, path, true, &base, err);
   if (parent < 0)
     return -1;
   if (strncmp (base, WHITEOUT, strlen (WHITEOUT)) == 0)
@@ -439,53 +625,41 @@ unpack_entry (struct unpacker *u, struct archive *a, struct archive_entry *e, ar
   switch (type)
     {
     case AE_IFREG:
-      {
-        cleanup_close int fd = -1;
-        if (clear_target (parent, base, false, entry, err) < 0)
-          return -1;
-        fd = openat (parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-          return arca_error_errno (err, "layer entry `%s`: create", entry);
-        if (write_data (u, a, fd, entry, archive_entry_size (e), err) < 0)
-          return -1;
-        break;
-      }
+      fd = create_file (parent, base, entry, err);
+      if (fd < 0 || write_data (u, a, fd, entry, archive_entry_size (e), err) < 0)
+        return -1;
+      break;
     case AE_IFDIR:
-      {
-        int r = clear_target (parent, base, true, entry, err);
-        if (r < 0)
-          return -1;
-        if (r == 0 && mkdirat (parent, base, 0700) < 0)
-          return arca_error_errno (err, "layer entry `%s`: mkdir", entry);
-        break;
-      }
+      if (make_node (parent, base, NODE_DIR, 0, 0, NULL, entry, err) < 0)
+        return -1;
+      break;
     case AE_IFLNK:
       {
         const char *target = archive_entry_symlink (e);
         if (target == NULL || *target == '\0')
           return arca_error_set (err, EINVAL, "layer entry `%s`: symlink without target", entry);
-        if (clear_target (parent, base, false, entry, err) < 0)
+        if (make_node (parent, base, NODE_SYMLINK, 0, 0, target, entry, err) < 0)
           return -1;
-        if (symlinkat (target, parent, base) < 0)
-          return arca_error_errno (err, "layer entry `%s`: symlink", entry);
         break;
       }
     case AE_IFCHR:
     case AE_IFBLK:
     case AE_IFIFO:
-      if (clear_target (parent, base, false, entry, err) < 0)
+      if (make_node (parent, base, NODE_DEVICE, type, type == AE_IFIFO ? 0 : archive_entry_rdev (e),
+                     NULL, entry, err)
+          < 0)
         return -1;
-      if (mknodat (parent, base, type | 0600, type == AE_IFIFO ? 0 : archive_entry_rdev (e)) < 0)
-        return arca_error_errno (err, "layer entry `%s`: mknod", entry);
       break;
     default:
       arca_debug (u->opts->log, "layer entry `%s`: file type 0%o skipped", entry, (unsigned)type);
       return 0;
     }
 
-  if (!u->opts->no_chown
-      && fchownat (parent, base, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
-                   AT_SYMLINK_NOFOLLOW)
+  /* A new node already belongs to this process's user and group unless
+   * the root is setgid (directories below it are 0700 until finish_dirs,
+   * so none of them passes a group on meanwhile). */
+  if (!u->opts->no_chown && (uid != u->own_uid || gid != u->own_gid || u->owner_inherited)
+      && (fd >= 0 ? fchown (fd, uid, gid) : fchownat (parent, base, uid, gid, AT_SYMLINK_NOFOLLOW))
              < 0)
     return arca_error_errno (err, "layer entry `%s`: chown to %lld:%lld", entry,
                              (long long)archive_entry_uid (e), (long long)archive_entry_gid (e));
@@ -497,17 +671,15 @@ unpack_entry (struct unpacker *u, struct archive *a, struct archive_entry *e, ar
     }
   /* chmod after chown (chown clears setuid), xattrs after both (chown
    * clears security.capability). */
-  if (type != AE_IFLNK && fchmodat (parent, base, archive_entry_perm (e), 0) < 0)
+  if (type != AE_IFLNK
+      && (fd >= 0 ? fchmod (fd, archive_entry_perm (e))
+                  : fchmodat (parent, base, archive_entry_perm (e), 0))
+             < 0)
     return arca_error_errno (err, "layer entry `%s`: chmod", entry);
   if (apply_xattrs (parent, base, e, entry, err) < 0)
     return -1;
-  times[0].tv_sec
-      = archive_entry_atime_is_set (e) ? archive_entry_atime (e) : archive_entry_mtime (e);
-  times[0].tv_nsec = archive_entry_atime_is_set (e) ? archive_entry_atime_nsec (e)
-                                                    : archive_entry_mtime_nsec (e);
-  times[1].tv_sec = archive_entry_mtime (e);
-  times[1].tv_nsec = archive_entry_mtime_nsec (e);
-  if (utimensat (parent, base, times, AT_SYMLINK_NOFOLLOW) < 0)
+  entry_times (e, times);
+  if ((fd >= 0 ? futimens (fd, times) : utimensat (parent, base, times, AT_SYMLINK_NOFOLLOW)) < 0)
     return arca_error_errno (err, "layer entry `%s`: set times", entry);
   return 0;
 }
@@ -518,10 +690,9 @@ finish_dirs (struct unpacker *u, arca_error **err)
   for (size_t i = 0; i < u->n_dirs; i++)
     {
       struct deferred_dir *d = &u->dirs[i];
-      cleanup_close int parent = -1;
       const char *base;
+      int parent = cached_parent (u, d->path, d->path, false, &base, err);
 
-      parent = open_parent (u, d->path, d->path, false, &base, err);
       if (parent < 0)
         return -1;
       /* A later entry may have replaced the directory: only a directory
@@ -539,17 +710,26 @@ finish_dirs (struct unpacker *u, arca_error **err)
   return 0;
 }
 
-int
-arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opts,
-                        struct arca_unpack_result *ret_result, arca_error **err)
+/* known_digest: the verified sha256 of everything fd holds, or NULL.  When
+ * the stream turns out not to be compressed, that is the diff_id and the
+ * stream is not hashed a second time. */
+static int
+unpack_into (int fd, const char *known_digest, int dirfd, const struct arca_unpack_options *opts,
+             struct arca_unpack_result *ret_result, arca_error **err)
 {
   static const struct arca_unpack_options defaults = { 0 };
   struct unpacker u = { .root = dirfd, .opts = opts ? opts : &defaults };
   cleanup_archive struct archive *outer = NULL;
   cleanup_archive struct archive *inner = NULL;
   struct archive_entry *e;
+  struct stat st;
   int r;
 
+  if (fstat (dirfd, &st) < 0)
+    return arca_error_errno (err, "unpack layer: stat its directory");
+  u.own_uid = geteuid ();
+  u.own_gid = getegid ();
+  u.owner_inherited = (st.st_mode & S_ISGID) != 0;
   u.buf = malloc (BUF_SIZE);
   if (u.buf == NULL || arca_digester_new (&u.digester, err) < 0)
     {
@@ -572,19 +752,28 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
   else if ((r = archive_read_next_header (outer, &e)) != ARCHIVE_OK)
     r = r == ARCHIVE_EOF ? arca_error_set (err, EINVAL, "layer stream is empty")
                          : archive_fail (outer, err, "read layer stream");
-  else if (archive_read_open (inner, &u, NULL, inner_read, NULL) != ARCHIVE_OK)
-    r = archive_fail (inner, err, "read layer tar");
   else
     {
-      while ((r = archive_read_next_header (inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
-        if (unpack_entry (&u, inner, e, err) < 0)
-          break;
-      if (r == ARCHIVE_EOF)
-        r = 0;
-      else if (*err == NULL)
+      if (known_digest && archive_filter_count (outer) == 1
+          && archive_filter_code (outer, 0) == ARCHIVE_FILTER_NONE)
+        {
+          arca_digester_free (u.digester);
+          u.digester = NULL;
+        }
+      if (archive_read_open (inner, &u, NULL, inner_read, NULL) != ARCHIVE_OK)
         r = archive_fail (inner, err, "read layer tar");
       else
-        r = -1;
+        {
+          while ((r = archive_read_next_header (inner, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+            if (unpack_entry (&u, inner, e, err) < 0)
+              break;
+          if (r == ARCHIVE_EOF)
+            r = 0;
+          else if (*err == NULL)
+            r = archive_fail (inner, err, "read layer tar");
+          else
+            r = -1;
+        }
     }
   /* The diff_id covers the whole stream, padding after the tar's end too. */
   while (r == 0)
@@ -596,14 +785,17 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
         break;
       else
         {
-          arca_digester_update (u.digester, u.buf, (size_t)n);
+          if (u.digester)
+            arca_digester_update (u.digester, u.buf, (size_t)n);
           u.size += n;
         }
     }
   if (r == 0)
     r = finish_dirs (&u, err);
-  if (r == 0)
+  if (r == 0 && u.digester)
     r = arca_digester_final (u.digester, ret_result->diff_id, err);
+  else if (r == 0)
+    memcpy (ret_result->diff_id, known_digest, sizeof (ret_result->diff_id));
   if (r == 0)
     {
       ret_result->size = u.size;
@@ -614,15 +806,24 @@ arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opt
 }
 
 int
-arca_layer_unpack (int fd, int parent_dirfd, const char *name,
-                   const struct arca_unpack_options *opts, struct arca_unpack_result *ret_result,
-                   arca_error **err)
+arca_layer_unpack_into (int fd, int dirfd, const struct arca_unpack_options *opts,
+                        struct arca_unpack_result *ret_result, arca_error **err)
+{
+  return unpack_into (fd, NULL, dirfd, opts, ret_result, err);
+}
+
+int
+arca_layer_unpack_blob (int fd, const char *blob_digest, int parent_dirfd, const char *name,
+                        const struct arca_unpack_options *opts,
+                        struct arca_unpack_result *ret_result, arca_error **err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int dirfd = -1;
   struct arca_unpack_result res;
   int r;
 
+  if (blob_digest && arca_digest_check (blob_digest, "unpack layer", err) < 0)
+    return -1;
   if (asprintf (&tmp, ".tmp-%d-%08lx", (int)getpid (), (unsigned long)random ()) < 0)
     return arca_error_errno (err, "unpack layer `%s`", name);
   if (mkdirat (parent_dirfd, tmp, 0755) < 0)
@@ -631,8 +832,12 @@ arca_layer_unpack (int fd, int parent_dirfd, const char *name,
   if (dirfd < 0)
     r = arca_error_errno (err, "open `%s`", tmp);
   else
-    r = arca_layer_unpack_into (fd, dirfd, opts, &res, err);
-  /* The rename must not reach the disk before the files it publishes. */
+    r = unpack_into (fd, blob_digest, dirfd, opts, &res, err);
+  /* The rename must not reach the disk before the files it publishes: one
+   * syncfs for the whole tree (an fsync per file would cost a disk flush
+   * each).  If the machine crashes before it returns, the tree is still a
+   * ".tmp-*" dir that arca_store_clean_temp() removes; nothing refers to a
+   * layer dir before the rename, and the rename happens only after. */
   if (r == 0 && (opts == NULL || !opts->no_sync) && syncfs (dirfd) < 0)
     r = arca_error_errno (err, "syncfs `%s`", tmp);
   if (r < 0)
@@ -653,6 +858,14 @@ arca_layer_unpack (int fd, int parent_dirfd, const char *name,
     }
   *ret_result = res;
   return 0;
+}
+
+int
+arca_layer_unpack (int fd, int parent_dirfd, const char *name,
+                   const struct arca_unpack_options *opts, struct arca_unpack_result *ret_result,
+                   arca_error **err)
+{
+  return arca_layer_unpack_blob (fd, NULL, parent_dirfd, name, opts, ret_result, err);
 }
 
 int

@@ -51,6 +51,13 @@ int arca_layer_unpack (int fd, int parent_dirfd, const char *name,
                        const struct arca_unpack_options *opts,
                        struct arca_unpack_result *ret_result, arca_error **err);
 
+/* The same for a stored blob whose sha256 (blob_digest, may be NULL) the
+ * caller has verified: if the blob is not compressed, that digest is its
+ * diff_id and the stream is not hashed again. */
+int arca_layer_unpack_blob (int fd, const char *blob_digest, int parent_dirfd, const char *name,
+                            const struct arca_unpack_options *opts,
+                            struct arca_unpack_result *ret_result, arca_error **err);
+
 /* Only computes diff_id and size of a (compressed) layer stream. */
 int arca_layer_diff_id (int fd, struct arca_unpack_result *ret_result, arca_error **err);
 

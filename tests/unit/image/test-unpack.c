@@ -431,6 +431,59 @@ test_replacements (void **state)
   assert_int_equal (test_count_entries (f->outside), 0);
 }
 
+/* Parent directories stay open between entries: a directory that a later
+ * entry removes or replaces must not be written into through its old fd. */
+static void
+test_parent_dirs_reused (void **state)
+{
+  struct fixture *f = *state;
+  const struct tent ok[] = {
+    { .path = "a/b/c/one", .data = "1" },
+    { .path = "e/f", .data = "f" },
+    { .path = "a/b/c/two", .data = "2" },
+    { .path = "a/b/three", .data = "3" },
+    /* a whiteout drops a/b (which held the open parent of the entries above) */
+    { .path = "a/.wh.b" },
+    { .path = "a/b", .type = AE_IFDIR },
+    { .path = "a/b/c/four", .data = "4" },
+    /* a file replaces the directory e */
+    { .path = "e", .data = "now a file" },
+  };
+  const struct tent evil[] = {
+    { .path = "d/x", .data = "x" },
+    { .path = "d", .type = AE_IFLNK, .data = "../../../../outside" },
+    { .path = "d/y", .data = "escaped" },
+  };
+  struct arca_unpack_result res;
+  char p[700];
+  struct stat st;
+
+  {
+    cleanup_error arca_error *err = NULL;
+    assert_int_equal (unpack (f, ok, ARRAY_SIZE (ok), TAR_PLAIN, &res, &err), 0);
+  }
+  layer_path (f, "a/b/c/four", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), 0);
+  layer_path (f, "a/b/c/one", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), -1);
+  layer_path (f, "a/b/three", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), -1);
+  layer_path (f, "e", p, sizeof (p));
+  assert_int_equal (lstat (p, &st), 0);
+  assert_true (S_ISREG (st.st_mode));
+  {
+    cleanup_error arca_error *err = NULL;
+    assert_int_equal (arca_rm_rf_at (f->layers_fd, "L", &err), 0);
+  }
+  {
+    cleanup_error arca_error *err = NULL;
+    assert_int_equal (unpack (f, evil, ARRAY_SIZE (evil), TAR_PLAIN, &res, &err), -1);
+    assert_error_contains (err, "parent `d` is a symlink");
+  }
+  assert_int_equal (test_count_entries (f->outside), 0);
+  assert_int_equal (test_count_entries (f->layers), 0);
+}
+
 /* A full disk mid-layer: ENOSPC reported, the partial layer removed. */
 static void
 test_disk_full (void **state)
@@ -473,6 +526,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_malicious_refused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_corrupt_streams, setup, teardown),
     cmocka_unit_test_setup_teardown (test_replacements, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_parent_dirs_reused, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
