@@ -133,6 +133,23 @@ load helpers
   arca rm -f running
 }
 
+@test "container prune leaves the work container of a running build alone, removes a dead build's" {
+  # A build's COPY container is "created" while it copies: its build.lock is what says it is in use.
+  id=$(arca create --name arca-build-1-feedbeef busybox true)
+  flock -o "$ET_ROOT/containers/$id/build.lock" sleep 100 &
+  holder=$!
+  sleep 2.2 # older than the grace period a fresh build container gets
+  run arca container prune
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"$id"* ]]
+  [ -n "$(arca ps -a -q)" ]
+  kill $(pgrep -P "$holder") "$holder"
+  wait "$holder" || true
+  run arca container prune
+  [[ "$output" == *"$id"* ]]
+  [ -z "$(arca ps -a -q)" ]
+}
+
 @test "build intermediates: hidden by images, shown by images -a, kept by image prune, removed with their image" {
   CTX=$(mktemp -d "$ET_DIR/ctx.XXXXXX")
   printf 'FROM busybox\nRUN echo one > /one\nENV STEP=2\nRUN echo two > /two\n' > "$CTX/Containerfile"

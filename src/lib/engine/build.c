@@ -354,25 +354,34 @@ containers_freep (struct arca_engine_container ***v)
   arca_engine_containers_free (*v);
 }
 
+bool
+arca_build_container_busy (struct arca_engine *e, const struct arca_engine_container *c)
+{
+  cleanup_error arca_error *ignored = NULL;
+  cleanup_free char *lock = NULL;
+
+  if (strncmp (c->name, BUILD_CONTAINER_PREFIX, strlen (BUILD_CONTAINER_PREFIX)) != 0)
+    return false;
+  if (c->created > time (NULL) - 2
+      || arca_engine_container_dir (e, c->id, BUILD_LOCK, &lock, &ignored) < 0)
+    return true;
+  cleanup_close int fd = open (lock, O_RDWR | O_CLOEXEC);
+  return fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0;
+}
+
 static void
 sweep_stale (struct arca_engine *e)
 {
   _cleanup_ (containers_freep) struct arca_engine_container **list = NULL;
   cleanup_error arca_error *ignored = NULL;
-  time_t now = time (NULL);
 
   if (arca_engine_list (e, &list, &ignored) < 0)
     return;
   for (size_t i = 0; list[i]; i++)
     {
-      cleanup_free char *lock = NULL;
       if (strncmp (list[i]->name, BUILD_CONTAINER_PREFIX, strlen (BUILD_CONTAINER_PREFIX)) != 0
-          || list[i]->created > now - 2
-          || arca_engine_container_dir (e, list[i]->id, BUILD_LOCK, &lock, &ignored) < 0)
-        continue;
-      cleanup_close int fd = open (lock, O_RDWR | O_CLOEXEC);
-      if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0)
-        continue; /* a running build's */
+          || arca_build_container_busy (e, list[i]))
+        continue; /* not a build's, or a running build's */
       /* Its RUN may still be running, attached to the dead build: no
        * monitor writes its exit, so kill it and wait for the runtime to
        * see it stopped before removing. */

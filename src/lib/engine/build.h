@@ -35,6 +35,11 @@ struct arca_build_options
 int arca_engine_build (struct arca_engine *e, const struct arca_build_options *opts,
                        char *ret_image_id, arca_error **err);
 
+/* True for the work container of a build that still runs (its lock is
+ * held, or it was made a moment ago): prunes leave it alone.  A dead
+ * build's is not busy. */
+bool arca_build_container_busy (struct arca_engine *e, const struct arca_engine_container *c);
+
 /* ---- shared by build.c, build-copy.c and build-run.c ---------------------- */
 
 /* SIGINT and SIGTERM (build-run.c): blocked for the whole build, so that

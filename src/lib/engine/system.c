@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/build.h"
 #include "engine/system.h"
 #include "engine/volumes.h"
 #include "image/check.h"
@@ -469,7 +470,9 @@ arca_engine_container_prune (struct arca_engine *e, char ***ret_removed, arca_er
     return -1;
   for (size_t i = 0; list[i]; i++)
     {
-      if (list[i]->status != ARCA_ENGINE_EXITED && list[i]->status != ARCA_ENGINE_CREATED)
+      /* A running build's COPY container is "created" too; it is not ours. */
+      if ((list[i]->status != ARCA_ENGINE_EXITED && list[i]->status != ARCA_ENGINE_CREATED)
+          || arca_build_container_busy (e, list[i]))
         continue;
       if (arca_engine_remove (e, list[i]->id, false, err) < 0
           || arca_volume_release (e, list[i]->id, false, err) < 0 || add (&removed, "%s", list[i]->id) < 0)
