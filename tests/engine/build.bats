@@ -317,10 +317,13 @@ EOF
   [ ! -e "/proc/$cpid" ] || grep -q '^State:.*Z' "/proc/$cpid/status"
 }
 
-interrupt_run_step() { # $1: signal, $2: expected exit status; a build in `RUN sleep 60` gets it
+# $1: signal, $2: expected exit status, $3: "group" to signal the build's whole process group
+# (what a terminal's Ctrl-C does: the build, its helper and the container's process all get it).
+interrupt_run_step() {
   ctx
   printf 'FROM busybox\nRUN echo before > /before\nRUN sleep 60\n' > "$CTX/Containerfile"
-  "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t interrupted:1 "$CTX" >"$ET_DIR/out" 2>&1 &
+  # setsid: its own process group (not a leader here, so setsid execs in place: $! is the build).
+  setsid "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t interrupted:1 "$CTX" >"$ET_DIR/out" 2>&1 &
   pid=$!
   for i in $(seq 1 100); do
     [ -n "$(arca ps -q)" ] && break
@@ -331,7 +334,11 @@ interrupt_run_step() { # $1: signal, $2: expected exit status; a build in `RUN s
   [ -d "/sys/fs/cgroup/memory/arca/$id" ] || [ -d "/sys/fs/cgroup/pids/arca/$id" ]
   grep -q " $ET_ROOT/containers/$id/merged " /proc/self/mountinfo
   start=$SECONDS
-  kill -"$1" "$pid"
+  if [ "${3:-}" = group ]; then
+    kill -"$1" -- -"$pid"
+  else
+    kill -"$1" "$pid"
+  fi
   bstatus=0
   wait "$pid" || bstatus=$?
   # It stopped at once (not after the sleep) and removed the step's container.
@@ -351,6 +358,10 @@ interrupt_run_step() { # $1: signal, $2: expected exit status; a build in `RUN s
 
 @test "SIGINT during a RUN step: the step's container, mount and cgroup are gone before build exits 130" {
   interrupt_run_step INT 130
+}
+
+@test "Ctrl-C (SIGINT to the whole process group) during a RUN step: the same" {
+  interrupt_run_step INT 130 group
 }
 
 @test "SIGTERM during a RUN step: the same, exit status 143" {
