@@ -597,6 +597,27 @@ network_detach (struct arca_engine *e, const char *id)
     mode->detach (e, id, &ignored);
 }
 
+/* arca-netattach, installed beside arca-monitor (libexec/arca) or in its
+ * own folder of the build tree: the attach without loading all of arca's
+ * libraries.  NULL when there is none: then `arca container-network-attach`. */
+static char *
+netattach_path (const char *monitor_path)
+{
+  static const char *const relative[] = { "arca-netattach", "../netattach/arca-netattach" };
+  const char *slash = monitor_path ? strrchr (monitor_path, '/') : NULL;
+
+  for (size_t i = 0; slash && i < ARRAY_SIZE (relative); i++)
+    {
+      char *candidate = NULL;
+      if (asprintf (&candidate, "%.*s/%s", (int) (slash - monitor_path), monitor_path, relative[i]) < 0)
+        return NULL;
+      if (access (candidate, X_OK) == 0)
+        return candidate;
+      free (candidate);
+    }
+  return NULL;
+}
+
 static void wait_monitor_gone (struct arca_engine *e, const char *id);
 
 int
@@ -641,10 +662,13 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
     .exit_command = exit_command,
     .monitor_path = e->monitor_path,
   };
-  /* The driver's attach runs as `arca container-network-attach ID PID`
-   * from the monitor, which is a small program of its own. */
-  char *attach_command[] = { e->self_exe, "--root", e->root, "--run-root", e->run_root,
-                             "container-network-attach", c->id, NULL };
+  /* The driver's attach runs as `arca-netattach ID PID` (or `arca
+   * container-network-attach ID PID`) from the monitor, which is a small
+   * program of its own. */
+  cleanup_free char *netattach = netattach_path (e->monitor_path);
+  char *attach_command[] = { netattach ? netattach : e->self_exe, "--root", e->root, "--run-root",
+                             e->run_root, netattach ? c->id : "container-network-attach",
+                             netattach ? NULL : c->id, NULL };
   const struct arca_network_driver *driver = network_of (e, c->id, err);
   if (driver == NULL)
     return -1;
