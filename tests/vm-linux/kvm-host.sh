@@ -81,7 +81,7 @@ done
 set -- $(/bin/busybox cat /proc/cmdline)
 for a; do case $a in kvh.out=*) OUT=${a#kvh.out=} ;; kvh.work=*) WORK=${a#kvh.work=} ;; esac; done
 o=trans=virtio,version=9p2000.L,msize=262144
-/bin/busybox mount -t 9p -o $o,ro hostroot /newroot || { echo "kvm-host: no 9p root" > /dev/console; /bin/busybox poweroff -f; }
+/bin/busybox mount -t 9p -o $o,ro,cache=loose hostroot /newroot || { echo "kvm-host: no 9p root" > /dev/console; /bin/busybox poweroff -f; }
 for d in tmp run var/tmp; do /bin/busybox mount -t tmpfs tmpfs /newroot/$d; done
 /bin/busybox mkdir -p /newroot$WORK 2>/dev/null
 /bin/busybox mount -t 9p -o $o work /newroot$WORK

@@ -11,7 +11,9 @@ ARCA=$1 ELF=$2
 
 T=$(mktemp -d)
 trap 'for n in $(a vm ls -q 2>/dev/null); do a vm rm -f "$n" >/dev/null 2>&1; done; rm -rf "$T"' EXIT
-a () { timeout 60 "$ARCA" --root "$T/root" --run-root "$T/run" "$@"; }
+# Generous: under nested emulation one arca command can take seconds.
+a () { timeout 120 "$ARCA" --root "$T/root" --run-root "$T/run" "$@"; }
+q () { a "$@" >/dev/null; }
 last_tick () { a vm logs "$1" | grep -o 'tick [0-9]*' | tail -n 1 | cut -d' ' -f2; }
 wait_tick () { # wait_tick VM N: up to 10 s for a tick >= N
   local t
@@ -48,23 +50,23 @@ out=$(a vm run --name badmem --kernel "$ELF" --memory 1 2>&1); rc=$?
 check "a VMM that refuses its settings: its own error, exit 125" test $rc = 125 -a -n "$(grep -i 'memory' <<<"$out")"
 check "... nothing left of it" test ! -e "$T/run/vms/badmem"
 
-check "vm pause" a vm pause v1
+check "vm pause" q vm pause v1
 check "state Paused" test "$(state_of v1)" = Paused
 t1=$(last_tick v1); sleep 0.5; t2=$(last_tick v1)
 check "no ticks while paused ($t1 -> $t2)" test "$t1" = "$t2"
-check "vm resume" a vm resume v1
+check "vm resume" q vm resume v1
 check "ticks again after resume" wait_tick v1 $((t2 + 2))
 
 info=$(a vm inspect v1)
 check "vm inspect: machine config (64 MiB)" test "$(jq -r '.[0].MachineConfig.mem_size_mib' <<<"$info")" = 64
 check "vm inspect: metrics count serial bytes" test "$(jq -r '.[0].Metrics.serial_bytes_out' <<<"$info")" -gt 0
 
-check "vm snapshot of a running VM" a vm snapshot v1 "$T/snap"
+check "vm snapshot of a running VM" q vm snapshot v1 "$T/snap"
 check "the snapshot has its state and memory files" test -s "$T/snap/state" -a "$(stat -c %s "$T/snap/mem" 2>/dev/null)" = $((64 << 20))
 check "the VM runs on after the snapshot" test "$(state_of v1)" = Running
 snap_tick=$(grep -o 'tick [0-9]*' "$T/run/vms/v1/console.log" | tail -n 1 | cut -d' ' -f2)
 
-check "vm restore into a new VM" a vm restore --name v2 "$T/snap"
+check "vm restore into a new VM" q vm restore --name v2 "$T/snap"
 check "the restored guest's counter continues past the snapshot's ($snap_tick)" wait_tick v2 $((snap_tick + 2))
 first=$(a vm logs v2 | grep -o 'tick [0-9]*' | head -n 1 | cut -d' ' -f2)
 check "... and does not start again from 0 (first tick ${first:-none})" test "${first:-0}" -ge "${snap_tick:-1}"
@@ -72,18 +74,18 @@ check "... and does not start again from 0 (first tick ${first:-none})" test "${
 out=$(a vm rm v2 2>&1); rc=$?
 check "vm rm of a running VM without -f is refused" test $rc = 125 -a "$(state_of v2)" = Running
 pid2=$(pid_of v2)
-check "vm rm -f stops and forgets it" a vm rm -f v2
+check "vm rm -f stops and forgets it" q vm rm -f v2
 check "... its process is gone" test ! -d "/proc/$pid2" -o -z "$(grep arca-vmm "/proc/$pid2/cmdline" 2>/dev/null)"
 check "... and its directory" test ! -e "$T/run/vms/v2"
 
-check "vm receive waits for a migration" a vm receive --name v3 "unix:$T/mig.sock"
-check "vm migrate v1 -> v3" a vm migrate v1 "unix:$T/mig.sock"
+check "vm receive waits for a migration" q vm receive --name v3 "unix:$T/mig.sock"
+check "vm migrate v1 -> v3" q vm migrate v1 "unix:$T/mig.sock"
 check "the migrated guest ticks on in v3" wait_tick v3 $(( $(last_tick v1) + 2 ))
 check "the source is Stopped after migrating" test "$(state_of v1)" = Stopped
 
-check "vm stop -t 1" a vm stop -t 1 v3
+check "vm stop -t 1" q vm stop -t 1 v3
 check "state Stopped, no socket" test "$(state_of v3)" = Stopped -a ! -e "$T/run/vms/v3/api.sock"
-check "vm rm of stopped VMs" a vm rm v1 v3
+check "vm rm of stopped VMs" q vm rm v1 v3
 check "nothing left under the run root" test -z "$(ls "$T/run/vms")"
 out=$(a vm pause nosuch 2>&1); rc=$?
 check "an unknown VM is an error" test $rc = 125
