@@ -22,11 +22,17 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/signals.h"
+#include "engine/vm.h"
+
+/* getopt value of `run --vm` (outside parse_create's enum). */
+#define CREATE_OPT_VM 1024
 
 static const char create_help[] =
     "Usage: arca run|create [options] IMAGE [COMMAND [ARG...]]\n\n"
     "  -d, --detach              run in the background, print the id (run)\n"
     "      --rm                  remove the container when it exits\n"
+    "      --vm                  run the image in its own guest kernel under arca-vmm\n"
+    "                            (run only; -e -w -u --hostname --entrypoint -m --cpus)\n"
     "      --name NAME           the container's name\n"
     "  -e, --env KEY=VALUE       set an environment variable\n"
     "      --env-file FILE       read KEY=VALUE lines\n"
@@ -66,7 +72,7 @@ static const char create_help[] =
 
 struct create_args {
   struct arca_create_request req;
-  bool detach, interactive;
+  bool detach, interactive, vm;
   char **env, **cap_add, **cap_drop, **labels, **command, **entrypoint;
   char **publish, **dns, **add_hosts, **network_aliases;
   struct arca_run_mount *mounts;
@@ -230,6 +236,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
          O_NETALIAS, O_MAC };
   static const struct option options[] = {
     { "detach", no_argument, NULL, 'd' }, { "rm", no_argument, NULL, O_RM },
+    { "vm", no_argument, NULL, CREATE_OPT_VM },
     { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
     { "name", required_argument, NULL, O_NAME }, { "env", required_argument, NULL, 'e' },
     { "env-file", required_argument, NULL, O_ENVFILE },
@@ -273,6 +280,11 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
         a->detach = true;
         break;
       case O_RM: a->req.remove = true; break;
+      case CREATE_OPT_VM:
+        if (!is_run)
+          return arca_error_set (err, EINVAL, "create: --vm is for run");
+        a->vm = true;
+        break;
       case 'i': a->interactive = true; break;
       case 't': s->tty = true; break;
       case O_NAME: a->req.name = optarg; break;
@@ -550,6 +562,22 @@ cmd_create (struct cli *cli, int argc, char **argv, arca_error **err)
   return 0;
 }
 
+/* `run --vm`: in the foreground, output relayed, the command's status. */
+static int
+run_vm (struct cli *cli, struct create_args *a, arca_error **err)
+{
+  struct arca_vm_run_request vr = { .image = a->req.image, .spec = &a->req.spec,
+                                    .remove = a->req.remove };
+  struct arca_engine *e;
+  int code = 0;
+
+  if (a->detach || a->interactive || a->req.spec.tty)
+    return arca_error_set (err, ENOTSUP, "--vm: -d, -i and -t are not supported yet"), 125;
+  if (cli_engine (cli, &e, err) < 0 || arca_engine_run_vm (e, &vr, 1, 2, &code, err) < 0)
+    return 125;
+  return code;
+}
+
 int
 cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
 {
@@ -560,6 +588,8 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
 
   if (r)
     return r < 0 ? 125 : (fputs (create_help, stdout), 0);
+  if (a.vm)
+    return run_vm (cli, &a, err);
   /* In the foreground we need the exit code before the container is gone:
    * we remove it ourselves instead of its monitor. */
   bool remove_here = a.req.remove && !a.detach;

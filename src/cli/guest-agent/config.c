@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Parser of the agent's configuration: NUL-terminated "key=value" records
+ * (see engine/vm-proto.h).  Everything is bounded: total size, counts,
+ * string lengths; unknown keys, repeated single keys and malformed values
+ * are refused with a message naming the record. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine/vm-proto.h"
+
+#define PATH_MAX_LEN 4096
+#define HOSTNAME_MAX 64
+#define MODULE_NAME_MAX 64
+
+static int __attribute__ ((format (printf, 3, 4)))
+fail (char *errbuf, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (errlen)
+    vsnprintf (errbuf, errlen, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+void
+agent_config_free (struct agent_config *c)
+{
+  free (c->argv);
+  free (c->env);
+  free (c->groups);
+  free (c->modules);
+  free (c->buf);
+  memset (c, 0, sizeof *c);
+}
+
+static int
+parse_u32 (const char *s, uint32_t *ret)
+{
+  uint64_t v = 0;
+
+  if (*s == '\0' || strlen (s) > 10)
+    return -1;
+  for (; *s; s++)
+    {
+      if (*s < '0' || *s > '9')
+        return -1;
+      v = v * 10 + (uint64_t) (*s - '0');
+    }
+  /* (uint32_t) -1 means "unchanged" to setuid and friends. */
+  if (v >= UINT32_MAX)
+    return -1;
+  *ret = (uint32_t) v;
+  return 0;
+}
+
+static bool
+valid_hostname (const char *s)
+{
+  size_t n = strlen (s);
+
+  if (n == 0 || n > HOSTNAME_MAX || *s == '-' || *s == '.')
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || *s == '-' || *s == '.'))
+      return false;
+  return true;
+}
+
+static bool
+valid_module (const char *s)
+{
+  size_t n = strlen (s);
+
+  if (n == 0 || n > MODULE_NAME_MAX)
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || *s == '-' || *s == '_'))
+      return false;
+  return true;
+}
+
+static bool
+valid_env (const char *s)
+{
+  const char *eq = strchr (s, '=');
+
+  return eq != NULL && eq != s;
+}
+
+static bool
+valid_root (const char *s)
+{
+  if (strcmp (s, "initramfs") == 0)
+    return true;
+  return strncmp (s, "/dev/vd", 7) == 0 && s[7] >= 'a' && s[7] <= 'z' && s[8] == '\0';
+}
+
+/* Appends p to a NULL-terminated vector of at most max entries. */
+static int
+push (char ***v, size_t *n, size_t max, char *p)
+{
+  if (*n >= max)
+    return -1;
+  char **nv = realloc (*v, (*n + 2) * sizeof *nv);
+  if (nv == NULL)
+    return -1;
+  nv[(*n)++] = p;
+  nv[*n] = NULL;
+  *v = nv;
+  return 0;
+}
+
+int
+agent_config_parse (const char *data, size_t len, struct agent_config *ret, char *errbuf,
+                    size_t errlen)
+{
+  struct agent_config c = { 0 };
+  size_t n_args = 0, n_env = 0, n_modules = 0, index = 0;
+  bool have_uid = false, have_gid = false;
+
+  if (len == 0)
+    return fail (errbuf, errlen, "config: empty");
+  if (len > ARCA_VM_CONFIG_MAX)
+    return fail (errbuf, errlen, "config: %zu bytes, more than %d", len, ARCA_VM_CONFIG_MAX);
+  if (data[len - 1] != '\0')
+    return fail (errbuf, errlen, "config: the last record is not NUL-terminated");
+  c.buf = malloc (len);
+  if (c.buf == NULL)
+    return fail (errbuf, errlen, "config: out of memory");
+  memcpy (c.buf, data, len);
+
+  for (char *p = c.buf, *next; p < c.buf + len; p = next, index++)
+    {
+      char *eq = strchr (p, '=');
+
+      next = p + strlen (p) + 1;
+      const char *key = p;
+      char *value;
+      int r = 0;
+
+      if (eq == NULL)
+        {
+          fail (errbuf, errlen, "config: record %zu: no `=`", index);
+          goto error;
+        }
+      *eq = '\0';
+      value = eq + 1;
+      if (index == 0)
+        {
+          if (strcmp (key, "version") != 0 || strcmp (value, "1") != 0)
+            {
+              fail (errbuf, errlen, "config: record 0: expected version=1");
+              goto error;
+            }
+          continue;
+        }
+      if (strcmp (key, "version") == 0)
+        r = fail (errbuf, errlen, "config: record %zu: version repeated", index);
+      else if (strcmp (key, "arg") == 0)
+        {
+          if (push (&c.argv, &n_args, ARCA_VM_CONFIG_MAX_ARGS, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: arg: more than %d arguments", index,
+                      ARCA_VM_CONFIG_MAX_ARGS);
+        }
+      else if (strcmp (key, "env") == 0)
+        {
+          if (!valid_env (value))
+            r = fail (errbuf, errlen, "config: record %zu: env: `%.64s` is not KEY=VALUE", index, value);
+          else if (push (&c.env, &n_env, ARCA_VM_CONFIG_MAX_ENV, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: env: more than %d variables", index,
+                      ARCA_VM_CONFIG_MAX_ENV);
+        }
+      else if (strcmp (key, "cwd") == 0)
+        {
+          if (c.cwd)
+            r = fail (errbuf, errlen, "config: record %zu: cwd repeated", index);
+          else if (value[0] != '/' || strlen (value) >= PATH_MAX_LEN)
+            r = fail (errbuf, errlen, "config: record %zu: cwd: `%.64s` is not an absolute path", index, value);
+          c.cwd = value;
+        }
+      else if (strcmp (key, "hostname") == 0)
+        {
+          if (c.hostname)
+            r = fail (errbuf, errlen, "config: record %zu: hostname repeated", index);
+          else if (!valid_hostname (value))
+            r = fail (errbuf, errlen, "config: record %zu: hostname: `%.64s` is not a host name", index, value);
+          c.hostname = value;
+        }
+      else if (strcmp (key, "uid") == 0 || strcmp (key, "gid") == 0)
+        {
+          bool uid = key[0] == 'u';
+          if (uid ? have_uid : have_gid)
+            r = fail (errbuf, errlen, "config: record %zu: %s repeated", index, key);
+          else if (parse_u32 (value, uid ? &c.uid : &c.gid) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: %s: `%.16s` is not an id", index, key, value);
+          if (uid)
+            have_uid = true;
+          else
+            have_gid = true;
+        }
+      else if (strcmp (key, "group") == 0)
+        {
+          uint32_t g;
+          if (parse_u32 (value, &g) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: group: `%.16s` is not an id", index, value);
+          else if (c.n_groups >= ARCA_VM_CONFIG_MAX_GROUPS)
+            r = fail (errbuf, errlen, "config: record %zu: group: more than %d groups", index,
+                      ARCA_VM_CONFIG_MAX_GROUPS);
+          else
+            {
+              uint32_t *ng = realloc (c.groups, (c.n_groups + 1) * sizeof *ng);
+              if (ng == NULL)
+                r = fail (errbuf, errlen, "config: out of memory");
+              else
+                {
+                  c.groups = ng;
+                  c.groups[c.n_groups++] = g;
+                }
+            }
+        }
+      else if (strcmp (key, "root") == 0)
+        {
+          if (c.root)
+            r = fail (errbuf, errlen, "config: record %zu: root repeated", index);
+          else if (!valid_root (value))
+            r = fail (errbuf, errlen, "config: record %zu: root: `%.64s` is neither initramfs nor /dev/vd[a-z]", index, value);
+          c.root = value;
+        }
+      else if (strcmp (key, "rootfstype") == 0)
+        {
+          if (c.rootfstype)
+            r = fail (errbuf, errlen, "config: record %zu: rootfstype repeated", index);
+          else if (strcmp (value, "ext4") != 0)
+            r = fail (errbuf, errlen, "config: record %zu: rootfstype: `%.16s` is not ext4", index, value);
+          c.rootfstype = value;
+        }
+      else if (strcmp (key, "module") == 0)
+        {
+          if (!valid_module (value))
+            r = fail (errbuf, errlen, "config: record %zu: module: `%.64s` is not a module name", index, value);
+          else if (push (&c.modules, &n_modules, ARCA_VM_CONFIG_MAX_MODULES, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: module: more than %d modules", index,
+                      ARCA_VM_CONFIG_MAX_MODULES);
+        }
+      else
+        r = fail (errbuf, errlen, "config: record %zu: unknown key `%.32s`", index, key);
+      if (r < 0)
+        goto error;
+    }
+  if (n_args == 0)
+    {
+      fail (errbuf, errlen, "config: no arg record (nothing to run)");
+      goto error;
+    }
+  if (c.argv[0][0] == '\0')
+    {
+      fail (errbuf, errlen, "config: arg 0 is empty");
+      goto error;
+    }
+  if (c.env == NULL && push (&c.env, &n_env, 1, NULL) < 0)
+    goto oom;
+  if (c.modules == NULL && push (&c.modules, &n_modules, 1, NULL) < 0)
+    goto oom;
+  if (c.cwd == NULL)
+    c.cwd = (char *) "/";
+  if (c.root == NULL)
+    c.root = (char *) "initramfs";
+  if (c.rootfstype == NULL)
+    c.rootfstype = (char *) "ext4";
+  *ret = c;
+  return 0;
+
+oom:
+  fail (errbuf, errlen, "config: out of memory");
+error:
+  agent_config_free (&c);
+  return -1;
+}

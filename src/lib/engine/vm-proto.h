@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The wire between arca's guest agent (src/cli/guest-agent) and the engine
+ * (engine/vm-relay.c) for `arca run --vm`: header-only, no dependencies, as
+ * the static agent includes it too.
+ *
+ * The agent owns the guest's serial port (set raw) and writes frames:
+ *
+ *   0xF5, type, length (2 bytes, big endian, <= ARCA_VM_FRAME_MAX),
+ *   payload, 0xFA
+ *
+ * types: 'o' stdout bytes, 'e' stderr bytes, 'E' an agent error (text),
+ * 'x' the command's exit status (1 byte, 0-255; 128 + signal).  Anything
+ * outside a well-formed frame is the guest kernel's console output.
+ *
+ * The agent's configuration (/arca/config in the initramfs) is a sequence
+ * of NUL-terminated "key=value" records, "version=1" first:
+ *   arg=      one per argv element, in order (at least one)
+ *   env=      KEY=VALUE, one per variable
+ *   cwd=      absolute working directory (default /)
+ *   hostname= 1-64 of [A-Za-z0-9.-]
+ *   uid=, gid=  decimal (default 0); group= a supplementary gid
+ *   root=     "initramfs" (the image is /rootfs in the initramfs) or a
+ *             block device /dev/vd[a-z] holding rootfstype= (ext4),
+ *             mounted read-only under a tmpfs overlay
+ *   module=   a kernel module /arca/modules/NAME.ko loaded first, in order
+ */
+#ifndef ARCA_ENGINE_VM_PROTO_H
+#define ARCA_ENGINE_VM_PROTO_H
+
+#define ARCA_VM_FRAME_START 0xF5
+#define ARCA_VM_FRAME_END 0xFA
+#define ARCA_VM_FRAME_MAX 1024
+#define ARCA_VM_FRAME_STDOUT 'o'
+#define ARCA_VM_FRAME_STDERR 'e'
+#define ARCA_VM_FRAME_ERROR 'E'
+#define ARCA_VM_FRAME_EXIT 'x'
+
+#define ARCA_VM_CONFIG_PATH "/arca/config"
+#define ARCA_VM_CONFIG_MAX (1024 * 1024)
+#define ARCA_VM_CONFIG_MAX_ARGS 4096
+#define ARCA_VM_CONFIG_MAX_ENV 4096
+#define ARCA_VM_CONFIG_MAX_GROUPS 64
+#define ARCA_VM_CONFIG_MAX_MODULES 64
+
+/* Port of arca-vmm's debug-exit device: the low byte written there is
+ * arca-vmm's exit status. */
+#define ARCA_VM_DEBUG_EXIT_PORT 0x501
+
+#endif

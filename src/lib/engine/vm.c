@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `arca run --vm`: prepares the guest's initramfs (guest agent, the image's
+ * flattened root, the run's configuration), boots it under arca-vmm and
+ * relays the agent's frames (see vm.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/overlay.h"
+#include "engine/vm-cpio.h"
+#include "engine/vm-proto.h"
+#include "engine/vm-relay.h"
+#include "engine/vm.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define CONFIG_BLOB_MAX (4 * 1024 * 1024)
+#define DEFAULT_MEMORY_MIB 256
+#define MIN_MEMORY_MIB 64
+#define MAX_CPUS 32
+/* The nested guest writes every serial byte through a VM exit: as quiet as
+ * it can be.  No PCI: nothing is on it yet; the i8042 is only our reset
+ * line (reboot=k), so no probing of keyboard/aux ports; the CMOS RTC
+ * driver polls ports arca-vmm does not emulate. */
+#define GUEST_CMDLINE                                                                     \
+  "console=ttyS0 quiet loglevel=1 reboot=k panic=-1 pci=off i8042.noaux i8042.nomux "     \
+  "i8042.nopnp i8042.dumbkbd initcall_blacklist=cmos_init rdinit=/init"
+
+struct vm_paths {
+  char *kernel, *release, *vmm, *agent;
+};
+
+static void
+vm_paths_free (struct vm_paths *p)
+{
+  free (p->kernel);
+  free (p->release);
+  free (p->vmm);
+  free (p->agent);
+}
+
+/* $env, else beside arca (build tree: ../<sub>/<name>; installed:
+ * ../libexec/arca/<name>), else the usual libexec directory. */
+static int
+find_tool (const char *env, const char *sub, const char *name, char **ret, arca_error **err)
+{
+  const char *v = getenv (env);
+  cleanup_free char *self = realpath ("/proc/self/exe", NULL);
+  char candidate[PATH_MAX];
+
+  if (v && *v)
+    {
+      if (access (v, X_OK) < 0)
+        return arca_error_errno (err, "%s=`%s`", env, v);
+      *ret = strdup (v);
+      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
+    }
+  if (self && strrchr (self, '/'))
+    {
+      *strrchr (self, '/') = '\0';
+      const char *const rel[] = { sub, "../libexec/arca" };
+      for (size_t i = 0; i < ARRAY_SIZE (rel); i++)
+        {
+          snprintf (candidate, sizeof candidate, "%s/%s/%s", self, rel[i], name);
+          if (access (candidate, X_OK) == 0)
+            {
+              *ret = realpath (candidate, NULL);
+              return *ret ? 0 : arca_error_errno (err, "`%s`", candidate);
+            }
+        }
+    }
+  snprintf (candidate, sizeof candidate, "/usr/libexec/arca/%s", name);
+  if (access (candidate, X_OK) == 0)
+    {
+      *ret = strdup (candidate);
+      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
+    }
+  return arca_error_set (err, ENOENT, "--vm: %s not found (set %s)", name, env);
+}
+
+/* $ARCA_VM_KERNEL or the newest /boot/vmlinuz-* (scripts/guest-kernel.sh
+ * installs Debian's); the release is what follows "vmlinuz-". */
+static int
+find_kernel (struct vm_paths *p, arca_error **err)
+{
+  const char *v = getenv ("ARCA_VM_KERNEL");
+  const char *best = NULL;
+  glob_t g = { 0 };
+
+  if (v && *v)
+    p->kernel = strdup (v);
+  else
+    {
+      if (glob ("/boot/vmlinuz-*", 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+          if (best == NULL || strverscmp (g.gl_pathv[i], best) > 0)
+            best = g.gl_pathv[i];
+      p->kernel = best ? strdup (best) : NULL;
+      globfree (&g);
+      if (best == NULL)
+        return arca_error_set (err, ENOENT,
+                               "--vm: no guest kernel (no /boot/vmlinuz-*: run scripts/guest-kernel.sh "
+                               "or set ARCA_VM_KERNEL)");
+    }
+  if (p->kernel == NULL)
+    return arca_error_set (err, ENOMEM, "kernel");
+  if (access (p->kernel, R_OK) < 0)
+    return arca_error_errno (err, "--vm: guest kernel `%s`", p->kernel);
+  const char *base = strrchr (p->kernel, '/');
+  base = base ? base + 1 : p->kernel;
+  p->release = strdup (strncmp (base, "vmlinuz-", 8) == 0 ? base + 8 : base);
+  return p->release ? 0 : arca_error_set (err, ENOMEM, "kernel");
+}
+
+static int
+check_kvm (arca_error **err)
+{
+  cleanup_close int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+  if (fd < 0)
+    return arca_error_errno (err, "--vm: `/dev/kvm` (a VM needs KVM)");
+  return 0;
+}
+
+/* ---- the run's directory ------------------------------------------------ */
+
+struct vm_run {
+  char *dir;         /* <root>/vm/runs/<id> */
+  char *view;        /* the image's merged layers while mounted */
+  bool mounted, keep;
+};
+
+static void
+vm_run_cleanup (struct vm_run *r)
+{
+  if (r->mounted)
+    arca_overlay_unmount (r->view, NULL);
+  if (r->dir && !r->keep)
+    arca_rm_rf_at (AT_FDCWD, r->dir, NULL);
+  free (r->dir);
+  free (r->view);
+}
+
+static int
+new_run_dir (struct arca_engine *e, struct vm_run *r, char *ret_id, arca_error **err)
+{
+  unsigned char bytes[32];
+
+  if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
+    return arca_error_errno (err, "getrandom");
+  for (size_t i = 0; i < sizeof bytes; i++)
+    sprintf (ret_id + 2 * i, "%02x", bytes[i]);
+  if (asprintf (&r->dir, "%s/vm/runs/%s", e->root, ret_id) < 0
+      || asprintf (&r->view, "%s/view", r->dir) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  if (arca_mkdir_p (r->view, 0700, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The image's layers as one read-only-in-effect tree: an overlay with a
+ * throwaway upper directory (overlayfs needs one for a single lower). */
+static int
+mount_view (struct arca_engine *e, const struct arca_image_record *img, struct vm_run *r,
+            arca_error **err)
+{
+  cleanup_free char *upper = NULL, *work = NULL;
+  cleanup_strv char **lowers = calloc (img->n_layers + 1, sizeof (char *));
+
+  if (lowers == NULL || asprintf (&upper, "%s/upper", r->dir) < 0
+      || asprintf (&work, "%s/work", r->dir) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  for (size_t i = 0; i < img->n_layers; i++)
+    if (asprintf (&lowers[img->n_layers - 1 - i], "%s/layers/%s", e->root, img->layers[i].dir) < 0)
+      return arca_error_set (err, ENOMEM, "vm");
+  /* The merged root takes the upper directory's owner and mode: the
+   * image's / must stay traversable by any user. */
+  if (arca_mkdir_p (upper, 0755, err) < 0 || arca_mkdir_p (work, 0700, err) < 0)
+    return -1;
+  if (chmod (upper, 0755) < 0)
+    return arca_error_errno (err, "chmod `%s`", upper);
+  if (arca_overlay_mount ((const char *const *) lowers, img->n_layers, upper, work, r->view, err) < 0)
+    return -1;
+  r->mounted = true;
+  return 0;
+}
+
+static int
+unmount_view (struct vm_run *r, arca_error **err)
+{
+  if (!r->mounted)
+    return 0;
+  r->mounted = false;
+  if (arca_overlay_unmount (r->view, err) < 0)
+    return -1;
+  const char *const sub[] = { "upper", "work", "view" };
+  for (size_t i = 0; i < ARRAY_SIZE (sub); i++)
+    {
+      cleanup_free char *p = NULL;
+      if (asprintf (&p, "%s/%s", r->dir, sub[i]) < 0)
+        return arca_error_set (err, ENOMEM, "vm");
+      if (arca_rm_rf_at (AT_FDCWD, p, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* ---- cached archives ---------------------------------------------------- */
+
+/* Runs build(fd) into a temp file beside path and renames it into place:
+ * readers never see a partial archive, and two runs building the same one
+ * at once both succeed (same content, the last rename wins). */
+static int
+cache_build (const char *path, int (*build) (int fd, void *opaque, arca_error **err), void *opaque,
+             arca_error **err)
+{
+  cleanup_free char *tmp = NULL;
+
+  if (access (path, R_OK) == 0)
+    return 0;
+  if (asprintf (&tmp, "%s.tmp-%d", path, (int) getpid ()) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  cleanup_close int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return arca_error_errno (err, "create `%s`", tmp);
+  if (build (fd, opaque, err) < 0 || fsync (fd) < 0 || rename (tmp, path) < 0)
+    {
+      int saved = errno;
+      unlink (tmp);
+      errno = saved;
+      return arca_error_errno (err, "write `%s`", path);
+    }
+  return 0;
+}
+
+static int
+build_rootfs (int fd, void *opaque, arca_error **err)
+{
+  struct arca_cpio w = { .fd = fd };
+
+  if (arca_cpio_add_tree (&w, "rootfs", opaque, err) < 0)
+    return -1;
+  return arca_cpio_finish (&w, err);
+}
+
+static int
+build_base (int fd, void *opaque, arca_error **err)
+{
+  const struct vm_paths *p = opaque;
+  struct arca_cpio w = { .fd = fd };
+  static const char *const dirs[] = { "dev", "proc", "sys", "arca", "arca/modules" };
+
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    if (arca_cpio_add (&w, dirs[i], S_IFDIR | 0755, NULL, 0, err) < 0)
+      return -1;
+  if (arca_cpio_add_file (&w, "init", 0755, p->agent, err) < 0)
+    return -1;
+  return arca_cpio_finish (&w, err);
+}
+
+/* ---- the agent's configuration ------------------------------------------ */
+
+struct buf {
+  char *data;
+  size_t len, cap;
+};
+
+static int
+rec (struct buf *b, const char *key, const char *value, arca_error **err)
+{
+  size_t need = strlen (key) + 1 + strlen (value) + 1;
+
+  if (b->len + need > ARCA_VM_CONFIG_MAX)
+    return arca_error_set (err, E2BIG, "--vm: the command and environment exceed %d bytes",
+                           ARCA_VM_CONFIG_MAX);
+  if (b->len + need > b->cap)
+    {
+      size_t cap = (b->len + need) * 2;
+      char *n = realloc (b->data, cap);
+      if (n == NULL)
+        return arca_error_set (err, ENOMEM, "vm");
+      b->data = n;
+      b->cap = cap;
+    }
+  b->len += (size_t) sprintf (b->data + b->len, "%s=%s", key, value) + 1;
+  return 0;
+}
+
+static bool
+env_has (char **env, const char *kv)
+{
+  size_t klen = strcspn (kv, "=");
+
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], kv, klen) == 0 && env[i][klen] == '=')
+      return true;
+  return false;
+}
+
+static int
+build_config (const struct arca_image_runconfig *img, const struct arca_run_spec *s,
+              const char *view, const char *id, struct buf *b, arca_error **err)
+{
+  char **entry = s->set_entrypoint ? s->entrypoint : img->entrypoint;
+  char **cmd = s->command ? s->command : (s->set_entrypoint ? NULL : img->cmd);
+  const char *user = s->user ? s->user : img->user;
+  const char *cwd = s->workdir && *s->workdir ? s->workdir
+                    : img->working_dir && *img->working_dir ? img->working_dir : "/";
+  char hostname[13], num[16];
+  uint32_t uid, gid;
+  cleanup_free uint32_t *groups = NULL;
+  size_t n_groups = 0, n_args = 0;
+
+  snprintf (hostname, sizeof hostname, "%.12s", id);
+  if (cwd[0] != '/')
+    return arca_error_set (err, EINVAL, "--workdir `%s`: not an absolute path", cwd);
+  if (arca_engine_resolve_user (view, user, &uid, &gid, &groups, &n_groups, err) < 0)
+    return -1;
+  if (rec (b, "version", "1", err) < 0)
+    return -1;
+  for (size_t i = 0; entry && entry[i]; i++, n_args++)
+    if (rec (b, "arg", entry[i], err) < 0)
+      return -1;
+  for (size_t i = 0; cmd && cmd[i]; i++, n_args++)
+    if (rec (b, "arg", cmd[i], err) < 0)
+      return -1;
+  if (n_args == 0)
+    return arca_error_set (err, EINVAL, "no command: the image has none and none was given");
+  /* -e over the image's variables: a later record of the same name wins
+   * in the guest (putenv), so the image's go first. */
+  for (size_t i = 0; img->env && img->env[i]; i++)
+    if (!env_has (s->env, img->env[i]) && rec (b, "env", img->env[i], err) < 0)
+      return -1;
+  for (size_t i = 0; s->env && s->env[i]; i++)
+    if (rec (b, "env", s->env[i], err) < 0)
+      return -1;
+  const char *hn = s->hostname && *s->hostname ? s->hostname : hostname;
+  if (!env_has (s->env, "HOSTNAME="))
+    {
+      cleanup_free char *kv = NULL;
+      if (asprintf (&kv, "HOSTNAME=%s", hn) < 0)
+        return arca_error_set (err, ENOMEM, "vm");
+      if (rec (b, "env", kv, err) < 0)
+        return -1;
+    }
+  if (rec (b, "hostname", hn, err) < 0 || rec (b, "cwd", cwd, err) < 0)
+    return -1;
+  snprintf (num, sizeof num, "%u", uid);
+  if (rec (b, "uid", num, err) < 0)
+    return -1;
+  snprintf (num, sizeof num, "%u", gid);
+  if (rec (b, "gid", num, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n_groups; i++)
+    {
+      snprintf (num, sizeof num, "%u", groups[i]);
+      if (rec (b, "group", num, err) < 0)
+        return -1;
+    }
+  return rec (b, "root", "initramfs", err);
+}
+
+/* ---- the initramfs of one run ------------------------------------------- */
+
+static int
+append_file (int out, const char *path, arca_error **err)
+{
+  cleanup_close int in = open (path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+
+  if (in < 0 || fstat (in, &st) < 0)
+    return arca_error_errno (err, "open `%s`", path);
+  for (off_t left = st.st_size; left > 0;)
+    {
+      ssize_t n = copy_file_range (in, NULL, out, NULL, (size_t) left, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return arca_error_errno (err, "copy `%s`", path);
+      left -= n;
+    }
+  return 0;
+}
+
+static int
+write_initrd (const char *path, const char *base, const char *rootfs, const struct buf *config,
+              arca_error **err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct arca_cpio w = { .fd = -1 };
+
+  if (fd < 0)
+    return arca_error_errno (err, "create `%s`", path);
+  if (append_file (fd, base, err) < 0 || append_file (fd, rootfs, err) < 0)
+    return -1;
+  w.fd = fd;
+  if (arca_cpio_add (&w, "arca/config", S_IFREG | 0600, config->data, config->len, err) < 0
+      || arca_cpio_finish (&w, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---- arca-vmm ----------------------------------------------------------- */
+
+static int
+spawn_vmm (const struct vm_paths *p, const char *initrd, const char *log_path, unsigned memory_mib,
+           unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
+{
+  char mem[16], ncpu[16];
+  cleanup_free char *cmdline = NULL;
+  const char *extra = getenv ("ARCA_VM_CMDLINE_EXTRA");
+  int pipefd[2];
+
+  snprintf (mem, sizeof mem, "%u", memory_mib);
+  snprintf (ncpu, sizeof ncpu, "%u", cpus);
+  if (asprintf (&cmdline, "%s%s%s", GUEST_CMDLINE, extra && *extra ? " " : "", extra ? extra : "") < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  cleanup_close int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  cleanup_close int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (log < 0 || null < 0)
+    return arca_error_errno (err, "open `%s`", log_path);
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return arca_error_errno (err, "pipe");
+  cleanup_close int rd = pipefd[0];
+  cleanup_close int wr = pipefd[1];
+  const char *argv[] = { p->vmm, "--kernel", p->kernel, "--initrd", initrd, "--memory", mem,
+                         "--cpus", ncpu, "--cmdline", cmdline, "--serial", "stdio", NULL };
+  pid_t pid = fork ();
+  if (pid < 0)
+    return arca_error_errno (err, "fork");
+  if (pid == 0)
+    {
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      if (dup2 (null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0)
+        _exit (127);
+      execv (p->vmm, (char *const *) argv);
+      dprintf (2, "exec `%s`: %s\n", p->vmm, strerror (errno));
+      _exit (127);
+    }
+  *ret_out = move_fd (rd);
+  *ret_pid = pid;
+  return 0;
+}
+
+/* Relays until arca-vmm closes its serial; SIGINT/SIGTERM/SIGHUP to us
+ * stop the VM (arca-vmm stops cleanly on SIGTERM).  Returns arca-vmm's
+ * wait status. */
+static int
+relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, int *ret_status, arca_error **err)
+{
+  sigset_t set, old;
+  char buf[65536];
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  sigprocmask (SIG_BLOCK, &set, &old);
+  cleanup_close int sfd = signalfd (-1, &set, SFD_CLOEXEC);
+  struct pollfd fds[2] = { { .fd = out, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+
+  for (;;)
+    {
+      if (poll (fds, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+        break;
+      if (sfd >= 0 && (fds[1].revents & POLLIN))
+        {
+          struct signalfd_siginfo si;
+          if (read (sfd, &si, sizeof si) == sizeof si)
+            kill (pid, SIGTERM);
+        }
+      if (fds[0].revents)
+        {
+          ssize_t n = read (out, buf, sizeof buf);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            break;
+          arca_vm_relay_feed (r, buf, (size_t) n);
+        }
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        sigprocmask (SIG_SETMASK, &old, NULL);
+        return arca_error_errno (err, "wait for arca-vmm");
+      }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  *ret_status = status;
+  return 0;
+}
+
+/* The last lines of a file, for an error message. */
+static char *
+tail_of (const char *path, size_t max)
+{
+  char *text = NULL;
+  size_t len = 0;
+
+  if (arca_read_file_at (AT_FDCWD, path, 1 << 20, &text, &len, NULL) < 0)
+    return NULL;
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+    text[--len] = '\0';
+  if (len > max)
+    memmove (text, text + len - max, max + 1);
+  return text;
+}
+
+static int
+save_text (const char *dir, const char *name, const char *text, arca_error **err)
+{
+  cleanup_free char *p = NULL;
+
+  if (asprintf (&p, "%s/%s", dir, name) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  return arca_write_file_atomic_at (AT_FDCWD, p, text, strlen (text), 0600, err);
+}
+
+int
+arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req, int out_fd,
+                    int err_fd, int *ret_exit_code, arca_error **err)
+{
+  const struct arca_run_spec *s = req->spec;
+  _cleanup_ (vm_paths_free) struct vm_paths p = { 0 };
+  _cleanup_ (vm_run_cleanup) struct vm_run run = { 0 };
+  _cleanup_ (arca_image_record_freep) struct arca_image_record *img = NULL;
+  _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *runcfg = NULL;
+  cleanup_free char *config_blob = NULL, *cache = NULL, *rootfs = NULL, *base = NULL;
+  cleanup_free char *initrd = NULL, *vmm_log = NULL;
+  char image_id[ARCA_DIGEST_LEN + 1], id[ARCA_ENGINE_ID_LEN + 1];
+  struct buf config = { 0 };
+  size_t config_len = 0;
+
+  if (s->n_mounts || s->publish || s->publish_all || s->tty)
+    return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs, -p/-P and -t are not supported with --vm yet");
+  unsigned memory_mib = s->memory > 0 ? (unsigned) ((s->memory + (1 << 20) - 1) >> 20) : DEFAULT_MEMORY_MIB;
+  unsigned cpus = s->cpus > 0 && s->cpus <= MAX_CPUS ? (unsigned) s->cpus : 1;
+  if (s->cpus > MAX_CPUS)
+    cpus = MAX_CPUS + 1;
+  else if (cpus < s->cpus)
+    cpus++; /* 1.5 cpus: two vCPUs */
+  if (s->memory > 0 && (memory_mib < MIN_MEMORY_MIB || s->memory > (int64_t) 64 << 30))
+    return arca_error_set (err, EINVAL, "--vm: --memory must be between %d MiB and 64 GiB", MIN_MEMORY_MIB);
+  if (cpus > MAX_CPUS)
+    return arca_error_set (err, EINVAL, "--vm: --cpus must be at most %d", MAX_CPUS);
+
+  /* A VMM named by ARCA_VMM_PATH (a stand-in taking arca-vmm's arguments)
+   * may not need /dev/kvm; arca-vmm does. */
+  const char *vmm_env = getenv ("ARCA_VMM_PATH");
+  if ((vmm_env == NULL || *vmm_env == '\0') && check_kvm (err) < 0)
+    return -1;
+  if (find_kernel (&p, err) < 0
+      || find_tool ("ARCA_VMM_PATH", "../vmm", "arca-vmm", &p.vmm, err) < 0
+      || find_tool ("ARCA_GUEST_AGENT_PATH", "../guest-agent", "arca-guest-agent", &p.agent, err) < 0)
+    return -1;
+
+  if (arca_engine_ensure_busybox (e, req->image, err) < 0
+      || arca_db_resolve (e->db, req->image, image_id, err) < 0)
+    return -1;
+  if (arca_db_get_image (e->db, image_id, &img, err) < 0
+      || arca_blob_read (e->store, image_id, CONFIG_BLOB_MAX, &config_blob, &config_len, err) < 0
+      || arca_image_runconfig_parse (config_blob, config_len, &runcfg, err) < 0)
+    return arca_error_wrap (err, "image `%s`", req->image);
+
+  struct stat agent_st;
+  if (stat (p.agent, &agent_st) < 0)
+    return arca_error_errno (err, "`%s`", p.agent);
+  if (asprintf (&cache, "%s/vm", e->root) < 0
+      || asprintf (&rootfs, "%s/rootfs-%s.cpio", cache, image_id + strlen ("sha256:")) < 0
+      || asprintf (&base, "%s/base-%s-%llx-%llx.cpio", cache, p.release,
+                   (unsigned long long) agent_st.st_size,
+                   (unsigned long long) agent_st.st_mtim.tv_sec) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  if (strchr (p.release, '/') != NULL)
+    return arca_error_set (err, EINVAL, "--vm: kernel release `%s`", p.release);
+
+  if (new_run_dir (e, &run, id, err) < 0 || mount_view (e, img, &run, err) < 0)
+    return -1;
+  if (build_config (runcfg, s, run.view, id, &config, err) < 0)
+    {
+      free (config.data);
+      return -1;
+    }
+  int r = cache_build (rootfs, build_rootfs, run.view, err);
+  if (r == 0)
+    r = unmount_view (&run, err);
+  if (r == 0)
+    r = cache_build (base, build_base, &p, err);
+  if (r == 0 && (asprintf (&initrd, "%s/initrd", run.dir) < 0 || asprintf (&vmm_log, "%s/vmm.log", run.dir) < 0))
+    r = arca_error_set (err, ENOMEM, "vm");
+  if (r == 0)
+    r = write_initrd (initrd, base, rootfs, &config, err);
+  if (r == 0)
+    {
+      cleanup_free char *conf = NULL;
+      if (asprintf (&conf, "%s/agent.conf", run.dir) < 0)
+        r = arca_error_set (err, ENOMEM, "vm");
+      else
+        r = arca_write_file_atomic_at (AT_FDCWD, conf, config.data, config.len, 0600, err);
+    }
+  free (config.data);
+  if (r < 0)
+    return -1;
+
+  cleanup_close int out = -1;
+  pid_t pid = -1;
+  int status = 0;
+  struct arca_vm_relay *relay = malloc (sizeof *relay);
+  if (relay == NULL)
+    return arca_error_set (err, ENOMEM, "vm");
+  arca_vm_relay_init (relay, out_fd, err_fd);
+  r = spawn_vmm (&p, initrd, vmm_log, memory_mib, cpus, &out, &pid, err);
+  if (r == 0)
+    r = relay_vmm (out, pid, relay, &status, err);
+  unlink (initrd);
+  char console[ARCA_VM_CONSOLE_KEEP + 1];
+  arca_vm_relay_console (relay, console, sizeof console);
+  int code = relay->exit_code;
+  char agent_error[ARCA_VM_FRAME_MAX + 1];
+  snprintf (agent_error, sizeof agent_error, "%s", relay->error);
+  free (relay);
+  if (r < 0)
+    return -1;
+  save_text (run.dir, "console.log", console, NULL);
+
+  if (agent_error[0])
+    return arca_error_set (err, EIO, "--vm: guest agent: %s", agent_error);
+  if (code < 0)
+    {
+      cleanup_free char *log = tail_of (vmm_log, 600);
+      size_t clen = strlen (console);
+      return arca_error_set (err, EIO,
+                             "--vm: the guest ended without the command's exit status (arca-vmm %s %d)%s%s%s%s",
+                             WIFEXITED (status) ? "exit" : "signal",
+                             WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
+                             log && *log ? "; arca-vmm: " : "", log ? log : "",
+                             clen ? "; guest console: " : "", clen > 600 ? console + clen - 600 : console);
+    }
+  char text[16];
+  snprintf (text, sizeof text, "%d\n", code);
+  save_text (run.dir, "exit-code", text, NULL);
+  run.keep = !req->remove;
+  *ret_exit_code = code;
+  return 0;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest agent's configuration parser: what the engine writes parses
+ * back, defaults apply, and every malformed record is refused by name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* Records given as one string with '|' for NUL (the last one too). */
+static int
+parse (const char *spec, struct agent_config *c, char *msg, size_t size)
+{
+  size_t len = strlen (spec);
+  char *buf = malloc (len + 1);
+  memcpy (buf, spec, len + 1);
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '|')
+      buf[i] = '\0';
+  int r = agent_config_parse (buf, len, c, msg, size);
+  free (buf);
+  return r;
+}
+
+static void
+test_full (void **state)
+{
+  struct agent_config c;
+  char msg[256] = "";
+
+  assert_int_equal (parse ("version=1|arg=sh|arg=-c|arg=echo a=b; exit 7|env=PATH=/bin|env=X=|"
+                           "cwd=/tmp|hostname=vm-1.local|uid=1000|gid=100|group=10|group=20|"
+                           "root=/dev/vda|rootfstype=ext4|module=virtio_blk|module=ext4|",
+                           &c, msg, sizeof msg), 0);
+  assert_string_equal (c.argv[0], "sh");
+  assert_string_equal (c.argv[2], "echo a=b; exit 7");
+  assert_null (c.argv[3]);
+  assert_string_equal (c.env[0], "PATH=/bin");
+  assert_string_equal (c.env[1], "X=");
+  assert_null (c.env[2]);
+  assert_string_equal (c.cwd, "/tmp");
+  assert_string_equal (c.hostname, "vm-1.local");
+  assert_int_equal (c.uid, 1000);
+  assert_int_equal (c.gid, 100);
+  assert_int_equal (c.n_groups, 2);
+  assert_int_equal (c.groups[1], 20);
+  assert_string_equal (c.root, "/dev/vda");
+  assert_string_equal (c.modules[1], "ext4");
+  assert_null (c.modules[2]);
+  agent_config_free (&c);
+}
+
+static void
+test_defaults (void **state)
+{
+  struct agent_config c;
+  char msg[256] = "";
+
+  assert_int_equal (parse ("version=1|arg=/bin/true|", &c, msg, sizeof msg), 0);
+  assert_string_equal (c.cwd, "/");
+  assert_null (c.hostname);
+  assert_int_equal (c.uid, 0);
+  assert_int_equal (c.gid, 0);
+  assert_string_equal (c.root, "initramfs");
+  assert_null (c.env[0]);
+  assert_null (c.modules[0]);
+  agent_config_free (&c);
+}
+
+static void
+test_refused (void **state)
+{
+  static const struct { const char *spec, *msg; } bad[] = {
+    { "", "empty" },
+    { "version=1|arg=x", "not NUL-terminated" },
+    { "arg=x|version=1|", "expected version=1" },
+    { "version=2|arg=x|", "expected version=1" },
+    { "version=1|", "no arg record" },
+    { "version=1|arg=|", "arg 0 is empty" },
+    { "version=1|arg=x|noequals|", "record 2: no `=`" },
+    { "version=1|arg=x|colour=blue|", "unknown key `colour`" },
+    { "version=1|arg=x|version=1|", "version repeated" },
+    { "version=1|arg=x|env=NOVALUE|", "env: `NOVALUE` is not KEY=VALUE" },
+    { "version=1|arg=x|env==v|", "is not KEY=VALUE" },
+    { "version=1|arg=x|cwd=relative|", "cwd: `relative` is not an absolute path" },
+    { "version=1|arg=x|cwd=/a|cwd=/b|", "cwd repeated" },
+    { "version=1|arg=x|hostname=bad_name|", "hostname: `bad_name`" },
+    { "version=1|arg=x|hostname=-x|", "hostname" },
+    { "version=1|arg=x|hostname=|", "hostname" },
+    { "version=1|arg=x|uid=-1|", "uid: `-1` is not an id" },
+    { "version=1|arg=x|uid=4294967295|", "uid: `4294967295`" },
+    { "version=1|arg=x|uid=99999999999|", "uid" },
+    { "version=1|arg=x|gid=1|gid=2|", "gid repeated" },
+    { "version=1|arg=x|group=abc|", "group: `abc`" },
+    { "version=1|arg=x|root=/dev/sda|", "root: `/dev/sda`" },
+    { "version=1|arg=x|root=/dev/vda1|", "root" },
+    { "version=1|arg=x|rootfstype=xfs|", "rootfstype: `xfs`" },
+    { "version=1|arg=x|module=../../etc/x|", "module: `../../etc/x`" },
+  };
+
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      struct agent_config c;
+      char msg[256] = "";
+      if (parse (bad[i].spec, &c, msg, sizeof msg) == 0)
+        fail_msg ("accepted: %s", bad[i].spec);
+      if (strstr (msg, bad[i].msg) == NULL)
+        fail_msg ("%s: message `%s` lacks `%s`", bad[i].spec, msg, bad[i].msg);
+    }
+}
+
+/* Counts are bounded. */
+static void
+test_limits (void **state)
+{
+  size_t n = 0, cap = 16 + (4096 + 1) * 8;
+  char *buf = malloc (cap);
+  struct agent_config c;
+  char msg[256] = "";
+
+  n += (size_t) sprintf (buf, "version=1") + 1;
+  for (int i = 0; i <= 4096; i++)
+    n += (size_t) sprintf (buf + n, "arg=a") + 1;
+  assert_int_equal (agent_config_parse (buf, n, &c, msg, sizeof msg), -1);
+  assert_non_null (strstr (msg, "more than 4096 arguments"));
+  /* One fewer is fine. */
+  assert_int_equal (agent_config_parse (buf, n - 6, &c, msg, sizeof msg), 0);
+  agent_config_free (&c);
+  free (buf);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_full),
+    cmocka_unit_test (test_defaults),
+    cmocka_unit_test (test_refused),
+    cmocka_unit_test (test_limits),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
