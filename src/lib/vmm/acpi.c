@@ -2,8 +2,8 @@
 /* ACPI tables for SMP discovery, an alternative to the MP table (--acpi):
  * RSDP -> XSDT -> FADT (hardware-reduced, as Firecracker and Cloud
  * Hypervisor give their guests) -> an empty DSDT, and a MADT with one
- * local APIC per vCPU, the IOAPIC and the LINT1 NMI.  ISA IRQs stay
- * identity-mapped (no overrides), as in the MP table.  The tables live in
+ * local APIC per vCPU, the IOAPIC, an identity override per ISA IRQ (as
+ * the MP table wires them) and the LINT1 NMI.  The tables live in
  * the BIOS area at 0xe0000, which Linux scans for the RSDP and the e820
  * map reserves.  There is no AML: no PCI interrupt routing (_PRT), so
  * ACPI goes with the virtio-mmio transport only. */
@@ -24,6 +24,7 @@
 #define LAPIC_ADDR 0xfee00000U
 #define IOAPIC_ADDR 0xfec00000U
 #define FADT_HW_REDUCED (1U << 20)
+#define ISA_IRQS 16
 
 static void
 put16 (uint8_t *p, uint16_t v)
@@ -80,7 +81,7 @@ acpi__write (struct arca_vm *vm, arca_error **err)
 {
   uint8_t *a = guest_mem__ptr (&vm->mem, ACPI_BASE, ACPI_SIZE);
   uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt, *e;
-  uint32_t madt_len = HDR + 8 + 8 * vm->n_vcpus_planned + 12 + 6;
+  uint32_t madt_len = HDR + 8 + 8 * vm->n_vcpus_planned + 12 + 10 * ISA_IRQS + 6;
   uint8_t ioapic_id = (uint8_t) vm->n_vcpus_planned;
 
   if (a == NULL)
@@ -123,6 +124,19 @@ acpi__write (struct arca_vm *vm, arca_error **err)
   put32 (e + 4, IOAPIC_ADDR);
   put32 (e + 8, 0);                         /* GSI base */
   e += 12;
+  /* ISA IRQ n -> GSI n, edge-triggered, active-high, spelled out: a
+     hardware-reduced guest has no legacy PIC, so without these Linux maps
+     no ISA IRQ (the UART's IRQ 4 among them) and would take an unlisted
+     GSI as PCI-style (level, active-low). */
+  for (unsigned irq = 0; irq < ISA_IRQS; irq++, e += 10)
+    {
+      e[0] = 2;                             /* interrupt source override */
+      e[1] = 10;
+      e[2] = 0;                             /* ISA */
+      e[3] = (uint8_t) irq;
+      put32 (e + 4, irq);
+      put16 (e + 8, 0x5);                   /* active high, edge */
+    }
   e[0] = 4;                                 /* local APIC NMI */
   e[1] = 6;
   e[2] = 0xff;                              /* every processor */

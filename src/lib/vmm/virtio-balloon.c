@@ -39,6 +39,7 @@ struct balloon {
   struct virtio_dev *transport;
   int timer_fd;           /* stats polling, -1 without statistics */
   bool release_stats;     /* device thread: hand the stats buffer back */
+  bool stats_held;        /* the buffer at the queue's head is parsed, kept */
   pthread_mutex_t stats_lock;
   uint32_t interval_s;    /* under stats_lock, like the statistics */
   struct arca_vm_balloon_stats stats;
@@ -88,7 +89,16 @@ stats_handle (struct balloon *b, const struct virtq_chain *chain, uint32_t *ret_
 {
   struct arca_vm_balloon_stats st;
   uint8_t entry[STAT_ENTRY];
+  bool release = __atomic_exchange_n (&b->release_stats, false, __ATOMIC_RELAXED);
 
+  *ret_written = 0;
+  /* A buffer already parsed and held is only handed back (on a poll) or
+     kept (any other notification): the driver has not touched it. */
+  if (b->stats_held)
+    {
+      b->stats_held = !release;
+      return release ? 0 : 1;
+    }
   if (chain->in_len % STAT_ENTRY != 0 || chain->in_len > 64 * STAT_ENTRY)
     return *why = "virtio-balloon statistics are not whole 10-byte entries", -1;
   pthread_mutex_lock (&b->stats_lock);
@@ -113,11 +123,10 @@ stats_handle (struct balloon *b, const struct virtq_chain *chain, uint32_t *ret_
   st.updates = b->stats.updates + 1;
   b->stats = st;
   pthread_mutex_unlock (&b->stats_lock);
-  *ret_written = 0;
-  /* Kept by the device until the next poll. */
-  if (!__atomic_exchange_n (&b->release_stats, false, __ATOMIC_RELAXED))
-    return 1;
-  return 0;
+  /* Kept by the device until the next poll (a poll already due hands it
+     back at once). */
+  b->stats_held = !release;
+  return release ? 0 : 1;
 }
 
 static void
@@ -176,6 +185,7 @@ balloon_reset (void *opaque)
   struct balloon *b = opaque;
   b->actual = 0;
   __atomic_store_n (&b->release_stats, false, __ATOMIC_RELAXED);
+  b->stats_held = false;
 }
 
 static void
