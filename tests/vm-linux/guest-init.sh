@@ -10,7 +10,7 @@ $bb mount -t devtmpfs dev /dev 2>/dev/null
 # device there and ignores the write.
 printf 'M' | $bb dd of=/dev/port bs=1 seek=1008 count=1 2>/dev/null
 read -r up _ </proc/uptime
-echo "ARCA-GUEST-INIT-OK uptime=$up kernel=$($bb uname -r)"
+echo "ARCA-GUEST-INIT-OK uptime=$up kernel=$($bb uname -r) cpus=$($bb grep -c ^processor /proc/cpuinfo)"
 # arca.disk=DEV (the PCI boot): load virtio over PCI, read the marker the
 # host put at the start of the disk, write one behind it.
 disk=$($bb sed -n 's/.*arca\.disk=\([a-z0-9]*\).*/\1/p' /proc/cmdline)

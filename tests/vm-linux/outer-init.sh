@@ -86,6 +86,52 @@ if [ ! -c /dev/kvm ]; then
 fi
 say "kvm=ready nested=$($bb cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) npt=$($bb cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)"
 
+# The project's test guest on the PCI transport (see run.sh).
+if [ -f /guest/test-guest.elf ]; then
+  printf 'ARCA-BLK-SECTOR0' >/tmp/tg.img
+  $bb dd if=/dev/zero of=/tmp/tg.img bs=1024 seek=1023 count=1 conv=notrunc 2>/dev/null
+  bounded tg-pci /arca-vmm --kernel /guest/test-guest.elf --transport pci --drive /tmp/tg.img --rng \
+    --cmdline "rtc pci pcigarbage rng blk" --serial file:/tmp/tg-pci.log --metrics \
+    </dev/null 2>/tmp/tg-pci.err
+  say "tg-pci exit=$rc timeout=$timed_out date=$($bb date -u +%Y-%m-%d)"
+  dump tg-pci-serial /tmp/tg-pci.log
+  dump tg-pci-stderr /tmp/tg-pci.err
+  say "tg-pci-disk: $($bb dd if=/tmp/tg.img bs=512 skip=1 count=1 2>/dev/null | $bb head -c 20)"
+fi
+
+# Balloon statistics: the test guest answers ten polls (one a second); the
+# API is read once it has answered two (curl starts slowly here).
+if [ -f /guest/test-guest.elf ] && [ -x /usr/bin/curl ]; then
+  (
+    bounded tg-stats /arca-vmm --kernel /guest/test-guest.elf --transport pci --balloon 0,stats=1 \
+      --api-sock /tmp/tg.sock --cmdline "pci balloonstats=10" --serial file:/tmp/tg-stats.log \
+      </dev/null 2>/tmp/tg-stats.err
+    echo "exit=$rc timeout=$timed_out" >/tmp/tg-stats.rc
+  ) &
+  n=0
+  while ! $bb grep -q "round=2" /tmp/tg-stats.log 2>/dev/null && [ $n -lt 600 ]; do
+    $bb sleep 0.1
+    n=$((n + 1))
+  done
+  say "tg-stats-api: $(/usr/bin/curl -sS --max-time 30 --unix-socket /tmp/tg.sock http://localhost/balloon/statistics 2>&1)"
+  wait
+  say "tg-stats $($bb cat /tmp/tg-stats.rc)"
+  dump tg-stats-serial /tmp/tg-stats.log
+  dump tg-stats-stderr /tmp/tg-stats.err
+fi
+
+# ACPI tables instead of the MP table, two vCPUs: what the test guest sees.
+if [ -f /guest/test-guest.elf ]; then
+  bounded tg-acpi /arca-vmm --kernel /guest/test-guest.elf --acpi --cpus 2 --cmdline "acpi mp" \
+    --serial file:/tmp/tg-acpi.log </dev/null 2>/tmp/tg-acpi.err
+  say "tg-acpi exit=$rc timeout=$timed_out"
+  dump tg-acpi-serial /tmp/tg-acpi.log
+  dump tg-acpi-stderr /tmp/tg-acpi.err
+fi
+
+# VML_LINUX=0 (run.sh): only the test guest, no Debian boots.
+[ "${VML_LINUX:-1}" = 0 ] && finish
+
 # arca-vmm: serial to a file, dumped once the VM is gone so the relay
 # itself does not compete with the nested guest for the single outer CPU.
 t0=$(now_ms)
