@@ -368,6 +368,37 @@ interrupt_run_step() {
   interrupt_run_step TERM 143
 }
 
+@test "Ctrl-C during a big COPY: build exits 130, its work container is gone, nothing is tagged" {
+  ctx
+  mkdir -p "$CTX/many"
+  for d in $(seq 1 20); do
+    mkdir "$CTX/many/$d"
+    for f in $(seq 1 100); do echo "$d $f" > "$CTX/many/$d/$f"; done
+  done
+  head -c 20000000 /dev/urandom > "$CTX/many/big"
+  printf 'FROM busybox\nCOPY many /many\nRUN true\n' > "$CTX/Containerfile"
+  setsid "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t copied:1 "$CTX" >"$ET_DIR/out" 2>&1 &
+  pid=$!
+  for i in $(seq 1 200); do
+    grep -q COPY "$ET_DIR/out" && break
+    sleep 0.02
+  done
+  sleep 0.$((RANDOM % 300))
+  kill -INT -- -"$pid"
+  bstatus=0
+  wait "$pid" || bstatus=$?
+  cat "$ET_DIR/out"
+  # Wherever it was (hashing, copying, committing, or already in the RUN), it stops cleanly.
+  [ "$bstatus" -eq 130 ]
+  grep -q "interrupted by SIGINT" "$ET_DIR/out"
+  no_containers_left
+  run arca images --format json
+  [[ "$output" != *copied* ]]
+  run arca system check
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"0 problems, 0 orphans"* ]]
+}
+
 @test "a real multi-stage build on Debian: bash and Python in RUN, a user, the result in busybox" {
   local repo
   repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

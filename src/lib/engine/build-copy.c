@@ -263,6 +263,9 @@ copy_entry (struct copy_ctx *c, int src_dirfd, const char *name, const char *rel
 {
   struct stat st;
 
+  /* A big COPY is where Ctrl-C is most likely to come. */
+  if (arca_build_interrupted (c->req->interrupted, err) < 0)
+    return -1;
   if (fstatat (src_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return arca_error_errno (err, "stat `%s`", rel);
   bool excluded = c->src->ignore && arca_ignore_match (c->src->ignore, rel);

@@ -529,6 +529,7 @@ step_copy (struct builder *b, struct stage *s, const struct arca_cf_instruction 
     .tmp_dir = tmp_dir,
     .chmod = chmod_flag != NULL,
     .mode = (uint32_t) chmod_mode,
+    .interrupted = b->o->ret_signal,
   };
   struct arca_copy_source src = { .root_fd = b->context_fd, .ignore = &b->ignore,
                                   .what = "build context" };

@@ -93,6 +93,8 @@ struct arca_copy_request
   uint32_t mode;
   bool extract;             /* ADD: local tar archives are unpacked */
   const char *tmp_dir;      /* where archives are unpacked first */
+  int *interrupted;         /* non-NULL: a pending SIGINT/SIGTERM stops the copy between
+                             * two entries (arca_build_interrupted) */
 };
 
 /* sha256 over what a copy would read (names, modes, sizes, contents, link
