@@ -18,9 +18,11 @@ static const char system_help[] =
     "                            (--volumes) and the store's garbage\n";
 
 static const char image_help[] =
-    "Usage: arca image prune [-a]\n\n"
-    "  Removes untagged images no container uses (-a: every unused image) and the\n"
-    "  store's unreferenced layers and blobs.\n";
+    "Usage: arca image prune [-a] [-f]\n\n"
+    "  Removes dangling images (untagged, nothing was built from them) that no\n"
+    "  container uses, each with its untagged build-step parents (-a: every unused\n"
+    "  image nothing was built from), then the store's unreferenced layers and blobs.\n"
+    "  Intermediate images of a tagged build stay until that image is removed.\n";
 
 enum { O_REPAIR = 1000, O_VOLUMES };
 
