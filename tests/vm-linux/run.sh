@@ -391,3 +391,9 @@ if [[ $tg_in == yes ]]; then
 else
   skip "ACPI: test guest not built"
 fi
+
+# `arca run --vm` end to end (tests/vm-linux/runvm.sh): its own outer VM and
+# TAP plan, with the normal build beside this static one. VML_RUNVM=0 skips it.
+if [[ ${VML_RUNVM:-1} == 1 ]]; then
+  bash "$here/runvm.sh" "${build%-static}" "$work"
+fi

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -169,6 +170,35 @@ new_run_dir (struct arca_engine *e, struct vm_run *r, char *ret_id, arca_error *
   return 0;
 }
 
+static int
+legacy_overlay (char **lowers, const char *upper, const char *work, const char *target)
+{
+  size_t len = strlen (upper) + strlen (work) + 64;
+  cleanup_free char *opts = NULL;
+
+  for (size_t i = 0; lowers[i]; i++)
+    {
+      if (strpbrk (lowers[i], ":,") != NULL)
+        return -1;
+      len += strlen (lowers[i]) + 1;
+    }
+  if (strpbrk (upper, ":,") != NULL || strpbrk (work, ":,") != NULL || len >= 4096
+      || (opts = calloc (1, len)) == NULL)
+    return -1;
+  strcpy (opts, "lowerdir=");
+  for (size_t i = 0; lowers[i]; i++)
+    {
+      if (i)
+        strcat (opts, ":");
+      strcat (opts, lowers[i]);
+    }
+  strcat (opts, ",upperdir=");
+  strcat (opts, upper);
+  strcat (opts, ",workdir=");
+  strcat (opts, work);
+  return mount ("overlay", target, "overlay", 0, opts);
+}
+
 /* The image's layers as one read-only-in-effect tree: an overlay with a
  * throwaway upper directory (overlayfs needs one for a single lower). */
 static int
@@ -190,8 +220,18 @@ mount_view (struct arca_engine *e, const struct arca_image_record *img, struct v
     return -1;
   if (chmod (upper, 0755) < 0)
     return arca_error_errno (err, "chmod `%s`", upper);
-  if (arca_overlay_mount ((const char *const *) lowers, img->n_layers, upper, work, r->view, err) < 0)
-    return -1;
+  cleanup_error arca_error *fs_err = NULL;
+  if (arca_overlay_mount ((const char *const *) lowers, img->n_layers, upper, work, r->view,
+                          &fs_err) < 0)
+    {
+      /* Kernels before 6.8 have no "lowerdir+": the classic option string,
+       * which must fit a page and cannot carry ':' or ',' in a path. */
+      if (legacy_overlay (lowers, upper, work, r->view) < 0)
+        {
+          *err = move_ptr (fs_err);
+          return -1;
+        }
+    }
   r->mounted = true;
   return 0;
 }
