@@ -51,14 +51,17 @@ teardown_file() {
   rm -rf "$ET_DIR"
 }
 
+# Port rows in the engine's database, addresses on our bridge in the
+# host-wide one (addresses are allocated per bridge across engine roots).
 db_rows() {
-  python3 - "$ET_ROOT/arca.db" <<'PY'
+  python3 - "$ET_ROOT/arca.db" /run/arca-net/net.db $BR <<'PY'
 import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
 n = 0
-for t in ("net_ipam", "net_ports"):
+for db, query in ((sys.argv[1], "SELECT COUNT(*) FROM net_ports"),
+                  (sys.argv[1], "SELECT COUNT(*) FROM net_ipam"),
+                  (sys.argv[2], "SELECT COUNT(*) FROM net_ipam WHERE network = '%s'" % sys.argv[3])):
     try:
-        n += c.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]
+        n += sqlite3.connect(db).execute(query).fetchone()[0]
     except sqlite3.OperationalError:
         pass
 print(n)
@@ -231,7 +234,7 @@ C
   [ "$(map_elements)" = 50 ]
   [ "$(db_rows)" = 100 ]
   # Every container got its own address.
-  [ "$(python3 -c "import sqlite3; print(sqlite3.connect('$ET_ROOT/arca.db').execute('SELECT COUNT(DISTINCT address) FROM net_ipam').fetchone()[0])")" = 50 ]
+  [ "$(python3 -c "import sqlite3; print(sqlite3.connect('/run/arca-net/net.db').execute('SELECT COUNT(DISTINCT address) FROM net_ipam WHERE network = \\'$BR\\'').fetchone()[0])")" = 50 ]
   for i in $(seq 1 50); do
     arca rm -f loop$i >/dev/null
   done

@@ -298,6 +298,28 @@ net_connect (struct arca_engine *e, int argc, char **argv, bool connect, arca_er
   return arca_network_disconnect (e, argv[optind], argv[optind + 1], err);
 }
 
+static void
+print_finding (void *userdata, const char *kind, const char *what)
+{
+  printf ("%s: %s\n", kind, what);
+}
+
+/* `arca network reclaim [--fix]`: the crash check alone (`arca system
+ * check` runs it too); not in the usage, it is for tests and repairs. */
+static int
+net_reclaim (struct arca_engine *e, int argc, char **argv, arca_error **err)
+{
+  bool fix = argc == 2 && strcmp (argv[1], "--fix") == 0;
+
+  if (argc > 2 || (argc == 2 && !fix))
+    return arca_error_set (err, EINVAL, "network reclaim: only --fix is accepted");
+  int n = arca_network_reclaim (e, fix, print_finding, NULL, err);
+  if (n < 0)
+    return -1;
+  printf ("%d found%s\n", n, fix && n ? ", removed" : "");
+  return 0;
+}
+
 int
 cmd_network (struct cli *cli, int argc, char **argv, arca_error **err)
 {
@@ -327,6 +349,8 @@ cmd_network (struct cli *cli, int argc, char **argv, arca_error **err)
     r = net_rm (e, argc, argv, err);
   else if (strcmp (verb, "prune") == 0)
     r = net_prune (e, argc, argv, err);
+  else if (strcmp (verb, "reclaim") == 0)
+    r = net_reclaim (e, argc, argv, err);
   else if (strcmp (verb, "connect") == 0)
     r = net_connect (e, argc, argv, true, err);
   else if (strcmp (verb, "disconnect") == 0)

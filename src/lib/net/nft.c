@@ -160,7 +160,7 @@ arca_nft_ports_del (const char *table, const struct arca_nft_port *p, size_t n, 
   return 0;
 }
 
-#define ISOLATION_VERSION "arca-isolation-v1"
+#define ISOLATION_VERSION "arca-isolation-v2"
 #define ISOLATION_TABLE "arca"
 
 static int
@@ -172,10 +172,10 @@ isolation_ensure (arca_error **err)
       && strstr (current, ISOLATION_VERSION))
     return 0;
   /* Before the filter chains of other firewalls (priority filter), so a
-   * permissive one cannot let traffic between networks through first.  A
-   * frame between two containers of one bridge is switched, never routed,
-   * so it does not reach this hook; traffic routed back out of the bridge it
-   * came in by (set `same`) passes. */
+   * permissive one cannot let traffic between networks through first.
+   * Traffic within one bridge (set `same`) passes first: with br_netfilter
+   * loaded, frames switched between two containers of a bridge reach this
+   * hook too, with the bridge as both interfaces. */
   static const char script[]
       = "add table ip " ISOLATION_TABLE "\n"
         "add set ip " ISOLATION_TABLE " bridges { type ifname; }\n"
@@ -184,9 +184,9 @@ isolation_ensure (arca_error **err)
         "add chain ip " ISOLATION_TABLE
         " isolation { type filter hook forward priority -10; policy accept; }\n"
         "flush chain ip " ISOLATION_TABLE " isolation\n"
+        "add rule ip " ISOLATION_TABLE " isolation iifname . oifname @same accept\n"
         "add rule ip " ISOLATION_TABLE " isolation iifname @internal drop\n"
         "add rule ip " ISOLATION_TABLE " isolation oifname @internal drop\n"
-        "add rule ip " ISOLATION_TABLE " isolation iifname . oifname @same accept\n"
         "add rule ip " ISOLATION_TABLE " isolation ct status dnat accept\n"
         "add rule ip " ISOLATION_TABLE " isolation iifname @bridges oifname @bridges drop"
         " comment \"" ISOLATION_VERSION "\"\n";
