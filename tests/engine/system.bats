@@ -136,15 +136,14 @@ load helpers
 @test "container prune leaves the work container of a running build alone, removes a dead build's" {
   # A build's COPY container is "created" while it copies: its build.lock is what says it is in use.
   id=$(arca create --name arca-build-1-feedbeef busybox true)
-  flock -o "$ET_ROOT/containers/$id/build.lock" sleep 100 &
-  holder=$!
+  exec {lockfd}>"$ET_ROOT/containers/$id/build.lock"
+  flock "$lockfd"
   sleep 2.2 # older than the grace period a fresh build container gets
   run arca container prune
   [ "$status" -eq 0 ]
   [[ "$output" != *"$id"* ]]
   [ -n "$(arca ps -a -q)" ]
-  kill $(pgrep -P "$holder") "$holder"
-  wait "$holder" || true
+  exec {lockfd}>&- # the build is gone
   run arca container prune
   [[ "$output" == *"$id"* ]]
   [ -z "$(arca ps -a -q)" ]
