@@ -165,3 +165,26 @@ EOF
   run curl -s -o /dev/null -w '%{http_code}' -m 5 http://127.0.0.1:18663/missing.html
   [ "$output" = 404 ]
 }
+
+@test "the monitor attaches through arca-netattach, which loads no image libraries; its errors read as arca's" {
+  local netattach
+  netattach=$(dirname "$ARCA")/../netattach/arca-netattach
+  [ -x "$netattach" ] || skip "this build has no arca-netattach"
+  # What makes it cheap: none of arca's image, registry or archive libraries.
+  run ldd "$netattach"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *libnftables* ]]
+  [[ "$output" != *libcurl* && "$output" != *libarchive* && "$output" != *libcrypto* ]]
+  arca run --rm busybox true   # the store and its database
+  run "$netattach" --root "$ET_ROOT" --run-root "$ET_RUN" nosuch 1
+  [ "$status" -eq 125 ]
+  [[ "$output" == "arca: no such container: nosuch"* ]]
+  run "$netattach" --root "$ET_ROOT" --run-root "$ET_RUN" nosuch 12x
+  [ "$status" -eq 125 ]
+  [[ "$output" == *'PID `12x`: not a process id'* ]]
+  command -v strace >/dev/null || skip "strace is needed to see which program attaches"
+  strace -f -qq -e trace=execve -o "$ET_DIR/run.trace" \
+    "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --rm busybox true
+  grep -q 'execve(".*arca-netattach", .* = 0' "$ET_DIR/run.trace"
+  ! grep -q container-network-attach "$ET_DIR/run.trace"
+}
