@@ -309,6 +309,23 @@ build_base (int fd, void *opaque, arca_error **err)
   return arca_cpio_finish (&w, err);
 }
 
+/* A new agent build makes the archives of the old ones garbage.  A run
+ * that is copying one has it open: unlinking is safe. */
+static void
+prune_bases (const char *cache, const char *keep)
+{
+  cleanup_free char *pattern = NULL;
+  glob_t g = { 0 };
+
+  if (asprintf (&pattern, "%s/base-*.cpio", cache) < 0)
+    return;
+  if (glob (pattern, 0, NULL, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; i++)
+      if (strcmp (g.gl_pathv[i], keep) != 0)
+        unlink (g.gl_pathv[i]);
+  globfree (&g);
+}
+
 /* ---- the agent's configuration ------------------------------------------ */
 
 struct buf {
@@ -638,8 +655,12 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   int r = cache_build (rootfs, build_rootfs, run.view, err);
   if (r == 0)
     r = unmount_view (&run, err);
-  if (r == 0)
-    r = cache_build (base, build_base, &p, err);
+  if (r == 0 && access (base, R_OK) < 0)
+    {
+      r = cache_build (base, build_base, &p, err);
+      if (r == 0)
+        prune_bases (cache, base);
+    }
   if (r == 0 && (asprintf (&initrd, "%s/initrd", run.dir) < 0 || asprintf (&vmm_log, "%s/vmm.log", run.dir) < 0))
     r = arca_error_set (err, ENOMEM, "vm");
   if (r == 0)
