@@ -57,9 +57,9 @@ check "rtc: CMOS RAM byte kept (NMI bit ignored)" has rtc.out "rtc cmos ram kept
 if command -v curl >/dev/null; then
   SOCK=$T/api.sock
   "$VMM" --kernel "$ELF" --transport pci --balloon 0,stats=1 --api-sock "$SOCK" \
-    --cmdline "pci balloonstats=4" --serial "file:$T/stats.out" 2>"$T/stats.err" &
+    --cmdline "pci balloonstats=8" --serial "file:$T/stats.out" 2>"$T/stats.err" &
   pids+=($!)
-  for _ in $(seq 100); do grep -q 'round=2' "$T/stats.out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q 'round=2' "$T/stats.out" 2>/dev/null && break; sleep 0.1; done
   curl -s --unix-socket "$SOCK" http://localhost/balloon/statistics >"$T/stats.json"
   check "balloon stats: the device hands the buffer back each interval" has stats.out "balloonstats returned round=2"
   check "balloon stats: GET /balloon/statistics shows the guest's values" \
@@ -69,7 +69,7 @@ if command -v curl >/dev/null; then
   check "balloon stats: cannot be turned off after boot" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X PATCH -d '{"stats_polling_interval_s":0}' http://localhost/balloon/statistics)" = 400
   wait "${pids[-1]}"
-  check "balloon stats: all four polls answered" has stats.out "balloonstats returned round=4"
+  check "balloon stats: all eight polls answered" has stats.out "balloonstats returned round=8"
   run nostats --kernel "$ELF" --balloon 0 --cmdline "balloonstats=1"
   check "balloon without stats: no statistics queue offered" has nostats.out "balloonstats no device or no statistics queue"
 else
