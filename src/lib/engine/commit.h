@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* `arca commit` and the builder's layers: a container's overlay upper
- * directory as an OCI layer tar, and a new image made of a parent's layers
- * plus that layer, with a changed config.  The image goes into the store
- * through the same OCI-archive loader as `arca load`, so it is verified and
- * added in one transaction like any other image. */
+/* `arca commit`, the builder's layers and `arca import`: a container's
+ * overlay upper directory as an OCI layer tar, and a new image made of a
+ * parent's layers (or none) plus that layer, with a changed config.  The
+ * image goes into the store through the same OCI-archive loader as
+ * `arca load`, so it is verified and added in one transaction like any
+ * other image. */
 #ifndef ARCA_ENGINE_COMMIT_H
 #define ARCA_ENGINE_COMMIT_H
 

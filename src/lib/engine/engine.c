@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/commit.h"
 #include "engine/engine.h"
 #include "image/archives.h"
 #include "image/digest.h"
 #include "image/reference.h"
-#include "image/tar-write.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -117,7 +117,7 @@ arca_engine_closep (struct arca_engine **e)
   *e = NULL;
 }
 
-/* ---- building an OCI archive in memory ---------------------------------- */
+/* ---- import --------------------------------------------------------------- */
 
 static int
 memfd (const char *name, arca_error **err)
@@ -180,87 +180,6 @@ archive_writep (struct archive **a)
     archive_write_free (*a);
 }
 
-/* Wraps one uncompressed layer into an OCI archive and loads it. */
-static int
-load_single_layer (struct arca_engine *e, int layer_fd, const char *layer_digest, off_t layer_size,
-                   const char *ref, char *const *cmd, char *ret_image_id, arca_error **err)
-{
-  char config_digest[ARCA_DIGEST_LEN + 1], manifest_digest[ARCA_DIGEST_LEN + 1];
-  char created[32];
-  time_t now = time (NULL);
-  struct tm tm;
-
-  gmtime_r (&now, &tm);
-  strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  json_t *cmd_json = json_array ();
-  for (size_t i = 0; cmd && cmd[i]; i++)
-    json_array_append_new (cmd_json, json_string (cmd[i]));
-  json_t *config = json_pack (
-      "{s:s, s:s, s:s, s:{s:[s], s:o}, s:{s:s, s:[s]}}", "created", created, "architecture",
-      "amd64", "os", "linux", "config", "Env",
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "Cmd", cmd_json,
-      "rootfs", "type", "layers", "diff_ids", layer_digest);
-  cleanup_free char *config_text = config ? json_dumps (config, JSON_COMPACT) : NULL;
-  json_decref (config);
-  if (config_text == NULL
-      || arca_digest_buffer (config_text, strlen (config_text), config_digest, err) < 0)
-    return config_text ? -1 : arca_error_set (err, ENOMEM, "import");
-  json_t *manifest = json_pack (
-      "{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "mediaType",
-      "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
-      "application/vnd.oci.image.config.v1+json", "digest", config_digest, "size",
-      (json_int_t) strlen (config_text), "layers", "mediaType",
-      "application/vnd.oci.image.layer.v1.tar", "digest", layer_digest, "size",
-      (json_int_t) layer_size);
-  cleanup_free char *manifest_text = manifest ? json_dumps (manifest, JSON_COMPACT) : NULL;
-  json_decref (manifest);
-  if (manifest_text == NULL
-      || arca_digest_buffer (manifest_text, strlen (manifest_text), manifest_digest, err) < 0)
-    return manifest_text ? -1 : arca_error_set (err, ENOMEM, "import");
-  json_t *index = json_pack (
-      "{s:i, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2, "manifests", "mediaType",
-      "application/vnd.oci.image.manifest.v1+json", "digest", manifest_digest, "size",
-      (json_int_t) strlen (manifest_text), "annotations", "org.opencontainers.image.ref.name", ref);
-  cleanup_free char *index_text = index ? json_dumps (index, JSON_COMPACT) : NULL;
-  json_decref (index);
-  if (index_text == NULL)
-    return arca_error_set (err, ENOMEM, "import");
-
-  cleanup_close int archive_fd = memfd ("oci-archive", err);
-  if (archive_fd < 0)
-    return -1;
-  _cleanup_ (archive_writep) struct archive *a = archive_write_new ();
-  archive_write_set_format_pax_restricted (a);
-  if (archive_write_open_fd (a, archive_fd) != ARCHIVE_OK)
-    return arca_error_set (err, EIO, "write archive: %s", archive_error_string (a));
-  char path[128];
-  const char *layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  if (arca_tar_add_bytes (a, "oci-layout", layout, strlen (layout), err) < 0)
-    return -1;
-  snprintf (path, sizeof path, "blobs/sha256/%s", layer_digest + 7);
-  if (arca_tar_add_fd (a, path, layer_fd, layer_size, err) < 0)
-    return -1;
-  snprintf (path, sizeof path, "blobs/sha256/%s", config_digest + 7);
-  if (arca_tar_add_bytes (a, path, config_text, strlen (config_text), err) < 0)
-    return -1;
-  snprintf (path, sizeof path, "blobs/sha256/%s", manifest_digest + 7);
-  if (arca_tar_add_bytes (a, path, manifest_text, strlen (manifest_text), err) < 0)
-    return -1;
-  if (arca_tar_add_bytes (a, "index.json", index_text, strlen (index_text), err) < 0)
-    return -1;
-  if (archive_write_close (a) != ARCHIVE_OK)
-    return arca_error_set (err, EIO, "write archive: %s", archive_error_string (a));
-  if (lseek (archive_fd, 0, SEEK_SET) < 0)
-    return arca_error_errno (err, "rewind");
-  struct arca_unpack_options uo = { .log = e->log };
-  cleanup_strv char **ids = NULL;
-  if (arca_image_load (e->store, e->db, archive_fd, &uo, &ids, err) < 0)
-    return -1;
-  if (ret_image_id && ids && ids[0])
-    snprintf (ret_image_id, ARCA_DIGEST_LEN + 1, "%s", ids[0]);
-  return 0;
-}
-
 int
 arca_engine_import (struct arca_engine *e, int fd, const char *ref, char *const *cmd,
                     char *ret_image_id, arca_error **err)
@@ -280,7 +199,31 @@ arca_engine_import (struct arca_engine *e, int fd, const char *ref, char *const 
    * only uncompressed tarballs are wrapped directly. */
   if (copy_hashed (fd, &copy, digest, &size, err) < 0)
     return -1;
-  return load_single_layer (e, copy, digest, size, full, cmd, ret_image_id, err);
+  /* An image of that one layer, through the same archive builder and
+   * loader as commit and build. */
+  _cleanup_ (json_decrefp) json_t *config = json_pack (
+      "{s:[s], s:[]}", "Env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "Cmd");
+  json_t *cmd_json = json_object_get (config, "Cmd");
+  for (size_t i = 0; cmd_json && cmd && cmd[i]; i++)
+    if (json_array_append_new (cmd_json, json_string (cmd[i])) < 0)
+      return arca_error_set (err, ENOMEM, "import");
+  if (config == NULL)
+    return arca_error_set (err, ENOMEM, "import");
+  struct arca_commit_image_request req = {
+    .layer_fd = copy,
+    .diff_id = digest,
+    .layer_size = size,
+    .config = config,
+    .created_by = "arca import",
+    .ref = full,
+  };
+  char id[ARCA_DIGEST_LEN + 1];
+  if (arca_engine_commit_image (e, &req, id, err) < 0)
+    return arca_error_wrap (err, "import");
+  if (ret_image_id)
+    memcpy (ret_image_id, id, sizeof id);
+  return 0;
 }
 
 /* ---- busybox ------------------------------------------------------------- */
