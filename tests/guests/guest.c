@@ -817,6 +817,14 @@ extern volatile uint32_t ap_alive;
 #define LAPIC_ICR_HIGH 0xfee00310ULL
 #define LAPIC_SVR 0xfee000f0ULL
 
+static uint64_t
+tsc_now (void)
+{
+  uint32_t lo, hi;
+  __asm__ volatile ("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t) hi << 32 | lo;
+}
+
 static void
 start_aps (unsigned n)
 {
@@ -832,7 +840,11 @@ start_aps (unsigned n)
       mmio_write32 (LAPIC_ICR_LOW, 0x4500);          /* INIT, level assert */
       mmio_write32 (LAPIC_ICR_HIGH, id << 24);
       mmio_write32 (LAPIC_ICR_LOW, 0x4600 | 0x08);   /* SIPI: start at 0x8000 */
-      for (int spin = 0; spin < 20000 && ap_alive == before; spin++)
+      /* Up to ~2^32 TSC cycles (1-2 s), not a count of spins: under
+         nested KVM the AP's vCPU thread may not run for a long while
+         after the SIPI, and 20000 pauses pass in a few ms there. */
+      uint64_t end = tsc_now () + (1ULL << 32);
+      while (ap_alive == before && tsc_now () < end)
         __asm__ volatile ("pause");
     }
   say_num ("smp aps started=", ap_alive);
@@ -913,7 +925,9 @@ check_arp (const char *v, size_t len)
   say_num ("net tx used=", vdev_request_q (&d, 1, &txb, 1));
   for (int tries = 0; tries < 50; tries++)
     {
-      int64_t n = vdev_poll_q (&d, 0, 100000);
+      /* By the TSC, not a count of spins: natively 100000 polls pass
+         long before a (nested, loaded) host kernel answers. */
+      int64_t n = vdev_wait_q (&d, 0, 1ULL << 32);
       const uint8_t *r = net_rx + 12;
       if (n < 0)
         break;
