@@ -242,4 +242,20 @@ serve_in_pod() { # NAME POD: busybox httpd on 127.0.0.1:8080 only
   [[ "$output" == *"already in use"* ]]
   # Nothing was left by the failures: the owner, the idle one and ep's infra.
   [ "$(arca ps -a -q | wc -l)" = 3 ]
+  [ "$(rows pods)" = 1 ]
+}
+
+@test "a pod whose infra cannot start (its port is taken) is not left behind" {
+  arca pod create --name first -p 18589:80
+  run arca pod create --name second -p 18589:80
+  [ "$status" -ne 0 ]
+  [[ "$output" == *18589* ]]
+  [ "$(arca pod ps --format json | jq -r '.[].Name')" = first ]
+  [ "$(arca ps -a -q | wc -l)" = 1 ]
+  [ "$(rows pods)" = 1 ]
+  [ "$(rows containers)" = 1 ]
+  [ "$(container_veths)" = 1 ]
+  # The name is free again.
+  arca pod rm -f first
+  arca pod create --name second -p 18589:80
 }
