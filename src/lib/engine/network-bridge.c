@@ -396,9 +396,12 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   if (ip && inet_pton (AF_INET, ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
   if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_ensure (nl, cfg.bridge, subnet, gateway, 0, &bridge, err) < 0
-      || arca_nft_ensure (cfg.table, cfg.bridge, subnet, err) < 0
-      || arca_nft_isolation_add (cfg.bridge, false, err) < 0)
+      || arca_bridge_ensure (nl, cfg.bridge, subnet, gateway, 0, &bridge, err) < 0)
+    return -1;
+  /* The bridge joins the isolation set when its table is set up (once per
+   * boot): each nft command costs a ruleset round trip. */
+  int built = arca_nft_ensure (cfg.table, cfg.bridge, subnet, err);
+  if (built < 0 || (built > 0 && arca_nft_isolation_add (cfg.bridge, false, err) < 0))
     return -1;
   veth_name (id, veth);
   /* The endpoint row comes before the address, so a crash in between leaves

@@ -124,8 +124,14 @@ user_net_realize (const struct user_net *n, arca_error **err)
   cleanup_nl struct arca_nl *nl = NULL;
   unsigned index = 0;
 
-  if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, 0, &index, err) < 0
+  /* A bridge that exists was realized by create or an earlier attach: the
+   * bridge and the rules both go only with a reboot (or network rm), and
+   * every nft command costs a ruleset round trip. */
+  if (arca_nl_open (&nl, err) < 0 || arca_nl_link_index (nl, n->bridge, &index, err) < 0)
+    return -1;
+  if (index)
+    return 0;
+  if (arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, 0, &index, err) < 0
       || arca_nft_isolation_add (n->bridge, n->internal, err) < 0)
     return -1;
   /* An internal network gets no NAT table: nothing leaves it, nothing is

@@ -53,7 +53,7 @@ arca_nft_run (const char *script, arca_error **err)
 
 /* Bumped whenever the rules below change: a table without it is brought up
  * to date in place (its maps, so running containers' ports, stay). */
-#define RULES_VERSION "arca-rules-v2"
+#define RULES_VERSION "arca-rules-v3"
 
 int
 arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet *subnet,
@@ -66,6 +66,7 @@ arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet
     return arca_error_set (err, ENOMEM, "nftables");
   if (nft_run (list, &current, NULL) == 0 && strstr (current, RULES_VERSION))
     return 0;
+  /* From here on the table is (re)built: 1 tells the caller. */
   inet_ntop (AF_INET, &subnet->base, net, sizeof net);
   /* One batch, so one atomic transaction: `add` is idempotent for the table,
    * maps and chains, and each chain is flushed before its rules are added,
@@ -104,7 +105,7 @@ arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet
     return arca_error_set (err, ENOMEM, "nftables");
   if (nft_run (script, NULL, err) < 0)
     return arca_error_wrap (err, "set up nftables table `%s`", table);
-  return 0;
+  return 1;
 }
 
 /* "ports_any { tcp . 8080" or "ports_ip { 127.0.0.1 . tcp . 8080" */

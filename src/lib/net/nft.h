@@ -14,7 +14,7 @@
 #include "util/error.h"
 
 /* Creates table (in family ip) once: idempotent, safe against a concurrent
- * creator.  One table per bridge, so engines with their own bridges (tests)
+ * creator.  Returns 1 when it (re)built the table, 0 when it was current.  One table per bridge, so engines with their own bridges (tests)
  * never touch each other's rules. */
 int arca_nft_ensure (const char *table, const char *bridge, const struct arca_subnet *subnet,
                      arca_error **err);
