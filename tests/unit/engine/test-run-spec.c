@@ -249,6 +249,73 @@ test_privileged (void **state)
   json_decref (doc);
 }
 
+static const char *
+ns_path (json_t *doc, const char *type, bool *ret_found)
+{
+  json_t *ns = json_object_get (json_object_get (doc, "linux"), "namespaces");
+  size_t i;
+  json_t *v;
+
+  *ret_found = false;
+  json_array_foreach (ns, i, v)
+    if (strcmp (json_string_value (json_object_get (v, "type")), type) == 0)
+      {
+        *ret_found = true;
+        return json_string_value (json_object_get (v, "path"));
+      }
+  return NULL;
+}
+
+/* --pod / container:NAME: joined namespaces get their path, the others stay
+ * new; a joined uts namespace keeps its hostname (none in config.json). */
+static void
+test_joined_namespaces (void **state)
+{
+  struct fixture *fx = *state;
+  struct arca_run_spec run = {
+    .hostname = (char *) "web", .network = ARCA_NET_CONTAINER, .join_net = "/proc/42/ns/net",
+    .join_ipc = "/proc/42/ns/ipc", .join_uts = "/proc/42/ns/uts",
+  };
+  json_t *doc = build (fx, &run);
+  bool found;
+
+  assert_string_equal (ns_path (doc, "network", &found), "/proc/42/ns/net");
+  assert_string_equal (ns_path (doc, "ipc", &found), "/proc/42/ns/ipc");
+  assert_string_equal (ns_path (doc, "uts", &found), "/proc/42/ns/uts");
+  assert_null (ns_path (doc, "pid", &found));
+  assert_true (found);
+  assert_null (ns_path (doc, "mount", &found));
+  assert_true (found);
+  assert_null (json_object_get (doc, "hostname"));
+  assert_true (has_env (doc, "HOSTNAME=web"));
+  json_decref (doc);
+
+  /* Only the network joined (container:NAME): the hostname is set in its
+   * own uts namespace. */
+  struct arca_run_spec net_only = { .hostname = (char *) "owner", .join_net = "/proc/7/ns/net",
+                                    .network = ARCA_NET_CONTAINER };
+  doc = build (fx, &net_only);
+  assert_string_equal (ns_path (doc, "network", &found), "/proc/7/ns/net");
+  assert_null (ns_path (doc, "uts", &found));
+  assert_string_equal (json_string_value (json_object_get (doc, "hostname")), "owner");
+  json_decref (doc);
+}
+
+/* A pod's infra: /dev/init --pause, whatever the image's command. */
+static void
+test_pause (void **state)
+{
+  struct fixture *fx = *state;
+  struct arca_run_spec run = { .pause = true, .init_path = (char *) "/bin/true" };
+  json_t *doc = build (fx, &run);
+  json_t *args = json_object_get (json_object_get (doc, "process"), "args");
+
+  assert_int_equal (json_array_size (args), 2);
+  assert_string_equal (arg (doc, 0), "/dev/init");
+  assert_string_equal (arg (doc, 1), "--pause");
+  json_decref (doc);
+}
+
 int
 main (void)
 {
@@ -258,6 +325,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_flags_override, setup, teardown),
     cmocka_unit_test_setup_teardown (test_mounts_and_errors, setup, teardown),
     cmocka_unit_test_setup_teardown (test_privileged, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_joined_namespaces, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_pause, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
