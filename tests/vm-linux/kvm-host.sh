@@ -81,12 +81,32 @@ done
 set -- $(/bin/busybox cat /proc/cmdline)
 for a; do case $a in kvh.out=*) OUT=${a#kvh.out=} ;; kvh.work=*) WORK=${a#kvh.work=} ;; esac; done
 o=trans=virtio,version=9p2000.L,msize=262144
-/bin/busybox mount -t 9p -o $o,ro,cache=loose hostroot /newroot || { echo "kvm-host: no 9p root" > /dev/console; /bin/busybox poweroff -f; }
+# The new root is a tmpfs holding binds of the host's top-level dirs from
+# the 9p share: proc, sys, dev, tmp and run are fresh mounts on tmpfs, never
+# on 9p dentries (the host's /proc seen over 9p revalidates away whatever is
+# mounted on it).
+/bin/busybox mkdir -p /host
+/bin/busybox mount -t 9p -o $o,ro,cache=loose hostroot /host || { echo "kvm-host: no 9p root" > /dev/console; /bin/busybox poweroff -f; }
+/bin/busybox mount -t tmpfs -o mode=755 root /newroot
+for e in /host/* /host/.[!.]*; do
+  n=${e#/host/}
+  case $n in proc|sys|dev|tmp|run|lost+found|'.[!.]*'|'*') continue ;; esac
+  if [ -L "$e" ]; then
+    /bin/busybox ln -s "$(/bin/busybox readlink "$e")" "/newroot/$n"
+  elif [ -d "$e" ]; then
+    /bin/busybox mkdir "/newroot/$n" && /bin/busybox mount -o bind "$e" "/newroot/$n"
+  fi
+done
+/bin/busybox mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/run /newroot/var/tmp
+/bin/busybox mount -t proc proc /newroot/proc
+/bin/busybox mount -t sysfs sys /newroot/sys
+/bin/busybox mount -o bind /dev /newroot/dev
+/bin/busybox mount -o bind /dev/pts /newroot/dev/pts
+/bin/busybox mount -o bind /dev/shm /newroot/dev/shm
+/bin/busybox mount -t cgroup2 none /newroot/sys/fs/cgroup 2>/dev/null
 for d in tmp run var/tmp; do /bin/busybox mount -t tmpfs tmpfs /newroot/$d; done
 /bin/busybox mkdir -p /newroot$WORK 2>/dev/null
 /bin/busybox mount -t 9p -o $o work /newroot$WORK
-for d in dev proc sys; do /bin/busybox mount --rbind /$d /newroot/$d; done
-/bin/busybox mount -t cgroup2 none /newroot/sys/fs/cgroup 2>/dev/null
 [ -e /dev/kvm ] && echo "kvm-host: /dev/kvm ready" > /dev/kmsg
 /bin/busybox chroot /newroot /bin/bash -c "export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; bash $OUT/cmd.sh > $OUT/output 2>&1; echo \$? > $OUT/status"
 /bin/busybox sync
@@ -101,7 +121,7 @@ chmod 755 "$root/init"
 timeout -k 5 "${KVH_TIMEOUT:-900}" qemu-system-x86_64 -cpu max,+svm -M pc -m "${KVH_MEMORY:-2048}" \
   -smp "${KVH_CPUS:-2}" -nodefaults -no-user-config -display none -no-reboot \
   -serial "file:$out/console.log" \
-  -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on" \
+  -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap" \
   -virtfs "local,path=$work,mount_tag=work,security_model=passthrough" \
   -kernel "$kernel" -initrd "$out/initrd.cpio" \
   -append "console=ttyS0 loglevel=4 panic=-1 reboot=k kvh.out=$out kvh.work=$work" </dev/null >"$out/qemu.log" 2>&1

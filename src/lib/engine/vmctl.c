@@ -452,13 +452,20 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
   if (pid == 0)
     child_exec (log, argv);
 
+  /* Without its pid file the VM could not be found again: a VMM we cannot
+     track is not left running. */
   uint64_t start = 0;
   char pid_text[64];
-  cleanup_error arca_error *pid_err = NULL;
-  if (arca_pid_start_time (pid, &start, &pid_err) == 0)
+  if (arca_pid_start_time (pid, &start, err) < 0
+      || (snprintf (pid_text, sizeof pid_text, "%d %llu\n", pid, (unsigned long long) start),
+          arca_write_file_atomic_at (AT_FDCWD, pid_path, pid_text, strlen (pid_text), 0600, err))
+             < 0)
     {
-      snprintf (pid_text, sizeof pid_text, "%d %llu\n", pid, (unsigned long long) start);
-      (void) arca_write_file_atomic_at (AT_FDCWD, pid_path, pid_text, strlen (pid_text), 0600, &pid_err);
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      cleanup_error arca_error *ignored = NULL;
+      arca_rm_rf_at (AT_FDCWD, dir, &ignored);
+      return arca_error_wrap (err, "vm `%s`: record the VMM's pid", o->name);
     }
 
   /* Ready when the API answers; a VMM that exits first failed, and its
