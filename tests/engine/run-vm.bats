@@ -64,3 +64,16 @@ arca_vm() {
   # The image root and agent archives are cached once.
   [ "$(ls "$ET_ROOT"/vm/rootfs-*.cpio | wc -l)" = 1 ]
 }
+
+@test "run --vm with ARCA_VM_ROOT=disk: the image root is a cached ext4 disk over virtio-pci" {
+  need_guest
+  command -v mkfs.ext4 >/dev/null || skip "no mkfs.ext4 (e2fsprogs)"
+  run --separate-stderr -3 env ARCA_VM_ROOT=disk ARCA_VMM_PATH=$stand_in timeout -k 5 300 "$ARCA" \
+    --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm -u 1000 busybox \
+    sh -c 'grep -c " / overlay" /proc/mounts; id -u; touch /x 2>/dev/null || echo no-write; exit 3'
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 1000 ]
+  [ "${lines[2]}" = no-write ]
+  [ "$(ls "$ET_ROOT"/vm/disk-*.ext4 | wc -l)" = 1 ]
+  [ "$(runs_left)" = 0 ]
+}

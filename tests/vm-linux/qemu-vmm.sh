@@ -5,7 +5,7 @@
 # It maps the debug-exit port like arca-vmm's (0x501): QEMU exits with
 # (value << 1) | 1, this script with the value, as arca-vmm does.
 set -u
-kernel= initrd= memory=256 cpus=1 cmdline=
+kernel= initrd= memory=256 cpus=1 cmdline= drive=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --kernel) kernel=$2; shift 2 ;;
@@ -13,12 +13,14 @@ while [[ $# -gt 0 ]]; do
     --memory) memory=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --cmdline) cmdline=$2; shift 2 ;;
+    --drive) drive=(-drive "file=${2%,ro},format=raw,if=none,id=d0,readonly=on" -device virtio-blk-pci,drive=d0); shift 2 ;;
+    --transport) shift 2 ;;
     --serial) [[ $2 == stdio ]] || { echo "qemu-vmm.sh: only --serial stdio" >&2; exit 1; }; shift 2 ;;
     *) echo "qemu-vmm.sh: unsupported argument $1" >&2; exit 1 ;;
   esac
 done
 qemu-system-x86_64 -M pc -m "$memory" -smp "$cpus" -nodefaults -no-user-config -display none \
-  -no-reboot -device isa-debug-exit,iobase=0x501,iosize=4 -serial stdio \
+  -no-reboot -device isa-debug-exit,iobase=0x501,iosize=4 -serial stdio "${drive[@]}" \
   -kernel "$kernel" -initrd "$initrd" -append "$cmdline no_timer_check" </dev/null
 rc=$?
 if [[ $rc -ge 1 && $((rc & 1)) -eq 1 ]]; then

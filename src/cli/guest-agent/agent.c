@@ -182,6 +182,9 @@ load_modules (struct agent *a, char **modules)
       char path[128];
       snprintf (path, sizeof path, "/arca/modules/%s.ko", modules[i]);
       int fd = open (path, O_RDONLY | O_CLOEXEC);
+      /* Not in the initramfs: built into this kernel. */
+      if (fd < 0 && errno == ENOENT)
+        continue;
       if (fd < 0)
         die (a, "module `%s`", path);
       if (syscall (SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)

@@ -31,11 +31,11 @@
 #define MIN_MEMORY_MIB 64
 #define MAX_CPUS 32
 /* The nested guest writes every serial byte through a VM exit: as quiet as
- * it can be.  No PCI: nothing is on it yet; the i8042 is only our reset
+ * it can be.  No PCI unless the root is a disk (pci=off added); the i8042 is only our reset
  * line (reboot=k), so no probing of keyboard/aux ports; the CMOS RTC
  * driver polls ports arca-vmm does not emulate. */
 #define GUEST_CMDLINE                                                                     \
-  "console=ttyS0 quiet loglevel=1 reboot=k panic=-1 pci=off i8042.noaux i8042.nomux "     \
+  "console=ttyS0 quiet loglevel=1 reboot=k panic=-1 i8042.noaux i8042.nomux "             \
   "i8042.nopnp i8042.dumbkbd initcall_blacklist=cmos_init rdinit=/init"
 
 struct vm_paths {
@@ -294,10 +294,18 @@ build_rootfs (int fd, void *opaque, arca_error **err)
   return arca_cpio_finish (&w, err);
 }
 
+struct base_spec {
+  const struct vm_paths *p;
+  bool disk;
+};
+
+static int add_modules (struct arca_cpio *w, const char *release, arca_error **err);
+
 static int
 build_base (int fd, void *opaque, arca_error **err)
 {
-  const struct vm_paths *p = opaque;
+  const struct base_spec *b = opaque;
+  const struct vm_paths *p = b->p;
   struct arca_cpio w = { .fd = fd };
   static const char *const dirs[] = { "dev", "proc", "sys", "arca", "arca/modules" };
 
@@ -305,6 +313,8 @@ build_base (int fd, void *opaque, arca_error **err)
     if (arca_cpio_add (&w, dirs[i], S_IFDIR | 0755, NULL, 0, err) < 0)
       return -1;
   if (arca_cpio_add_file (&w, "init", 0755, p->agent, err) < 0)
+    return -1;
+  if (b->disk && add_modules (&w, p->release, err) < 0)
     return -1;
   return arca_cpio_finish (&w, err);
 }
@@ -321,9 +331,148 @@ prune_bases (const char *cache, const char *keep)
     return;
   if (glob (pattern, 0, NULL, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; i++)
-      if (strcmp (g.gl_pathv[i], keep) != 0)
-        unlink (g.gl_pathv[i]);
+      {
+        size_t n = strlen (g.gl_pathv[i]), k = strlen (keep);
+        bool disk = n > 10 && strcmp (g.gl_pathv[i] + n - 10, "-disk.cpio") == 0;
+        bool keep_disk = k > 10 && strcmp (keep + k - 10, "-disk.cpio") == 0;
+        if (disk == keep_disk && strcmp (g.gl_pathv[i], keep) != 0)
+          unlink (g.gl_pathv[i]);
+      }
   globfree (&g);
+}
+
+/* ---- the root as a disk (ARCA_VM_ROOT=disk) ------------------------------ */
+
+/* What the agent loads for root=/dev/vda over virtio-pci, in dependency
+ * order (the guest has no modprobe): the transport, the block driver,
+ * ext4 with the checksum it asks the crypto API for, and overlayfs. */
+static const char *const disk_modules[] = {
+  "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
+  "virtio_blk", "crc16", "crc32c_generic", "mbcache", "jbd2", "ext4", "overlay",
+};
+
+/* The module's file under /lib/modules/<release>/ from modules.dep, or
+ * NULL when it is built in (not listed). */
+static char *
+module_path (const char *dep, const char *release, const char *name)
+{
+  cleanup_free char *suffix = NULL;
+  char *hit = NULL;
+
+  if (asprintf (&suffix, "/%s.ko:", name) < 0)
+    return NULL;
+  for (const char *line = dep; line && *line;)
+    {
+      const char *end = strchr (line, '\n');
+      const char *colon = memchr (line, ':', end ? (size_t) (end - line) : strlen (line));
+      size_t slen = strlen (suffix);
+      if (colon && (size_t) (colon + 1 - line) >= slen && memcmp (colon + 1 - slen, suffix, slen) == 0)
+        {
+          if (asprintf (&hit, "/lib/modules/%s/%.*s", release, (int) (colon - line), line) < 0)
+            return NULL;
+          return hit;
+        }
+      line = end ? end + 1 : NULL;
+    }
+  return NULL;
+}
+
+static int
+add_modules (struct arca_cpio *w, const char *release, arca_error **err)
+{
+  cleanup_free char *dep_path = NULL, *dep = NULL;
+
+  if (asprintf (&dep_path, "/lib/modules/%s/modules.dep", release) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  if (arca_read_file_at (AT_FDCWD, dep_path, 16 << 20, &dep, NULL, err) < 0)
+    return arca_error_wrap (err, "--vm: the guest kernel's modules");
+  for (size_t i = 0; i < ARRAY_SIZE (disk_modules); i++)
+    {
+      cleanup_free char *path = module_path (dep, release, disk_modules[i]);
+      cleanup_free char *name = NULL;
+      if (path == NULL)
+        continue; /* built in */
+      if (asprintf (&name, "arca/modules/%s.ko", disk_modules[i]) < 0)
+        return arca_error_set (err, ENOMEM, "vm");
+      if (arca_cpio_add_file (w, name, 0644, path, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+sum_size (const char *dir, uint64_t *total, uint64_t *inodes, arca_error **err)
+{
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return arca_error_errno (err, "open `%s`", dir);
+  cleanup_dir DIR *d = fdopendir (fd);
+  if (d == NULL)
+    return arca_error_errno (err, "opendir `%s`", dir);
+  fd = -1;
+  for (struct dirent *de; (de = readdir (d)) != NULL;)
+    {
+      struct stat st;
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      *total += (uint64_t) st.st_size;
+      (*inodes)++;
+      if (S_ISDIR (st.st_mode))
+        {
+          cleanup_free char *sub = NULL;
+          if (asprintf (&sub, "%s/%s", dir, de->d_name) < 0)
+            return arca_error_set (err, ENOMEM, "vm");
+          if (sum_size (sub, total, inodes, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+/* mkfs.ext4 -d of the view into a temp file, renamed into place. */
+static int
+build_disk (const char *path, const char *view, arca_error **err)
+{
+  uint64_t bytes = 0, inodes = 0;
+  cleanup_free char *tmp = NULL, *size = NULL;
+
+  if (access (path, R_OK) == 0)
+    return 0;
+  if (sum_size (view, &bytes, &inodes, err) < 0)
+    return -1;
+  /* Room for metadata, a block per small file and a journal. */
+  uint64_t kib = (bytes + inodes * 4096) / 1024 * 5 / 4 + 32 * 1024;
+  if (asprintf (&tmp, "%s.tmp-%d", path, (int) getpid ()) < 0
+      || asprintf (&size, "%lluk", (unsigned long long) kib) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  const char *argv[] = { "mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", "-d", view, tmp, size, NULL };
+  pid_t pid = fork ();
+  if (pid < 0)
+    return arca_error_errno (err, "fork");
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+        }
+      execvp ("mkfs.ext4", (char *const *) argv);
+      _exit (127);
+    }
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return arca_error_errno (err, "wait for mkfs.ext4");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || rename (tmp, path) < 0)
+    {
+      unlink (tmp);
+      return arca_error_set (err, EIO, "--vm: mkfs.ext4 -d `%s` failed (status %d; is e2fsprogs installed?)",
+                             view, WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+    }
+  return 0;
 }
 
 /* ---- the agent's configuration ------------------------------------------ */
@@ -367,7 +516,7 @@ env_has (char **env, const char *kv)
 
 static int
 build_config (const struct arca_image_runconfig *img, const struct arca_run_spec *s,
-              const char *view, const char *id, struct buf *b, arca_error **err)
+              const char *view, const char *id, bool disk, struct buf *b, arca_error **err)
 {
   char **entry = s->set_entrypoint ? s->entrypoint : img->entrypoint;
   char **cmd = s->command ? s->command : (s->set_entrypoint ? NULL : img->cmd);
@@ -425,7 +574,14 @@ build_config (const struct arca_image_runconfig *img, const struct arca_run_spec
       if (rec (b, "group", num, err) < 0)
         return -1;
     }
-  return rec (b, "root", "initramfs", err);
+  if (!disk)
+    return rec (b, "root", "initramfs", err);
+  if (rec (b, "root", "/dev/vda", err) < 0 || rec (b, "rootfstype", "ext4", err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE (disk_modules); i++)
+    if (rec (b, "module", disk_modules[i], err) < 0)
+      return -1;
+  return 0;
 }
 
 /* ---- the initramfs of one run ------------------------------------------- */
@@ -459,7 +615,7 @@ write_initrd (const char *path, const char *base, const char *rootfs, const stru
 
   if (fd < 0)
     return arca_error_errno (err, "create `%s`", path);
-  if (append_file (fd, base, err) < 0 || append_file (fd, rootfs, err) < 0)
+  if (append_file (fd, base, err) < 0 || (rootfs && append_file (fd, rootfs, err) < 0))
     return -1;
   w.fd = fd;
   if (arca_cpio_add (&w, "arca/config", S_IFREG | 0600, config->data, config->len, err) < 0
@@ -471,17 +627,21 @@ write_initrd (const char *path, const char *base, const char *rootfs, const stru
 /* ---- arca-vmm ----------------------------------------------------------- */
 
 static int
-spawn_vmm (const struct vm_paths *p, const char *initrd, const char *log_path, unsigned memory_mib,
-           unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
+spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk, const char *log_path,
+           unsigned memory_mib, unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
 {
   char mem[16], ncpu[16];
-  cleanup_free char *cmdline = NULL;
+  cleanup_free char *cmdline = NULL, *drive = NULL;
   const char *extra = getenv ("ARCA_VM_CMDLINE_EXTRA");
   int pipefd[2];
 
   snprintf (mem, sizeof mem, "%u", memory_mib);
   snprintf (ncpu, sizeof ncpu, "%u", cpus);
-  if (asprintf (&cmdline, "%s%s%s", GUEST_CMDLINE, extra && *extra ? " " : "", extra ? extra : "") < 0)
+  /* A disk is on virtio-pci (Debian's kernel has no virtio-mmio
+   * command-line discovery): PCI stays on then. */
+  if (asprintf (&cmdline, "%s%s%s%s", GUEST_CMDLINE, disk ? "" : " pci=off",
+                extra && *extra ? " " : "", extra ? extra : "") < 0
+      || (disk && asprintf (&drive, "%s,ro", disk) < 0))
     return arca_error_set (err, ENOMEM, "vm");
   cleanup_close int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   cleanup_close int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -492,7 +652,8 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *log_path, u
   cleanup_close int rd = pipefd[0];
   cleanup_close int wr = pipefd[1];
   const char *argv[] = { p->vmm, "--kernel", p->kernel, "--initrd", initrd, "--memory", mem,
-                         "--cpus", ncpu, "--cmdline", cmdline, "--serial", "stdio", NULL };
+                         "--cpus", ncpu, "--cmdline", cmdline, "--serial", "stdio",
+                         disk ? "--drive" : NULL, drive, "--transport", "pci", NULL };
   pid_t pid = fork ();
   if (pid < 0)
     return arca_error_errno (err, "fork");
@@ -597,7 +758,9 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   _cleanup_ (arca_image_record_freep) struct arca_image_record *img = NULL;
   _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *runcfg = NULL;
   cleanup_free char *config_blob = NULL, *cache = NULL, *rootfs = NULL, *base = NULL;
-  cleanup_free char *initrd = NULL, *vmm_log = NULL;
+  cleanup_free char *initrd = NULL, *vmm_log = NULL, *disk = NULL;
+  const char *root_mode = getenv ("ARCA_VM_ROOT");
+  bool use_disk = root_mode && strcmp (root_mode, "disk") == 0;
   char image_id[ARCA_DIGEST_LEN + 1], id[ARCA_ENGINE_ID_LEN + 1];
   struct buf config = { 0 };
   size_t config_len = 0;
@@ -638,33 +801,45 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
     return arca_error_errno (err, "`%s`", p.agent);
   if (asprintf (&cache, "%s/vm", e->root) < 0
       || asprintf (&rootfs, "%s/rootfs-%s.cpio", cache, image_id + strlen ("sha256:")) < 0
-      || asprintf (&base, "%s/base-%s-%llx-%llx.cpio", cache, p.release,
+      || asprintf (&base, "%s/base-%s-%llx-%llx%s.cpio", cache, p.release,
                    (unsigned long long) agent_st.st_size,
-                   (unsigned long long) agent_st.st_mtim.tv_sec) < 0)
+                   (unsigned long long) agent_st.st_mtim.tv_sec, use_disk ? "-disk" : "") < 0)
     return arca_error_set (err, ENOMEM, "vm");
   if (strchr (p.release, '/') != NULL)
     return arca_error_set (err, EINVAL, "--vm: kernel release `%s`", p.release);
 
   if (new_run_dir (e, &run, id, err) < 0 || mount_view (e, img, &run, err) < 0)
     return -1;
-  if (build_config (runcfg, s, run.view, id, &config, err) < 0)
+  if (root_mode && *root_mode && !use_disk && strcmp (root_mode, "initramfs") != 0)
+    return arca_error_set (err, EINVAL, "ARCA_VM_ROOT=`%s`: initramfs or disk", root_mode);
+  if (build_config (runcfg, s, run.view, id, use_disk, &config, err) < 0)
     {
       free (config.data);
       return -1;
     }
-  int r = cache_build (rootfs, build_rootfs, run.view, err);
+  int r = 0;
+  if (use_disk)
+    {
+      if (asprintf (&disk, "%s/disk-%s.ext4", cache, image_id + strlen ("sha256:")) < 0)
+        r = arca_error_set (err, ENOMEM, "vm");
+      else
+        r = build_disk (disk, run.view, err);
+    }
+  else
+    r = cache_build (rootfs, build_rootfs, run.view, err);
   if (r == 0)
     r = unmount_view (&run, err);
   if (r == 0 && access (base, R_OK) < 0)
     {
-      r = cache_build (base, build_base, &p, err);
+      struct base_spec bs = { .p = &p, .disk = use_disk };
+      r = cache_build (base, build_base, &bs, err);
       if (r == 0)
         prune_bases (cache, base);
     }
   if (r == 0 && (asprintf (&initrd, "%s/initrd", run.dir) < 0 || asprintf (&vmm_log, "%s/vmm.log", run.dir) < 0))
     r = arca_error_set (err, ENOMEM, "vm");
   if (r == 0)
-    r = write_initrd (initrd, base, rootfs, &config, err);
+    r = write_initrd (initrd, base, use_disk ? NULL : rootfs, &config, err);
   if (r == 0)
     {
       cleanup_free char *conf = NULL;
@@ -684,7 +859,7 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   if (relay == NULL)
     return arca_error_set (err, ENOMEM, "vm");
   arca_vm_relay_init (relay, out_fd, err_fd);
-  r = spawn_vmm (&p, initrd, vmm_log, memory_mib, cpus, &out, &pid, err);
+  r = spawn_vmm (&p, initrd, disk, vmm_log, memory_mib, cpus, &out, &pid, err);
   if (r == 0)
     r = relay_vmm (out, pid, relay, &status, err);
   unlink (initrd);
