@@ -68,6 +68,7 @@ int cmd_image_inspect (struct cli *, int, char **, arca_error **);
 int cmd_image_group (struct cli *, int, char **, arca_error **);
 int cmd_container_group (struct cli *, int, char **, arca_error **);
 int cmd_vm (struct cli *, int, char **, arca_error **);
+int cmd_network (struct cli *, int, char **, arca_error **);
 int cmd_container_prune (struct cli *, int, char **, arca_error **);
 
 #endif

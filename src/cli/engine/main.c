@@ -55,6 +55,7 @@ static const struct
   { "history", cmd_history, "list the steps an image was made of" },
   { "image", cmd_image_group, "image commands (ls, inspect, history, rm, prune, ...)" },
   { "container", cmd_container_group, "container commands (ls, run, rm, ...)" },
+  { "network", cmd_network, "manage networks (create, ls, inspect, rm, prune, connect, ...)" },
   { "vm", cmd_vm, "microVMs: run, ls, pause, snapshot, restore, migrate, stop, rm" },
   { "container-cleanup", cmd_cleanup, NULL },
   { "container-network-attach", cmd_network_attach, NULL },
