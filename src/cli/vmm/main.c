@@ -14,11 +14,13 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "vmm/jail.h"
 #include "vmm/vmm.h"
 
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
   OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_TRANSPORT, OPT_ACPI, OPT_DEBUG, OPT_METRICS, OPT_HELP,
+  OPT_JAIL, OPT_JAIL_CGROUP, OPT_JAIL_MEMORY, OPT_JAIL_PIDS,
 };
 
 static const struct option options[] = {
@@ -45,6 +47,10 @@ static const struct option options[] = {
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "metrics", no_argument, NULL, OPT_METRICS },
   { "help", no_argument, NULL, OPT_HELP },
+  { "jail", no_argument, NULL, OPT_JAIL },
+  { "jail-cgroup", required_argument, NULL, OPT_JAIL_CGROUP },
+  { "jail-memory", required_argument, NULL, OPT_JAIL_MEMORY },
+  { "jail-pids", required_argument, NULL, OPT_JAIL_PIDS },
   { NULL, 0, NULL, 0 },
 };
 
@@ -57,6 +63,8 @@ struct cli {
   const char *incoming;
   bool paused;
   bool metrics;
+  bool jail;
+  struct arca_vmm_jail jail_config;
   struct arca_log log;
 };
 
@@ -69,6 +77,7 @@ usage (FILE *f)
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
            "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB[,stats=S]]\n"
            "                [--transport mmio|pci] [--acpi] [--no-seccomp] [--metrics] [--debug]\n"
+           "                [--jail [--jail-memory MiB] [--jail-pids N] [--jail-cgroup PATH]]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
@@ -267,6 +276,22 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
       case OPT_NO_SECCOMP:
         c->seccomp = false;
         break;
+      case OPT_JAIL:
+        cli->jail = true;
+        break;
+      case OPT_JAIL_CGROUP:
+        cli->jail_config.cgroup = optarg;
+        break;
+      case OPT_JAIL_MEMORY:
+        if (parse_uint (optarg, "--jail-memory", 1, 1 << 20, &v, err) < 0)
+          return -1;
+        cli->jail_config.memory_mib = v;
+        break;
+      case OPT_JAIL_PIDS:
+        if (parse_uint (optarg, "--jail-pids", 1, 1 << 22, &v, err) < 0)
+          return -1;
+        cli->jail_config.pids = v;
+        break;
       case OPT_RNG:
         c->rng = true;
         break;
@@ -438,6 +463,19 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
 
   if (parse_args (cli, argc, argv, err) < 0 || open_serial (cli, err) < 0)
     return -1;
+  if (cli->jail)
+    {
+      int r;
+
+      /* The jail's root is empty: whatever the VM would open by path
+         after start (API-configured files, snapshots, migration and
+         vsock sockets) is not there. */
+      if (cli->api_sock != NULL || cli->incoming != NULL || cli->config.vsock.uds_path != NULL)
+        return arca_error_set (err, EINVAL, "--jail cannot be combined with --api-sock, --incoming or --vsock");
+      r = arca_vmm_jail_fork (&cli->jail_config, ret_status, err);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
   if (cli->api_sock != NULL && cli->restore == NULL)
     return run_api (cli, &stopper, ret_status, err);
   if (cli->incoming != NULL)
@@ -455,6 +493,8 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
         return -1;
     }
   else if (arca_vm_create (&cli->config, &vm, err) < 0)
+    return -1;
+  if (cli->jail && arca_vmm_jail_lock (err) < 0)
     return -1;
   __atomic_store_n (&stopper.vm, vm, __ATOMIC_RELEASE);
   if (cli->incoming == NULL)

@@ -44,6 +44,13 @@ struct arca_monitor_options {
    * small program, so an idle container costs little memory) instead of
    * staying a copy of the caller.  before_start must then be NULL. */
   const char *monitor_path;
+  /* Standard streams (see engine/attach.h: clients of attach.sock see the
+   * output and feed the input). */
+  bool terminal;                   /* process.terminal: the monitor owns the pty master */
+  bool stdin_open;                 /* -i: the container's stdin is a pipe from the monitor */
+  bool wait_attach;                /* start the program only once the first attach client
+                                    * is ready (run -it, start -a); a client's end of
+                                    * input then closes the container's stdin */
 };
 
 /* arca-monitor's main: parses the arguments arca_monitor_start passes. */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* arca-vmm --jail: the VMM's own sandbox, after Firecracker's jailer but
+ * without a second binary.  Two steps:
+ *
+ *  1. arca_vmm_jail_fork(), before the VM exists: a cgroup (libarca's
+ *     cgroup API) with the memory/pids limits, then unshare of new mount
+ *     and pid namespaces and one fork.  The child is pid 1 of its pid
+ *     namespace and builds and runs the VM; the parent only relays
+ *     SIGINT/SIGTERM, waits, returns the child's status and removes the
+ *     cgroup.  The fork has to come before KVM_CREATE_VM: a VM belongs to
+ *     the address space that created it, so a forked child could not use
+ *     it.
+ *  2. arca_vmm_jail_lock(), in the child once every file is open (kernel,
+ *     drives, taps, /dev/kvm, the serial file, the API socket) and before
+ *     any thread starts: its mount namespace pivots into an empty,
+ *     read-only tmpfs (the VMM opens nothing by path any more), then every
+ *     capability goes (bounding, ambient, effective, permitted,
+ *     inheritable) and no_new_privs is set; the seccomp filter follows
+ *     once the vCPUs run (sandbox.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "util/cleanup.h"
+#include "jail.h"
+
+static void
+destroy_quiet (struct arca_cgroup *cg)
+{
+  cleanup_error arca_error *ignored = NULL;
+  arca_cgroup_destroy (cg, &ignored);
+}
+
+static int
+jail_cgroup (const struct arca_vmm_jail *j, struct arca_cgroup **ret, arca_error **err)
+{
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  struct arca_oci_resources res = { 0 };
+  char path[64];
+
+  snprintf (path, sizeof (path), "arca-vmm-%ld", (long) getpid ());
+  if (arca_cgroup_open ("/sys/fs/cgroup", j->cgroup != NULL ? j->cgroup : path, &cg, err) < 0
+      || arca_cgroup_create (cg, err) < 0)
+    return arca_error_wrap (err, "--jail: cgroup");
+  if (j->memory_mib > 0)
+    {
+      res.has_memory_limit = true;
+      res.memory_limit = (int64_t) j->memory_mib << 20;
+    }
+  if (j->pids > 0)
+    {
+      res.has_pids_limit = true;
+      res.pids_limit = (int64_t) j->pids;
+    }
+  if (arca_cgroup_apply (cg, &res, err) < 0)
+    {
+      destroy_quiet (cg);
+      return arca_error_wrap (err, "--jail: cgroup limits");
+    }
+  *ret = cg;
+  cg = NULL;
+  return 0;
+}
+
+/* Parent: SIGINT/SIGTERM (blocked in every thread since main) go on to the
+   child; returns its exit status as a shell would. */
+static int
+relay_and_wait (pid_t child)
+{
+  sigset_t set;
+  int status;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGCHLD);
+  for (;;)
+    {
+      siginfo_t si;
+      pid_t r = waitpid (child, &status, WNOHANG);
+      if (r == child)
+        break;
+      if (r < 0 && errno != EINTR)
+        return 1;
+      if (sigwaitinfo (&set, &si) > 0 && si.si_signo != SIGCHLD)
+        kill (child, si.si_signo);
+    }
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  return 128 + WTERMSIG (status);
+}
+
+int
+arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error **err)
+{
+  cleanup_cgroup struct arca_cgroup *cg = NULL;
+  sigset_t chld;
+  int sync[2];
+  pid_t child;
+  char c = 0;
+
+  if (jail_cgroup (j, &cg, err) < 0)
+    return -1;
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &chld, NULL);
+  if (pipe2 (sync, O_CLOEXEC) < 0)
+    {
+      destroy_quiet (cg);
+      return arca_error_set (err, errno, "--jail: pipe");
+    }
+  if (unshare (CLONE_NEWNS | CLONE_NEWPID) < 0)
+    {
+      int e = errno;
+      close (sync[0]);
+      close (sync[1]);
+      destroy_quiet (cg);
+      return arca_error_set (err, e, "--jail: unshare mount and pid namespaces");
+    }
+  child = fork ();
+  if (child < 0)
+    {
+      int e = errno;
+      close (sync[0]);
+      close (sync[1]);
+      destroy_quiet (cg);
+      return arca_error_set (err, e, "--jail: fork");
+    }
+  if (child == 0)
+    {
+      /* Pid 1 of the new namespace: it goes when the parent does, and
+         waits until the parent has put it into the cgroup. */
+      close (sync[1]);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (read (sync[0], &c, 1) != 1)
+        _exit (1);
+      close (sync[0]);
+      sigprocmask (SIG_UNBLOCK, &chld, NULL);
+      return 0;
+    }
+  close (sync[0]);
+  if (arca_cgroup_enter (cg, child, err) < 0)
+    {
+      kill (child, SIGKILL);
+      waitpid (child, NULL, 0);
+      close (sync[1]);
+      destroy_quiet (cg);
+      return arca_error_wrap (err, "--jail: enter the cgroup");
+    }
+  if (write (sync[1], &c, 1) != 1)
+    kill (child, SIGKILL);
+  close (sync[1]);
+  *ret_status = relay_and_wait (child);
+  destroy_quiet (cg);
+  return 1;
+}
+
+static int
+pivot_into_empty_root (arca_error **err)
+{
+  static const char dir[] = "/tmp";
+
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return arca_error_set (err, errno, "--jail: make / private");
+  if (mount ("arca-vmm-jail", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0500") < 0)
+    return arca_error_set (err, errno, "--jail: mount a tmpfs root on `%s`", dir);
+  if (chdir (dir) < 0 || mkdir ("old", 0500) < 0)
+    return arca_error_set (err, errno, "--jail: prepare the new root");
+  if (syscall (SYS_pivot_root, ".", "old") < 0)
+    return arca_error_set (err, errno, "--jail: pivot_root");
+  if (umount2 ("old", MNT_DETACH) < 0 || rmdir ("old") < 0 || chdir ("/") < 0)
+    return arca_error_set (err, errno, "--jail: detach the old root");
+  if (mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             NULL) < 0)
+    return arca_error_set (err, errno, "--jail: make the root read-only");
+  return 0;
+}
+
+static int
+drop_capabilities (arca_error **err)
+{
+  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct data[2];
+
+  for (int cap = 0; cap <= 63; cap++)
+    if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      return arca_error_set (err, errno, "--jail: drop capability %d from the bounding set", cap);
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    return arca_error_set (err, errno, "--jail: clear ambient capabilities");
+  memset (data, 0, sizeof (data));
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    return arca_error_set (err, errno, "--jail: capset");
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return arca_error_set (err, errno, "--jail: no_new_privs");
+  return 0;
+}
+
+int
+arca_vmm_jail_lock (arca_error **err)
+{
+  if (pivot_into_empty_root (err) < 0 || drop_capabilities (err) < 0)
+    return -1;
+  return 0;
+}
