@@ -26,7 +26,12 @@ fi
 
 # Each script prints its own plan; renumber into one stream.
 n=0 failed=0
-for t in "test-boot.sh $VMM $ELF $BZ" "test-virtio.sh $VMM $ELF" "test-api.sh $VMM $ELF" "test-migrate.sh $VMM $ELF" "test-vsock.sh $VMM $ELF" "test-pci.sh $VMM $ELF"; do
+ARCA=$BUILD/src/cli/engine/arca
+tests=("test-boot.sh $VMM $ELF $BZ" "test-virtio.sh $VMM $ELF" "test-api.sh $VMM $ELF"
+       "test-migrate.sh $VMM $ELF" "test-vsock.sh $VMM $ELF" "test-pci.sh $VMM $ELF"
+       "test-jail.sh $VMM $ELF")
+if [ -x "$ARCA" ]; then tests+=("test-arca-vm.sh $ARCA $ELF"); else echo "# test-arca-vm: skipped: $ARCA not built"; fi
+for t in "${tests[@]}"; do
   set -- $t
   name=$1; shift
   while IFS= read -r line; do

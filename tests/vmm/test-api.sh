@@ -21,11 +21,21 @@ api () {
   curl -s --unix-socket "$SOCK" -X "$1" ${3:+-d "$3"} -w '\n%{http_code}\n' "http://localhost$2"
 }
 status_of () { tail -n 1; }
-wait_for () {   # wait_for FILE STRING: up to 5 s
-  for _ in $(seq 50); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+wait_for () {   # wait_for FILE STRING: up to 15 s (restores are slow on a nested host)
+  for _ in $(seq 150); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
-last_tick () { grep -o 'tick [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
+# The last tick on a complete line: a pause can stop the guest half-way
+# through printing one (the file then ends in "tick 24" of "tick 2466").
+last_tick () { head -n "$(wc -l <"$1")" "$1" | grep -o 'tick [0-9]*' | tail -n 1 | cut -d' ' -f2; }
+# next_tick BEFORE AFTER N: the tick after N in BEFORE followed by AFTER
+# (the console up to a snapshot, then a restored guest's), so a line cut
+# by the snapshot reads whole.
+next_tick () { cat "$1" "$2" | grep -o 'tick [0-9]*' | awk -v n="$3" 'seen {print $2; exit} $2 == n {seen = 1}'; }
+wait_next () {  # wait_next BEFORE AFTER N: up to 15 s for the tick after N to be N + 1
+  for _ in $(seq 150); do [ "$(next_tick "$1" "$2" "$3")" = $(($3 + 1)) ] && return 0; sleep 0.1; done
+  return 1
+}
 
 "$VMM" --api-sock "$SOCK" --serial "file:$T/console" 2>"$T/vmm.err" &
 vmm=$!; pids+=($vmm)
@@ -67,6 +77,7 @@ check "memory file has the RAM size" test "$(stat -c %s "$T/mem")" = $((64 << 20
 check "memory file is sparse" test "$(du -k "$T/mem" | cut -f1)" -lt 8192
 check "state file starts with its header" grep -q '^ARCA-VMM-SNAPSHOT 1 ' "$T/snap"
 snap_tick=$a
+cp "$T/console" "$T/console.at-snap"
 
 check "resume (204)" test "$(api PATCH /vm '{"state":"Resumed"}' | status_of)" = 204
 check "ticks again after resume" wait_for "$T/console" "tick $((a + 2))"
@@ -86,7 +97,7 @@ memsum=$(sha256sum <"$T/mem")
 timeout 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" 2>"$T/restore.err" &
 r=$!; pids+=($r)
 check "restored guest runs" wait_for "$T/restored" "tick $((snap_tick + 3))"
-first=$(grep -o 'tick [0-9]*' "$T/restored" | head -n 1 | cut -d' ' -f2)
+first=$(next_tick "$T/console.at-snap" "$T/restored" "$snap_tick")
 check "restored guest continues at tick $((snap_tick + 1)) (got $first)" test "$first" = $((snap_tick + 1))
 kill -TERM $r; wait $r
 check "a running restored guest never writes the memory file (MAP_PRIVATE)" \
@@ -107,12 +118,13 @@ check "API-restored guest continues" wait_for "$T/restored2" "tick $((snap_tick 
 # A snapshot of a restored VM (its RAM is a private file mapping now).
 api PATCH /vm '{"state":"Paused"}' >/dev/null
 again=$(last_tick "$T/restored2")
+cp "$T/restored2" "$T/restored2.at-snap"
 check "snapshot of a restored VM (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap3\",\"mem_file_path\":\"$T/mem3\"}" | status_of)" = 204
 kill -TERM $v2; wait $v2
 timeout 30 "$VMM" --restore "$T/snap3" --mem-file "$T/mem3" --serial "file:$T/restored3" 2>/dev/null &
 r3=$!; pids+=($r3)
-check "second-generation restore continues at tick $((again + 1))" wait_for "$T/restored3" "tick $((again + 1))"
+check "second-generation restore continues at tick $((again + 1))" wait_next "$T/restored2.at-snap" "$T/restored3" "$again"
 check "second-generation memory file is sparse too" test "$(du -k "$T/mem3" | cut -f1)" -lt 8192
 kill -TERM $r3; wait $r3
 
@@ -126,12 +138,13 @@ wait_for "$T/smp" "tick 2"
 SOCK=$SOCK2
 api PATCH /vm '{"state":"Paused"}' >/dev/null
 smp_tick=$(last_tick "$T/smp")
+cp "$T/smp" "$T/smp.at-snap"
 check "2 vCPUs: snapshot (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap2\",\"mem_file_path\":\"$T/mem2\"}" | status_of)" = 204
 kill -TERM $v3; wait $v3
 timeout 30 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>/dev/null &
 r2=$!; pids+=($r2)
-check "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" wait_for "$T/smp-restored" "tick $((smp_tick + 1))"
+check "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" wait_next "$T/smp.at-snap" "$T/smp-restored" "$smp_tick"
 kill -TERM $r2; wait $r2
 
 # Balloon: the guest dirties 32 MiB, the host asks for 16 MiB back; the
