@@ -178,9 +178,9 @@ load helpers
   run script -qec "$ARCA --root $ET_ROOT --run-root $ET_RUN run --rm -it busybox sh -c 'tty; exit 6'" /dev/null
   [ "$status" -eq 6 ]
   [[ "$output" == *"/dev/pts/0"* ]]
-  run --separate-stderr arca run -d -t busybox true
-  [ "$status" -eq 125 ]
-  [[ "$stderr" == *"foreground"* ]]
+  # A detached terminal is the monitor's now (tests/engine/attach.bats).
+  run arca run -d -t busybox true
+  [ "$status" -eq 0 ]
 }
 
 @test "--init: arca-init is pid 1, forwards the stop signal and passes the exit code" {

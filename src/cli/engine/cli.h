@@ -34,6 +34,12 @@ int cmd_tag (struct cli *, int, char **, arca_error **);
 int cmd_run (struct cli *, int, char **, arca_error **);
 int cmd_create (struct cli *, int, char **, arca_error **);
 int cmd_start (struct cli *, int, char **, arca_error **);
+int cmd_attach (struct cli *, int, char **, arca_error **);
+/* --detach-keys (NULL: ctrl-p,ctrl-q) parsed into buf
+ * (ARCA_DETACH_KEYS_MAX), our stdio as the attach fds. */
+struct arca_attach_options;
+int cli_attach_options (const char *keys, bool send_stdin, unsigned char *buf,
+                        struct arca_attach_options *ret, arca_error **err);
 int cmd_stop (struct cli *, int, char **, arca_error **);
 int cmd_kill (struct cli *, int, char **, arca_error **);
 int cmd_rm (struct cli *, int, char **, arca_error **);

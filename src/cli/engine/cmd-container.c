@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine/attach.h"
 #include "engine/logfile.h"
 #include "engine/system.h"
 #include "engine/volumes.h"
@@ -497,10 +498,7 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   for (int i = optind + 1; i < argc; i++)
     if (cli_strv_push (&a->command, argv[i], err) < 0)
       return -1;
-  if ((a->interactive || s->tty) && (a->detach || !is_run))
-    return arca_error_set (err, ENOTSUP,
-                           "-i/-t work with a foreground `arca run` only (detached terminals "
-                           "are not supported yet)");
+  a->req.interactive = a->interactive;
   if ((a->interactive || s->tty) && a->req.restart != ARCA_RESTART_NO)
     return arca_error_set (err, EINVAL, "--restart cannot be combined with -i/-t");
   if (a->req.restart != ARCA_RESTART_NO && a->req.remove)
@@ -592,24 +590,31 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
     return run_vm (cli, &a, err);
   /* In the foreground we need the exit code before the container is gone:
    * we remove it ourselves instead of its monitor. */
-  bool remove_here = a.req.remove && !a.detach;
+  bool attach = (a.interactive || a.req.spec.tty) && !a.detach;
+  bool remove_here = a.req.remove && !a.detach && !attach;
   if (remove_here)
     a.req.remove = false;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_create (e, &a.req, id, err) < 0)
     return 125;
-  if (a.interactive || a.req.spec.tty)
+  if (attach)
     {
-      /* Attached to our terminal/stdin directly: see arca_engine_run_attached. */
+      /* Through the monitor like `arca attach`: it starts the program once
+       * we are connected; ctrl-p ctrl-q leaves it running. */
+      unsigned char keys[ARCA_DETACH_KEYS_MAX];
+      struct arca_attach_options ao;
       int code = 0;
-      int attached = arca_engine_run_attached (e, id, &code, err);
-      if (remove_here)
+      bool detached = false;
+      if (cli_attach_options (NULL, a.interactive, keys, &ao, err) < 0)
+        return 125;
+      ao.send_ready = true;
+      if (arca_engine_start_attach (e, id, &ao, &code, &detached, err) < 0)
         {
-          cleanup_error arca_error *rm_err = NULL;
-          if (arca_engine_remove (e, id, true, &rm_err) < 0
-              || arca_volume_release (e, id, true, &rm_err) < 0)
-            arca_log_error (&cli->log, rm_err);
+          cleanup_error arca_error *ignored = NULL;
+          if (a.req.remove && arca_engine_remove (e, id, true, &ignored) == 0)
+            arca_volume_release (e, id, true, &ignored);
+          return 125;
         }
-      return attached < 0 ? 125 : code;
+      return detached ? 0 : code;
     }
   if (arca_engine_start (e, id, NULL, err) < 0)
     {
@@ -680,28 +685,6 @@ each_container (struct cli *cli, int argc, char **argv, const char *short_opts,
         }
     }
   return status;
-}
-
-static int
-do_start (struct arca_engine *e, const char *name, int opt, const char *v, arca_error **err)
-{
-  if (arca_engine_start (e, name, NULL, err) < 0)
-    return -1;
-  if (opt == 'a')
-    {
-      struct arca_logs_options lo = { .follow = true };
-      return arca_engine_logs (e, name, &lo, 1, 2, err);
-    }
-  printf ("%s\n", name);
-  return 0;
-}
-
-int
-cmd_start (struct cli *cli, int argc, char **argv, arca_error **err)
-{
-  static const struct option extra[] = { { "attach", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
-  return each_container (cli, argc, argv, "+ah", extra,
-                         "Usage: arca start [-a] CONTAINER...\n", do_start, err);
 }
 
 static int

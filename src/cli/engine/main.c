@@ -20,6 +20,7 @@ static const struct
   { "run", cmd_run, "create and start a container from an image" },
   { "create", cmd_create, "create a container" },
   { "start", cmd_start, "start containers" },
+  { "attach", cmd_attach, "connect to a running container's terminal or stdio" },
   { "stop", cmd_stop, "stop containers (stop signal, then SIGKILL)" },
   { "kill", cmd_kill, "send a signal to containers" },
   { "rm", cmd_rm, "remove containers" },

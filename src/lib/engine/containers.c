@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "container/state.h"
+#include "engine/attach.h"
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "engine/logfile.h"
@@ -504,6 +505,11 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
       "bridge", spec.network == ARCA_NET_BRIDGE ? arca_bridge_options_json (&spec, runcfg->exposed_ports) : NULL);
   if (opts && arca_ns_joins_to_options (&joins, opts, err) < 0)
     return -1;
+  /* -t/-i: the monitor owns the terminal or the stdin pipe (attach). */
+  if (opts
+      && (json_object_set_new (opts, "tty", json_boolean (spec.tty)) < 0
+          || json_object_set_new (opts, "interactive", json_boolean (req->interactive)) < 0))
+    return arca_error_set (err, ENOMEM, "create");
   cleanup_free char *opts_text = opts ? json_dumps (opts, JSON_COMPACT) : NULL;
   char created[32];
   snprintf (created, sizeof created, "%lld", (long long) time (NULL));
@@ -620,9 +626,105 @@ netattach_path (const char *monitor_path)
 
 static void wait_monitor_gone (struct arca_engine *e, const char *id);
 
+static int start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach,
+                          char *ret_id, pid_t *ret_pid, arca_error **err);
+static int64_t now_ms (void);
+
 int
 arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid,
                    arca_error **err)
+{
+  char id[ARCA_ENGINE_ID_LEN + 1];
+
+  return start_monitor (e, name_or_id, false, id, ret_pid, err);
+}
+
+/* The container's monitor relays for us (engine/attach.h).  An end
+ * without an exit code (the monitor was killed) asks the runtime. */
+static int
+attach_to (struct arca_engine *e, const char *id, const struct arca_attach_options *o,
+           int *ret_exit_code, bool *ret_detached, arca_error **err)
+{
+  cleanup_free char *dir = NULL;
+  bool exited = false, detached = false;
+  int code = 0;
+
+  if (arca_engine_container_dir (e, id, NULL, &dir, err) < 0)
+    return -1;
+  cleanup_close int sock = arca_attach_connect (dir, err);
+  if (sock < 0 || arca_attach_relay (sock, o, &exited, &code, &detached, err) < 0)
+    return -1;
+  if (!exited && !detached)
+    {
+      cleanup_error arca_error *gone = NULL;
+      if (arca_engine_wait (e, id, &code, &gone) < 0)
+        code = 0; /* removed (--rm): the code went with it */
+    }
+  *ret_exit_code = code;
+  *ret_detached = detached;
+  return 0;
+}
+
+/* --rm: the monitor's exit command removes the container just after it
+ * told us the exit code; `run` returns once it is gone. */
+static void
+wait_removed (struct arca_engine *e, const char *id)
+{
+  unsigned pause_ms = 1;
+
+  for (int64_t start = now_ms (); now_ms () - start < 10000;)
+    {
+      _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+      cleanup_error arca_error *gone = NULL;
+      if (arca_engine_get (e, id, &c, &gone) < 0 || !c->remove)
+        return;
+      arca_engine_backoff_sleep (&pause_ms);
+    }
+}
+
+int
+arca_engine_attach (struct arca_engine *e, const char *name_or_id,
+                    const struct arca_attach_options *o, int *ret_exit_code, bool *ret_detached,
+                    arca_error **err)
+{
+  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+
+  if (arca_engine_get (e, name_or_id, &c, err) < 0)
+    return -1;
+  if (c->status != ARCA_ENGINE_RUNNING && c->status != ARCA_ENGINE_PAUSED)
+    return arca_error_set (err, EINVAL, "container %s is not running: cannot attach to it",
+                           c->name);
+  if (attach_to (e, c->id, o, ret_exit_code, ret_detached, err) < 0)
+    return arca_error_wrap (err, "attach to %s", c->name);
+  if (!*ret_detached)
+    wait_removed (e, c->id);
+  return 0;
+}
+
+int
+arca_engine_start_attach (struct arca_engine *e, const char *name_or_id,
+                          const struct arca_attach_options *o, int *ret_exit_code,
+                          bool *ret_detached, arca_error **err)
+{
+  char id[ARCA_ENGINE_ID_LEN + 1];
+
+  if (start_monitor (e, name_or_id, true, id, NULL, err) < 0)
+    return -1;
+  if (attach_to (e, id, o, ret_exit_code, ret_detached, err) < 0)
+    {
+      /* Nobody will start it: the monitor's client is gone. */
+      cleanup_error arca_error *ignored = NULL;
+      arca_engine_stop (e, id, 0, &ignored);
+      return -1;
+    }
+  if (!*ret_detached)
+    wait_removed (e, id);
+  return 0;
+}
+
+static int
+start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach, char *ret_id,
+               pid_t *ret_pid, arca_error **err)
 {
   _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
   _cleanup_ (json_decrefp) json_t *opts = NULL;
@@ -661,6 +763,9 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
     .max_restarts = (unsigned) json_integer_value (json_object_get (opts, "maxRestarts")),
     .exit_command = exit_command,
     .monitor_path = e->monitor_path,
+    .terminal = json_is_true (json_object_get (opts, "tty")),
+    .stdin_open = json_is_true (json_object_get (opts, "interactive")),
+    .wait_attach = wait_attach,
   };
   /* The driver's attach runs as `arca-netattach ID PID` (or `arca
    * container-network-attach ID PID`) from the monitor, which is a small
@@ -702,6 +807,7 @@ arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid
   arca_error_freep (err);
   if (ret_pid)
     *ret_pid = pid;
+  memcpy (ret_id, c->id, sizeof c->id);
   return 0;
 }
 

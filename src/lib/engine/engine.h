@@ -67,6 +67,7 @@ struct arca_create_request {
   const char *stop_signal;    /* NULL: the image's, else SIGTERM */
   int stop_timeout;           /* seconds, -1: 10 */
   char **labels;
+  bool interactive;           /* -i: the container's stdin stays open (attach feeds it) */
   /* Join another container's namespaces (engine/pod.h): --pod NAME, or
    * --network/--ipc/--pid container:NAME (spec.network ARCA_NET_CONTAINER
    * for the network). */
