@@ -60,11 +60,13 @@ echo "== 3. $idle idle containers: memory of the per-container monitor (PSS)"
 pss_of() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "$@" 2>/dev/null; }
 for i in $(seq 1 "$idle"); do "${arca[@]}" run -d --name idle$i busybox sleep 3600 >/dev/null; done
 sleep 1
-mon_pids=$(pgrep -x arca-monitor || true)
+# Only our monitors (their command line names our root; other stores may run on this host).
+mon_pids=$(for p in $(pgrep -x arca-monitor || true); do
+  tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q -- "$work/arca/" && echo "$p"; done)
 a_kb=0; for pid in $mon_pids; do a_kb=$((a_kb + $(pss_of /proc/$pid/smaps_rollup))); done
 for i in $(seq 1 "$idle"); do "${podman[@]}" run -d --name idle$i localhost/busybox sleep 3600 >/dev/null; done
 sleep 1
-p_kb=0; for pid in $(pgrep -x conmon || true); do p_kb=$((p_kb + $(pss_of /proc/$pid/smaps_rollup))); done
+p_kb=0; for pid in $(pgrep -f "conmon .*$pm/run" || true); do p_kb=$((p_kb + $(pss_of /proc/$pid/smaps_rollup))); done
 echo "per idle container: arca-monitor $((a_kb / idle)) KiB PSS, conmon $((p_kb / idle)) KiB PSS, ratio $(ratio "$a_kb" "$p_kb") (goal < 1)"
 for i in $(seq 1 "$idle"); do "${arca[@]}" rm -f idle$i >/dev/null; done
 "${podman[@]}" rm -af -t 0 >/dev/null 2>&1 || true
