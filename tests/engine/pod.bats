@@ -259,3 +259,18 @@ serve_in_pod() { # NAME POD: busybox httpd on 127.0.0.1:8080 only
   arca pod rm -f first
   arca pod create --name second -p 18589:80
 }
+
+@test "container prune leaves a stopped pod's infra to its pod and removes the rest" {
+  arca pod create --name pp --network none
+  arca pod stop pp
+  arca run --name lone --network none busybox true
+  run arca container prune -f
+  [ "$status" -eq 0 ]
+  # lone is gone, the pod and its infra are still there
+  run arca ps -a --format json
+  [ "$(jq -r '.[] | select(.Names == "lone") | .Names' <<<"$output")" = "" ]
+  [ "$(jq -r '.[] | .Names' <<<"$output" | wc -l)" = 1 ]
+  [ "$(arca pod ps --format json | jq -r '.[].Name')" = pp ]
+  arca pod rm pp
+  [ -z "$(arca ps -a -q)" ]
+}

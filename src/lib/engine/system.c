@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/build.h"
+#include "engine/pod.h"
 #include "engine/system.h"
 #include "engine/volumes.h"
 #include "image/check.h"
@@ -473,6 +474,11 @@ arca_engine_container_prune (struct arca_engine *e, char ***ret_removed, arca_er
       /* A running build's COPY container is "created" too; it is not ours. */
       if ((list[i]->status != ARCA_ENGINE_EXITED && list[i]->status != ARCA_ENGINE_CREATED)
           || arca_build_container_busy (e, list[i]))
+        continue;
+      /* A stopped pod's infra container goes with its pod (pod rm/prune),
+         not on its own: skipped, as Docker skips what it may not remove. */
+      cleanup_error arca_error *in_pod = NULL;
+      if (arca_pod_check_remove (e, list[i]->id, &in_pod) < 0)
         continue;
       if (arca_engine_remove (e, list[i]->id, false, err) < 0
           || arca_volume_release (e, list[i]->id, false, err) < 0 || add (&removed, "%s", list[i]->id) < 0)
