@@ -49,7 +49,7 @@ run() {
   shift
   t0=$(now_ms)
   $bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-    ARCA_VM_KERNEL="$RUNVM_KERNEL" \
+    ARCA_VM_KERNEL="$RUNVM_KERNEL" ARCA_VM_ROOT="${ROOT_MODE:-initramfs}" \
     "$RUNVM_ARCA" --root /tmp/arca --run-root /run/arca run --vm "$@" \
     </dev/null >/tmp/$name.out 2>/tmp/$name.err &
   pid=$!
@@ -68,6 +68,8 @@ run() {
 run hi busybox echo hi
 run seven --rm -e FOO=bar -w /tmp -u 1000:1000 --hostname vmhost busybox \
   sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"; echo to-stderr >&2; exit 7'
+# The root as an ext4 disk (mkfs.ext4 -d) on virtio-blk over PCI.
+ROOT_MODE=disk run disk --rm -u 1000 busybox sh -c 'grep -c " / overlay" /proc/mounts; id -u; exit 3'
 # What stayed behind: the first run (no --rm) keeps its directory, the
 # second none; no mount is left.
 say "runs=$($bb ls $h/tmp/arca/vm/runs | $bb wc -l) mounts=$($bb grep -c ' /tmp/arca/' /proc/mounts)"

@@ -105,7 +105,7 @@ check() {
   if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; grep -E "^($name|kvm|host)" "$report" | tail -n 20 | sed 's/^/#   /'; fi
 }
 
-echo "1..6"
+echo "1..7"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 name=host
 check "outer VM has /dev/kvm (kvm-amd) and the host's / over virtio-9p" \
@@ -123,3 +123,8 @@ check "-e, -w, -u, --hostname reach the command; stderr stays stderr" \
   test "$(lines seven-out)" = "bar /tmp 1000:1000 vmhost" -a "$(lines seven-err)" = to-stderr
 check "the run without --rm keeps its directory, the --rm run none; no mount left" \
   test "$(sed -n 's/^runs=\([0-9]*\) mounts=\([0-9]*\)$/\1 \2/p' "$report")" = "1 0"
+
+name=disk
+echo "# ARCA_VM_ROOT=disk arca run --vm: exit $(field exit disk), $(field wall_ms disk) ms"
+check "ARCA_VM_ROOT=disk: the root is an ext4 disk on virtio-blk over PCI under an overlay, the status comes back" \
+  test "$(lines disk-out | tr '\n' ' ')" = "1 1000 " -a "$(field exit disk)" = 3
