@@ -13,6 +13,8 @@ packages=(
   docker-registry apache2-utils openssl curl python3
   # peers for interoperability tests and benchmarks
   crun runc podman containerd hyperfine time qemu-system-x86 linux-image-amd64 cpio
+  # arca run --vm with the root as an ext4 disk (mkfs.ext4 -d)
+  e2fsprogs
   # network benchmark (bench/network.sh) and the nginx test (tests/engine/network-http.bats)
   iperf3 wrk nginx-light strace
 )

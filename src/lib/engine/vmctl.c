@@ -470,7 +470,7 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
 
   /* Ready when the API answers; a VMM that exits first failed, and its
      last message says why. */
-  for (int waited = 0; waited < 10000; waited += 10)
+  for (int waited = 0; waited < 30000; waited += 10)
     {
       int status;
       if (waitpid (pid, &status, WNOHANG) == pid)
@@ -498,7 +498,7 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
   waitpid (pid, NULL, 0);
   cleanup_error arca_error *ignored = NULL;
   arca_rm_rf_at (AT_FDCWD, dir, &ignored);
-  return arca_error_set (err, ETIMEDOUT, "vm `%s`: arca-vmm did not answer on `%s` within 10 s",
+  return arca_error_set (err, ETIMEDOUT, "vm `%s`: arca-vmm did not answer on `%s` within 30 s",
                          o->name, sock);
 }
 
