@@ -296,7 +296,12 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   [[ "$output" == *"endpoint: container ${id:0:12}"* ]]
   [[ "$output" == *"veth: vuorphan0 on bridge arcau1"* ]]
   [ "$(endpoint_rows)" = 1 ]   # without --fix nothing changes
-  arca network reclaim --fix
+  # arca system check reports the same as garbage, and --repair removes it.
+  run arca system check
+  [[ "$output" == *"network endpoint"*"${id:0:12}"* ]]
+  [[ "$output" == *"network veth"*"vuorphan0"* ]]
+  [ "$(endpoint_rows)" = 1 ]
+  arca system check --repair
   [ "$(endpoint_rows)" = 0 ]
   [ "$(address_rows)" = 0 ]
   ! ip link show vuorphan0 2>/dev/null

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/build.h"
+#include "engine/network-user.h"
 #include "engine/pod.h"
 #include "engine/system.h"
 #include "engine/volumes.h"
@@ -428,6 +429,9 @@ check_volumes (struct arca_engine *e, bool repair, struct arca_system_report *r,
   return 0;
 }
 
+static int check_network (struct arca_engine *e, bool repair, struct arca_system_report *r,
+                          arca_error **err);
+
 int
 arca_engine_system_check (struct arca_engine *e, bool repair, struct arca_system_report **ret,
                           arca_error **err)
@@ -441,7 +445,10 @@ arca_engine_system_check (struct arca_engine *e, bool repair, struct arca_system
     return arca_error_set (err, ENOMEM, "check");
   /* Host state first (a stale mount keeps a directory busy), the store's
    * garbage collection last. */
-  if (live_ids (e, &all, &live, err) < 0 || check_mounts (e, live, repair, r, err) < 0
+  /* The network first: it tells a crashed container from one that is
+     starting by its runtime state, which check_leftovers removes. */
+  if (check_network (e, repair, r, err) < 0 || live_ids (e, &all, &live, err) < 0
+      || check_mounts (e, live, repair, r, err) < 0
       || check_leftovers (e, all, live, repair, r, err) < 0
       || check_containers (e, all, repair, r, err) < 0 || check_volumes (e, repair, r, err) < 0
       || arca_image_check (e->store, e->db, repair, &img, err) < 0)
@@ -455,6 +462,31 @@ arca_engine_system_check (struct arca_engine *e, bool repair, struct arca_system
   r->repaired = repair;
   *ret = move_ptr (r);
   return 0;
+}
+
+/* Network state of containers that are gone or stopped after a crash
+ * (endpoint rows and addresses, veths, published ports): garbage, removed
+ * on repair like any other orphan. */
+struct net_findings {
+  struct arca_system_report *r;
+  bool failed;
+};
+
+static void
+note_network (void *userdata, const char *kind, const char *what)
+{
+  struct net_findings *f = userdata;
+  if (add (&f->r->garbage, "network %s %s", kind, what) < 0)
+    f->failed = true;
+}
+
+static int
+check_network (struct arca_engine *e, bool repair, struct arca_system_report *r, arca_error **err)
+{
+  struct net_findings f = { .r = r };
+  if (arca_network_reclaim (e, repair, note_network, &f, err) < 0)
+    return arca_error_wrap (err, "network state");
+  return f.failed ? arca_error_set (err, ENOMEM, "check") : 0;
 }
 
 /* ---- prune -------------------------------------------------------------- */
