@@ -129,9 +129,12 @@ slist_freep (struct curl_slist **l)
   curl_slist_free_all (*l);
 }
 
-int
-arca_vm_request (struct arca_engine *e, const char *name, const char *method, const char *path,
-                 const char *body, long *ret_status, char **ret_body, arca_error **err)
+/* timeout_s bounds the whole request: long for a migration, short for a
+   state query (a VMM waiting for an incoming migration answers nothing
+   until the migration arrives). */
+static int
+request (struct arca_engine *e, const char *name, const char *method, const char *path,
+         const char *body, long timeout_s, long *ret_status, char **ret_body, arca_error **err)
 {
   cleanup_free char *sock = NULL, *url = NULL;
   _cleanup_ (curl_cleanupp) CURL *curl = NULL;
@@ -153,8 +156,7 @@ arca_vm_request (struct arca_engine *e, const char *name, const char *method, co
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, &resp);
   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-  /* A live migration of a big guest is the longest request. */
-  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 600L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, timeout_s);
   if (body)
     curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
   CURLcode rc = curl_easy_perform (curl);
@@ -188,6 +190,14 @@ arca_vm_request (struct arca_engine *e, const char *name, const char *method, co
 }
 
 int
+arca_vm_request (struct arca_engine *e, const char *name, const char *method, const char *path,
+                 const char *body, long *ret_status, char **ret_body, arca_error **err)
+{
+  /* A live migration of a big guest is the longest request. */
+  return request (e, name, method, path, body, 600, ret_status, ret_body, err);
+}
+
+int
 arca_vm_state (struct arca_engine *e, const char *name, char **ret_state, pid_t *ret_pid,
                arca_error **err)
 {
@@ -207,7 +217,7 @@ arca_vm_state (struct arca_engine *e, const char *name, char **ret_state, pid_t 
       cleanup_error arca_error *ignored = NULL;
       /* Between the process's start and its API answering it is starting. */
       state = "Starting";
-      if (arca_vm_request (e, name, "GET", "/", NULL, NULL, &body, &ignored) == 0
+      if (request (e, name, "GET", "/", NULL, 3, NULL, &body, &ignored) == 0
           && (j = json_loads (body, 0, NULL)) != NULL
           && json_is_string (json_object_get (j, "state")))
         state = json_string_value (json_object_get (j, "state"));
@@ -327,6 +337,47 @@ last_line (const char *path)
   return strdup (nl ? nl + 1 : text);
 }
 
+/* unix:PATH exists, or tcp:HOST:PORT has a listening socket of pid's. */
+static bool
+incoming_listens (pid_t pid, const char *addr)
+{
+  if (strncmp (addr, "unix:", 5) == 0)
+    return access (addr + 5, F_OK) == 0;
+  const char *colon = strrchr (addr, ':');
+  if (strncmp (addr, "tcp:", 4) != 0 || colon == NULL)
+    return false;
+  unsigned port = (unsigned) strtoul (colon + 1, NULL, 10);
+  static const char *const tables[] = { "tcp", "tcp6" };
+  for (size_t t = 0; t < ARRAY_SIZE (tables); t++)
+    {
+      char path[64], line[256];
+      snprintf (path, sizeof path, "/proc/%d/net/%s", (int) pid, tables[t]);
+      cleanup_file FILE *f = fopen (path, "re");
+      while (f && fgets (line, sizeof line, f))
+        {
+          unsigned local_port, state;
+          /* "  0: 0100007F:1F90 00000000:0000 0A ..." (0A = LISTEN) */
+          if (sscanf (line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &local_port, &state) == 2
+              && local_port == port && state == 0x0A)
+            return true;
+        }
+    }
+  return false;
+}
+
+static int
+load_snapshot (struct arca_engine *e, const char *name, const char *state, const char *mem,
+               bool resume, arca_error **err)
+{
+  json_t *j = json_pack ("{s:s, s:s, s:b}", "snapshot_path", state, "mem_file_path", mem,
+                         "resume_vm", resume);
+  cleanup_free char *body = j ? json_dumps (j, JSON_COMPACT) : NULL;
+  json_decref (j);
+  if (body == NULL)
+    return arca_error_set (err, ENOMEM, "snapshot load request");
+  return arca_vm_request (e, name, "PUT", "/snapshot/load", body, NULL, NULL, err);
+}
+
 static void
 child_exec (const char *log_path, char **argv)
 {
@@ -395,20 +446,25 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
     }
   else if (o->restore_dir)
     {
-      if (asprintf (&state, "%s/state", o->restore_dir) < 0 || asprintf (&mem, "%s/mem", o->restore_dir) < 0)
+      /* Restored through the API (PUT /snapshot/load) once it answers:
+         arca-vmm's own --restore serves no API. */
+      cleanup_free char *abs = realpath (o->restore_dir, NULL);
+      if (abs == NULL)
+        {
+          int saved = errno;
+          rmdir (dir);
+          return arca_error_set (err, saved, "vm restore: snapshot directory `%s`", o->restore_dir);
+        }
+      if (asprintf (&state, "%s/state", abs) < 0 || asprintf (&mem, "%s/mem", abs) < 0)
         return arca_error_set (err, ENOMEM, "path");
-      push (argv, &argc, ARRAY_SIZE (argv), "--restore");
-      push (argv, &argc, ARRAY_SIZE (argv), state);
-      push (argv, &argc, ARRAY_SIZE (argv), "--mem-file");
-      push (argv, &argc, ARRAY_SIZE (argv), mem);
     }
   else
     {
       push (argv, &argc, ARRAY_SIZE (argv), "--incoming");
       push (argv, &argc, ARRAY_SIZE (argv), o->incoming);
+      if (o->paused)
+        push (argv, &argc, ARRAY_SIZE (argv), "--paused");
     }
-  if (o->paused && !o->kernel)
-    push (argv, &argc, ARRAY_SIZE (argv), "--paused");
   if (o->memory_mib)
     {
       if (asprintf (&mem_s, "%u", o->memory_mib) < 0)
@@ -468,8 +524,9 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
       return arca_error_wrap (err, "vm `%s`: record the VMM's pid", o->name);
     }
 
-  /* Ready when the API answers; a VMM that exits first failed, and its
-     last message says why. */
+  /* Ready when the API answers (a receiver: when it listens for the
+     migration; its API answers only after that); a VMM that exits first
+     failed, and its last message says why. */
   for (int waited = 0; waited < 30000; waited += 10)
     {
       int status;
@@ -482,15 +539,23 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
                                  WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status),
                                  why && *why ? why : "no message");
         }
-      if (access (sock, F_OK) == 0)
+      cleanup_error arca_error *not_yet = NULL;
+      bool ready = o->incoming ? incoming_listens (pid, o->incoming)
+                               : access (sock, F_OK) == 0
+                                     && request (e, o->name, "GET", "/", NULL, 3, NULL, NULL, &not_yet) == 0;
+      if (ready)
         {
-          cleanup_error arca_error *not_yet = NULL;
-          if (arca_vm_request (e, o->name, "GET", "/", NULL, NULL, NULL, &not_yet) == 0)
+          if (o->restore_dir && load_snapshot (e, o->name, state, mem, !o->paused, err) < 0)
             {
-              if (ret_pid)
-                *ret_pid = pid;
-              return 0;
+              kill (pid, SIGKILL);
+              waitpid (pid, NULL, 0);
+              cleanup_error arca_error *ignored = NULL;
+              arca_rm_rf_at (AT_FDCWD, dir, &ignored);
+              return -1;
             }
+          if (ret_pid)
+            *ret_pid = pid;
+          return 0;
         }
       nanosleep (&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
     }
