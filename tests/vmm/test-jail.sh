@@ -24,7 +24,8 @@ run () {
 "$VMM" --jail --jail-memory 256 --jail-pids 32 --kernel "$ELF" --cmdline "ticks=0 tickdelay=3000" \
   --serial "file:$T/console" 2>"$T/jail.err" &
 pid=$!
-for _ in $(seq 300); do grep -q "tick 2" "$T/console" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 60); do grep -q "tick 2" "$T/console" 2>/dev/null && break; sleep 0.5; done
+[ -s "$T/jail.err" ] && sed "s/^/# arca-vmm: /" "$T/jail.err"
 check "jailed guest boots and ticks" grep -q "tick 2" "$T/console"
 child=$(cat /proc/$pid/task/$pid/children 2>/dev/null | awk '{print $1}')
 check "the VM runs in a child process" test -n "$child"
@@ -61,6 +62,7 @@ check "the cgroup is removed" test -n "$cg" -a ! -d "$cgdir"
 
 printf 'ARCA-BLK-SECTOR0' >"$T/disk.img"; truncate -s 1M "$T/disk.img"
 run dev --jail-pids 16 --kernel "$ELF" --rng --drive "$T/disk.img" --cmdline "rng blk exit=7"
+[ -s "$T/dev.err" ] && sed "s/^/# arca-vmm: /" "$T/dev.err"
 check "jailed: virtio-rng works" has dev.out "rng ok"
 check "jailed: virtio-blk reads and writes" has dev.out "blk readback same"
 check "jailed: the write reached the host file" \

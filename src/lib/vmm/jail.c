@@ -177,10 +177,21 @@ pivot_into_empty_root (arca_error **err)
     return arca_error_set (err, errno, "--jail: mount a tmpfs root on `%s`", dir);
   if (chdir (dir) < 0 || mkdir ("old", 0500) < 0)
     return arca_error_set (err, errno, "--jail: prepare the new root");
-  if (syscall (SYS_pivot_root, ".", "old") < 0)
+  if (syscall (SYS_pivot_root, ".", "old") == 0)
+    {
+      if (umount2 ("old", MNT_DETACH) < 0 || rmdir ("old") < 0 || chdir ("/") < 0)
+        return arca_error_set (err, errno, "--jail: detach the old root");
+    }
+  else if (errno == EINVAL)
+    {
+      /* arca-vmm's own root is not a mount point (it runs in a chroot):
+         chroot into the empty tmpfs instead.  Without CAP_SYS_CHROOT
+         (dropped next) there is no way back out. */
+      if (rmdir ("old") < 0 || chroot (".") < 0 || chdir ("/") < 0)
+        return arca_error_set (err, errno, "--jail: chroot into the new root");
+    }
+  else
     return arca_error_set (err, errno, "--jail: pivot_root");
-  if (umount2 ("old", MNT_DETACH) < 0 || rmdir ("old") < 0 || chdir ("/") < 0)
-    return arca_error_set (err, errno, "--jail: detach the old root");
   if (mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
              NULL) < 0)
     return arca_error_set (err, errno, "--jail: make the root read-only");
