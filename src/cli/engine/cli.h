@@ -3,6 +3,8 @@
 #ifndef ARCA_CLI_ENGINE_CLI_H
 #define ARCA_CLI_ENGINE_CLI_H
 
+#include <jansson.h>
+
 #include "engine/engine.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -21,6 +23,10 @@ int cli_engine (struct cli *cli, struct arca_engine **ret, arca_error **err);
 
 /* arca-init: $ARCA_INIT_PATH, beside us, or in libexec (--init, pod infra). */
 int cli_find_init (char **ret, arca_error **err);
+
+/* Prints a JSON value as the --format json and inspect commands do
+ * (indented, one trailing newline); the caller keeps its reference. */
+void cli_print_json (json_t *value);
 
 /* A growing NULL-terminated string vector. */
 int cli_strv_push (char ***v, const char *s, arca_error **err);

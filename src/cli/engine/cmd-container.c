@@ -870,9 +870,7 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
   arca_pods_free (pods);
   if (!quiet && strcmp (format, "json") == 0)
     {
-      char *text = json_dumps (array, JSON_INDENT (2));
-      printf ("%s\n", text ? text : "[]");
-      free (text);
+      cli_print_json (array);
     }
   json_decref (array);
   arca_engine_containers_free (list);
@@ -959,9 +957,7 @@ cmd_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
                             c->status == ARCA_ENGINE_RUNNING, "Pid", (json_int_t) c->pid,
                             "ExitCode", c->exit_code, "Config", config ? config : json_null ()));
     }
-  char *text = json_dumps (array, JSON_INDENT (2));
-  printf ("%s\n", text ? text : "[]");
-  free (text);
+  cli_print_json (array);
   json_decref (array);
   return 0;
 }

@@ -90,9 +90,7 @@ cmd_history (struct cli *cli, int argc, char **argv, arca_error **err)
     }
   if (json)
     {
-      char *text = json_dumps (array, JSON_INDENT (2));
-      printf ("%s\n", text ? text : "[]");
-      free (text);
+      cli_print_json (array);
       json_decref (array);
     }
   return 0;
@@ -126,9 +124,7 @@ cmd_image_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
         }
       json_array_append_new (array, info);
     }
-  char *text = json_dumps (array, JSON_INDENT (2));
-  printf ("%s\n", text ? text : "[]");
-  free (text);
+  cli_print_json (array);
   json_decref (array);
   return 0;
 }

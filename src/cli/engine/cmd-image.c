@@ -112,9 +112,7 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
     }
   if (!quiet && strcmp (format, "json") == 0)
     {
-      char *text = json_dumps (array, JSON_INDENT (2));
-      printf ("%s\n", text ? text : "[]");
-      free (text);
+      cli_print_json (array);
     }
   json_decref (array);
   return 0;

@@ -155,9 +155,7 @@ pod_ps (struct cli *cli, int argc, char **argv, arca_error **err)
     }
   if (!quiet && strcmp (format, "json") == 0)
     {
-      char *text = json_dumps (array, JSON_INDENT (2));
-      printf ("%s\n", text ? text : "[]");
-      free (text);
+      cli_print_json (array);
     }
   json_decref (array);
   arca_pods_free (pods);
@@ -181,8 +179,7 @@ pod_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
         return 125;
       json_array_append_new (array, pod_json (p));
     }
-  cleanup_free char *text = json_dumps (array, JSON_INDENT (2));
-  printf ("%s\n", text ? text : "[]");
+  cli_print_json (array);
   return 0;
 }
 

@@ -158,9 +158,7 @@ vm_ls (struct cli *cli, int argc, char **argv, arca_error **err)
     }
   if (json)
     {
-      char *text = json_dumps (array, JSON_INDENT (2));
-      printf ("%s\n", text ? text : "[]");
-      free (text);
+      cli_print_json (array);
     }
   json_decref (array);
   return 0;
@@ -196,9 +194,7 @@ vm_inspect (struct arca_engine *e, int argc, char **argv, arca_error **err)
                                         pid > 0 ? get_json (e, argv[i], "/machine-config") : json_null (),
                                         "Metrics", pid > 0 ? get_json (e, argv[i], "/metrics") : json_null ()));
     }
-  char *text = json_dumps (array, JSON_INDENT (2));
-  printf ("%s\n", text ? text : "[]");
-  free (text);
+  cli_print_json (array);
   json_decref (array);
   return 0;
 }

@@ -2,6 +2,7 @@
 /* arca: global options and dispatch. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,14 @@ cli_engine (struct cli *cli, struct arca_engine **ret, arca_error **err)
     }
   *ret = cli->engine;
   return 0;
+}
+
+void
+cli_print_json (json_t *value)
+{
+  char *text = json_dumps (value, JSON_INDENT (2));
+  printf ("%s\n", text ? text : "[]");
+  free (text);
 }
 
 int
