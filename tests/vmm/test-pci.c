@@ -134,7 +134,8 @@ test_bar_sizing_and_routing (void **state)
   assert_int_equal (f->last_off, 0x2010);
   assert_int_equal (v, 0x42424242);
   /* An access crossing the BAR's end is not the device's. */
-  vm_bus__read (&f->vm->mmio, f->bar + 0x3ffc, (uint8_t *) &v, 8);
+  uint64_t wide = 0;
+  vm_bus__read (&f->vm->mmio, f->bar + 0x3ffc, (uint8_t *) &wide, 8);
   assert_int_equal (f->reads, 1);
   /* Moved inside the window, the BAR follows. */
   cfg_write (f, 1, 0x10, (uint32_t) f->bar + 0x100000);
