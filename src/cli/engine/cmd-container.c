@@ -591,11 +591,27 @@ cmd_run (struct cli *cli, int argc, char **argv, arca_error **err)
   /* In the foreground we need the exit code before the container is gone:
    * we remove it ourselves instead of its monitor. */
   bool attach = (a.interactive || a.req.spec.tty) && !a.detach;
-  bool remove_here = a.req.remove && !a.detach && !attach;
+  /* Joining another container's pid namespace needs a sealed copy of the
+   * runtime (linux/selfexec.h), which only this process has, not the
+   * monitor: such a foreground run is proxied here. */
+  bool in_process = attach && a.req.pid_container != NULL;
+  bool remove_here = a.req.remove && !a.detach && (!attach || in_process);
   if (remove_here)
     a.req.remove = false;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_create (e, &a.req, id, err) < 0)
     return 125;
+  if (in_process)
+    {
+      int code = 0;
+      int status = arca_engine_run_attached (e, id, &code, err);
+      if (remove_here)
+        {
+          cleanup_error arca_error *ignored = NULL;
+          if (arca_engine_remove (e, id, true, &ignored) == 0)
+            arca_volume_release (e, id, true, &ignored);
+        }
+      return status < 0 ? 125 : code;
+    }
   if (attach)
     {
       /* Through the monitor like `arca attach`: it starts the program once
