@@ -2,8 +2,9 @@
 # Runs a command on a machine that has a real /dev/kvm, when this one does
 # not (or has only kvm_pvm): QEMU in TCG mode with an emulated AMD SVM CPU
 # boots the Debian kernel, loads kvm-amd, mounts this host's / read-only
-# over 9p (virtio-9p) with tmpfs on /tmp, /run and /var/tmp, mounts WORK
-# read-write at the same path, and runs the command there as root. The
+# over 9p (virtio-9p) with tmpfs on /tmp, /run and /var/tmp, mounts this
+# source tree (read-only) and WORK (read-write) at their own paths, and
+# runs the command there as root. The
 # command's stdout+stderr are printed and its exit status is ours.
 #
 #   tests/vm-linux/kvm-host.sh WORK COMMAND [ARG...]
@@ -80,7 +81,7 @@ for m in $(/bin/busybox cat /modules/order); do
   [ -f /modules/$m.ko ] && /bin/busybox insmod /modules/$m.ko 2>/dev/null
 done
 set -- $(/bin/busybox cat /proc/cmdline)
-for a; do case $a in kvh.out=*) OUT=${a#kvh.out=} ;; kvh.work=*) WORK=${a#kvh.work=} ;; esac; done
+for a; do case $a in kvh.out=*) OUT=${a#kvh.out=} ;; kvh.work=*) WORK=${a#kvh.work=} ;; kvh.src=*) SRC=${a#kvh.src=} ;; esac; done
 o=trans=virtio,version=9p2000.L,msize=262144
 # The new root is a tmpfs holding binds of the host's top-level dirs from
 # the 9p share: proc, sys, dev, tmp and run are fresh mounts on tmpfs, never
@@ -106,6 +107,10 @@ done
 /bin/busybox mount -o bind /dev/shm /newroot/dev/shm
 /bin/busybox mount -t cgroup2 none /newroot/sys/fs/cgroup 2>/dev/null
 for d in tmp run var/tmp; do /bin/busybox mount -t tmpfs tmpfs /newroot/$d; done
+# The source tree (with its build dirs) and WORK on shares of their own:
+# under /tmp (a CI clone) the tmpfs above would hide them.
+/bin/busybox mkdir -p /newroot$SRC 2>/dev/null
+/bin/busybox mount -t 9p -o $o,ro src /newroot$SRC
 /bin/busybox mkdir -p /newroot$WORK 2>/dev/null
 /bin/busybox mount -t 9p -o $o work /newroot$WORK
 /bin/busybox ip link set lo up 2>/dev/null
@@ -124,9 +129,10 @@ timeout -k 5 "${KVH_TIMEOUT:-900}" qemu-system-x86_64 -cpu max,+svm -M pc -m "${
   -smp "${KVH_CPUS:-2}" -nodefaults -no-user-config -display none -no-reboot \
   -serial "file:$out/console.log" \
   -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap" \
+  -virtfs "local,path=$src,mount_tag=src,security_model=passthrough,readonly=on" \
   -virtfs "local,path=$work,mount_tag=work,security_model=passthrough" \
   -kernel "$kernel" -initrd "$out/initrd.cpio" \
-  -append "console=ttyS0 loglevel=4 panic=-1 reboot=k no_timer_check kvh.out=$out kvh.work=$work" </dev/null >"$out/qemu.log" 2>&1
+  -append "console=ttyS0 loglevel=4 panic=-1 reboot=k no_timer_check kvh.out=$out kvh.work=$work kvh.src=$src" </dev/null >"$out/qemu.log" 2>&1
 qrc=$?
 [[ -f $out/output ]] && cat "$out/output"
 if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then

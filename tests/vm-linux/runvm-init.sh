@@ -40,6 +40,11 @@ if ! err=$($bb mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cach
 fi
 $bb mount -t proc proc $h/proc && $bb mount -t sysfs sys $h/sys && $bb mount -t devtmpfs dev $h/dev \
   && $bb mount -t tmpfs tmp $h/tmp && $bb mount -t tmpfs run $h/run || { say "host=unusable"; finish; }
+# The build tree on its own share: under /tmp (a CI clone) the tmpfs above
+# would hide it.
+$bb mkdir -p $h$RUNVM_BUILD 2>/dev/null
+$bb mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144 build $h$RUNVM_BUILD \
+  || { say "build=missing"; finish; }
 say "host=ready"
 
 # run NAME ARGS...: `arca run --vm ARGS` in the host's tree; stdout, stderr

@@ -11,7 +11,8 @@
 # BUILD: a normal (dynamic) meson build dir with arca, arca-vmm and
 # arca-guest-agent (configured here when missing; must be on a host path
 # the outer VM sees under the same name, i.e. anything but a tmpfs-only
-# mount). Environment: RUNVM_OUTER_TIMEOUT (900 s), RUNVM_TIMEOUT (300 s
+# mount; BUILD itself is shared on its own, so it may be under /tmp).
+# Environment: RUNVM_OUTER_TIMEOUT (900 s), RUNVM_TIMEOUT (300 s
 # per `arca run --vm`).
 set -uo pipefail
 
@@ -75,6 +76,7 @@ for m in $order; do
 done
 cat >"$root/etc/runvm.conf" <<CONF
 RUNVM_ARCA=$build/src/cli/engine/arca
+RUNVM_BUILD=$build
 RUNVM_KERNEL=$kernel
 RUNVM_TIMEOUT=${RUNVM_TIMEOUT:-300}
 CONF
@@ -87,6 +89,7 @@ start=$(date +%s%N)
 timeout -k 5 "$outer_timeout" qemu-system-x86_64 -cpu max,+svm -m 1536 -M pc -smp 1 \
   -nodefaults -no-user-config -display none -no-reboot -serial "file:$log" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs local,path="$build",mount_tag=build,security_model=none,readonly=on,multidevs=remap \
   -kernel "$kernel" -initrd "$out/outer-initrd.cpio" \
   -append "console=ttyS0 printk.devkmsg=on loglevel=5 panic=-1 reboot=k no_timer_check" \
   </dev/null >"$out/qemu.err" 2>&1
