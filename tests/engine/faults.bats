@@ -77,6 +77,7 @@ assert_consistent() {
     ! ls -d /sys/fs/cgroup/*/arca/"$id" 2>/dev/null
   done
   run arca run --rm busybox echo still-works
+  echo "after repair, run --rm printed: $output"
   [ "$output" = still-works ]
 }
 
