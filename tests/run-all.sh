@@ -113,7 +113,7 @@ if want vmm && [ -f "$root/tests/vmm/run.sh" ]; then
     # brought up (the tcp: migration tests use 127.0.0.1).
     echo "== arca-vmm tests (no /dev/kvm: nested, in QEMU TCG with SVM via tests/vm-linux/kvm-host.sh)"
     KVH_TIMEOUT=${ARCA_VMM_NESTED_TIMEOUT:-1800} bash "$root/tests/vm-linux/kvm-host.sh" "$work/vmm-nested" \
-      sh -c 'ip link set lo up; exec bash "$@"' sh "$root/tests/vmm/run.sh" "$build" "$work/vmm-nested/vmm" \
+      sh -c 'ip link set lo up; ARCA_VMM_NESTED=1 exec bash "$@"' sh "$root/tests/vmm/run.sh" "$build" "$work/vmm-nested/vmm" \
       >"$work/logs/vmm.tap" 2>&1
     rc=$?
     [ "$rc" -eq 124 ] || [ "$rc" -eq 125 ] && count_step "vmm (kvm-host.sh exit $rc)" 1
