@@ -60,7 +60,7 @@ if command -v curl >/dev/null; then
     --cmdline "pci balloonstats=8" --serial "file:$T/stats.out" 2>"$T/stats.err" &
   pids+=($!)
   for _ in $(seq 300); do grep -q 'round=2' "$T/stats.out" 2>/dev/null && break; sleep 0.1; done
-  curl -s --unix-socket "$SOCK" http://localhost/balloon/statistics >"$T/stats.json"
+  curl -s --max-time 10 --unix-socket "$SOCK" http://localhost/balloon/statistics >"$T/stats.json"
   check "balloon stats: the device hands the buffer back each interval" has stats.out "balloonstats returned round=2"
   check "balloon stats: GET /balloon/statistics shows the guest's values" \
     sh -c "grep -q '\"free_memory\":19087360' '$T/stats.json' && grep -q '\"total_memory\":134217728' '$T/stats.json' && grep -q '\"stats_polling_interval_s\":1' '$T/stats.json'"
@@ -68,7 +68,10 @@ if command -v curl >/dev/null; then
     test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X PATCH -d '{"stats_polling_interval_s":2}' http://localhost/balloon/statistics)" = 204
   check "balloon stats: cannot be turned off after boot" \
     test "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X PATCH -d '{"stats_polling_interval_s":0}' http://localhost/balloon/statistics)" = 400
-  wait "${pids[-1]}"
+  # Bounded: a guest that never finishes its polls must fail, not hang.
+  for _ in $(seq 600); do kill -0 "${pids[-1]}" 2>/dev/null || break; sleep 0.1; done
+  kill "${pids[-1]}" 2>/dev/null
+  wait "${pids[-1]}" 2>/dev/null
   check "balloon stats: all eight polls answered" has stats.out "balloonstats returned round=8"
   run nostats --kernel "$ELF" --balloon 0 --cmdline "balloonstats=1"
   check "balloon without stats: no statistics queue offered" has nostats.out "balloonstats no device or no statistics queue"
