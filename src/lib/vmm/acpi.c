@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vm.h"
+#include "guest-bytes.h"
 
 #define ACPI_BASE 0xe0000ULL
 #define RSDP_OFF 0x000
@@ -25,33 +26,6 @@
 #define IOAPIC_ADDR 0xfec00000U
 #define FADT_HW_REDUCED (1U << 20)
 #define ISA_IRQS 16
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  memcpy (p, &v, 2);
-}
-
-static void
-put32 (uint8_t *p, uint32_t v)
-{
-  memcpy (p, &v, 4);
-}
-
-static void
-put64 (uint8_t *p, uint64_t v)
-{
-  memcpy (p, &v, 8);
-}
-
-static uint8_t
-checksum (const uint8_t *p, size_t n)
-{
-  uint8_t sum = 0;
-  for (size_t i = 0; i < n; i++)
-    sum = (uint8_t) (sum + p[i]);
-  return (uint8_t) -sum;
-}
 
 /* A standard table header; the checksum is set once the body is written. */
 static void
@@ -73,7 +47,7 @@ seal (uint8_t *t)
   uint32_t len;
   memcpy (&len, t + 4, 4);
   t[9] = 0;
-  t[9] = checksum (t, len);
+  t[9] = table_checksum (t, len);
 }
 
 int
@@ -154,8 +128,8 @@ acpi__write (struct arca_vm *vm, arca_error **err)
   rsdp[15] = 2;                             /* ACPI 2.0+: XSDT */
   put32 (rsdp + 20, 36);
   put64 (rsdp + 24, ACPI_BASE + XSDT_OFF);
-  rsdp[8] = checksum (rsdp, 20);
-  rsdp[32] = checksum (rsdp, 36);
+  rsdp[8] = table_checksum (rsdp, 20);
+  rsdp[32] = table_checksum (rsdp, 36);
   vm->acpi_rsdp = ACPI_BASE + RSDP_OFF;
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "guest-bytes.h"
 #include "vm.h"
 
 /* Offsets into struct boot_params. */
@@ -34,24 +35,6 @@
    for MP tables and never allocates from it. */
 #define EBDA_START 0x9fc00ULL
 #define HIMEM_START 0x100000ULL
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  memcpy (p, &v, sizeof (v));
-}
-
-static void
-put32 (uint8_t *p, uint32_t v)
-{
-  memcpy (p, &v, sizeof (v));
-}
-
-static void
-put64 (uint8_t *p, uint64_t v)
-{
-  memcpy (p, &v, sizeof (v));
-}
 
 unsigned
 boot_params__memory_map (struct arca_vm *vm, struct vm_e820_entry *out, unsigned max)

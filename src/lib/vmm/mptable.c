@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pci.h"
+#include "guest-bytes.h"
 #include "vm.h"
 
 #define MP_ADDR 0x9fc00ULL
@@ -32,27 +33,6 @@ take (struct mp_writer *w, size_t n)
   memset (p, 0, n);
   w->len += n;
   return p;
-}
-
-static uint8_t
-checksum (const uint8_t *p, size_t n)
-{
-  uint8_t sum = 0;
-  for (size_t i = 0; i < n; i++)
-    sum = (uint8_t) (sum + p[i]);
-  return (uint8_t) -sum;
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  memcpy (p, &v, 2);
-}
-
-static void
-put32 (uint8_t *p, uint32_t v)
-{
-  memcpy (p, &v, 4);
 }
 
 int
@@ -157,12 +137,12 @@ mptable__write (struct arca_vm *vm, arca_error **err)
   memcpy (hdr + 16, "ARCA-VMM    ", 12);
   put16 (hdr + 34, entries);
   put32 (hdr + 36, LAPIC_ADDR);
-  hdr[7] = checksum (hdr, w.len - 16);
+  hdr[7] = table_checksum (hdr, w.len - 16);
 
   memcpy (fp, "_MP_", 4);
   put32 (fp + 4, (uint32_t) (MP_ADDR + 16));      /* config table */
   fp[8] = 1;                                      /* length in 16-byte units */
   fp[9] = 4;                                      /* spec 1.4 */
-  fp[10] = checksum (fp, 16);
+  fp[10] = table_checksum (fp, 16);
   return 0;
 }
