@@ -61,6 +61,45 @@ find_monitor (const char *self_exe)
 }
 
 int
+arca_engine_find_tool (const char *env, const char *sub, const char *name, char **ret, arca_error **err)
+{
+  const char *v = getenv (env);
+  cleanup_free char *self = realpath ("/proc/self/exe", NULL);
+  char candidate[PATH_MAX];
+
+  if (v && *v)
+    {
+      if (access (v, X_OK) < 0)
+        return arca_error_errno (err, "%s=`%s`", env, v);
+      *ret = strdup (v);
+      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
+    }
+  if (self && strrchr (self, '/'))
+    {
+      *strrchr (self, '/') = '\0';
+      /* "." first: arca-vmm installs beside arca, in bindir. */
+      const char *const rel[] = { ".", sub, "../libexec/arca" };
+      for (size_t i = 0; i < ARRAY_SIZE (rel); i++)
+        {
+          snprintf (candidate, sizeof candidate, "%s/%s/%s", self, rel[i], name);
+          if (access (candidate, X_OK) == 0)
+            {
+              *ret = realpath (candidate, NULL);
+              return *ret ? 0 : arca_error_errno (err, "`%s`", candidate);
+            }
+        }
+    }
+  snprintf (candidate, sizeof candidate, "/usr/libexec/arca/%s", name);
+  if (access (candidate, X_OK) == 0)
+    {
+      *ret = strdup (candidate);
+      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
+    }
+  return arca_error_set (err, ENOENT, "%s not found beside arca or in /usr/libexec/arca (set %s)", name,
+                         env);
+}
+
+int
 arca_engine_open (const char *root, const char *run_root, const struct arca_log *log,
                   struct arca_engine **ret, arca_error **err)
 {

@@ -45,6 +45,12 @@ void arca_engine_close (struct arca_engine *e);
 void arca_engine_closep (struct arca_engine **e);
 #define cleanup_engine __attribute__ ((cleanup (arca_engine_closep)))
 
+/* A helper program of arca's: $env, else beside arca (the same
+ * directory, the build tree's ../<sub>/<name>, or ../libexec/arca/<name>), else
+ * /usr/libexec/arca/<name>.  ENOENT naming env when there is none. */
+int arca_engine_find_tool (const char *env, const char *sub, const char *name, char **ret,
+                           arca_error **err);
+
 /* `arca import`: a root filesystem tarball (read from fd) as a one-layer
  * image tagged ref; cmd (may be NULL) becomes its Cmd. */
 int arca_engine_import (struct arca_engine *e, int fd, const char *ref, char *const *cmd,

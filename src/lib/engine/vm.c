@@ -51,45 +51,6 @@ vm_paths_free (struct vm_paths *p)
   free (p->agent);
 }
 
-/* $env, else beside arca (build tree: ../<sub>/<name>; installed:
- * ../libexec/arca/<name>), else the usual libexec directory. */
-static int
-find_tool (const char *env, const char *sub, const char *name, char **ret, arca_error **err)
-{
-  const char *v = getenv (env);
-  cleanup_free char *self = realpath ("/proc/self/exe", NULL);
-  char candidate[PATH_MAX];
-
-  if (v && *v)
-    {
-      if (access (v, X_OK) < 0)
-        return arca_error_errno (err, "%s=`%s`", env, v);
-      *ret = strdup (v);
-      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
-    }
-  if (self && strrchr (self, '/'))
-    {
-      *strrchr (self, '/') = '\0';
-      const char *const rel[] = { sub, "../libexec/arca" };
-      for (size_t i = 0; i < ARRAY_SIZE (rel); i++)
-        {
-          snprintf (candidate, sizeof candidate, "%s/%s/%s", self, rel[i], name);
-          if (access (candidate, X_OK) == 0)
-            {
-              *ret = realpath (candidate, NULL);
-              return *ret ? 0 : arca_error_errno (err, "`%s`", candidate);
-            }
-        }
-    }
-  snprintf (candidate, sizeof candidate, "/usr/libexec/arca/%s", name);
-  if (access (candidate, X_OK) == 0)
-    {
-      *ret = strdup (candidate);
-      return *ret ? 0 : arca_error_set (err, ENOMEM, "path");
-    }
-  return arca_error_set (err, ENOENT, "--vm: %s not found (set %s)", name, env);
-}
-
 /* $ARCA_VM_KERNEL or the newest /boot/vmlinuz-* (scripts/guest-kernel.sh
  * installs Debian's); the release is what follows "vmlinuz-". */
 static int
@@ -784,8 +745,8 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   if ((vmm_env == NULL || *vmm_env == '\0') && check_kvm (err) < 0)
     return -1;
   if (find_kernel (&p, err) < 0
-      || find_tool ("ARCA_VMM_PATH", "../vmm", "arca-vmm", &p.vmm, err) < 0
-      || find_tool ("ARCA_GUEST_AGENT_PATH", "../guest-agent", "arca-guest-agent", &p.agent, err) < 0)
+      || arca_engine_find_tool ("ARCA_VMM_PATH", "../vmm", "arca-vmm", &p.vmm, err) < 0
+      || arca_engine_find_tool ("ARCA_GUEST_AGENT_PATH", "../guest-agent", "arca-guest-agent", &p.agent, err) < 0)
     return -1;
 
   if (arca_engine_ensure_busybox (e, req->image, err) < 0

@@ -52,28 +52,6 @@ arca_vm_path (struct arca_engine *e, const char *name, const char *file, char **
   return r < 0 ? arca_error_set (err, ENOMEM, "path") : 0;
 }
 
-/* $ARCA_VMM_PATH, beside arca (installed), or the build tree's. */
-static char *
-find_vmm (const struct arca_engine *e)
-{
-  const char *env = getenv ("ARCA_VMM_PATH");
-  char candidate[PATH_MAX];
-
-  if (env && *env)
-    return access (env, X_OK) == 0 ? strdup (env) : NULL;
-  if (e->self_exe == NULL || strrchr (e->self_exe, '/') == NULL)
-    return NULL;
-  int dirlen = (int) (strrchr (e->self_exe, '/') - e->self_exe);
-  static const char *const relative[] = { "arca-vmm", "../vmm/arca-vmm", "../libexec/arca/arca-vmm" };
-  for (size_t i = 0; i < ARRAY_SIZE (relative); i++)
-    {
-      snprintf (candidate, sizeof candidate, "%.*s/%s", dirlen, e->self_exe, relative[i]);
-      if (access (candidate, X_OK) == 0)
-        return realpath (candidate, NULL);
-    }
-  return NULL;
-}
-
 /* The VMM's pid when it still runs, else 0. */
 static pid_t
 running_pid (struct arca_engine *e, const char *name)
@@ -415,9 +393,8 @@ arca_vm_start (struct arca_engine *e, const struct arca_vm_options *o, pid_t *re
     return -1;
   if (strlen (sock) >= 108)
     return arca_error_set (err, ENAMETOOLONG, "vm `%s`: socket path `%s` too long", o->name, sock);
-  vmm = find_vmm (e);
-  if (vmm == NULL)
-    return arca_error_set (err, ENOENT, "arca-vmm not found (beside arca, or set ARCA_VMM_PATH)");
+  if (arca_engine_find_tool ("ARCA_VMM_PATH", "../vmm", "arca-vmm", &vmm, err) < 0)
+    return -1;
   if (access ("/dev/kvm", R_OK | W_OK) < 0)
     return arca_error_errno (err, "/dev/kvm");
   if (o->kernel && access (o->kernel, R_OK) < 0)
