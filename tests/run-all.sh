@@ -161,7 +161,23 @@ if want fuzz && [ -f "$root/tests/fuzz/run.sh" ]; then
   fi
 fi
 
+# What each failing TAP test printed (bats' "# " lines, a test program's
+# output), so a CI log that keeps only the end still says why.
+failure_details() {
+  local log
+  for log in "$work"/logs/*.tap; do
+    [ -f "$log" ] || continue
+    awk -v suite="$(basename "$log" .tap)" '
+      /^not ok / { show = 1; shown = 0; print "-- " suite ": " $0; next }
+      /^ok / { show = 0; next }
+      show && shown < 25 { print "   " $0; shown++ }
+    ' "$log"
+  done
+}
+
 if ((${#failures[@]})); then
+  echo "== failure details"
+  failure_details | head -150
   echo "== failures"
   printf '  %s\n' "${failures[@]}"
 fi

@@ -79,6 +79,14 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   arca run -d --name "$name" "$@" busybox sh -c \
     "mkdir -p /www && echo hello from $name > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null
   wait_status "$name" Up
+  # "Up" is the container's process running; httpd listens a moment later.
+  local i
+  for i in $(seq 50); do
+    arca exec "$name" wget -q -O /dev/null http://127.0.0.1/ 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "httpd in $name never answered" >&2
+  return 1
 }
 
 ip_on() { arca exec "$1" ip -4 addr show "$2" | sed -n 's/.*inet \([0-9.]*\)\/.*/\1/p'; }
@@ -149,7 +157,7 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   later_ip=$(ip_on later eth0)
   run arca exec web cat /etc/hosts
   [[ "$output" == *"$later_ip"$'\t'"later"* ]]
-  run arca exec web ping -c1 -W2 later
+  run arca exec web ping -c3 -W3 later
   [ "$status" -eq 0 ]
   arca rm -f later >/dev/null
   run arca exec web cat /etc/hosts

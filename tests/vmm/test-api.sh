@@ -142,9 +142,16 @@ cp "$T/smp" "$T/smp.at-snap"
 check "2 vCPUs: snapshot (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap2\",\"mem_file_path\":\"$T/mem2\"}" | status_of)" = 204
 kill -TERM $v3; wait $v3
-timeout 30 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>/dev/null &
+timeout 60 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>"$T/smp-restored.err" &
 r2=$!; pids+=($r2)
-check "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" wait_next "$T/smp.at-snap" "$T/smp-restored" "$smp_tick"
+if wait_next "$T/smp.at-snap" "$T/smp-restored" "$smp_tick"; then
+  ok "2 vCPUs: restored guest continues at tick $((smp_tick + 1))"
+else
+  not_ok "2 vCPUs: restored guest continues at tick $((smp_tick + 1))" \
+    "got: $(next_tick "$T/smp.at-snap" "$T/smp-restored" "$smp_tick")" \
+    "restored console: $(tail -c 200 "$T/smp-restored" | tr '\n' ' ')" \
+    "restore stderr: $(tail -c 400 "$T/smp-restored.err" | tr '\n' ' ')"
+fi
 kill -TERM $r2; wait $r2
 
 # Balloon: the guest dirties 32 MiB, the host asks for 16 MiB back; the
