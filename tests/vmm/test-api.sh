@@ -32,8 +32,8 @@ last_tick () { head -n "$(wc -l <"$1")" "$1" | grep -o 'tick [0-9]*' | tail -n 1
 # (the console up to a snapshot, then a restored guest's), so a line cut
 # by the snapshot reads whole.
 next_tick () { cat "$1" "$2" | grep -o 'tick [0-9]*' | awk -v n="$3" 'seen {print $2; exit} $2 == n {seen = 1}'; }
-wait_next () {  # wait_next BEFORE AFTER N: up to 15 s for the tick after N to be N + 1
-  for _ in $(seq 150); do [ "$(next_tick "$1" "$2" "$3")" = $(($3 + 1)) ] && return 0; sleep 0.1; done
+wait_next () {  # wait_next BEFORE AFTER N: up to 30 s for the tick after N to be N + 1
+  for _ in $(seq 300); do [ "$(next_tick "$1" "$2" "$3")" = $(($3 + 1)) ] && return 0; sleep 0.1; done
   return 1
 }
 
