@@ -16,7 +16,8 @@
  *            memory, so after a snapshot/restore it continues
  *   dirty=N  with ticks: each tick writes 16 pages of an N-page region at
  *            32 MiB (page s % N gets s + 1), every 16th tick checks the whole
- *            region against the count ("verify ok S" / "verify BAD page P")
+ *            region against the count ("verify ok S" / "verify BAD page P");
+ *            dirtyrate=K writes K pages per tick instead of 16
  *   rngdirty with ticks and dirty: each tick virtio-rng writes 32 bytes
  *            into one of 64 pages at 48 MiB, the guest copies them; checked
  *            with the region ("rngdirty ok N" / "rngdirty BAD page P")
@@ -1045,11 +1046,12 @@ static volatile uint64_t ticks_done;
 #define DIRTY_PER_TICK 16
 #define DIRTY_KEY 0x5a5aa5a55a5aa5a5ULL
 static volatile uint64_t dirty_seq;
+static uint64_t dirty_per_tick = DIRTY_PER_TICK;
 
 static void
 dirty_step (uint64_t npages)
 {
-  for (unsigned k = 0; k < DIRTY_PER_TICK; k++)
+  for (uint64_t k = 0; k < dirty_per_tick; k++)
     {
       uint64_t s = dirty_seq;
       volatile uint64_t *page = (volatile uint64_t *) (uintptr_t) (DIRTY_BASE + (s % npages) * 4096);
@@ -1214,6 +1216,9 @@ guest_main (uint64_t path, uint64_t info)
         dirty = parse_dec (dv, len);
       if (dirty > 4096)   /* 16 MiB: stays inside the 64 MiB the tests give */
         dirty = 4096;
+      dv = find_arg (cmdline, "dirtyrate", &len);
+      if (dv != NULL)
+        dirty_per_tick = parse_dec (dv, len);
       if (find_arg (cmdline, "rngdirty", &len) != NULL && vdev_open (&rngdev, VIRTIO_ID_RNG, 0, 0) == 0)
         run_ticks (n, delay, dirty, &rngdev);
       else
