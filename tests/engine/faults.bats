@@ -81,6 +81,37 @@ assert_consistent() {
   [ "$output" = still-works ]
 }
 
+@test "a store whose file system is completely full still lists; writes fail clearly; room again: they work" {
+  small_store 32M
+  arca save -o "$ET_DIR/bb.tar" busybox
+  sarca load -i "$ET_DIR/bb.tar" >/dev/null
+  sarca create --name idle busybox true >/dev/null
+  # Fill every last block (the -shm index SQLite sizes on first access included).
+  dd if=/dev/zero of="$SMALL_FS/fill" bs=64k 2>/dev/null || true
+  [ "$(df --output=avail "$SMALL_FS" | tail -1 | tr -d ' ')" -eq 0 ]
+  run --separate-stderr sarca images
+  echo "$stderr"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *busybox* ]]
+  run sarca ps -a
+  [ "$status" -eq 0 ]
+  [[ "$output" == *idle* ]]
+  run sarca inspect idle
+  [ "$status" -eq 0 ]
+  # A write cannot grow the log: a clear error, and the row is still there.
+  run --separate-stderr sarca rm idle
+  echo "$stderr"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"file system is full"* ]]
+  [[ "$(sarca ps -a)" == *idle* ]]
+  rm -f "$SMALL_FS/fill"
+  sarca rm idle >/dev/null
+  [ -z "$(sarca ps -a -q)" ]
+  run sarca system check
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"0 problems, 0 orphans"* ]]
+}
+
 @test "a full disk during load: a clear error, nothing half there, the same load works once there is room" {
   # An image larger than the small store: busybox and 12 MB that do not compress.
   ctx

@@ -2,6 +2,7 @@
 #include "db-internal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,12 @@ arca_db_fail (arca_db *db, arca_error **err, const char *what)
     errnum = EEXIST;
   else if ((code & 0xff) == SQLITE_NOMEM)
     errnum = ENOMEM;
+  else if ((code & 0xff) == SQLITE_IOERR && sqlite3_system_errno (db->h) == ENOSPC)
+    errnum = ENOSPC;
+  if (errnum == ENOSPC)
+    return arca_error_set (err, errnum,
+                           "database `%s`: %s: the store's file system is full: free space on it",
+                           db->path, what);
   return arca_error_set (err, errnum, "database `%s`: %s: %s", db->path, what,
                          sqlite3_errmsg (db->h));
 }
@@ -161,8 +168,10 @@ check_schema (arca_db *db, arca_error **err)
   return arca_db_exec (db, "INSERT INTO schema_version (version) VALUES (1)", NULL, err);
 }
 
-int
-arca_db_open (const char *path, arca_db **ret_db, arca_error **err)
+/* exclusive: WAL without the shared-memory index (-shm), which SQLite must
+ * extend before even a read; see arca_db_open. */
+static int
+db_open_mode (const char *path, bool exclusive, arca_db **ret_db, arca_error **err)
 {
   cleanup_db arca_db *db = calloc (1, sizeof (*db));
   int r;
@@ -179,6 +188,8 @@ arca_db_open (const char *path, arca_db **ret_db, arca_error **err)
     }
   sqlite3_extended_result_codes (db->h, 1);
   sqlite3_busy_timeout (db->h, 30000);
+  if (exclusive && arca_db_exec (db, "PRAGMA locking_mode = EXCLUSIVE", NULL, err) < 0)
+    return -1;
   if (arca_db_exec (db, "PRAGMA journal_mode = WAL", NULL, err) < 0
       || arca_db_exec (db, "PRAGMA synchronous = FULL", NULL, err) < 0
       || arca_db_exec (db, "PRAGMA foreign_keys = ON", NULL, err) < 0)
@@ -192,6 +203,26 @@ arca_db_open (const char *path, arca_db **ret_db, arca_error **err)
     return -1;
   *ret_db = move_ptr (db);
   return 0;
+}
+
+int
+arca_db_open (const char *path, arca_db **ret_db, arca_error **err)
+{
+  cleanup_error arca_error *shared_err = NULL;
+
+  if (db_open_mode (path, false, ret_db, &shared_err) == 0)
+    return 0;
+  if (shared_err->errnum != ENOSPC)
+    {
+      *err = move_ptr (shared_err);
+      return -1;
+    }
+  /* A full file system: the shared -shm index cannot be sized, so no
+   * command could even list what there is to remove.  With the lock held
+   * exclusively SQLite keeps that index in memory; other arca commands wait
+   * on the busy timeout meanwhile, and writes still fail clearly if the WAL
+   * cannot grow. */
+  return db_open_mode (path, true, ret_db, err);
 }
 
 void
