@@ -137,6 +137,9 @@ assert_consistent() {
   run --separate-stderr sarca load -i "$ET_DIR/big.tar"
   [ "$status" -eq 125 ]
   [[ "$stderr" == *"write blob"*"No space left on device"* ]]
+  # Named by the archive member being written, not by a temp file's name.
+  [[ "$stderr" == *"archive member"* ]]
+  [[ "$stderr" != *".tmp-"* ]]
   [ -z "$(sarca images -a -q)" ]
   [ -z "$(find "$SMALL_FS/root" -name '.tmp-*')" ]
   # Room again: the same archive loads and runs.

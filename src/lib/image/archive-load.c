@@ -166,7 +166,7 @@ store_member (struct load *l, struct archive *a, const char *name, arca_error **
     return -1;
   while ((r = archive_read_data_block (a, &buf, &len, &off)) == ARCHIVE_OK)
     if (arca_blob_writer_write (w, buf, len, err) < 0)
-      return -1;
+      return arca_error_wrap (err, "archive member `%s`", name);
   if (r != ARCHIVE_EOF)
     return arca_error_set (err, archive_errno (a) > 0 ? archive_errno (a) : EIO,
                            "archive member `%s`: %s", name, archive_error_string (a));

@@ -182,8 +182,10 @@ arca_blob_writer_write (arca_blob_writer *w, const void *data, size_t len, arca_
         {
           if (errno == EINTR)
             continue;
-          return arca_error_errno (err, "write blob `%s/blobs/sha256/%s`", w->store->root,
-                                   w->tmp_name);
+          /* The temp file's name means nothing to the user; the caller
+           * adds which blob (archive member, layer, URL) this was. */
+          return arca_error_errno (err, "write blob into `%s/blobs/sha256` (%zu bytes so far)",
+                                   w->store->root, w->size - len);
         }
       p += n;
       len -= (size_t)n;
