@@ -301,22 +301,27 @@ vs_post_rx (struct gvdev *d)
   vdev_post_q (d, 0, b, 2);
 }
 
-/* Waits for the next packet (several poll rounds: the host may be slow to
-   connect); returns its op, 0 on timeout.  Leaves a new buffer posted. */
+/* How long vs_recv() waits, in TSC cycles (2^33: 2-4 s), not in polls: a
+   poll costs a few ns under real KVM, and the packet waited for comes
+   from a host program (a python script, slow to start on a nested host).
+   Waiting for the host to connect at all gets 4 times that. */
+#define VS_WAIT (1ULL << 33)
+#define VS_WAIT_HOST (1ULL << 35)
+
+/* Waits up to `cycles` for the next packet; returns its op, 0 on timeout. */
 static uint16_t
-vs_recv (struct gvdev *d)
+vs_recv (struct gvdev *d, uint64_t cycles)
 {
-  for (int i = 0; i < 5; i++)
-    if (vdev_poll_q (d, 0, 200000) >= 0)
-      {
-        uint16_t op = vs_rx_hdr.op;
-        if (op == 5 && vs_rx_hdr.len < sizeof (vs_rx_data))
-          {
-            vs_rx_data[vs_rx_hdr.len] = '\0';
-            vs_fwd += vs_rx_hdr.len;
-          }
-        return op;
-      }
+  if (vdev_wait_q (d, 0, cycles) >= 0)
+    {
+      uint16_t op = vs_rx_hdr.op;
+      if (op == 5 && vs_rx_hdr.len < sizeof (vs_rx_data))
+        {
+          vs_rx_data[vs_rx_hdr.len] = '\0';
+          vs_fwd += vs_rx_hdr.len;
+        }
+      return op;
+    }
   return 0;
 }
 
@@ -373,13 +378,13 @@ check_vsock (const char *arg, size_t arglen)
 
   /* Guest -> host. */
   vs_send (&d, cid, 5000, host_port, 1, "", 0);              /* REQUEST */
-  op = vs_recv (&d);
+  op = vs_recv (&d, VS_WAIT);
   say_num ("vsock connect op=", op);                          /* 2 = RESPONSE */
   if (op == 2)
     {
       vs_post_rx (&d);
       vs_send (&d, cid, 5000, host_port, 5, "hello from the guest\n", 21);
-      op = vs_recv (&d);
+      op = vs_recv (&d, VS_WAIT);
       if (op == 5)
         say ("vsock host says=", vs_rx_data);
       else
@@ -392,7 +397,7 @@ check_vsock (const char *arg, size_t arglen)
   say_num ("vsock listening on ", listen_port);
   for (;;)
     {
-      op = vs_recv (&d);
+      op = vs_recv (&d, VS_WAIT_HOST);
       if (op == 0 || (op == 1 && vs_rx_hdr.dst_port == listen_port))
         break;
       vs_post_rx (&d);
@@ -407,7 +412,7 @@ check_vsock (const char *arg, size_t arglen)
     vs_fwd = 0;                 /* credit counts per connection */
     vs_post_rx (&d);
     vs_send (&d, cid, listen_port, peer, 2, "", 0);           /* RESPONSE */
-    op = vs_recv (&d);
+    op = vs_recv (&d, VS_WAIT);
     if (op == 5)
       {
         static const char prefix[] = "echo: ";
@@ -420,7 +425,7 @@ check_vsock (const char *arg, size_t arglen)
         say ("vsock host sent=", vs_rx_data);
         vs_post_rx (&d);
         vs_send (&d, cid, listen_port, peer, 5, reply, n);
-        op = vs_recv (&d);
+        op = vs_recv (&d, VS_WAIT);
       }
     say_num ("vsock closed with op=", op);                    /* 3 = RST */
   }
@@ -436,7 +441,6 @@ check_vsock_bad (void)
   struct gvdev d;
   struct vdesc ro[1] = { { (uint64_t) (uintptr_t) &vs_rx_hdr, sizeof (vs_rx_hdr), 0, 0 } };
   struct vbuf lie = { &vs_tx_hdr, sizeof (vs_tx_hdr), 0 };
-  int spin, reset = 0;
 
   if (vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0) < 0)
     {
@@ -447,13 +451,11 @@ check_vsock_bad (void)
   vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0);
   vs_set_hdr (3, 1, 2, 5, 100);
   vdev_post_q (&d, 1, &lie, 1);
-  for (spin = 0; spin < 1000 && !reset; spin++)
-    reset = (vdev_read (&d, 0x70) & VSTATUS_NEEDS_RESET) != 0;
-  say_num ("vsockbad length lie needs-reset=", reset);
+  say_num ("vsockbad length lie needs-reset=", vdev_wait_needs_reset (&d, VS_WAIT));
   vdev_open (&d, VIRTIO_ID_VSOCK, 0, 0);
   vs_send (&d, 3, 7, 4242, 1, "", 0);      /* REQUEST to a port nobody serves */
   vs_post_rx (&d);
-  say_num ("vsockbad after reset op=", vs_recv (&d));
+  say_num ("vsockbad after reset op=", vs_recv (&d, VS_WAIT));
 }
 
 struct blk_hdr {

@@ -378,8 +378,16 @@ vdev_request_raw (struct gvdev *d, const struct vdesc *descs, int n)
   for (int i = 0; i < n; i++)
     d->q[0].desc[i] = descs[i];
   post (d, 0, 0);
-  for (int spin = 0; spin < 1000; spin++)
+  return vdev_wait_needs_reset (d, 1ULL << 33);
+}
+
+int
+vdev_wait_needs_reset (struct gvdev *d, uint64_t cycles)
+{
+  uint64_t end = rdtsc () + cycles;
+  do
     if (vdev_read (d, R_STATUS) & VSTATUS_NEEDS_RESET)
       return 1;
+  while (rdtsc () < end);
   return 0;
 }

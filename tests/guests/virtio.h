@@ -61,6 +61,10 @@ int64_t vdev_poll_q (struct gvdev *d, int q, int spins);
 /* Posts a raw descriptor table entry 0..n-1 as given (for malformed chains)
    and waits until the device sets DEVICE_NEEDS_RESET; returns 1 if it did. */
 int vdev_request_raw (struct gvdev *d, const struct vdesc *descs, int n);
+/* Polls the status for DEVICE_NEEDS_RESET for up to `cycles` TSC cycles
+   (a count of reads passes before the device thread ran on a nested
+   host); returns 1 if it was set. */
+int vdev_wait_needs_reset (struct gvdev *d, uint64_t cycles);
 uint32_t vdev_read (struct gvdev *d, uint32_t reg);
 void vdev_write (struct gvdev *d, uint32_t reg, uint32_t v);
 /* vdev_poll_q() for about `cycles` TSC cycles. */

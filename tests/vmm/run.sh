@@ -31,12 +31,6 @@ tests=("test-boot.sh $VMM $ELF $BZ" "test-virtio.sh $VMM $ELF" "test-api.sh $VMM
        "test-migrate.sh $VMM $ELF" "test-vsock.sh $VMM $ELF" "test-pci.sh $VMM $ELF"
        "test-jail.sh $VMM $ELF")
 if [ -x "$ARCA" ]; then tests+=("test-arca-vm.sh $ARCA $ELF"); else echo "# test-arca-vm: skipped: $ARCA not built"; fi
-# Under nested SVM (tests/vm-linux/kvm-host.sh) the vsock round trips fail
-# and are not understood yet (they pass on kvm_pvm); left out there, said so.
-if [ "${ARCA_VMM_NESTED:-0}" = 1 ]; then
-  tests=("${tests[@]/test-vsock.sh*/}")
-  echo "# test-vsock: skipped: fails under nested SVM, not yet investigated (see the issue notes)"
-fi
 for t in "${tests[@]}"; do
   [ -n "$t" ] || continue
   set -- $t

@@ -18,9 +18,15 @@ pids=()
 cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 V=$T/v.sock
-wait_for () {   # wait_for FILE STRING: up to 5 s
-  for _ in $(seq 50); do grep -aqF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
+# wait_for FILE STRING [PID]: up to 30 s (a nested host is slow, and the
+# guest waits as long for the host), no longer once PID has exited.
+wait_for () {
+  for _ in $(seq 300); do
+    grep -aqF -- "$2" "$1" 2>/dev/null && return 0
+    [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -aqF -- "$2" "$1" 2>/dev/null
 }
 
 # The host service the guest connects to: answers one line.
@@ -34,22 +40,22 @@ c.sendall(b"hi from the host\n")
 c.recv(10)
 EOF
 pids+=($!)
-for _ in $(seq 50); do [ -S "${V}_5001" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "${V}_5001" ] && break; sleep 0.1; done
 
-timeout 30 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline "vsock=5001,1234" \
+timeout 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline "vsock=5001,1234" \
   --serial "file:$T/con" 2>"$T/err" &
 g=$!; pids+=($g)
-check "guest sees CID 3 in the config space" wait_for "$T/con" "vsock cid=3"
-check "guest -> host: the connection is accepted (RESPONSE)" wait_for "$T/con" "vsock connect op=2"
+check "guest sees CID 3 in the config space" wait_for "$T/con" "vsock cid=3" $g
+check "guest -> host: the connection is accepted (RESPONSE)" wait_for "$T/con" "vsock connect op=2" $g
 check "guest -> host: the host got the guest's line" \
   bash -c "[ \"\$(cat '$T/host-got' 2>/dev/null)\" = 'hello from the guest' ]"
-check "guest -> host: the guest got the host's answer" wait_for "$T/con" "vsock host says=hi from the host"
-check "guest listens" wait_for "$T/con" "vsock listening on 1234"
+check "guest -> host: the guest got the host's answer" wait_for "$T/con" "vsock host says=hi from the host" $g
+check "guest listens" wait_for "$T/con" "vsock listening on 1234" $g
 
 out=$(python3 - "$V" <<'EOF'
 import socket, sys
 def conn():
-    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5); return s
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(20); return s
 bad = conn(); bad.sendall(b"HELLO 1234\n")
 print("bad:", bad.recv(100) == b"")
 # More hosts than connection slots (16) give up on a port the guest never
@@ -68,15 +74,16 @@ echo "$out" | sed 's/^/# /'
 check "a host line that is not CONNECT closes the connection" grep -q "^bad: True" <<<"$out"
 check "host -> guest: CONNECT answered with OK <port> (after 24 abandoned connections)" \
   grep -qE "^ok: OK [0-9]+$" <<<"$out"
-check "host -> guest: the guest got the host's line" wait_for "$T/con" "vsock host sent=ping"
+check "host -> guest: the guest got the host's line" wait_for "$T/con" "vsock host sent=ping" $g
 check "host -> guest: the guest's echo reached the host" grep -q "^echo: echo: ping$" <<<"$out"
-check "host close reaches the guest as RST" wait_for "$T/con" "vsock closed with op=3"
+check "host close reaches the guest as RST" wait_for "$T/con" "vsock closed with op=3" $g
 wait $g; rc=$?
+grep -q "vsock done" "$T/con" || sed 's/^/# guest: /' "$T/con"
 check "guest finishes (status 0)" test "$rc" = 0
 check "vsock socket removed on exit" test ! -e "$V"
 
 # Refusals and a hostile driver.
-timeout 30 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline vsockbad \
+timeout 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline vsockbad \
   --serial "file:$T/bad" 2>"$T/bad.err"
 check "read-only receive buffer: DEVICE_NEEDS_RESET" grep -q "read-only rx needs-reset=1" "$T/bad"
 check "packet length that lies: DEVICE_NEEDS_RESET" grep -q "length lie needs-reset=1" "$T/bad"
@@ -91,13 +98,14 @@ check "--vsock with CID 2 (the host) refused" \
 SOCK=$T/api.sock
 "$VMM" --api-sock "$SOCK" --serial "file:$T/api.con" 2>"$T/api.err" &
 a=$!; pids+=($a)
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.1; done
 api () { curl -s --unix-socket "$SOCK" -X "$1" -d "$3" -o /dev/null -w '%{http_code}' "http://localhost$2"; }
 check "PUT /vsock with guest_cid 1 refused (400)" test "$(api PUT /vsock '{"guest_cid":1,"uds_path":"x"}')" = 400
 check "PUT /vsock (204)" test "$(api PUT /vsock "{\"guest_cid\":7,\"uds_path\":\"$T/api-v.sock\"}")" = 204
 api PUT /boot-source "{\"kernel_image_path\":\"$ELF\",\"boot_args\":\"vsockbad\"}" >/dev/null
 api PUT /actions '{"action_type":"InstanceStart"}' >/dev/null
-check "API-configured vsock device serves the guest" wait_for "$T/api.con" "vsockbad after reset op=3"
+check "API-configured vsock device serves the guest" wait_for "$T/api.con" "vsockbad after reset op=3" $a
+grep -q "vsockbad after reset" "$T/api.con" || sed 's/^/# guest: /' "$T/api.con" "$T/api.err"
 wait $a
 
 tap_done
