@@ -199,17 +199,83 @@ serve_in_pod() { # NAME POD: busybox httpd on 127.0.0.1:8080 only
   [[ "$output" == *from-owner* ]]
   # Docker: the hostname of the container whose network it shares.
   [ "${lines[-1]}" = "$(arca exec owner hostname)" ]
-  # --ipc/--pid container: share those too (a joined pid namespace: in the
-  # foreground only, for now).
+  # --ipc/--pid container: share those too, in the foreground (-i: proxied
+  # by arca itself) and not (through the monitor).
   a=$(arca exec owner sh -c 'stat -L -c %i /proc/self/ns/ipc /proc/self/ns/pid')
   b=$(echo | arca run -i --rm --ipc container:owner --pid container:owner busybox sh -c \
       'stat -L -c %i /proc/self/ns/ipc /proc/self/ns/pid')
   [ "$a" = "$b" ]
-  run arca run -d --pid container:owner busybox true
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"--pid container: works with a foreground"* ]]
+  b=$(arca run --rm --ipc container:owner --pid container:owner busybox sh -c \
+      'stat -L -c %i /proc/self/ns/ipc /proc/self/ns/pid')
+  [ "$a" = "$b" ]
   # Only its own veth: the joining container has none.
   [ "$(container_veths)" = 1 ]
+}
+
+@test "run -d --pid container:NAME: each sees the other's processes; stop and rm of either leave nothing" {
+  arca run -d --name powner busybox sleep 7301 >/dev/null
+  wait_status powner Up
+  arca run -d --name pjoin --pid container:powner busybox sleep 7302 >/dev/null
+  wait_status pjoin Up
+  owner_id=$(arca inspect powner | jq -r '.[0].Id')
+  join_id=$(arca inspect pjoin | jq -r '.[0].Id')
+  [ "$(arca exec powner stat -L -c %i /proc/self/ns/pid)" = \
+    "$(arca exec pjoin stat -L -c %i /proc/self/ns/pid)" ]
+  run arca exec pjoin ps -o pid,args
+  [[ "$output" == *"1 sleep 7301"* ]]
+  [[ "$output" == *"sleep 7302"* ]]
+  run arca exec powner ps -o args
+  [[ "$output" == *"sleep 7302"* ]]
+  # What the shared namespace can see of arca runs from a sealed copy: the
+  # joiner's monitor (the owner's is the installed binary).
+  [[ "$(readlink /proc/$(cut -d' ' -f1 "$ET_ROOT/containers/$join_id/monitor.pid")/exe)" == /memfd:* ]]
+  [[ "$(readlink /proc/$(cut -d' ' -f1 "$ET_ROOT/containers/$owner_id/monitor.pid")/exe)" != /memfd:* ]]
+  # A --rm joiner goes with the namespace's end, below.
+  arca run -d --rm --name pgone --pid container:powner busybox sleep 7303 >/dev/null
+  wait_status pgone Up
+  gone_id=$(arca inspect pgone | jq -r '.[0].Id')
+  # The joiner stops alone; started again it joins the owner again.
+  arca stop -t 1 pjoin >/dev/null
+  wait_status pjoin Exited
+  run arca exec powner ps -o args
+  [[ "$output" != *"sleep 7302"* ]]
+  [[ "$output" == *"sleep 7303"* ]]
+  arca start pjoin >/dev/null
+  wait_status pjoin Up
+  run arca exec powner ps -o args
+  [[ "$output" == *"sleep 7302"* ]]
+  # The owner's stop ends the namespace: every joiner exits with it.
+  arca stop -t 1 powner >/dev/null
+  wait_status pjoin Exited
+  for i in $(seq 50); do
+    [ ! -e "$ET_ROOT/containers/$gone_id" ] && break
+    sleep 0.1
+  done
+  [ -z "$(arca ps -a --format json | jq -r '.[] | select(.Names == "pgone") | .Id')" ]
+  [ -z "$(pgrep -f 'sleep 730[123]')" ]
+  # Without its owner running the joiner does not start, and leaves nothing.
+  run arca start pjoin
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not running"* ]]
+  arca rm powner pjoin >/dev/null
+  for id in "$owner_id" "$join_id" "$gone_id"; do
+    [ ! -e "$ET_RUN/runtime/$id" ]
+    [ ! -e "$ET_ROOT/containers/$id" ]
+    [ -z "$(ls -d /sys/fs/cgroup/*/arca/"$id" 2>/dev/null)" ]
+    [ "$(grep -c "$id" /proc/self/mountinfo)" = 0 ]
+  done
+  # rm -f of a running owner takes its joiner's processes down too.
+  arca run -d --name powner busybox sleep 7301 >/dev/null
+  wait_status powner Up
+  arca run -d --name pjoin --pid container:powner busybox sleep 7302 >/dev/null
+  wait_status pjoin Up
+  join_id=$(arca inspect pjoin | jq -r '.[0].Id')
+  arca rm -f powner >/dev/null
+  wait_status pjoin Exited
+  [ -z "$(pgrep -f 'sleep 730[12]')" ]
+  arca rm pjoin >/dev/null
+  [ ! -e "$ET_RUN/runtime/$join_id" ]
+  [ -z "$(ls -d /sys/fs/cgroup/*/arca/"$join_id" 2>/dev/null)" ]
 }
 
 @test "errors: unknown pod, container:NAME not running or unknown, conflicting flags" {

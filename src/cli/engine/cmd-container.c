@@ -513,9 +513,6 @@ parse_create (int argc, char **argv, bool is_run, struct create_args *a, arca_er
   s->publish = a->publish;
   s->dns = a->dns;
   s->add_hosts = a->add_hosts;
-  if (a->req.pid_container && !(is_run && !a->detach && (a->interactive || s->tty)))
-    return arca_error_set (err, ENOTSUP, "--pid container: works with a foreground `arca run "
-                                         "-i/-t` only (detached containers are not supported yet)");
   if (a->req.pod && net_set)
     return arca_error_set (err, EINVAL, "conflicting options: --network and --pod (the pod "
                                         "decides the network)");

@@ -766,6 +766,8 @@ start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach, 
     .terminal = json_is_true (json_object_get (opts, "tty")),
     .stdin_open = json_is_true (json_object_get (opts, "interactive")),
     .wait_attach = wait_attach,
+    /* --pid container:NAME: NAME's processes can see the monitor's. */
+    .sealed = json_object_get (json_object_get (opts, "joins"), "pid") != NULL,
   };
   /* The driver's attach runs as `arca-netattach ID PID` (or `arca
    * container-network-attach ID PID`) from the monitor, which is a small

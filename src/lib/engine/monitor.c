@@ -20,6 +20,7 @@
 #include "engine/attach.h"
 #include "engine/logfile.h"
 #include "engine/monitor.h"
+#include "linux/selfexec.h"
 #include "linux/terminal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -795,8 +796,20 @@ exec_monitor (const struct arca_monitor_options *o, int status_fd)
   argv[n] = NULL;
   /* The status pipe is the one fd that must survive. */
   fcntl (status_fd, F_SETFD, 0);
-  execv (o->monitor_path, (char **) argv);
   char msg[512];
+  if (o->sealed)
+    {
+      /* The containers it creates run from the same copy: the runtime
+       * seals itself no further once it runs from one. */
+      cleanup_error arca_error *err = NULL;
+      arca_selfexec_exec_sealed (o->monitor_path, (char **) argv, environ, &err);
+      cleanup_free char *text = arca_error_string (err);
+      snprintf (msg, sizeof msg, "error exec the monitor: %s", text ? text : "sealed copy");
+      if (write (status_fd, msg, strlen (msg)) < 0)
+        _exit (1);
+      _exit (1);
+    }
+  execv (o->monitor_path, (char **) argv);
   snprintf (msg, sizeof msg, "error exec the monitor `%s`: %s", o->monitor_path, strerror (errno));
   if (write (status_fd, msg, strlen (msg)) < 0)
     _exit (1);

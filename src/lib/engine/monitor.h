@@ -44,6 +44,11 @@ struct arca_monitor_options {
    * small program, so an idle container costs little memory) instead of
    * staying a copy of the caller.  before_start must then be NULL. */
   const char *monitor_path;
+  /* Exec arca-monitor from a sealed copy (linux/selfexec.h): needed when
+   * the container joins another's pid namespace, whose processes can see
+   * the monitor's helper and the container's init before its exec.  Only
+   * with monitor_path. */
+  bool sealed;
   /* Standard streams (see engine/attach.h: clients of attach.sock see the
    * output and feed the input). */
   bool terminal;                   /* process.terminal: the monitor owns the pty master */

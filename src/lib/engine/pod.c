@@ -473,9 +473,9 @@ arca_ns_joins_refresh (struct arca_engine *e, const char *id, bool monitored, ar
   if (!json_is_object (joins) || json_object_size (joins) == 0)
     return 0;
   const char *pod_id = json_string_value (json_object_get (opts, "pod"));
-  if (monitored && json_object_get (joins, "pid"))
-    return arca_error_set (err, ENOTSUP, "--pid container: works with a foreground `arca run "
-                                         "-i/-t` only (detached containers are not supported yet)");
+  if (monitored && e->monitor_path == NULL && json_object_get (joins, "pid"))
+    return arca_error_set (err, ENOTSUP, "--pid container: needs arca-monitor (not found beside "
+                                         "arca): the in-process monitor cannot run sealed");
 
   cleanup_free char *config_path = NULL, *text = NULL;
   size_t len = 0;

@@ -46,9 +46,10 @@ int arca_ns_joins_to_options (const struct arca_ns_joins *j, json_t *opts, arca_
 
 /* Before a container starts: rewrites its config.json's joined namespace
  * paths from the owners' current pids (a pod's stopped infra is started
- * first; any other owner must be running).  monitored: started under
- * arca-monitor, which cannot join a pid namespace (the runtime would have
- * to re-execute it from a sealed copy, linux/selfexec.h): refused. */
+ * first; any other owner must be running).  monitored: started under a
+ * monitor, which joins a pid namespace only as arca-monitor run from a
+ * sealed copy (linux/selfexec.h; monitor.h's sealed); the in-process
+ * monitor cannot: refused then. */
 int arca_ns_joins_refresh (struct arca_engine *e, const char *id, bool monitored,
                            arca_error **err);
 

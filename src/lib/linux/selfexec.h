@@ -17,4 +17,9 @@ bool arca_selfexec_is_sealed (void);
  * argv/envp.  Returns only on failure, or 0 when already sealed. */
 int arca_selfexec_ensure_sealed (char **argv, char **envp, arca_error **err);
 
+/* Executes the program at path from a sealed memfd copy of it, the same
+ * way (arca-monitor, when the containers it creates can see it).  Returns
+ * only on failure. */
+int arca_selfexec_exec_sealed (const char *path, char **argv, char **envp, arca_error **err);
+
 #endif
