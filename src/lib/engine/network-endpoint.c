@@ -555,6 +555,30 @@ arca_user_networks_attach (struct arca_engine *e, const char *id, pid_t init_pid
   return refresh_hosts (e, hdb, networks, n, id, err);
 }
 
+int
+arca_network_refresh_names (struct arca_engine *e, const char *id, arca_error **err)
+{
+  cleanup_hostdb sqlite3 *hdb = NULL;
+  struct arca_endpoint *eps = NULL;
+  size_t n = 0, k = 0;
+
+  if (arca_net_hostdb_open (&hdb, err) < 0
+      || arca_endpoint_list (hdb, e->root, id, NULL, &eps, &n, err) < 0)
+    return -1;
+  cleanup_strv char **networks = calloc (n + 1, sizeof *networks);
+  for (size_t i = 0; networks && i < n; i++)
+    if (strcmp (eps[i].network, "bridge") != 0)
+      networks[k++] = move_ptr (eps[i].network);
+  arca_endpoints_free (eps, n);
+  if (networks == NULL)
+    return arca_error_set (err, ENOMEM, "networks");
+  /* Not attached to a user network (stopped, or the default bridge only):
+   * nobody's /etc/hosts names it. */
+  if (k == 0)
+    return 0;
+  return refresh_hosts (e, hdb, networks, k, id, err);
+}
+
 /* ---- connect / disconnect --------------------------------------------- */
 
 static int

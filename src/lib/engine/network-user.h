@@ -60,6 +60,11 @@ int arca_user_networks_attach (struct arca_engine *e, const char *id, pid_t init
 int arca_user_networks_detach (struct arca_engine *e, const char *id, bool primary,
                                arca_error **err);
 
+/* After `arca rename`: the /etc/hosts of the container and of the other
+ * containers attached to its user networks show its new name (none when it
+ * is attached to none). */
+int arca_network_refresh_names (struct arca_engine *e, const char *id, arca_error **err);
+
 /* Crash reclaim (for `arca system check`): finds what containers of this
  * engine root left behind on the host although they no longer exist or do
  * not run — endpoint rows and addresses, veths, published port entries,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/network-user.h"
 #include "engine/stats.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -274,5 +275,8 @@ arca_engine_rename (struct arca_engine *e, const char *name_or_id, const char *n
         }
       return -1;
     }
+  /* Peers on its user networks find it by name through /etc/hosts lines. */
+  if (arca_network_refresh_names (e, c->id, err) < 0)
+    return arca_error_wrap (err, "rename %s: refresh the names of its networks", c->name);
   return 0;
 }
