@@ -278,6 +278,11 @@ arca_reference_parse (const char *text, enum arca_reference_mode mode,
     ref->tag = strdup ("latest");
   if (ref->domain == NULL || ref->path == NULL || (ref->tag == NULL && ref->digest == NULL))
     return arca_error_errno (err, "parse image reference");
+  /* The limit is on the full name: one accepted here as "name" but longer
+   * than 255 once its implied domain is added could be stored, yet never
+   * be named again. */
+  if (strlen (ref->domain) + 1 + strlen (ref->path) > NAME_MAX_LEN)
+    return bad (err, text, "repository name longer than 255 characters with its registry");
   *ret_ref = move_ptr (ref);
   return 0;
 }

@@ -51,8 +51,11 @@ arca_signal_parse (const char *text)
       if (*rest)
         {
           char *end;
+          errno = 0;
           off = strtol (rest, &end, 10);
-          if (*end || (min && off < 0) || (!min && off > 0))
+          /* Bounded before the addition below, which could overflow. */
+          if (errno || *end || (min && off < 0) || (!min && off > 0)
+              || labs (off) > (long) (SIGRTMAX - SIGRTMIN))
             return -1;
         }
       long sig = (min ? SIGRTMIN : SIGRTMAX) + off;

@@ -149,6 +149,26 @@ test_long_name_refused (void **state)
   assert_error_contains (err, "longer than 255");
 }
 
+/* 250 characters pass as a name, but not with the "localhost/" the local
+ * mode adds (found by tests/fuzz/fuzz-specs.c): accepted, it could be
+ * stored and never named again. */
+static void
+test_long_name_with_domain_refused (void **state)
+{
+  cleanup_error arca_error *err = NULL;
+  cleanup_reference struct arca_reference *ref = NULL;
+  char name[251];
+
+  memset (name, 'a', sizeof (name) - 1);
+  name[sizeof (name) - 1] = '\0';
+  assert_int_equal (arca_reference_parse (name, ARCA_REFERENCE_LOCAL, &ref, &err), -1);
+  assert_error_contains (err, "longer than 255 characters with its registry");
+  arca_error_free (err);
+  err = NULL;
+  name[255 - strlen ("localhost/")] = '\0';
+  assert_int_equal (arca_reference_parse (name, ARCA_REFERENCE_LOCAL, &ref, &err), 0);
+}
+
 int
 main (void)
 {
@@ -157,6 +177,7 @@ main (void)
     cmocka_unit_test (test_bad_references),
     cmocka_unit_test (test_parts),
     cmocka_unit_test (test_long_name_refused),
+    cmocka_unit_test (test_long_name_with_domain_refused),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
