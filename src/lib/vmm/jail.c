@@ -3,13 +3,16 @@
  * without a second binary.  Two steps:
  *
  *  1. arca_vmm_jail_fork(), before the VM exists: a cgroup (libarca's
- *     cgroup API) with the memory/pids limits, then unshare of new mount
- *     and pid namespaces and one fork.  The child is pid 1 of its pid
- *     namespace and builds and runs the VM; the parent only relays
- *     SIGINT/SIGTERM, waits, returns the child's status and removes the
- *     cgroup.  The fork has to come before KVM_CREATE_VM: a VM belongs to
- *     the address space that created it, so a forked child could not use
- *     it.
+ *     cgroup API) with the memory/pids limits, then unshare of a new pid
+ *     namespace and one fork.  The child is pid 1 of its pid namespace,
+ *     unshares a mount namespace of its own and builds and runs the VM;
+ *     the parent only relays SIGINT/SIGTERM, waits, returns the child's
+ *     status and removes the cgroup.  The parent stays in the host's mount
+ *     namespace: had it shared the child's, the child's pivot_root (step
+ *     2) would have moved the parent's root into the empty tmpfs as well,
+ *     and the cgroup would no longer be there to remove.  The fork has to
+ *     come before KVM_CREATE_VM: a VM belongs to the address space that
+ *     created it, so a forked child could not use it.
  *  2. arca_vmm_jail_lock(), in the child once every file is open (kernel,
  *     drives, taps, /dev/kvm, the serial file, the API socket) and before
  *     any thread starts: its mount namespace pivots into an empty,
@@ -120,13 +123,13 @@ arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error *
       destroy_quiet (cg);
       return arca_error_set (err, errno, "--jail: pipe");
     }
-  if (unshare (CLONE_NEWNS | CLONE_NEWPID) < 0)
+  if (unshare (CLONE_NEWPID) < 0)
     {
       int e = errno;
       close (sync[0]);
       close (sync[1]);
       destroy_quiet (cg);
-      return arca_error_set (err, e, "--jail: unshare mount and pid namespaces");
+      return arca_error_set (err, e, "--jail: unshare the pid namespace");
     }
   child = fork ();
   if (child < 0)
@@ -147,6 +150,10 @@ arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error *
         _exit (1);
       close (sync[0]);
       sigprocmask (SIG_UNBLOCK, &chld, NULL);
+      /* Its own mount namespace, not shared with the parent (see above).
+         A failure here ends the child; the parent removes the cgroup. */
+      if (unshare (CLONE_NEWNS) < 0)
+        return arca_error_set (err, errno, "--jail: unshare the mount namespace");
       return 0;
     }
   close (sync[0]);

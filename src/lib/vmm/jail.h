@@ -14,8 +14,9 @@ struct arca_vmm_jail {
   uint64_t pids;          /* pids limit, 0: none */
 };
 
-/* Creates the cgroup, unshares mount and pid namespaces and forks.  Returns
-   0 in the child (pid 1 of the new namespace, inside the cgroup), 1 in the
+/* Creates the cgroup, unshares a pid namespace and forks.  Returns
+   0 in the child (pid 1 of the new namespace, inside the cgroup, in a mount
+   namespace of its own; -1 if it could not get one), 1 in the
    parent once the child has exited (its status in *ret_status; the cgroup
    is gone), -1 on an error (nothing left behind). */
 int arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error **err);
