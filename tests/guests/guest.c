@@ -33,8 +33,9 @@
  *   mp       find the MP floating pointer in the EBDA, check both
  *            checksums, count the processors and find the IOAPIC
  *   vsock=H,L  virtio-vsock: connect to host port H, send a line, print
- *            the answer; then listen on port L, print what the host sends
- *            and echo it back with "echo: " in front
+ *            the answer, send 512 KiB within the host's credit and print
+ *            its next answer; then listen on port L, print what the host
+ *            sends and echo it back with "echo: " in front
  *   vsockbad  feed virtio-vsock a read-only receive buffer and a packet
  *            whose length lies (each: DEVICE_NEEDS_RESET), then connect
  *            to a host port nobody serves (RST, op 3)
@@ -293,6 +294,9 @@ struct vsock_hdr {
 static struct vsock_hdr vs_rx_hdr, vs_tx_hdr;
 static char vs_rx_data[128], vs_tx_data[160];
 static uint32_t vs_fwd;
+static uint32_t vs_peer_buf, vs_peer_fwd;   /* the host's credit, from its last packet */
+#define VS_BULK_TOTAL (512u << 10)           /* twice the device's buffer */
+static char vs_bulk_data[32768];
 
 static void
 vs_post_rx (struct gvdev *d)
@@ -315,6 +319,8 @@ vs_recv (struct gvdev *d, uint64_t cycles)
   if (vdev_wait_q (d, 0, cycles) >= 0)
     {
       uint16_t op = vs_rx_hdr.op;
+      vs_peer_buf = vs_rx_hdr.buf_alloc;
+      vs_peer_fwd = vs_rx_hdr.fwd_cnt;
       if (op == 5 && vs_rx_hdr.len < sizeof (vs_rx_data))
         {
           vs_rx_data[vs_rx_hdr.len] = '\0';
@@ -353,6 +359,41 @@ vs_send (struct gvdev *d, uint64_t cid, uint32_t sport, uint32_t dport, uint16_t
   vdev_request_q (d, 1, b, len > 0 ? 2 : 1);
 }
 
+/* Sends VS_BULK_TOTAL bytes, never more than the host's credit allows (as
+   Linux's driver does): past its buffer, the stream goes on only if the
+   device hands credit back with CREDIT_UPDATE.  tx_cnt: bytes sent so
+   far.  Returns the bulk bytes sent. */
+static uint32_t
+vs_bulk (struct gvdev *d, uint64_t cid, uint32_t sport, uint32_t dport, uint32_t tx_cnt)
+{
+  uint32_t sent = 0;
+
+  while (sent < VS_BULK_TOTAL)
+    {
+      uint32_t used = tx_cnt - vs_peer_fwd, room = used < vs_peer_buf ? vs_peer_buf - used : 0;
+      uint32_t n = VS_BULK_TOTAL - sent;
+      if (room == 0)
+        {
+          if (vs_recv (d, VS_WAIT) == 0)
+            break;
+          vs_post_rx (d);
+          continue;
+        }
+      if (n > sizeof (vs_bulk_data))
+        n = sizeof (vs_bulk_data);
+      if (n > room)
+        n = room;
+      {
+        struct vbuf b[2] = { { &vs_tx_hdr, sizeof (vs_tx_hdr), 0 }, { vs_bulk_data, n, 0 } };
+        vs_set_hdr (cid, sport, dport, 5, n);
+        vdev_request_q (d, 1, b, 2);
+      }
+      sent += n;
+      tx_cnt += n;
+    }
+  return sent;
+}
+
 static void
 check_vsock (const char *arg, size_t arglen)
 {
@@ -389,6 +430,17 @@ check_vsock (const char *arg, size_t arglen)
         say ("vsock host says=", vs_rx_data);
       else
         say_num ("vsock no data, op=", op);
+      vs_post_rx (&d);
+      say_num ("vsock bulk sent=", vs_bulk (&d, cid, 5000, host_port, 21));
+      for (;;)
+        {
+          op = vs_recv (&d, VS_WAIT);
+          if (op != 6)                                        /* CREDIT_UPDATE */
+            break;
+          vs_post_rx (&d);
+        }
+      if (op == 5)
+        say ("vsock host says=", vs_rx_data);
       vs_send (&d, cid, 5000, host_port, 3, "", 0);          /* RST: done */
     }
   vs_post_rx (&d);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # virtio-vsock with the host side as unix sockets (Firecracker's model):
 # a guest-to-host round trip (the guest connects to port 5001, served by
-# PATH_5001), a host-to-guest round trip ("CONNECT 1234\n" on PATH, "OK
+# PATH_5001) with 512 KiB after it (the guest's credit must come back),
+# a host-to-guest round trip ("CONNECT 1234\n" on PATH, "OK
 # <port>", a line echoed back by the guest), refusals, and malformed
 # descriptors putting the device into DEVICE_NEEDS_RESET.
 # usage: test-vsock.sh ARCA_VMM GUEST_ELF      (prints TAP)
@@ -29,7 +30,9 @@ wait_for () {
   grep -aqF -- "$2" "$1" 2>/dev/null
 }
 
-# The host service the guest connects to: answers one line.
+# The host service the guest connects to: answers one line, then counts
+# the guest's 512 KiB (twice what the device buffers, so the guest's credit
+# must come back) and says how many bytes it got.
 python3 - "${V}_5001" "$T/host-got" <<'EOF' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
@@ -37,6 +40,13 @@ c, _ = s.accept()
 data = c.recv(100)
 open(sys.argv[2], "wb").write(data)
 c.sendall(b"hi from the host\n")
+n = 0
+while n < 512 << 10:
+    b = c.recv(65536)
+    if not b:
+        break
+    n += len(b)
+c.sendall(b"got %d\n" % n)
 c.recv(10)
 EOF
 pids+=($!)
@@ -50,6 +60,12 @@ check "guest -> host: the connection is accepted (RESPONSE)" wait_for "$T/con" "
 check "guest -> host: the host got the guest's line" \
   bash -c "[ \"\$(cat '$T/host-got' 2>/dev/null)\" = 'hello from the guest' ]"
 check "guest -> host: the guest got the host's answer" wait_for "$T/con" "vsock host says=hi from the host" $g
+# after MARK STRING: once the guest printed MARK, has it printed STRING?
+# (a failed step does not cost the next ones their wait)
+after () { wait_for "$T/con" "$1" $g && grep -aqF -- "$2" "$T/con"; }
+check "guest -> host: 512 KiB within the credit the device hands back (CREDIT_UPDATE)" \
+  after "vsock bulk sent=" "vsock bulk sent=524288"
+check "guest -> host: the host got all of them" after "vsock listening on" "vsock host says=got 524288"
 check "guest listens" wait_for "$T/con" "vsock listening on 1234" $g
 
 out=$(python3 - "$V" <<'EOF'

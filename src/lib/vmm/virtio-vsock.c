@@ -12,7 +12,11 @@
  * socket callbacks run there), except reset, which comes from a vCPU and
  * only marks connections dead under the lock.  Packets for the guest wait
  * in a bounded FIFO; host sockets are read only while it has room and the
- * guest has credit, so a fast host cannot make the VMM buffer without end. */
+ * guest has credit, so a fast host cannot make the VMM buffer without end.
+ * The other way, the guest's credit comes back with CREDIT_UPDATE once
+ * half of HOST_BUF_ALLOC went on to the host unannounced: a driver
+ * (Linux's) that only sends within its credit would otherwise stop for
+ * good after HOST_BUF_ALLOC bytes to a host that never answers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -45,6 +49,7 @@
 #define PKT_DATA 4096
 #define FIFO_RESERVE 4          /* slots kept for control packets */
 #define HOST_BUF_ALLOC (256u << 10)
+#define CREDIT_UPDATE_AFTER (HOST_BUF_ALLOC / 2)
 #define CONNECT_LINE_MAX 32
 
 struct pkt_hdr {
@@ -70,6 +75,7 @@ struct conn {
   uint32_t peer_buf_alloc, peer_fwd_cnt;
   uint32_t tx_cnt;              /* bytes sent to the guest */
   uint32_t fwd_cnt;             /* bytes of the guest's delivered to the host */
+  uint32_t fwd_cnt_told;        /* fwd_cnt in the last packet queued for the guest */
   char line[CONNECT_LINE_MAX];
   size_t line_len;
 };
@@ -119,7 +125,7 @@ fifo_push (struct vsock *v, unsigned reserve)
    room, see flush_requests()). */
 static bool
 send_ctl (struct vsock *v, uint32_t local_port, uint32_t peer_port, uint16_t op, uint32_t flags,
-          const struct conn *c)
+          struct conn *c)
 {
   struct pkt *p = fifo_push (v, 0);
   if (p == NULL)
@@ -130,8 +136,20 @@ send_ctl (struct vsock *v, uint32_t local_port, uint32_t peer_port, uint16_t op,
   p->hdr = (struct pkt_hdr){ .src_cid = HOST_CID, .dst_cid = v->cid, .src_port = local_port,
                              .dst_port = peer_port, .type = TYPE_STREAM, .op = op, .flags = flags,
                              .buf_alloc = HOST_BUF_ALLOC, .fwd_cnt = c ? c->fwd_cnt : 0 };
+  if (c != NULL)
+    c->fwd_cnt_told = c->fwd_cnt;
   virtio__notify (v->transport, RXQ);
   return true;
+}
+
+/* Gives the guest its credit back when much of it went to the host since
+   the last packet told it; a dropped update is retried by the next call
+   (after the next guest bytes, or once the receive queue drained). */
+static void
+maybe_credit_update (struct vsock *v, struct conn *c)
+{
+  if (c->state == CONN_OPEN && !c->dead && c->fwd_cnt - c->fwd_cnt_told >= CREDIT_UPDATE_AFTER)
+    send_ctl (v, c->local_port, c->peer_port, OP_CREDIT_UPDATE, 0, c);
 }
 
 /* Voids a REQUEST still waiting in the FIFO (the host gave up before the
@@ -256,6 +274,7 @@ pump_host (struct vsock *v, struct conn *c)
       p->hdr = (struct pkt_hdr){ .src_cid = HOST_CID, .dst_cid = v->cid, .src_port = c->local_port,
                                  .dst_port = c->peer_port, .len = (uint32_t) n, .type = TYPE_STREAM,
                                  .op = OP_RW, .buf_alloc = HOST_BUF_ALLOC, .fwd_cnt = c->fwd_cnt };
+      c->fwd_cnt_told = c->fwd_cnt;
       c->tx_cnt += (uint32_t) n;
       virtio__notify (v->transport, RXQ);
     }
@@ -435,6 +454,7 @@ to_host (struct vsock *v, struct conn *c, const struct virtq_chain *chain, uint3
       len -= (uint32_t) n;
       c->fwd_cnt += (uint32_t) n;
     }
+  maybe_credit_update (v, c);
 }
 
 static int
@@ -558,11 +578,15 @@ rx (struct vsock *v, const struct virtq_chain *chain, uint32_t *ret_written, con
   v->fifo_head = (v->fifo_head + 1) % FIFO_LEN;
   v->fifo_len--;
   flush_requests (v);
-  /* Room again: host sockets muted for a full queue may go on. */
+  /* Room again: host sockets muted for a full queue may go on, credit
+     updates dropped for a full queue go out. */
   for (unsigned i = 0; i < MAX_CONNS; i++)
-    if (v->conns[i].state == CONN_OPEN && v->conns[i].muted && !v->conns[i].dead
-        && credit (&v->conns[i]) > 0)
-      set_muted (v, &v->conns[i], false);
+    {
+      if (v->conns[i].state == CONN_OPEN && v->conns[i].muted && !v->conns[i].dead
+          && credit (&v->conns[i]) > 0)
+        set_muted (v, &v->conns[i], false);
+      maybe_credit_update (v, &v->conns[i]);
+    }
   return 0;
 }
 
