@@ -67,13 +67,17 @@ check "the cgroup is removed" test -n "$cg" -a ! -d "$cgdir"
 [ -n "$cg" ] && rmdir "$cgdir" 2>/dev/null
 
 printf 'ARCA-BLK-SECTOR0' >"$T/disk.img"; truncate -s 1M "$T/disk.img"
-run dev --jail-pids 16 --kernel "$ELF" --rng --drive "$T/disk.img" --cmdline "rng blk exit=7"
+devcg=arca-test-jail-$$
+run dev --jail-pids 16 --jail-cgroup "/$devcg" --kernel "$ELF" --rng --drive "$T/disk.img" \
+  --cmdline "rng blk exit=7"
 [ -s "$T/dev.err" ] && sed "s/^/# arca-vmm: /" "$T/dev.err"
 check "jailed: virtio-rng works" has dev.out "rng ok"
 check "jailed: virtio-blk reads and writes" has dev.out "blk readback same"
 check "jailed: the write reached the host file" \
   sh -c "dd if='$T/disk.img' bs=512 skip=1 count=1 2>/dev/null | grep -q guest-wrote-sector-1"
 check "jailed: the guest's exit status comes through (7)" test "$rc" = 7
+left=$(ls -d /sys/fs/cgroup/$devcg /sys/fs/cgroup/*/$devcg 2>/dev/null)
+check "jailed: its cgroup ($devcg) is removed after the guest's own exit (${left:-none left})" test -z "$left"
 
 run api --api-sock "$T/api.sock" --kernel "$ELF"
 check "--jail with --api-sock is refused" test "$rc" = 1 -a -n "$(grep -- --jail "$T/api.err")"
