@@ -8,7 +8,11 @@
 # VMM's device thread wrote must arrive too.  After a migration the count must
 # continue on the destination (never restart, never go back), the region
 # must verify there, and pages must have been sent after round 0 (dirtied
-# during pre-copy).  A broken connection must leave the source running.
+# during pre-copy).  A guest that dirties its whole 8 MiB region every tick
+# (dirtyrate) outruns a 1 ms downtime budget: its pre-copy must take more
+# than one round, the later rounds must send pages, and those must arrive
+# (the region verifies on the destination).  A broken connection must
+# leave the source running.
 # usage: test-migrate.sh ARCA_VMM GUEST_ELF      (prints TAP)
 set -u
 VMM=$1 ELF=$2
@@ -45,6 +49,9 @@ complete_ticks () {
 sum_after_round0 () {   # pages sent after round 0 (later rounds + final)
   python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(r["pages"] for r in d["rounds"][1:]) + d["final_pages"])'
 }
+precopy_rounds () {   # "ROUNDS PAGES": pre-copy rounds, pages of rounds 1.. (not the final copy)
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["rounds"]), sum(r["pages"] for r in d["rounds"][1:]))'
+}
 
 start_source () {   # start_source NAME: API-driven source booting the guest
   "$VMM" --api-sock "$T/$1.sock" --kernel "$ELF" --memory 64 --rng --cmdline "$GUEST" \
@@ -69,6 +76,11 @@ migrate_case () {
     grep -q '"rounds":\[{"pages":[1-9].*"downtime_us":[0-9]*,"total_us":[1-9]' <<<"$stats"
   after0=$(sum_after_round0 <<<"$stats")
   check "$name: pages dirtied during pre-copy were sent ($after0)" test "${after0:-0}" -gt 0
+  if [ "${MULTI_ROUND:-0}" = 1 ]; then
+    read -r nrounds later <<<"$(precopy_rounds <<<"$stats")"
+    check "$name: pre-copy took more than one round ($nrounds)" test "${nrounds:-0}" -ge 2
+    check "$name: pre-copy rounds after round 0 sent pages ($later)" test "${later:-0}" -gt 0
+  fi
   wait "$src"; rc=$?
   check "$name: source exits 0 after the migration" test "$rc" = 0
   check "$name: source API socket removed" test ! -e "$T/$name.sock"
@@ -93,6 +105,8 @@ migrate_case unix "unix:$T/in.sock" ""
 check "unix: destination removed its socket" test ! -e "$T/in.sock"
 port=$((20000 + RANDOM % 20000))
 migrate_case tcp "tcp:127.0.0.1:$port" ',"max_downtime_ms":1,"max_rounds":4'
+GUEST="ticks=0 tickdelay=0 dirty=2048 dirtyrate=2048 rngdirty" MULTI_ROUND=1 \
+  migrate_case heavy "unix:$T/heavy-in.sock" ',"max_downtime_ms":1,"max_rounds":4'
 
 # Twice: to a paused destination with an API, resumed there, then on.
 start_source twice
