@@ -53,6 +53,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   check (c.uid != UINT32_MAX && c.gid != UINT32_MAX);
   check (strcmp (c.root, "initramfs") == 0 || strncmp (c.root, "/dev/vd", 7) == 0);
   check (c.hostname == NULL || (strlen (c.hostname) >= 1 && strlen (c.hostname) <= 64));
+  /* The network: records only with a NIC; every /etc line the agent writes
+   * is one line with its address first. */
+  check (c.has_net ? c.prefix >= 1 && c.prefix <= 32 && !(c.mac[0] & 1) : c.gateway.s_addr == 0);
+  count (c.dns, ARCA_VM_CONFIG_MAX_DNS);
+  count (c.search, ARCA_VM_CONFIG_MAX_SEARCH);
+  check (c.has_net || (c.dns[0] == NULL && c.search[0] == NULL));
+  count (c.hosts, ARCA_VM_CONFIG_MAX_HOSTS);
+  for (size_t i = 0; c.hosts[i]; i++)
+    check (strchr (c.hosts[i], ' ') != NULL && strpbrk (c.hosts[i], "\n\t#") == NULL);
   agent_config_free (&c);
   return 0;
 }

@@ -31,6 +31,7 @@ for m in $(cat /modules/order); do
   err=$($bb insmod /modules/$m.ko 2>&1) || say "insmod $m failed: $err"
 done
 [ -c /dev/kvm ] && say "kvm=ready" || { say "kvm=missing"; finish; }
+$bb ip link set lo up
 
 h=/host
 $bb mkdir -p $h
@@ -46,6 +47,16 @@ $bb mkdir -p $h$RUNVM_BUILD 2>/dev/null
 $bb mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144 build $h$RUNVM_BUILD \
   || { say "build=missing"; finish; }
 say "host=ready"
+# The rest of the kernel's modules (bridge, tun, nf_tables and the nft
+# expressions it asks for on demand) come from the host's tree: the
+# kernel's module loader runs /sbin/modprobe-host, a chroot into it.
+$bb mkdir -p /sbin
+printf '#!/bin/busybox sh\nexec /bin/busybox chroot /host /sbin/modprobe "$@"\n' >/sbin/modprobe-host
+$bb chmod 755 /sbin/modprobe-host
+echo /sbin/modprobe-host >/proc/sys/kernel/modprobe
+for m in tun bridge nf_tables; do
+  err=$(/sbin/modprobe-host $m 2>&1) || say "modprobe $m failed: $err"
+done
 
 # run NAME ARGS...: `arca run --vm ARGS` in the host's tree; stdout, stderr
 # and status reported as NAME-out, NAME-err and "NAME exit=".
@@ -55,6 +66,7 @@ run() {
   t0=$(now_ms)
   $bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     ARCA_VM_KERNEL="$RUNVM_KERNEL" ARCA_VM_ROOT="${ROOT_MODE:-initramfs}" \
+    ARCA_BRIDGE_NAME=arcavn0 ARCA_BRIDGE_SUBNET=172.30.71.0/24 \
     "$RUNVM_ARCA" --root /tmp/arca --run-root /run/arca run --vm "$@" \
     </dev/null >/tmp/$name.out 2>/tmp/$name.err &
   pid=$!
@@ -70,9 +82,27 @@ run() {
   dump $name-err /tmp/$name.err
 }
 
+# chroot into the host's tree for its tools (ip, sqlite3).
+hostrun() { $bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+# What runs on the network left: taps, and endpoint rows or addresses.
+leftovers() {
+  say "$1 taps=$(hostrun ip -o link show | $bb grep -c ': vmt') rows=$(hostrun sqlite3 /run/arca-net/net.db \
+    "SELECT (SELECT COUNT(*) FROM net_endpoints) + (SELECT COUNT(*) FROM net_ipam)" 2>&1)"
+}
+
+# The default network: the bridge, a tap, an address.
 run hi busybox echo hi
-run seven --rm -e FOO=bar -w /tmp -u 1000:1000 --hostname vmhost busybox \
-  sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"; echo to-stderr >&2; exit 7'
+leftovers after-hi
+# --network none: no NIC (and no PCI).
+run seven --rm --network none -e FOO=bar -w /tmp -u 1000:1000 --hostname vmhost busybox \
+  sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"; echo to-stderr >&2; echo nics $(ls /sys/class/net); exit 7'
+# The guest on the bridge: its address, the gateway answers pings, and a
+# page comes from httpd on the host side of the bridge (the gateway).
+$bb mkdir -p /tmp/www && echo "page from the outer host" >/tmp/www/index.html
+$bb httpd -p 172.30.71.1:8071 -h /tmp/www || say "httpd failed"
+run net --rm --hostname vmnet busybox sh -c 'ip -4 -o addr show eth0 | sed "s/ brd.*//"; ip route | grep ^default;
+  grep vmnet /etc/hosts; ping -c 2 -W 10 172.30.71.1 >/dev/null && echo ping-ok; timeout 60 wget -qO- http://172.30.71.1:8071/'
+leftovers after-net
 # The root as an ext4 disk (mkfs.ext4 -d) on virtio-blk over PCI.
 ROOT_MODE=disk run disk --rm -u 1000 busybox sh -c 'grep -c " / overlay" /proc/mounts; id -u; exit 3'
 # What stayed behind: the first run (no --rm) keeps its directory, the

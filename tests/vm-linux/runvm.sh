@@ -108,7 +108,7 @@ check() {
   if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; grep -E "^($name|kvm|host)" "$report" | tail -n 20 | sed 's/^/#   /'; fi
 }
 
-echo "1..7"
+echo "1..13"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 name=host
 check "outer VM has /dev/kvm (kvm-amd) and the host's / over virtio-9p" \
@@ -118,12 +118,15 @@ name=hi
 echo "# arca run --vm busybox echo hi: exit $(field exit hi), timed out $(field timeout hi), $(field wall_ms hi) ms"
 check "arca run --vm busybox echo hi prints hi" test "$(lines hi-out)" = hi
 check "... and exits 0 with nothing on stderr" test "$(field exit hi)" = 0 -a -z "$(lines hi-err)"
+check "... on the default network: after it no tap, no endpoint row, no address is left" \
+  grep -qx 'after-hi taps=0 rows=0' "$report"
 
 name=seven
 echo "# arca run --vm ... sh -c 'exit 7': exit $(field exit seven), $(field wall_ms seven) ms"
 check "arca run --vm busybox sh -c '... exit 7' returns 7" test "$(field exit seven)" = 7
 check "-e, -w, -u, --hostname reach the command; stderr stays stderr" \
-  test "$(lines seven-out)" = "bar /tmp 1000:1000 vmhost" -a "$(lines seven-err)" = to-stderr
+  test "$(lines seven-out | head -n 1)" = "bar /tmp 1000:1000 vmhost" -a "$(lines seven-err)" = to-stderr
+check "--network none: the guest has lo only" test "$(lines seven-out | sed -n 2p)" = "nics lo"
 check "the run without --rm keeps its directory, the --rm run none; no mount left" \
   test "$(sed -n 's/^runs=\([0-9]*\) mounts=\([0-9]*\)$/\1 \2/p' "$report")" = "1 0"
 
@@ -131,3 +134,19 @@ name=disk
 echo "# ARCA_VM_ROOT=disk arca run --vm: exit $(field exit disk), $(field wall_ms disk) ms"
 check "ARCA_VM_ROOT=disk: the root is an ext4 disk on virtio-blk over PCI under an overlay, the status comes back" \
   test "$(lines disk-out | tr '\n' ' ')" = "1 1000 " -a "$(field exit disk)" = 3
+
+name=net
+echo "# arca run --vm on the bridge (ping, wget): exit $(field exit net), $(field wall_ms net) ms"
+net_out=$(lines net-out)
+echo "$net_out" | sed 's/^/#   /'
+check "the guest's eth0 has an address of the bridge's subnet, its default route is the gateway" \
+  eval 'echo "$net_out" | sed -n 1p | grep -Eq "^2: eth0 +inet 172\.30\.71\.([2-9]|[1-9][0-9]+)/24\$" &&
+    echo "$net_out" | sed -n 2p | grep -Eq "^default via 172\.30\.71\.1 dev eth0 *\$"'
+check "/etc/hosts names the guest by its address" \
+  eval 'echo "$net_out" | sed -n 3p | grep -Eq "^172\.30\.71\.[0-9]+\s+vmnet\$"'
+check "the guest pings the gateway" test "$(echo "$net_out" | sed -n 4p)" = ping-ok
+check "wget in the guest fetches the page of httpd on the host side of the bridge; exit 0" \
+  test "$(echo "$net_out" | sed -n 5p)" = "page from the outer host" -a "$(field exit net)" = 0
+check "after the run no tap, no endpoint row, no address is left" \
+  grep -qx 'after-net taps=0 rows=0' "$report"
+

@@ -2,7 +2,8 @@
 /* arca-guest-agent: /init of an `arca run --vm` guest.  Mounts the kernel
  * file systems, loads the modules it is told to, enters the image's root
  * (carried in the initramfs, or a disk under a tmpfs overlay), sets the
- * host name, user, environment and directory from /arca/config, runs the
+ * host name, network (net.c), user, environment and directory from
+ * /arca/config, runs the
  * command and relays its stdout/stderr and exit status to the host as
  * frames on the serial port (engine/vm-proto.h), then stops the VM through
  * arca-vmm's debug-exit port with that status.  Static: it runs before any
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "net.h"
 #include "engine/vm-proto.h"
 
 #define NEWROOT "/newroot"
@@ -358,9 +360,13 @@ main (void)
     }
   free (raw);
   load_modules (&a, c.modules);
+  if (agent_net_up (&c, msg, sizeof msg) < 0)
+    die (&a, "%s", msg);
   enter_root (&a, &c);
   if (c.hostname && sethostname (c.hostname, strlen (c.hostname)) < 0)
     die (&a, "sethostname `%s`", c.hostname);
+  if (agent_net_write_etc (&c, msg, sizeof msg) < 0)
+    die (&a, "%s", msg);
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
     die (&a, "pipe");
   pid_t pid = fork ();

@@ -3,6 +3,7 @@
  * (see engine/vm-proto.h).  Everything is bounded: total size, counts,
  * string lengths; unknown keys, repeated single keys and malformed values
  * are refused with a message naming the record. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +37,9 @@ agent_config_free (struct agent_config *c)
   free (c->env);
   free (c->groups);
   free (c->modules);
+  free (c->dns);
+  free (c->search);
+  free (c->hosts);
   free (c->buf);
   memset (c, 0, sizeof *c);
 }
@@ -74,6 +78,21 @@ valid_hostname (const char *s)
   return true;
 }
 
+/* A name on a hosts line: a host name, or a container name ('_' too). */
+static bool
+valid_hosts_name (const char *s)
+{
+  size_t n = strlen (s);
+
+  if (n == 0 || n > HOSTNAME_MAX || *s == '-' || *s == '.')
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || *s == '-' || *s == '.' || *s == '_'))
+      return false;
+  return true;
+}
+
 static bool
 valid_module (const char *s)
 {
@@ -104,6 +123,104 @@ valid_root (const char *s)
   return strncmp (s, "/dev/vd", 7) == 0 && s[7] >= 'a' && s[7] <= 'z' && s[8] == '\0';
 }
 
+/* A dotted quad exactly (inet_pton alone takes no other forms, but be
+ * explicit about the length). */
+static bool
+parse_ipv4 (const char *s, struct in_addr *ret)
+{
+  return strlen (s) <= 15 && inet_pton (AF_INET, s, ret) == 1;
+}
+
+/* "A.B.C.D/N" with N 1..32; for N <= 30 neither the network nor the
+ * broadcast address. */
+static bool
+parse_cidr (char *s, struct in_addr *ret, unsigned *ret_prefix)
+{
+  char *slash = strchr (s, '/');
+  uint32_t prefix;
+  bool ok;
+
+  if (slash == NULL)
+    return false;
+  *slash = '\0';
+  ok = parse_ipv4 (s, ret) && parse_u32 (slash + 1, &prefix) == 0 && prefix >= 1 && prefix <= 32
+       && strlen (slash + 1) <= 2;
+  *slash = '/';
+  if (!ok)
+    return false;
+  if (prefix <= 30)
+    {
+      uint32_t host = ntohl (ret->s_addr) & (0xffffffffu >> prefix);
+      if (host == 0 || host == (0xffffffffu >> prefix))
+        return false;
+    }
+  *ret_prefix = prefix;
+  return true;
+}
+
+static bool
+parse_mac (const char *s, uint8_t ret[6])
+{
+  uint8_t m[6];
+
+  if (strlen (s) != 17)
+    return false;
+  for (int i = 0; i < 6; i++)
+    {
+      uint8_t v = 0;
+      for (int j = 0; j < 2; j++)
+        {
+          char ch = s[3 * i + j];
+          v = (uint8_t) (v << 4);
+          if (ch >= '0' && ch <= '9')
+            v |= (uint8_t) (ch - '0');
+          else if (ch >= 'a' && ch <= 'f')
+            v |= (uint8_t) (ch - 'a' + 10);
+          else if (ch >= 'A' && ch <= 'F')
+            v |= (uint8_t) (ch - 'A' + 10);
+          else
+            return false;
+        }
+      if (i < 5 && s[3 * i + 2] != ':')
+        return false;
+      m[i] = v;
+    }
+  /* Multicast (and all-zero) addresses cannot be a NIC's. */
+  if ((m[0] & 1) || (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0)
+    return false;
+  memcpy (ret, m, 6);
+  return true;
+}
+
+/* "A.B.C.D NAME [ALIAS...]": at most 8 names, each a host name, one space
+ * apart. */
+static bool
+valid_hosts_line (const char *s)
+{
+  char buf[16 + 8 * (HOSTNAME_MAX + 1)];
+  struct in_addr a;
+  size_t n = strlen (s), names = 0;
+
+  if (n >= sizeof buf)
+    return false;
+  memcpy (buf, s, n + 1);
+  char *sp = strchr (buf, ' ');
+  if (sp == NULL)
+    return false;
+  *sp = '\0';
+  if (!parse_ipv4 (buf, &a))
+    return false;
+  for (char *name = sp + 1, *next; name; name = next)
+    {
+      next = strchr (name, ' ');
+      if (next)
+        *next++ = '\0';
+      if (!valid_hosts_name (name) || ++names > 8)
+        return false;
+    }
+  return true;
+}
+
 /* Appends p to a NULL-terminated vector of at most max entries. */
 static int
 push (char ***v, size_t *n, size_t max, char *p)
@@ -124,8 +241,8 @@ agent_config_parse (const char *data, size_t len, struct agent_config *ret, char
                     size_t errlen)
 {
   struct agent_config c = { 0 };
-  size_t n_args = 0, n_env = 0, n_modules = 0, index = 0;
-  bool have_uid = false, have_gid = false;
+  size_t n_args = 0, n_env = 0, n_modules = 0, n_dns = 0, n_search = 0, n_hosts = 0, index = 0;
+  bool have_uid = false, have_gid = false, have_mac = false, have_gateway = false;
 
   if (len == 0)
     return fail (errbuf, errlen, "config: empty");
@@ -251,6 +368,55 @@ agent_config_parse (const char *data, size_t len, struct agent_config *ret, char
             r = fail (errbuf, errlen, "config: record %zu: module: more than %d modules", index,
                       ARCA_VM_CONFIG_MAX_MODULES);
         }
+      else if (strcmp (key, "address") == 0)
+        {
+          if (c.has_net)
+            r = fail (errbuf, errlen, "config: record %zu: address repeated", index);
+          else if (!parse_cidr (value, &c.address, &c.prefix))
+            r = fail (errbuf, errlen, "config: record %zu: address: `%.32s` is not a host address A.B.C.D/N", index, value);
+          c.has_net = true;
+        }
+      else if (strcmp (key, "mac") == 0)
+        {
+          if (have_mac)
+            r = fail (errbuf, errlen, "config: record %zu: mac repeated", index);
+          else if (!parse_mac (value, c.mac))
+            r = fail (errbuf, errlen, "config: record %zu: mac: `%.32s` is not a unicast XX:XX:XX:XX:XX:XX", index, value);
+          have_mac = true;
+        }
+      else if (strcmp (key, "gateway") == 0)
+        {
+          if (have_gateway)
+            r = fail (errbuf, errlen, "config: record %zu: gateway repeated", index);
+          else if (!parse_ipv4 (value, &c.gateway) || c.gateway.s_addr == 0)
+            r = fail (errbuf, errlen, "config: record %zu: gateway: `%.32s` is not an IPv4 address", index, value);
+          have_gateway = true;
+        }
+      else if (strcmp (key, "dns") == 0)
+        {
+          struct in_addr a;
+          if (!parse_ipv4 (value, &a))
+            r = fail (errbuf, errlen, "config: record %zu: dns: `%.32s` is not an IPv4 address", index, value);
+          else if (push (&c.dns, &n_dns, ARCA_VM_CONFIG_MAX_DNS, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: dns: more than %d servers", index,
+                      ARCA_VM_CONFIG_MAX_DNS);
+        }
+      else if (strcmp (key, "search") == 0)
+        {
+          if (!valid_hostname (value))
+            r = fail (errbuf, errlen, "config: record %zu: search: `%.64s` is not a domain", index, value);
+          else if (push (&c.search, &n_search, ARCA_VM_CONFIG_MAX_SEARCH, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: search: more than %d domains", index,
+                      ARCA_VM_CONFIG_MAX_SEARCH);
+        }
+      else if (strcmp (key, "host") == 0)
+        {
+          if (!valid_hosts_line (value))
+            r = fail (errbuf, errlen, "config: record %zu: host: `%.64s` is not `ADDRESS NAME [ALIAS...]`", index, value);
+          else if (push (&c.hosts, &n_hosts, ARCA_VM_CONFIG_MAX_HOSTS, value) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: host: more than %d lines", index,
+                      ARCA_VM_CONFIG_MAX_HOSTS);
+        }
       else
         r = fail (errbuf, errlen, "config: record %zu: unknown key `%.32s`", index, key);
       if (r < 0)
@@ -266,7 +432,28 @@ agent_config_parse (const char *data, size_t len, struct agent_config *ret, char
       fail (errbuf, errlen, "config: arg 0 is empty");
       goto error;
     }
+  /* The network records belong to a NIC: none of them without one. */
+  if (c.has_net != have_mac || (!c.has_net && (have_gateway || n_dns || n_search)))
+    {
+      fail (errbuf, errlen, "config: %s", c.has_net ? "address without mac (no NIC to configure)"
+                                                    : "mac, gateway, dns or search without address");
+      goto error;
+    }
+  if (have_gateway)
+    {
+      uint32_t mask = c.prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> c.prefix);
+      if (((ntohl (c.gateway.s_addr) ^ ntohl (c.address.s_addr)) & mask) != 0
+          || c.gateway.s_addr == c.address.s_addr)
+        {
+          fail (errbuf, errlen, "config: gateway is not another address of the address's subnet");
+          goto error;
+        }
+    }
   if (c.env == NULL && push (&c.env, &n_env, 1, NULL) < 0)
+    goto oom;
+  if ((c.dns == NULL && push (&c.dns, &n_dns, 1, NULL) < 0)
+      || (c.search == NULL && push (&c.search, &n_search, 1, NULL) < 0)
+      || (c.hosts == NULL && push (&c.hosts, &n_hosts, 1, NULL) < 0))
     goto oom;
   if (c.modules == NULL && push (&c.modules, &n_modules, 1, NULL) < 0)
     goto oom;

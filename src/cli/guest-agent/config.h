@@ -4,6 +4,8 @@
 #ifndef ARCA_GUEST_AGENT_CONFIG_H
 #define ARCA_GUEST_AGENT_CONFIG_H
 
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +21,15 @@ struct agent_config {
   char *root;             /* "initramfs" or /dev/vdX */
   char *rootfstype;
   char **modules;         /* NULL-terminated */
+  /* The network: has_net false means no NIC (lo only). */
+  bool has_net;
+  struct in_addr address; /* of the NIC whose MAC is mac, as eth0 */
+  unsigned prefix;        /* 1..32 */
+  uint8_t mac[6];
+  struct in_addr gateway; /* s_addr 0: no default route */
+  char **dns;             /* NULL-terminated dotted quads */
+  char **search;          /* NULL-terminated domains */
+  char **hosts;           /* NULL-terminated "ADDR NAME [ALIAS...]" lines */
   /* Backing store: every string above points into it. */
   char *buf;
 };

@@ -374,10 +374,36 @@ arca_bridge_unpublish (struct arca_engine *e, const char *id, const char *table,
   return arca_portmap_release (e->db->h, id, err);
 }
 
+int
+arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[16],
+                     char ret_table[32], struct arca_subnet *ret_subnet,
+                     struct in_addr *ret_gateway, unsigned *ret_index, arca_error **err)
+{
+  struct net_config cfg;
+  struct in_addr gateway;
+  unsigned bridge = 0;
+
+  if (ensure_tables (e->db->h, err) < 0 || network_config (e->db->h, &cfg, err) < 0)
+    return -1;
+  gateway = arca_subnet_host (&cfg.subnet, 1);
+  if (arca_bridge_ensure (nl, cfg.bridge, &cfg.subnet, gateway, 0, &bridge, err) < 0)
+    return -1;
+  /* The bridge joins the isolation set when its table is set up (once per
+   * boot): each nft command costs a ruleset round trip. */
+  int built = arca_nft_ensure (cfg.table, cfg.bridge, &cfg.subnet, err);
+  if (built < 0 || (built > 0 && arca_nft_isolation_add (cfg.bridge, false, err) < 0))
+    return -1;
+  memcpy (ret_bridge, cfg.bridge, sizeof cfg.bridge);
+  memcpy (ret_table, cfg.table, sizeof cfg.table);
+  *ret_subnet = cfg.subnet;
+  *ret_gateway = gateway;
+  *ret_index = bridge;
+  return 0;
+}
+
 static int
 attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
 {
-  sqlite3 *db = e->db->h;
   _cleanup_ (json_decrefp) json_t *opts = NULL;
   cleanup_nl struct arca_nl *nl = NULL;
   cleanup_hostdb sqlite3 *hdb = NULL;
@@ -388,20 +414,13 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   char veth[16], path[64];
   unsigned char mac[6];
 
-  if (arca_bridge_options_of (e, id, &opts, err) < 0 || ensure_tables (db, err) < 0
-      || network_config (db, &cfg, err) < 0 || arca_net_hostdb_open (&hdb, err) < 0)
+  if (arca_bridge_options_of (e, id, &opts, err) < 0 || arca_net_hostdb_open (&hdb, err) < 0)
     return -1;
-  gateway = arca_subnet_host (subnet, 1);
   const char *ip = json_string_value (json_object_get (opts, "ip"));
   if (ip && inet_pton (AF_INET, ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
   if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_ensure (nl, cfg.bridge, subnet, gateway, 0, &bridge, err) < 0)
-    return -1;
-  /* The bridge joins the isolation set when its table is set up (once per
-   * boot): each nft command costs a ruleset round trip. */
-  int built = arca_nft_ensure (cfg.table, cfg.bridge, subnet, err);
-  if (built < 0 || (built > 0 && arca_nft_isolation_add (cfg.bridge, false, err) < 0))
+      || arca_bridge_realize (e, nl, cfg.bridge, cfg.table, &cfg.subnet, &gateway, &bridge, err) < 0)
     return -1;
   veth_name (id, veth);
   /* The endpoint row comes before the address, so a crash in between leaves

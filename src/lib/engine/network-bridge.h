@@ -11,6 +11,7 @@
 
 #include "engine/spec.h"
 #include "net/ipam.h"
+#include "net/netlink.h"
 #include "net/nft.h"
 #include "util/error.h"
 
@@ -26,6 +27,13 @@ struct arca_engine;
 
 int arca_bridge_attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err);
 int arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err);
+
+/* The default network's bridge set up (up with its gateway, forwarding,
+ * its nft table): what attach does before the container's endpoint, for
+ * other endpoints too (a `run --vm` tap). */
+int arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[16],
+                         char ret_table[32], struct arca_subnet *ret_subnet,
+                         struct in_addr *ret_gateway, unsigned *ret_index, arca_error **err);
 
 /* True when this process can set up bridges (root with CAP_NET_ADMIN). */
 bool arca_bridge_supported (void);

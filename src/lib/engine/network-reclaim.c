@@ -14,6 +14,7 @@
 #include "engine/network-bridge.h"
 #include "engine/network-internal.h"
 #include "engine/network-user.h"
+#include "engine/vm-net.h"
 #include "image/db-internal.h" /* the engine's sqlite handle */
 #include "net/hostdb.h"
 #include "net/netlink.h"
@@ -61,13 +62,16 @@ reclaim_endpoints (struct reclaim *r, arca_error **err)
     return -1;
   for (size_t i = 0; i < n; i++)
     {
-      bool exists;
+      bool exists = false;
       cleanup_free char *what = NULL;
       cleanup_error arca_error *ignored = NULL;
-      if (!is_dead (r->e, eps[i].container, &exists))
+      /* A `run --vm` tap lives as long as its run holds its lock. */
+      bool vm = arca_vm_net_is_tap (eps[i].veth);
+      if (vm ? arca_vm_run_alive (r->e, eps[i].container) : !is_dead (r->e, eps[i].container, &exists))
         continue;
-      if (asprintf (&what, "container %.12s%s on network %s (%s)", eps[i].container,
-                    exists ? " (stopped)" : " (removed)", eps[i].network, eps[i].veth) < 0)
+      if (asprintf (&what, "%s %.12s%s on network %s (%s)", vm ? "run --vm" : "container",
+                    eps[i].container, vm ? " (ended)" : exists ? " (stopped)" : " (removed)",
+                    eps[i].network, eps[i].veth) < 0)
         what = NULL;
       found (r, "endpoint", what ? what : eps[i].container);
       if (!r->fix)
@@ -121,7 +125,8 @@ reclaim_veths (struct reclaim *r, arca_error **err)
       for (struct dirent *de; dir && (de = readdir (dir));)
         {
           if (de->d_name[0] == '.'
-              || (strncmp (de->d_name, "veth", 4) != 0 && strncmp (de->d_name, "vu", 2) != 0)
+              || (strncmp (de->d_name, "veth", 4) != 0 && strncmp (de->d_name, "vu", 2) != 0
+                  && !arca_vm_net_is_tap (de->d_name))
               || veth_known (r->hdb, de->d_name))
             continue;
           cleanup_free char *what = NULL;

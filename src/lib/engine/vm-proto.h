@@ -23,6 +23,13 @@
  *             block device /dev/vd[a-z] holding rootfstype= (ext4),
  *             mounted read-only under a tmpfs overlay
  *   module=   a kernel module /arca/modules/NAME.ko loaded first, in order
+ * The network (all absent: no NIC, lo only):
+ *   address=  A.B.C.D/N of the NIC whose MAC is mac= (which becomes eth0)
+ *   mac=      XX:XX:XX:XX:XX:XX, unicast; required with address=
+ *   gateway=  A.B.C.D in address's subnet: the default route (none: no route)
+ *   dns=      A.B.C.D, a nameserver line of /etc/resolv.conf, in order
+ *   search=   a search domain of /etc/resolv.conf
+ *   host=     "A.B.C.D NAME [ALIAS...]", a line of /etc/hosts
  */
 #ifndef ARCA_ENGINE_VM_PROTO_H
 #define ARCA_ENGINE_VM_PROTO_H
@@ -41,6 +48,9 @@
 #define ARCA_VM_CONFIG_MAX_ENV 4096
 #define ARCA_VM_CONFIG_MAX_GROUPS 64
 #define ARCA_VM_CONFIG_MAX_MODULES 64
+#define ARCA_VM_CONFIG_MAX_DNS 8
+#define ARCA_VM_CONFIG_MAX_SEARCH 6
+#define ARCA_VM_CONFIG_MAX_HOSTS 256
 
 /* Port of arca-vmm's debug-exit device: the low byte written there is
  * arca-vmm's exit status. */

@@ -2,6 +2,7 @@
 /* `arca run --vm`: prepares the guest's initramfs (guest agent, the image's
  * flattened root, the run's configuration), boots it under arca-vmm and
  * relays the agent's frames (see vm.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -20,6 +22,7 @@
 
 #include "engine/overlay.h"
 #include "engine/vm-cpio.h"
+#include "engine/vm-net.h"
 #include "engine/vm-proto.h"
 #include "engine/vm-relay.h"
 #include "engine/vm.h"
@@ -31,7 +34,8 @@
 #define MIN_MEMORY_MIB 64
 #define MAX_CPUS 32
 /* The nested guest writes every serial byte through a VM exit: as quiet as
- * it can be.  No PCI unless the root is a disk (pci=off added); the i8042 is only our reset
+ * it can be.  No PCI unless the root is a disk or there is a NIC (pci=off
+ * added); the i8042 is only our reset
  * line (reboot=k), so no probing of keyboard/aux ports; the CMOS RTC
  * driver polls ports arca-vmm does not emulate. */
 #define GUEST_CMDLINE                                                                     \
@@ -100,12 +104,14 @@ check_kvm (arca_error **err)
 struct vm_run {
   char *dir;         /* <root>/vm/runs/<id> */
   char *view;        /* the image's merged layers while mounted */
+  int lock;          /* ARCA_VM_RUN_LOCK, held while the run (or its VMM) lives */
   bool mounted, keep;
 };
 
 static void
 vm_run_cleanup (struct vm_run *r)
 {
+  arca_closep (&r->lock);
   if (r->mounted)
     arca_overlay_unmount (r->view, NULL);
   if (r->dir && !r->keep)
@@ -128,6 +134,12 @@ new_run_dir (struct arca_engine *e, struct vm_run *r, char *ret_id, arca_error *
     return arca_error_set (err, ENOMEM, "vm");
   if (arca_mkdir_p (r->view, 0700, err) < 0)
     return -1;
+  cleanup_free char *lock = NULL;
+  if (asprintf (&lock, "%s/" ARCA_VM_RUN_LOCK, r->dir) < 0)
+    return arca_error_set (err, ENOMEM, "vm");
+  r->lock = open (lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (r->lock < 0 || flock (r->lock, LOCK_EX) < 0)
+    return arca_error_errno (err, "lock `%s`", lock);
   return 0;
 }
 
@@ -257,10 +269,11 @@ build_rootfs (int fd, void *opaque, arca_error **err)
 
 struct base_spec {
   const struct vm_paths *p;
-  bool disk;
+  bool disk, net;
 };
 
-static int add_modules (struct arca_cpio *w, const char *release, arca_error **err);
+static int add_modules (struct arca_cpio *w, const char *release, bool disk, bool net,
+                        arca_error **err);
 
 static int
 build_base (int fd, void *opaque, arca_error **err)
@@ -275,42 +288,67 @@ build_base (int fd, void *opaque, arca_error **err)
       return -1;
   if (arca_cpio_add_file (&w, "init", 0755, p->agent, err) < 0)
     return -1;
-  if (b->disk && add_modules (&w, p->release, err) < 0)
+  if ((b->disk || b->net) && add_modules (&w, p->release, b->disk, b->net, err) < 0)
     return -1;
   return arca_cpio_finish (&w, err);
 }
 
-/* A new agent build makes the archives of the old ones garbage.  A run
- * that is copying one has it open: unlinking is safe. */
+/* The base archive's variant: which modules it carries. */
+static const char *
+base_variant (bool disk, bool net)
+{
+  return disk ? (net ? "disknet" : "disk") : (net ? "net" : "plain");
+}
+
+/* A new agent build makes the archives of the old ones (of the same
+ * variant) garbage.  A run that is copying one has it open: unlinking is
+ * safe. */
 static void
-prune_bases (const char *cache, const char *keep)
+prune_bases (const char *cache, const char *variant, const char *keep)
 {
   cleanup_free char *pattern = NULL;
   glob_t g = { 0 };
 
-  if (asprintf (&pattern, "%s/base-*.cpio", cache) < 0)
+  if (asprintf (&pattern, "%s/base-%s-*.cpio", cache, variant) < 0)
     return;
   if (glob (pattern, 0, NULL, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; i++)
-      {
-        size_t n = strlen (g.gl_pathv[i]), k = strlen (keep);
-        bool disk = n > 10 && strcmp (g.gl_pathv[i] + n - 10, "-disk.cpio") == 0;
-        bool keep_disk = k > 10 && strcmp (keep + k - 10, "-disk.cpio") == 0;
-        if (disk == keep_disk && strcmp (g.gl_pathv[i], keep) != 0)
-          unlink (g.gl_pathv[i]);
-      }
+      if (strcmp (g.gl_pathv[i], keep) != 0)
+        unlink (g.gl_pathv[i]);
   globfree (&g);
 }
 
 /* ---- the root as a disk (ARCA_VM_ROOT=disk) ------------------------------ */
 
-/* What the agent loads for root=/dev/vda over virtio-pci, in dependency
- * order (the guest has no modprobe): the transport, the block driver,
- * ext4 with the checksum it asks the crypto API for, and overlayfs. */
-static const char *const disk_modules[] = {
+/* What the agent loads, in dependency order (the guest has no modprobe):
+ * the virtio-pci transport for a disk or a NIC; for root=/dev/vda the
+ * block driver, ext4 with the checksum it asks the crypto API for, and
+ * overlayfs; for a NIC virtio_net with the failover modules it links. */
+static const char *const pci_modules[] = {
   "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
+};
+static const char *const disk_modules[] = {
   "virtio_blk", "crc16", "crc32c_generic", "mbcache", "jbd2", "ext4", "overlay",
 };
+static const char *const net_modules[] = { "failover", "net_failover", "virtio_net" };
+
+/* The modules of a run, in load order, NULL-terminated. */
+static void
+run_modules (bool disk, bool net, const char *ret[static 16])
+{
+  size_t n = 0;
+
+  if (disk || net)
+    for (size_t i = 0; i < ARRAY_SIZE (pci_modules); i++)
+      ret[n++] = pci_modules[i];
+  if (disk)
+    for (size_t i = 0; i < ARRAY_SIZE (disk_modules); i++)
+      ret[n++] = disk_modules[i];
+  if (net)
+    for (size_t i = 0; i < ARRAY_SIZE (net_modules); i++)
+      ret[n++] = net_modules[i];
+  ret[n] = NULL;
+}
 
 /* The module's file under /lib/modules/<release>/ from modules.dep, or
  * NULL when it is built in (not listed). */
@@ -339,21 +377,23 @@ module_path (const char *dep, const char *release, const char *name)
 }
 
 static int
-add_modules (struct arca_cpio *w, const char *release, arca_error **err)
+add_modules (struct arca_cpio *w, const char *release, bool disk, bool net, arca_error **err)
 {
   cleanup_free char *dep_path = NULL, *dep = NULL;
+  const char *mods[16];
 
   if (asprintf (&dep_path, "/lib/modules/%s/modules.dep", release) < 0)
     return arca_error_set (err, ENOMEM, "vm");
   if (arca_read_file_at (AT_FDCWD, dep_path, 16 << 20, &dep, NULL, err) < 0)
     return arca_error_wrap (err, "--vm: the guest kernel's modules");
-  for (size_t i = 0; i < ARRAY_SIZE (disk_modules); i++)
+  run_modules (disk, net, mods);
+  for (size_t i = 0; mods[i]; i++)
     {
-      cleanup_free char *path = module_path (dep, release, disk_modules[i]);
+      cleanup_free char *path = module_path (dep, release, mods[i]);
       cleanup_free char *name = NULL;
       if (path == NULL)
         continue; /* built in */
-      if (asprintf (&name, "arca/modules/%s.ko", disk_modules[i]) < 0)
+      if (asprintf (&name, "arca/modules/%s.ko", mods[i]) < 0)
         return arca_error_set (err, ENOMEM, "vm");
       if (arca_cpio_add_file (w, name, 0644, path, err) < 0)
         return -1;
@@ -476,9 +516,39 @@ env_has (char **env, const char *kv)
 }
 
 static int
-build_config (const struct arca_image_runconfig *img, const struct arca_run_spec *s,
-              const char *view, const char *id, bool disk, struct buf *b, arca_error **err)
+net_config (const struct arca_vm_net *n, struct buf *b, arca_error **err)
 {
+  char text[INET_ADDRSTRLEN + 4], mac[18];
+
+  if (!n->attached)
+    return 0;
+  inet_ntop (AF_INET, &n->address, text, sizeof text);
+  snprintf (text + strlen (text), sizeof text - strlen (text), "/%u", n->prefix);
+  snprintf (mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2],
+            n->mac[3], n->mac[4], n->mac[5]);
+  if (rec (b, "address", text, err) < 0 || rec (b, "mac", mac, err) < 0)
+    return -1;
+  if (n->gateway.s_addr
+      && rec (b, "gateway", inet_ntop (AF_INET, &n->gateway, text, sizeof text), err) < 0)
+    return -1;
+  for (size_t i = 0; n->dns && n->dns[i]; i++)
+    if (rec (b, "dns", n->dns[i], err) < 0)
+      return -1;
+  for (size_t i = 0; n->search && n->search[i]; i++)
+    if (rec (b, "search", n->search[i], err) < 0)
+      return -1;
+  for (size_t i = 0; n->hosts && n->hosts[i]; i++)
+    if (rec (b, "host", n->hosts[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+build_config (const struct arca_image_runconfig *img, const struct arca_run_spec *s,
+              const char *view, const char *id, bool disk, const struct arca_vm_net *net,
+              struct buf *b, arca_error **err)
+{
+  const char *mods[16];
   char **entry = s->set_entrypoint ? s->entrypoint : img->entrypoint;
   char **cmd = s->command ? s->command : (s->set_entrypoint ? NULL : img->cmd);
   const char *user = s->user ? s->user : img->user;
@@ -535,12 +605,15 @@ build_config (const struct arca_image_runconfig *img, const struct arca_run_spec
       if (rec (b, "group", num, err) < 0)
         return -1;
     }
-  if (!disk)
-    return rec (b, "root", "initramfs", err);
-  if (rec (b, "root", "/dev/vda", err) < 0 || rec (b, "rootfstype", "ext4", err) < 0)
+  if (net_config (net, b, err) < 0)
     return -1;
-  for (size_t i = 0; i < ARRAY_SIZE (disk_modules); i++)
-    if (rec (b, "module", disk_modules[i], err) < 0)
+  if (!disk && rec (b, "root", "initramfs", err) < 0)
+    return -1;
+  if (disk && (rec (b, "root", "/dev/vda", err) < 0 || rec (b, "rootfstype", "ext4", err) < 0))
+    return -1;
+  run_modules (disk, net->attached, mods);
+  for (size_t i = 0; mods[i]; i++)
+    if (rec (b, "module", mods[i], err) < 0)
       return -1;
   return 0;
 }
@@ -587,12 +660,16 @@ write_initrd (const char *path, const char *base, const char *rootfs, const stru
 
 /* ---- arca-vmm ----------------------------------------------------------- */
 
+/* The run's lock goes to arca-vmm too (inherited): the run counts as
+ * alive as long as either lives, so its tap is never reclaimed under a
+ * running VM. */
 static int
-spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk, const char *log_path,
-           unsigned memory_mib, unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
+spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
+           const struct arca_vm_net *net, int lock, const char *log_path, unsigned memory_mib,
+           unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
 {
   char mem[16], ncpu[16];
-  cleanup_free char *cmdline = NULL, *drive = NULL;
+  cleanup_free char *cmdline = NULL, *drive = NULL, *nic = NULL;
   const char *extra = getenv ("ARCA_VM_CMDLINE_EXTRA");
   int pipefd[2];
 
@@ -600,9 +677,12 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk, const
   snprintf (ncpu, sizeof ncpu, "%u", cpus);
   /* A disk is on virtio-pci (Debian's kernel has no virtio-mmio
    * command-line discovery): PCI stays on then. */
-  if (asprintf (&cmdline, "%s%s%s%s", GUEST_CMDLINE, disk ? "" : " pci=off",
+  if (asprintf (&cmdline, "%s%s%s%s", GUEST_CMDLINE, disk || net->attached ? "" : " pci=off",
                 extra && *extra ? " " : "", extra ? extra : "") < 0
-      || (disk && asprintf (&drive, "%s,ro", disk) < 0))
+      || (disk && asprintf (&drive, "%s,ro", disk) < 0)
+      || (net->attached
+          && asprintf (&nic, "%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", net->tap, net->mac[0],
+                       net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5]) < 0))
     return arca_error_set (err, ENOMEM, "vm");
   cleanup_close int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   cleanup_close int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -612,9 +692,20 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk, const
     return arca_error_errno (err, "pipe");
   cleanup_close int rd = pipefd[0];
   cleanup_close int wr = pipefd[1];
-  const char *argv[] = { p->vmm, "--kernel", p->kernel, "--initrd", initrd, "--memory", mem,
-                         "--cpus", ncpu, "--cmdline", cmdline, "--serial", "stdio",
-                         disk ? "--drive" : NULL, drive, "--transport", "pci", NULL };
+  const char *argv[20] = { p->vmm, "--kernel", p->kernel, "--initrd", initrd, "--memory", mem,
+                           "--cpus", ncpu, "--cmdline", cmdline, "--serial", "stdio",
+                           "--transport", "pci" };
+  size_t argc = 15;
+  if (disk)
+    {
+      argv[argc++] = "--drive";
+      argv[argc++] = drive;
+    }
+  if (nic)
+    {
+      argv[argc++] = "--net";
+      argv[argc++] = nic;
+    }
   pid_t pid = fork ();
   if (pid < 0)
     return arca_error_errno (err, "fork");
@@ -623,7 +714,8 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk, const
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
-      if (dup2 (null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0)
+      if (dup2 (null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0
+          || (lock >= 0 && fcntl (lock, F_SETFD, 0) < 0))
         _exit (127);
       execv (p->vmm, (char *const *) argv);
       dprintf (2, "exec `%s`: %s\n", p->vmm, strerror (errno));
@@ -709,13 +801,42 @@ save_text (const char *dir, const char *name, const char *text, arca_error **err
   return arca_write_file_atomic_at (AT_FDCWD, p, text, strlen (text), 0600, err);
 }
 
+/* SIGINT, SIGTERM and SIGHUP are held from before the network is attached
+ * until it is gone again: a Ctrl-C while the run is set up is seen before
+ * arca-vmm starts (or by the relay, which stops the VM), and the run's
+ * cleanup always runs. */
+struct held_signals {
+  sigset_t set, old;
+};
+
+static void
+held_signals_restore (struct held_signals *h)
+{
+  sigprocmask (SIG_SETMASK, &h->old, NULL);
+}
+
+static bool
+stop_requested (const struct held_signals *h)
+{
+  sigset_t pending;
+
+  if (sigpending (&pending) < 0)
+    return false;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sigismember (&h->set, sig) == 1 && sigismember (&pending, sig) == 1)
+      return true;
+  return false;
+}
+
 int
 arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req, int out_fd,
                     int err_fd, int *ret_exit_code, arca_error **err)
 {
   const struct arca_run_spec *s = req->spec;
+  _cleanup_ (held_signals_restore) struct held_signals held = { 0 };
   _cleanup_ (vm_paths_free) struct vm_paths p = { 0 };
-  _cleanup_ (vm_run_cleanup) struct vm_run run = { 0 };
+  _cleanup_ (vm_run_cleanup) struct vm_run run = { .lock = -1 };
+  _cleanup_ (arca_vm_net_cleanup) struct arca_vm_net net = { 0 };
   _cleanup_ (arca_image_record_freep) struct arca_image_record *img = NULL;
   _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *runcfg = NULL;
   cleanup_free char *config_blob = NULL, *cache = NULL, *rootfs = NULL, *base = NULL;
@@ -726,6 +847,11 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   struct buf config = { 0 };
   size_t config_len = 0;
 
+  sigemptyset (&held.set);
+  sigaddset (&held.set, SIGINT);
+  sigaddset (&held.set, SIGTERM);
+  sigaddset (&held.set, SIGHUP);
+  sigprocmask (SIG_BLOCK, &held.set, &held.old);
   if (s->n_mounts || s->publish || s->publish_all || s->tty)
     return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs, -p/-P and -t are not supported with --vm yet");
   unsigned memory_mib = s->memory > 0 ? (unsigned) ((s->memory + (1 << 20) - 1) >> 20) : DEFAULT_MEMORY_MIB;
@@ -760,11 +886,13 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   struct stat agent_st;
   if (stat (p.agent, &agent_st) < 0)
     return arca_error_errno (err, "`%s`", p.agent);
+  bool use_net = s->network != ARCA_NET_NONE;
+  const char *variant = base_variant (use_disk, use_net);
   if (asprintf (&cache, "%s/vm", e->root) < 0
       || asprintf (&rootfs, "%s/rootfs-%s.cpio", cache, image_id + strlen ("sha256:")) < 0
-      || asprintf (&base, "%s/base-%s-%llx-%llx%s.cpio", cache, p.release,
+      || asprintf (&base, "%s/base-%s-%s-%llx-%llx.cpio", cache, variant, p.release,
                    (unsigned long long) agent_st.st_size,
-                   (unsigned long long) agent_st.st_mtim.tv_sec, use_disk ? "-disk" : "") < 0)
+                   (unsigned long long) agent_st.st_mtim.tv_sec) < 0)
     return arca_error_set (err, ENOMEM, "vm");
   if (strchr (p.release, '/') != NULL)
     return arca_error_set (err, EINVAL, "--vm: kernel release `%s`", p.release);
@@ -773,7 +901,9 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
     return -1;
   if (root_mode && *root_mode && !use_disk && strcmp (root_mode, "initramfs") != 0)
     return arca_error_set (err, EINVAL, "ARCA_VM_ROOT=`%s`: initramfs or disk", root_mode);
-  if (build_config (runcfg, s, run.view, id, use_disk, &config, err) < 0)
+  if (arca_vm_net_attach (e, id, s, &net, err) < 0)
+    return -1;
+  if (build_config (runcfg, s, run.view, id, use_disk, &net, &config, err) < 0)
     {
       free (config.data);
       return -1;
@@ -792,10 +922,10 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
     r = unmount_view (&run, err);
   if (r == 0 && access (base, R_OK) < 0)
     {
-      struct base_spec bs = { .p = &p, .disk = use_disk };
+      struct base_spec bs = { .p = &p, .disk = use_disk, .net = use_net };
       r = cache_build (base, build_base, &bs, err);
       if (r == 0)
-        prune_bases (cache, base);
+        prune_bases (cache, variant, base);
     }
   if (r == 0 && (asprintf (&initrd, "%s/initrd", run.dir) < 0 || asprintf (&vmm_log, "%s/vmm.log", run.dir) < 0))
     r = arca_error_set (err, ENOMEM, "vm");
@@ -820,7 +950,10 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   if (relay == NULL)
     return arca_error_set (err, ENOMEM, "vm");
   arca_vm_relay_init (relay, out_fd, err_fd);
-  r = spawn_vmm (&p, initrd, disk, vmm_log, memory_mib, cpus, &out, &pid, err);
+  if (stop_requested (&held))
+    r = arca_error_set (err, EINTR, "--vm: interrupted before the VM started");
+  if (r == 0)
+    r = spawn_vmm (&p, initrd, disk, &net, run.lock, vmm_log, memory_mib, cpus, &out, &pid, err);
   if (r == 0)
     r = relay_vmm (out, pid, relay, &status, err);
   unlink (initrd);

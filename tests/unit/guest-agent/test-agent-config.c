@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,39 @@ test_full (void **state)
 }
 
 static void
+test_network (void **state)
+{
+  struct agent_config c;
+  char msg[256] = "";
+
+  assert_int_equal (parse ("version=1|arg=sh|hostname=vm1|address=172.30.71.5/24|"
+                           "mac=02:42:AC:1e:47:05|gateway=172.30.71.1|dns=10.0.0.2|dns=10.0.0.3|"
+                           "search=example.com|host=172.30.71.9 web web.local|host=172.30.71.10 my_db|",
+                           &c, msg, sizeof msg), 0);
+  assert_true (c.has_net);
+  assert_int_equal (ntohl (c.address.s_addr), 0xac1e4705);
+  assert_int_equal (c.prefix, 24);
+  assert_int_equal (ntohl (c.gateway.s_addr), 0xac1e4701);
+  const uint8_t mac[6] = { 0x02, 0x42, 0xac, 0x1e, 0x47, 0x05 };
+  assert_memory_equal (c.mac, mac, 6);
+  assert_string_equal (c.dns[1], "10.0.0.3");
+  assert_null (c.dns[2]);
+  assert_string_equal (c.search[0], "example.com");
+  assert_null (c.search[1]);
+  assert_string_equal (c.hosts[0], "172.30.71.9 web web.local");
+  assert_string_equal (c.hosts[1], "172.30.71.10 my_db");
+  assert_null (c.hosts[2]);
+  agent_config_free (&c);
+
+  /* No gateway (an internal network), a /32: fine. */
+  assert_int_equal (parse ("version=1|arg=sh|address=10.1.2.3/32|mac=02:00:00:00:00:01|", &c, msg,
+                           sizeof msg), 0);
+  assert_int_equal (c.gateway.s_addr, 0);
+  assert_null (c.dns[0]);
+  agent_config_free (&c);
+}
+
+static void
 test_defaults (void **state)
 {
   struct agent_config c;
@@ -70,6 +104,10 @@ test_defaults (void **state)
   assert_string_equal (c.root, "initramfs");
   assert_null (c.env[0]);
   assert_null (c.modules[0]);
+  assert_false (c.has_net);
+  assert_null (c.dns[0]);
+  assert_null (c.search[0]);
+  assert_null (c.hosts[0]);
   agent_config_free (&c);
 }
 
@@ -102,6 +140,40 @@ test_refused (void **state)
     { "version=1|arg=x|root=/dev/vda1|", "root" },
     { "version=1|arg=x|rootfstype=xfs|", "rootfstype: `xfs`" },
     { "version=1|arg=x|module=../../etc/x|", "module: `../../etc/x`" },
+#define NIC "mac=02:42:ac:1e:47:05|"
+    { "version=1|arg=x|address=10.0.0.2|" NIC, "address: `10.0.0.2` is not a host address" },
+    { "version=1|arg=x|address=10.0.0.0/24|" NIC, "address: `10.0.0.0/24`" },
+    { "version=1|arg=x|address=10.0.0.255/24|" NIC, "address: `10.0.0.255/24`" },
+    { "version=1|arg=x|address=10.0.0.2/33|" NIC, "address" },
+    { "version=1|arg=x|address=10.0.0.2/0|" NIC, "address" },
+    { "version=1|arg=x|address=10.0.0.2/024|" NIC, "address" },
+    { "version=1|arg=x|address=010.0.0.2/24|" NIC, "address" },
+    { "version=1|arg=x|address=host/24|" NIC, "address" },
+    { "version=1|arg=x|address=10.0.0.2/24|address=10.0.0.3/24|" NIC, "address repeated" },
+    { "version=1|arg=x|address=10.0.0.2/24|", "address without mac" },
+    { "version=1|arg=x|" NIC, "without address" },
+    { "version=1|arg=x|gateway=10.0.0.1|", "without address" },
+    { "version=1|arg=x|dns=10.0.0.1|", "without address" },
+    { "version=1|arg=x|address=10.0.0.2/24|mac=01:42:ac:1e:47:05|", "mac: `01:42:ac:1e:47:05`" },
+    { "version=1|arg=x|address=10.0.0.2/24|mac=00:00:00:00:00:00|", "mac" },
+    { "version=1|arg=x|address=10.0.0.2/24|mac=02:42:ac:1e:47|", "mac" },
+    { "version=1|arg=x|address=10.0.0.2/24|mac=02-42-ac-1e-47-05|", "mac" },
+    { "version=1|arg=x|address=10.0.0.2/24|mac=02:42:ac:1e:47:0g|", "mac" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC NIC, "mac repeated" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "gateway=10.0.1.1|", "gateway is not another address" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "gateway=10.0.0.2|", "gateway is not another address" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "gateway=0.0.0.0|", "gateway: `0.0.0.0`" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "gateway=10.0.0.1|gateway=10.0.0.1|", "gateway repeated" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "dns=::1|", "dns: `::1`" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "search=a b|", "search: `a b`" },
+    { "version=1|arg=x|host=10.0.0.9|", "host: `10.0.0.9`" },
+    { "version=1|arg=x|host=10.0.0.9 |", "host" },
+    { "version=1|arg=x|host=10.0.0.9  web|", "host" },
+    { "version=1|arg=x|host=10.0.0.9 web\tx|", "host" },
+    { "version=1|arg=x|host=web 10.0.0.9|", "host" },
+    { "version=1|arg=x|host=10.0.0.9 a b c d e f g h i|", "host" },
+    { "version=1|arg=x|host=10.0.0.9 -web|", "host" },
+    { "version=1|arg=x|host=10.0.0.9 we#b|", "host" },
   };
 
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -140,6 +212,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_full),
+    cmocka_unit_test (test_network),
     cmocka_unit_test (test_defaults),
     cmocka_unit_test (test_refused),
     cmocka_unit_test (test_limits),

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `arca run --vm` on a bridge (see vm-net.h): the tap, its endpoint row and
+ * address, and what the guest's /etc files say (nameservers, host lines). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "engine/network-bridge.h"
+#include "engine/network-internal.h"
+#include "engine/vm-net.h"
+#include "image/db-internal.h" /* the engine's sqlite handle */
+#include "net/hostdb.h"
+#include "net/ipam.h"
+#include "net/netlink.h"
+#include "net/sql.h"
+#include "net/tap.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define TAP_PREFIX "vmt"
+#define MAX_LINES 256
+
+bool
+arca_vm_net_is_tap (const char *link)
+{
+  return strncmp (link, TAP_PREFIX, strlen (TAP_PREFIX)) == 0;
+}
+
+bool
+arca_vm_run_alive (struct arca_engine *e, const char *id)
+{
+  cleanup_free char *path = NULL;
+
+  if (strchr (id, '/') != NULL
+      || asprintf (&path, "%s/vm/runs/%s/" ARCA_VM_RUN_LOCK, e->root, id) < 0)
+    return true; /* when in doubt, keep it */
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno != ENOENT;
+  return flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+static void
+strv_free (char ***v)
+{
+  arca_strv_free (*v);
+  *v = NULL;
+}
+
+void
+arca_vm_net_free (struct arca_vm_net *n)
+{
+  strv_free (&n->dns);
+  strv_free (&n->search);
+  strv_free (&n->hosts);
+}
+
+static int
+push (char ***v, size_t max, const char *s, arca_error **err)
+{
+  size_t n = 0;
+
+  while (*v && (*v)[n])
+    n++;
+  if (n >= max)
+    return 0; /* more than the guest takes: the rest are left out */
+  char **grown = realloc (*v, (n + 2) * sizeof *grown);
+  if (grown == NULL)
+    return arca_error_set (err, ENOMEM, "vm network");
+  *v = grown;
+  if ((grown[n] = strdup (s)) == NULL)
+    {
+      grown[n] = NULL;
+      return arca_error_set (err, ENOMEM, "vm network");
+    }
+  grown[n + 1] = NULL;
+  return 0;
+}
+
+/* What the agent takes as a name on a hosts line (container names may
+ * have '_', which host names may not). */
+static bool
+hosts_name_ok (const char *s)
+{
+  size_t n = strlen (s);
+
+  if (n == 0 || n > 64 || *s == '-' || *s == '.')
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || *s == '-' || *s == '.' || *s == '_'))
+      return false;
+  return true;
+}
+
+static int
+add_host (struct arca_vm_net *n, struct in_addr a, const char *name, arca_error **err)
+{
+  char ip[INET_ADDRSTRLEN], line[INET_ADDRSTRLEN + 72];
+
+  inet_ntop (AF_INET, &a, ip, sizeof ip);
+  snprintf (line, sizeof line, "%s %s", ip, name);
+  return push (&n->hosts, MAX_LINES, line, err);
+}
+
+/* Nameservers: --dns, else the host's that a guest can reach (not its
+ * loopback resolver), else public ones, as containers get (bridge
+ * write_etc); search domains from the host. */
+static int
+resolver (struct arca_vm_net *n, const struct arca_run_spec *s, arca_error **err)
+{
+  cleanup_free char *host = NULL;
+  struct in_addr a;
+
+  for (size_t i = 0; s->dns && s->dns[i]; i++)
+    {
+      if (inet_pton (AF_INET, s->dns[i], &a) != 1)
+        return arca_error_set (err, EINVAL, "--dns `%s`: not an IPv4 address", s->dns[i]);
+      if (push (&n->dns, 8, s->dns[i], err) < 0)
+        return -1;
+    }
+  if (arca_read_file_at (AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL, NULL) == 0)
+    for (char *save = NULL, *line = strtok_r (host, "\n", &save); line;
+         line = strtok_r (NULL, "\n", &save))
+      {
+        char word[16], value[256];
+        if (sscanf (line, "%15s %255s", word, value) != 2)
+          continue;
+        if (strcmp (word, "nameserver") == 0 && s->dns == NULL
+            && inet_pton (AF_INET, value, &a) == 1 && (ntohl (a.s_addr) >> 24) != 127
+            && push (&n->dns, 8, value, err) < 0)
+          return -1;
+        if (strcmp (word, "search") == 0)
+          for (char *save2 = NULL, *d = strtok_r (line + 6, " \t", &save2); d;
+               d = strtok_r (NULL, " \t", &save2))
+            if (hosts_name_ok (d) && strchr (d, '_') == NULL && push (&n->search, 6, d, err) < 0)
+              return -1;
+      }
+  if (n->dns == NULL && (push (&n->dns, 8, "8.8.8.8", err) < 0 || push (&n->dns, 8, "8.8.4.4", err) < 0))
+    return -1;
+  return 0;
+}
+
+/* --add-host NAME:IP, and on a user network its running containers by
+ * name, as containers of that network see each other. */
+static int
+host_lines (struct arca_engine *e, sqlite3 *hdb, struct arca_vm_net *n,
+            const struct arca_run_spec *s, bool user, arca_error **err)
+{
+  struct in_addr a;
+
+  for (size_t i = 0; s->add_hosts && s->add_hosts[i]; i++)
+    {
+      const char *colon = strchr (s->add_hosts[i], ':');
+      char name[65];
+      if (colon == NULL || (size_t) (colon - s->add_hosts[i]) >= sizeof name
+          || inet_pton (AF_INET, colon + 1, &a) != 1)
+        return arca_error_set (err, EINVAL, "--add-host `%s`: expected NAME:IPv4", s->add_hosts[i]);
+      snprintf (name, sizeof name, "%.*s", (int) (colon - s->add_hosts[i]), s->add_hosts[i]);
+      if (!hosts_name_ok (name))
+        return arca_error_set (err, EINVAL, "--add-host `%s`: not a host name", s->add_hosts[i]);
+      if (add_host (n, a, name, err) < 0)
+        return -1;
+    }
+  if (!user)
+    return 0;
+  struct arca_endpoint *eps = NULL;
+  size_t n_eps = 0;
+  cleanup_error arca_error *ignored = NULL;
+  if (arca_endpoint_list (hdb, e->root, NULL, n->network, &eps, &n_eps, &ignored) < 0)
+    return 0;
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < n_eps; i++)
+    {
+      cleanup_sql sqlite3_stmt *st = NULL;
+      if (eps[i].address.s_addr == 0 || strcmp (eps[i].container, n->id) == 0
+          || sqlite3_prepare_v2 (e->db->h, "SELECT name FROM containers WHERE id = ?1", -1, &st, NULL)
+                 != SQLITE_OK)
+        continue;
+      sqlite3_bind_text (st, 1, eps[i].container, -1, SQLITE_STATIC);
+      const char *name = sqlite3_step (st) == SQLITE_ROW ? (const char *) sqlite3_column_text (st, 0) : NULL;
+      if (name && hosts_name_ok (name))
+        r = add_host (n, eps[i].address, name, err);
+    }
+  arca_endpoints_free (eps, n_eps);
+  return r;
+}
+
+/* Endpoints a crashed `run --vm` of this root left (its lock is free). */
+static void
+reclaim_dead_runs (struct arca_engine *e, sqlite3 *hdb)
+{
+  struct arca_endpoint *eps = NULL;
+  size_t n = 0;
+  cleanup_error arca_error *ignored = NULL;
+
+  if (arca_endpoint_list (hdb, e->root, NULL, NULL, &eps, &n, &ignored) < 0)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (arca_vm_net_is_tap (eps[i].veth) && !arca_vm_run_alive (e, eps[i].container))
+      {
+        cleanup_nl struct arca_nl *nl = NULL;
+        if (arca_nl_open (&nl, &ignored) == 0)
+          arca_nl_link_del (nl, eps[i].veth, &ignored);
+        arca_endpoint_forget (hdb, eps[i].container, eps[i].network, eps[i].bridge, &ignored);
+      }
+  arca_endpoints_free (eps, n);
+}
+
+static int
+attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, struct arca_vm_net *n,
+        arca_error **err)
+{
+  cleanup_nl struct arca_nl *nl = NULL;
+  struct arca_subnet subnet;
+  struct in_addr want = { 0 };
+  unsigned bridge = 0, tap = 0;
+  char table[32], mac_text[18] = "";
+  bool user = s->network_name != NULL;
+
+  if (s->ip && inet_pton (AF_INET, s->ip, &want) != 1)
+    return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", s->ip);
+  if (arca_nl_open (&nl, err) < 0)
+    return -1;
+  if (user)
+    {
+      struct user_net un;
+      if (user_net_load (e, s->network_name, &un, err) < 0 || user_net_realize (&un, err) < 0
+          || arca_nl_link_index (nl, un.bridge, &bridge, err) < 0)
+        return -1;
+      if (bridge == 0)
+        return arca_error_set (err, ENODEV, "network %s: bridge `%s` missing", un.name, un.bridge);
+      snprintf (n->network, sizeof n->network, "%s", un.name);
+      memcpy (n->bridge, un.bridge, sizeof n->bridge);
+      subnet = un.subnet;
+      n->gateway = un.internal ? (struct in_addr) { 0 } : un.gateway;
+    }
+  else
+    {
+      if (arca_bridge_realize (e, nl, n->bridge, table, &subnet, &n->gateway, &bridge, err) < 0)
+        return -1;
+      snprintf (n->network, sizeof n->network, "bridge");
+    }
+  n->prefix = subnet.prefix;
+  snprintf (n->tap, sizeof n->tap, TAP_PREFIX "%.12s", n->id);
+  /* The row first: a crash after it leaves what the reclaim finds. */
+  struct arca_endpoint ep = { .container = n->id, .network = n->network, .root = e->root,
+                              .bridge = n->bridge, .veth = n->tap, .ifname = (char *) "eth0",
+                              .mac = mac_text };
+  if (arca_endpoint_put (hdb, &ep, err) < 0)
+    return -1;
+  n->attached = true;
+  if (arca_ipam_allocate (hdb, n->bridge, &subnet, n->id, want, &n->address, err) < 0
+      || arca_bridge_mac (n->address, s->mac_address, n->mac, err) < 0)
+    return -1;
+  snprintf (mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+            n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+  ep.address = n->address;
+  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
+  if (arca_endpoint_put (hdb, &ep, err) < 0 || arca_tap_create (n->tap, err) < 0
+      || arca_nl_link_index (nl, n->tap, &tap, err) < 0)
+    return -1;
+  if (tap == 0)
+    return arca_error_set (err, ENODEV, "tap `%s` vanished", n->tap);
+  if (arca_nl_link_set (nl, tap, &to_bridge, err) < 0)
+    return -1;
+  return resolver (n, s, err) < 0 || host_lines (e, hdb, n, s, user, err) < 0 ? -1 : 0;
+}
+
+int
+arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run_spec *spec,
+                    struct arca_vm_net *n, arca_error **err)
+{
+  cleanup_hostdb sqlite3 *hdb = NULL;
+
+  snprintf (n->id, sizeof n->id, "%s", id);
+  switch (spec->network)
+    {
+    case ARCA_NET_NONE:
+      return 0;
+    case ARCA_NET_BRIDGE:
+      break;
+    default:
+      return arca_error_set (err, ENOTSUP,
+                             "--vm: --network host, container: and --pod are not supported "
+                             "(bridge, a user network or none)");
+    }
+  if (arca_net_hostdb_open (&hdb, err) < 0)
+    return -1;
+  reclaim_dead_runs (e, hdb);
+  if (attach (e, hdb, spec, n, err) == 0)
+    return 0;
+  cleanup_error arca_error *ignored = NULL;
+  arca_vm_net_detach (n, &ignored);
+  return arca_error_wrap (err, "--vm: network %s", spec->network_name ? spec->network_name : "bridge");
+}
+
+int
+arca_vm_net_detach (struct arca_vm_net *n, arca_error **err)
+{
+  cleanup_nl struct arca_nl *nl = NULL;
+  cleanup_hostdb sqlite3 *hdb = NULL;
+  int r = 0;
+
+  if (!n->attached)
+    return 0;
+  /* Every step runs even when one fails, so as much as possible goes. */
+  if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, n->tap, err) < 0)
+    r = -1;
+  if (arca_net_hostdb_open (&hdb, err) < 0
+      || arca_endpoint_forget (hdb, n->id, n->network, n->bridge, err) < 0)
+    r = -1;
+  if (r == 0)
+    n->attached = false;
+  return r;
+}
+
+void
+arca_vm_net_cleanup (struct arca_vm_net *n)
+{
+  cleanup_error arca_error *ignored = NULL;
+
+  arca_vm_net_detach (n, &ignored);
+  arca_vm_net_free (n);
+}

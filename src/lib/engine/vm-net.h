@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The network of `arca run --vm`: a persistent tap on the bridge of the
+ * default network or of a user network (--network NAME), with an address
+ * from the same host-wide IPAM as containers (net/hostdb.h) and an
+ * endpoint row keyed by the run's id, written before anything is created.
+ * arca-vmm attaches to the tap by name (--net TAP,mac=MAC); the guest
+ * agent configures eth0 from the run's configuration.
+ *
+ * A run holds <root>/vm/runs/<id>/lock (flock) while it or its arca-vmm
+ * lives: a tap endpoint whose run holds no lock is garbage that the next
+ * `run --vm` and `arca system check --repair` remove. */
+#ifndef ARCA_ENGINE_VM_NET_H
+#define ARCA_ENGINE_VM_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "engine/spec.h"
+
+#define ARCA_VM_RUN_LOCK "lock"
+
+struct arca_vm_net {
+  bool attached;        /* the endpoint row exists: detach has work */
+  char id[ARCA_ENGINE_ID_LEN + 1];
+  char network[129];    /* "bridge" or the user network's name */
+  char bridge[16];
+  char tap[16];
+  struct in_addr address, gateway; /* gateway 0: none (internal network) */
+  unsigned prefix;
+  unsigned char mac[6];
+  char **dns;           /* nameserver addresses, NULL-terminated */
+  char **search;        /* resolv.conf search domains */
+  char **hosts;         /* "ADDRESS NAME [ALIAS...]" lines for /etc/hosts */
+};
+
+/* Attaches the run `id` as spec asks: ARCA_NET_NONE leaves *n detached
+ * (no NIC); host and container:NAME are refused.  On failure everything
+ * made so far is removed.  *n starts zeroed; free it with arca_vm_net_free. */
+int arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run_spec *spec,
+                        struct arca_vm_net *n, arca_error **err);
+/* Removes the tap, the endpoint row and the address; idempotent. */
+int arca_vm_net_detach (struct arca_vm_net *n, arca_error **err);
+void arca_vm_net_free (struct arca_vm_net *n);
+/* Detach (errors ignored) and free: for a cleanup attribute. */
+void arca_vm_net_cleanup (struct arca_vm_net *n);
+
+/* For crash reclaim: is link a `run --vm` tap, is the run `id` alive? */
+bool arca_vm_net_is_tap (const char *link);
+bool arca_vm_run_alive (struct arca_engine *e, const char *id);
+
+#endif
