@@ -108,7 +108,7 @@ check() {
   if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; grep -E "^($name|kvm|host)" "$report" | tail -n 20 | sed 's/^/#   /'; fi
 }
 
-echo "1..13"
+echo "1..14"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 name=host
 check "outer VM has /dev/kvm (kvm-amd) and the host's / over virtio-9p" \
