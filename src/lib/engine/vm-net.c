@@ -297,7 +297,8 @@ arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run
     return 0;
   cleanup_error arca_error *ignored = NULL;
   arca_vm_net_detach (n, &ignored);
-  return arca_error_wrap (err, "--vm: network %s", spec->network_name ? spec->network_name : "bridge");
+  /* A user network's errors name it already. */
+  return arca_error_wrap (err, spec->network_name ? "--vm" : "--vm: network bridge");
 }
 
 int
