@@ -173,6 +173,10 @@ test_refused (void **state)
     { "version=1|arg=x|host=web 10.0.0.9|", "host" },
     { "version=1|arg=x|host=10.0.0.9 a b c d e f g h i|", "host" },
     { "version=1|arg=x|host=10.0.0.9 -web|", "host" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "dns=1.1.1.1|dns=1.1.1.2|dns=1.1.1.3|dns=1.1.1.4|"
+      "dns=1.1.1.5|dns=1.1.1.6|dns=1.1.1.7|dns=1.1.1.8|dns=1.1.1.9|", "dns: more than 8 servers" },
+    { "version=1|arg=x|address=10.0.0.2/24|" NIC "search=a|search=b|search=c|search=d|search=e|"
+      "search=f|search=g|", "search: more than 6 domains" },
     { "version=1|arg=x|host=10.0.0.9 we#b|", "host" },
   };
 
