@@ -123,8 +123,11 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   [[ "$output" == *overlaps* ]]
   run arca network create bridge
   [ "$status" -ne 0 ]
+  # n1 n2 n3 and the pre-defined bridge, host and none.
   run arca network ls -q
-  [ "${#lines[@]}" -eq 3 ]
+  [ "${#lines[@]}" -eq 6 ]
+  run arca network ls --format '{{.Name}}'
+  [ "$output" = $'bridge\nhost\nn1\nn2\nn3\nnone' ]
   # The gateway sits on .254, so the first container gets .2 and never it.
   arca run --rm --network n1 busybox ip -4 addr show eth0 | grep -q 'inet 172.30.91.2/24'
   run arca network rm n1 n2
@@ -139,6 +142,94 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   run arca network prune -f
   [[ "$output" == *n3* ]]
   ! ip link show arcau3 2>/dev/null
+}
+
+@test "the pre-defined networks bridge, host and none are listed, inspected, never removed" {
+  arca run -d --name onbridge busybox sleep 1000 >/dev/null
+  arca run -d --name onhost --network host busybox sleep 1000 >/dev/null
+  arca run -d --name onnone --network none busybox sleep 1000 >/dev/null
+  net mine arcau1 --subnet 172.30.91.0/24
+  wait_status onbridge Up
+  wait_status onhost Up
+  wait_status onnone Up
+  run arca network ls --format '{{.Name}} {{.Driver}} {{.Scope}}'
+  [ "$status" -eq 0 ]
+  [ "$output" = $'bridge bridge local\nhost host local\nmine bridge local\nnone null local' ]
+  run arca network ls
+  [[ "${lines[0]}" == "NETWORK ID"*NAME*DRIVER*SCOPE ]]
+  [[ "${lines[4]}" == *" none "*" null "*local ]]
+  # bridge: the engine's own subnet and bridge (ARCA_BRIDGE_* of this file),
+  # and the container on it with the address it has.
+  run arca network inspect bridge
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[0].Name + " " + .[0].Driver' <<<"$output")" = "bridge bridge" ]
+  [ "$(jq -r '.[0].IPAM.Config[0].Subnet' <<<"$output")" = 172.30.90.0/24 ]
+  [ "$(jq -r '.[0].IPAM.Config[0].Gateway' <<<"$output")" = 172.30.90.1 ]
+  [ "$(jq -r '.[0].Options["com.docker.network.bridge.name"]' <<<"$output")" = arcau0 ]
+  [ "$(jq -r '[.[0].Containers[].Name] | join(",")' <<<"$output")" = onbridge ]
+  [ "$(jq -r '.[0].Containers[].IPv4Address' <<<"$output")" = "$(ip_on onbridge eth0)/24" ]
+  [ "$(jq -r '.[0].Containers[].MacAddress' <<<"$output")" = \
+    "$(arca exec onbridge cat /sys/class/net/eth0/address)" ]
+  # host and none: their running containers, no addresses.
+  run arca network inspect host none
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[0].Driver + " " + .[1].Driver' <<<"$output")" = "host null" ]
+  [ "$(jq -r '[.[0].Containers[].Name] | join(",")' <<<"$output")" = onhost ]
+  [ "$(jq -r '[.[1].Containers[].Name] | join(",")' <<<"$output")" = onnone ]
+  [ "$(jq -r '.[0].IPAM.Config | length' <<<"$output")" = 0 ]
+  # Ids are stable and name them, as a user network's do.
+  id=$(arca network ls -q --no-trunc | head -1)
+  [ "$id" = "$(arca network ls -q --no-trunc | head -1)" ]
+  [ "$(arca network inspect "${id:0:12}" | jq -r '.[0].Name')" = bridge ]
+  # rm refuses them clearly and prune leaves them.
+  for n in bridge host none; do
+    run arca network rm "$n"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$n is a pre-defined network and cannot be removed"* ]]
+  done
+  arca rm -f onbridge onhost onnone >/dev/null
+  run arca network prune -f
+  [ "$status" -eq 0 ]
+  [[ "$output" == *mine* ]]
+  [[ "$output" != *bridge* ]]
+  run arca network ls --format '{{.Name}}'
+  [ "$output" = $'bridge\nhost\nnone' ]
+  # Stopped, a container is in none of them.
+  [ "$(arca network inspect bridge | jq '.[0].Containers | length')" = 0 ]
+  [ "$(arca network inspect host | jq '.[0].Containers | length')" = 0 ]
+}
+
+@test "rename of a container on a user network renames it in its peers' /etc/hosts" {
+  net ren arcau1 --subnet 172.30.91.0/24
+  arca run -d --name before --network ren --network-alias keep busybox sleep 1000 >/dev/null
+  arca run -d --name peer --network ren busybox sleep 1000 >/dev/null
+  wait_status before Up
+  wait_status peer Up
+  ip=$(ip_on before eth0)
+  run arca exec peer cat /etc/hosts
+  [[ "$output" == *"$ip"$'\t'"before keep"* ]]
+  arca rename before after
+  run arca exec peer cat /etc/hosts
+  [[ "$output" == *"$ip"$'\t'"after keep"* ]]
+  [[ "$output" != *before* ]]
+  run arca exec peer ping -c3 -W3 after
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"from $ip"* ]]
+  run arca exec peer ping -c1 -W1 before
+  [ "$status" -ne 0 ]
+  # Its own file names the peer as before; a later member sees the new name.
+  run arca exec after cat /etc/hosts
+  [[ "$output" == *$'\tpeer\t'* ]]
+  run arca run --rm --network ren busybox ping -c1 -W3 after
+  [ "$status" -eq 0 ]
+  # Renamed while stopped, it comes back under the new name.
+  arca stop -t 0 after >/dev/null
+  arca rename after again
+  arca start again >/dev/null
+  wait_status again Up
+  run arca exec peer cat /etc/hosts
+  [[ "$output" == *$'\tagain keep'* ]]
+  [[ "$output" != *after* ]]
 }
 
 @test "containers on one network reach each other by name and alias; /etc/hosts follows" {

@@ -127,7 +127,7 @@ print_template (const char *tmpl, json_t *net)
   } fields[] = {
     { "{{.Name}}", json_string_value (json_object_get (net, "Name")) },
     { "{{.ID}}", json_string_value (json_object_get (net, "Id")) },
-    { "{{.Driver}}", "bridge" },
+    { "{{.Driver}}", json_string_value (json_object_get (net, "Driver")) },
     { "{{.Scope}}", "local" },
     { "{{.Subnet}}", json_string_value (json_object_get (cfg, "Subnet")) },
     { "{{.Gateway}}", json_string_value (json_object_get (cfg, "Gateway")) },
@@ -195,7 +195,7 @@ net_ls (struct arca_engine *e, int argc, char **argv, arca_error **err)
         print_template (format, v);
       else
         printf ("%-14.*s%-24s%-10s%s\n", width, id, json_string_value (json_object_get (v, "Name")),
-                "bridge", "local");
+                json_string_value (json_object_get (v, "Driver")), "local");
     }
   return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef ARCA_ENGINE_NETWORK_INTERNAL_H
 #define ARCA_ENGINE_NETWORK_INTERNAL_H
 
+#include <jansson.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -36,5 +37,12 @@ int user_net_load (struct arca_engine *e, const char *name_or_id, struct user_ne
 /* Its bridge up, isolation and (unless internal) NAT in nftables: create
  * does it, and every attach again (a reboot empties nftables). */
 int user_net_realize (const struct user_net *n, arca_error **err);
+
+/* The inspect object of a user network; every user network's appended to
+ * list.  arca_network_inspect/list (network-builtin.c) add the pre-defined
+ * networks, which arca-netattach, linking network-user.c, must not pull in. */
+int user_net_inspect (struct arca_engine *e, sqlite3 *hdb, const char *name, json_t **ret,
+                      arca_error **err);
+int user_net_list (struct arca_engine *e, sqlite3 *hdb, json_t *list, arca_error **err);
 
 #endif

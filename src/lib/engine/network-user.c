@@ -557,31 +557,27 @@ net_json (struct arca_engine *e, sqlite3 *hdb, const struct user_net *n)
 }
 
 int
-arca_network_inspect (struct arca_engine *e, const char *name, json_t **ret, arca_error **err)
+user_net_inspect (struct arca_engine *e, sqlite3 *hdb, const char *name, json_t **ret,
+                  arca_error **err)
 {
   struct user_net n;
-  cleanup_hostdb sqlite3 *hdb = NULL;
 
-  if (user_net_load (e, name, &n, err) < 0 || arca_net_hostdb_open (&hdb, err) < 0)
+  if (user_net_load (e, name, &n, err) < 0)
     return -1;
   *ret = net_json (e, hdb, &n);
   return *ret ? 0 : arca_error_set (err, ENOMEM, "network %s", name);
 }
 
 int
-arca_network_list (struct arca_engine *e, json_t **ret, arca_error **err)
+user_net_list (struct arca_engine *e, sqlite3 *hdb, json_t *list, arca_error **err)
 {
   cleanup_free struct user_net *v = NULL;
-  cleanup_hostdb sqlite3 *hdb = NULL;
   size_t n = 0;
 
-  if (all_networks (e->db->h, &v, &n, err) < 0 || arca_net_hostdb_open (&hdb, err) < 0)
+  if (all_networks (e->db->h, &v, &n, err) < 0)
     return -1;
-  json_t *a = json_array ();
-  for (size_t i = 0; a && i < n; i++)
-    json_array_append_new (a, net_json (e, hdb, &v[i]));
-  if (a == NULL)
-    return arca_error_set (err, ENOMEM, "networks");
-  *ret = a;
+  for (size_t i = 0; i < n; i++)
+    if (json_array_append_new (list, net_json (e, hdb, &v[i])) < 0)
+      return arca_error_set (err, ENOMEM, "networks");
   return 0;
 }
