@@ -17,6 +17,7 @@ runs_left() { ls "$ET_ROOT/vm/runs" 2>/dev/null | wc -l; }
 teardown_file() {
   kill "$(cat "$ET_DIR/httpd.pid" 2>/dev/null)" 2>/dev/null || true
   "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" network rm vmnet-user >/dev/null 2>&1 || true
+  "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" network rm vmnet-int >/dev/null 2>&1 || true
   ip link del $BR 2>/dev/null || true
   nft delete table ip arca-$BR 2>/dev/null || true
   if grep -q " $ET_DIR/" /proc/self/mountinfo; then
@@ -148,6 +149,72 @@ arca_vm() {
   [ "$(rows_left)" = 0 ]
 }
 
+# Published ports a `run --vm` leaves: rows in the engine's database and
+# elements of the bridge table's DNAT maps (none when the table is gone).
+ports_left() {
+  local rows elems
+  rows=$(sqlite3 "$ET_ROOT/arca.db" "SELECT COUNT(*) FROM net_ports" 2>/dev/null || echo 0)
+  elems=$(nft -j list map ip arca-$BR ports_ip 2>/dev/null | python3 -c '
+import json, sys
+try:
+    m = [o["map"] for o in json.load(sys.stdin)["nftables"] if "map" in o]
+    print(sum(len(x.get("elem", [])) for x in m))
+except Exception:
+    print(0)')
+  echo $((rows + elems))
+}
+
+@test "run --vm -p: the guest's httpd answers on 127.0.0.1:PORT; a second run asking for the port fails and leaves nothing; nothing stays" {
+  need_net
+  command -v curl >/dev/null || skip "no curl"
+  port=18074
+  # The guest serves until it has answered twice, then exits by itself.
+  arca_vm --rm -p 127.0.0.1:$port:80 busybox sh -c 'mkdir -p /www;
+      echo "page the guest wrote" >/www/index.html; httpd -f -v -p 80 -h /www 2>/tmp/log &
+      for i in $(seq 1200); do [ "$(grep -c response:200 /tmp/log)" -ge 2 ] && break; sleep 0.1; done;
+      echo served $(grep -c response:200 /tmp/log)' >"$ET_DIR/pub.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do [ "$(ports_left)" = 2 ] && break; sleep 0.2; done
+  [ "$(ports_left)" = 2 ]   # its row and its map element
+  page=
+  for _ in $(seq 150); do
+    page=$(curl -sf -m 2 http://127.0.0.1:$port/) && break
+    sleep 1
+  done
+  [ "$page" = "page the guest wrote" ]
+  # The same host port again: refused, with nothing of the loser left.
+  run -125 arca_vm --rm -p 127.0.0.1:$port:80 busybox true
+  echo "$output"
+  [[ $output == *"$port"* ]]
+  [ "$(taps_left)" = 1 ]
+  [ "$(rows_left)" = 1 ]
+  [ "$(ports_left)" = 2 ]
+  # The winner's port still works (the second answer ends the guest).
+  [ "$(curl -sf -m 5 http://127.0.0.1:$port/)" = "page the guest wrote" ]
+  run timeout 120 tail --pid=$pid -f /dev/null
+  wait $pid
+  cat "$ET_DIR/pub.out"
+  [ "$(tail -n1 "$ET_DIR/pub.out")" = "served 2" ]
+  [ "$(taps_left)" = 0 ]
+  [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
+  run curl -sf -m 2 http://127.0.0.1:$port/
+  [ "$status" != 0 ]
+}
+
+@test "run --vm -p on an internal network or with --network none is refused with nothing left" {
+  need_net
+  run -125 arca_vm --rm --network none -p 8080:80 busybox true
+  [[ $output == *"-p"* ]]
+  arca network create --internal vmnet-int >/dev/null
+  run -125 arca_vm --rm --network vmnet-int -p 18076:80 busybox true
+  echo "$output"
+  [[ $output == *"internal"* ]]
+  arca network rm vmnet-int >/dev/null
+  [ "$(taps_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
+}
+
 @test "run --vm --network none: no NIC, lo only" {
   need_guest
   run --separate-stderr -0 arca_vm --rm --network none busybox sh -c \
@@ -180,30 +247,36 @@ arca_vm() {
 
 @test "run --vm: SIGINT stops the VM and removes its tap and address" {
   need_net
-  ARCA_VMM_PATH=$stand_in "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm busybox sleep 600 \
+  ARCA_VMM_PATH=$stand_in "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm -p 127.0.0.1:18077:80 busybox sleep 600 \
     >"$ET_DIR/int.out" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ "$(taps_left)" = 1 ] && break; sleep 0.2; done
   [ "$(taps_left)" = 1 ]
   [ "$(rows_left)" = 1 ]
+  [ "$(ports_left)" = 2 ]
   kill -INT $pid
   run timeout 60 tail --pid=$pid -f /dev/null
   wait $pid || true
   [ "$(taps_left)" = 0 ]
   [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
   [ "$(runs_left)" = "$(ls "$ET_ROOT/vm/runs" | wc -l)" ]
 }
 
 @test "run --vm: what a killed run left (tap, address) is found by system check and repaired" {
   need_net
   setsid env ARCA_VMM_PATH=$stand_in "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm \
-    busybox sleep 600 >"$ET_DIR/kill.out" 2>&1 &
+    -p 127.0.0.1:18078:80 busybox sleep 600 >"$ET_DIR/kill.out" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ "$(taps_left)" = 1 ] && break; sleep 0.2; done
   [ "$(taps_left)" = 1 ]
-  # While it runs the check leaves it alone.
+  for _ in $(seq 50); do [ "$(ports_left)" = 2 ] && break; sleep 0.2; done
+  # While it runs the check leaves it alone, its ports too.
   run arca system check
   [[ $output != *"run --vm"* ]]
+  [[ $output != *"rows of removed"* ]]
+  arca system check --repair >/dev/null || true
+  [ "$(ports_left)" = 2 ]
   # The whole run (engine and VMM) dies at once.
   kill -KILL -- -$pid
   wait $pid || true
@@ -212,11 +285,34 @@ arca_vm() {
   [ "$(rows_left)" = 1 ]
   run arca system check
   [[ $output == *"run --vm"*"(ended)"* ]]
+  [ "$(ports_left)" = 2 ]
   run arca system check --repair
   [ "$(taps_left)" = 0 ]
   [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
   arca system check --repair >/dev/null || true
   # The run's overlay view stays mounted after a kill: the check's repair
   # is not about it; unmount it here.
+  for m in $(grep -o " $ET_ROOT/vm/runs/[^ ]*" /proc/self/mountinfo); do umount "$m"; done
+}
+
+@test "run --vm: the next run --vm removes the published ports, tap and address of a killed run" {
+  need_net
+  setsid env ARCA_VMM_PATH=$stand_in "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm \
+    -p 127.0.0.1:18079:80 busybox sleep 600 >"$ET_DIR/kill2.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do [ "$(taps_left)" = 1 ] && break; sleep 0.2; done
+  [ "$(taps_left)" = 1 ]
+  [ "$(ports_left)" = 2 ]
+  kill -KILL -- -$pid
+  wait $pid || true
+  sleep 1
+  [ "$(ports_left)" = 2 ]
+  # Its port is free for the next run, which reclaims the rest first.
+  run -0 arca_vm --rm -p 127.0.0.1:18079:80 busybox echo took-it
+  [ "$output" = took-it ]
+  [ "$(taps_left)" = 0 ]
+  [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
   for m in $(grep -o " $ET_ROOT/vm/runs/[^ ]*" /proc/self/mountinfo); do umount "$m"; done
 }

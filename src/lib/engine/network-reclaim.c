@@ -167,6 +167,9 @@ reclaim_rows (struct reclaim *r, arca_error **err)
       cleanup_free char *what = NULL;
       if (id == NULL)
         return arca_error_set (err, ENOMEM, "reclaim");
+      /* A live `run --vm` has port rows and no container row. */
+      if (arca_vm_run_alive (r->e, id))
+        continue;
       if (asprintf (&what, "rows of removed container %.12s", id) < 0)
         what = NULL;
       found (r, "rows", what ? what : id);

@@ -205,6 +205,9 @@ reclaim_dead_runs (struct arca_engine *e, sqlite3 *hdb)
     if (arca_vm_net_is_tap (eps[i].veth) && !arca_vm_run_alive (e, eps[i].container))
       {
         cleanup_nl struct arca_nl *nl = NULL;
+        char table[32];
+        arca_bridge_table_name (eps[i].bridge, table);
+        arca_bridge_unpublish (e, eps[i].container, table, &ignored);
         if (arca_nl_open (&nl, &ignored) == 0)
           arca_nl_link_del (nl, eps[i].veth, &ignored);
         arca_endpoint_forget (hdb, eps[i].container, eps[i].network, eps[i].bridge, &ignored);
@@ -212,16 +215,34 @@ reclaim_dead_runs (struct arca_engine *e, sqlite3 *hdb)
   arca_endpoints_free (eps, n);
 }
 
+/* -p and -P to the run's address, reserved under its id (all or none). */
 static int
-attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, struct arca_vm_net *n,
-        arca_error **err)
+publish (struct arca_engine *e, const struct arca_run_spec *s, char **exposed_ports,
+         struct arca_vm_net *n, bool internal, arca_error **err)
+{
+  if (s->publish == NULL && !(s->publish_all && exposed_ports && exposed_ports[0]))
+    return 0;
+  if (internal)
+    return arca_error_set (err, EINVAL, "network %s is internal: ports cannot be published",
+                           n->network);
+  json_t *opts = arca_bridge_options_json (s, exposed_ports);
+  if (opts == NULL)
+    return arca_error_set (err, ENOMEM, "vm network");
+  int r = arca_bridge_publish (e, n->id, opts, n->table, n->address, err);
+  json_decref (opts);
+  return r < 0 ? arca_error_wrap (err, "publish") : 0;
+}
+
+static int
+attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char **exposed_ports,
+        struct arca_vm_net *n, arca_error **err)
 {
   cleanup_nl struct arca_nl *nl = NULL;
   struct arca_subnet subnet;
   struct in_addr want = { 0 };
   unsigned bridge = 0, tap = 0;
-  char table[32], mac_text[18] = "";
-  bool user = s->network_name != NULL;
+  char mac_text[18] = "";
+  bool user = s->network_name != NULL, internal = false;
 
   if (s->ip && inet_pton (AF_INET, s->ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", s->ip);
@@ -238,11 +259,13 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, stru
       snprintf (n->network, sizeof n->network, "%s", un.name);
       memcpy (n->bridge, un.bridge, sizeof n->bridge);
       subnet = un.subnet;
+      internal = un.internal;
       n->gateway = un.internal ? (struct in_addr) { 0 } : un.gateway;
+      arca_bridge_table_name (un.bridge, n->table);
     }
   else
     {
-      if (arca_bridge_realize (e, nl, n->bridge, table, &subnet, &n->gateway, &bridge, err) < 0)
+      if (arca_bridge_realize (e, nl, n->bridge, n->table, &subnet, &n->gateway, &bridge, err) < 0)
         return -1;
       snprintf (n->network, sizeof n->network, "bridge");
     }
@@ -262,7 +285,8 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, stru
             n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
   ep.address = n->address;
   struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
-  if (arca_endpoint_put (hdb, &ep, err) < 0 || arca_tap_create (n->tap, err) < 0
+  if (arca_endpoint_put (hdb, &ep, err) < 0 || publish (e, s, exposed_ports, n, internal, err) < 0
+      || arca_tap_create (n->tap, err) < 0
       || arca_nl_link_index (nl, n->tap, &tap, err) < 0)
     return -1;
   if (tap == 0)
@@ -274,11 +298,12 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, stru
 
 int
 arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run_spec *spec,
-                    struct arca_vm_net *n, arca_error **err)
+                    char **exposed_ports, struct arca_vm_net *n, arca_error **err)
 {
   cleanup_hostdb sqlite3 *hdb = NULL;
 
   snprintf (n->id, sizeof n->id, "%s", id);
+  n->engine = e;
   switch (spec->network)
     {
     case ARCA_NET_NONE:
@@ -293,7 +318,7 @@ arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run
   if (arca_net_hostdb_open (&hdb, err) < 0)
     return -1;
   reclaim_dead_runs (e, hdb);
-  if (attach (e, hdb, spec, n, err) == 0)
+  if (attach (e, hdb, spec, exposed_ports, n, err) == 0)
     return 0;
   cleanup_error arca_error *ignored = NULL;
   arca_vm_net_detach (n, &ignored);
@@ -310,7 +335,11 @@ arca_vm_net_detach (struct arca_vm_net *n, arca_error **err)
 
   if (!n->attached)
     return 0;
-  /* Every step runs even when one fails, so as much as possible goes. */
+  /* Every step runs even when one fails, so as much as possible goes;
+   * the endpoint row last, as what a crash in between leaves is found
+   * from it. */
+  if (n->table[0] && arca_bridge_unpublish (n->engine, n->id, n->table, err) < 0)
+    r = -1;
   if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, n->tap, err) < 0)
     r = -1;
   if (arca_net_hostdb_open (&hdb, err) < 0

@@ -8,7 +8,12 @@
  *
  * A run holds <root>/vm/runs/<id>/lock (flock) while it or its arca-vmm
  * lives: a tap endpoint whose run holds no lock is garbage that the next
- * `run --vm` and `arca system check --repair` remove. */
+ * `run --vm` and `arca system check --repair` remove.
+ *
+ * Published ports (-p, -P) are reserved for the run's id in the engine's
+ * database after the address, with DNAT entries in the network's nft
+ * table, as a container's (network-bridge.h): detach and both reclaims
+ * remove them from those rows. */
 #ifndef ARCA_ENGINE_VM_NET_H
 #define ARCA_ENGINE_VM_NET_H
 
@@ -22,6 +27,8 @@
 
 struct arca_vm_net {
   bool attached;        /* the endpoint row exists: detach has work */
+  struct arca_engine *engine; /* for the port rows; outlives the run */
+  char table[32];       /* nft table of the network's NAT and ports */
   char id[ARCA_ENGINE_ID_LEN + 1];
   char network[129];    /* "bridge" or the user network's name */
   char bridge[16];
@@ -35,11 +42,14 @@ struct arca_vm_net {
 };
 
 /* Attaches the run `id` as spec asks: ARCA_NET_NONE leaves *n detached
- * (no NIC); host and container:NAME are refused.  On failure everything
- * made so far is removed.  *n starts zeroed; free it with arca_vm_net_free. */
+ * (no NIC); host and container:NAME are refused.  spec's -p and -P (with
+ * the image's exposed_ports) publish ports to the run's address, all or
+ * none.  On failure everything made so far is removed.  *n starts zeroed;
+ * free it with arca_vm_net_free. */
 int arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca_run_spec *spec,
-                        struct arca_vm_net *n, arca_error **err);
-/* Removes the tap, the endpoint row and the address; idempotent. */
+                        char **exposed_ports, struct arca_vm_net *n, arca_error **err);
+/* Removes the published ports, the tap, the endpoint row and the address;
+ * idempotent. */
 int arca_vm_net_detach (struct arca_vm_net *n, arca_error **err);
 void arca_vm_net_free (struct arca_vm_net *n);
 /* Detach (errors ignored) and free: for a cleanup attribute. */

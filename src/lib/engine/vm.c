@@ -852,8 +852,10 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   sigaddset (&held.set, SIGTERM);
   sigaddset (&held.set, SIGHUP);
   sigprocmask (SIG_BLOCK, &held.set, &held.old);
-  if (s->n_mounts || s->publish || s->publish_all || s->tty)
-    return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs, -p/-P and -t are not supported with --vm yet");
+  if (s->n_mounts || s->tty)
+    return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs and -t are not supported with --vm yet");
+  if ((s->publish || s->publish_all) && s->network != ARCA_NET_BRIDGE)
+    return arca_error_set (err, EINVAL, "--vm: -p/-P need a network (bridge or a user network)");
   unsigned memory_mib = s->memory > 0 ? (unsigned) ((s->memory + (1 << 20) - 1) >> 20) : DEFAULT_MEMORY_MIB;
   unsigned cpus = s->cpus > 0 && s->cpus <= MAX_CPUS ? (unsigned) s->cpus : 1;
   if (s->cpus > MAX_CPUS)
@@ -901,7 +903,7 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
     return -1;
   if (root_mode && *root_mode && !use_disk && strcmp (root_mode, "initramfs") != 0)
     return arca_error_set (err, EINVAL, "ARCA_VM_ROOT=`%s`: initramfs or disk", root_mode);
-  if (arca_vm_net_attach (e, id, s, &net, err) < 0)
+  if (arca_vm_net_attach (e, id, s, runcfg->exposed_ports, &net, err) < 0)
     return -1;
   if (build_config (runcfg, s, run.view, id, use_disk, &net, &config, err) < 0)
     {
