@@ -8,3 +8,11 @@ skip_all () { echo "1..0 # SKIP $1"; exit 0; }
 # check NAME COMMAND...: passes when COMMAND succeeds.
 check () { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
 tap_done () { echo "1..$tap_n"; exit $tap_failed; }
+# stop_wait PID: SIGTERM, then up to 30 s for it to go, then SIGKILL, so a VMM
+# that hangs in its teardown fails its check instead of stalling the suite.
+stop_wait () {
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && { echo "# pid $1 ignored SIGTERM for 30 s: killed" >&2; kill -KILL "$1" 2>/dev/null; }
+  wait "$1"
+}

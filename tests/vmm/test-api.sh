@@ -88,18 +88,18 @@ out=$(api GET /metrics)
 check "metrics count serial output" grep -q '"serial_bytes_out":[1-9]' <<<"$out"
 check "SendCtrlAltDel accepted (204)" \
   test "$(api PUT /actions '{"action_type":"SendCtrlAltDel"}' | status_of)" = 204
-kill -TERM $vmm; wait $vmm; rc=$?
+stop_wait $vmm; rc=$?
 check "SIGTERM ends an API-driven VM with status 0" test "$rc" = 0
 check "API socket removed on exit" test ! -e "$SOCK"
 
 # Restore from the CLI: the counter continues where the snapshot was taken.
 memsum=$(sha256sum <"$T/mem")
-timeout 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" 2>"$T/restore.err" &
+timeout -k 10 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" 2>"$T/restore.err" &
 r=$!; pids+=($r)
 check "restored guest runs" wait_for "$T/restored" "tick $((snap_tick + 3))"
 first=$(next_tick "$T/console.at-snap" "$T/restored" "$snap_tick")
 check "restored guest continues at tick $((snap_tick + 1)) (got $first)" test "$first" = $((snap_tick + 1))
-kill -TERM $r; wait $r
+stop_wait $r
 check "a running restored guest never writes the memory file (MAP_PRIVATE)" \
   test "$(sha256sum <"$T/mem")" = "$memsum"
 
@@ -121,12 +121,12 @@ again=$(last_tick "$T/restored2")
 cp "$T/restored2" "$T/restored2.at-snap"
 check "snapshot of a restored VM (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap3\",\"mem_file_path\":\"$T/mem3\"}" | status_of)" = 204
-kill -TERM $v2; wait $v2
-timeout 30 "$VMM" --restore "$T/snap3" --mem-file "$T/mem3" --serial "file:$T/restored3" 2>/dev/null &
+stop_wait $v2
+timeout -k 10 30 "$VMM" --restore "$T/snap3" --mem-file "$T/mem3" --serial "file:$T/restored3" 2>/dev/null &
 r3=$!; pids+=($r3)
 check "second-generation restore continues at tick $((again + 1))" wait_next "$T/restored2.at-snap" "$T/restored3" "$again"
 check "second-generation memory file is sparse too" test "$(du -k "$T/mem3" | cut -f1)" -lt 8192
-kill -TERM $r3; wait $r3
+stop_wait $r3
 
 # Two vCPUs (the second never started by the guest): its MP state and LAPIC
 # go through the snapshot too.
@@ -141,8 +141,8 @@ smp_tick=$(last_tick "$T/smp")
 cp "$T/smp" "$T/smp.at-snap"
 check "2 vCPUs: snapshot (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap2\",\"mem_file_path\":\"$T/mem2\"}" | status_of)" = 204
-kill -TERM $v3; wait $v3
-timeout 60 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>"$T/smp-restored.err" &
+stop_wait $v3
+timeout -k 10 60 "$VMM" --restore "$T/snap2" --mem-file "$T/mem2" --serial "file:$T/smp-restored" 2>"$T/smp-restored.err" &
 r2=$!; pids+=($r2)
 if wait_next "$T/smp.at-snap" "$T/smp-restored" "$smp_tick"; then
   ok "2 vCPUs: restored guest continues at tick $((smp_tick + 1))"
@@ -152,7 +152,7 @@ else
     "restored console: $(tail -c 200 "$T/smp-restored" | tr '\n' ' ')" \
     "restore stderr: $(tail -c 400 "$T/smp-restored.err" | tr '\n' ' ')"
 fi
-kill -TERM $r2; wait $r2
+stop_wait $r2
 
 # Balloon: the guest dirties 32 MiB, the host asks for 16 MiB back; the
 # guest-memory memfd must shrink by that much, then the guest deflates.
@@ -179,17 +179,17 @@ check "balloon guest exits 0" test "$rc" = 0
 
 # Broken snapshots.
 cp "$T/snap" "$T/bad"; printf 'x' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>/dev/null
-timeout 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?
+timeout -k 10 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?
 check "corrupted state: refused" test "$rc" = 1
 check "corrupted state: checksum mismatch reported" grep -q "checksum mismatch" "$T/bad.err"
 sed '1s/ARCA-VMM-SNAPSHOT 1 /ARCA-VMM-SNAPSHOT 99 /' "$T/snap" >"$T/v99"
-timeout 10 "$VMM" --restore "$T/v99" --mem-file "$T/mem" 2>"$T/v99.err" >/dev/null
+timeout -k 10 10 "$VMM" --restore "$T/v99" --mem-file "$T/mem" 2>"$T/v99.err" >/dev/null
 check "future version: refused with the version named" grep -q "version 99" "$T/v99.err"
 head -c 100 "$T/snap" >"$T/short"
-timeout 10 "$VMM" --restore "$T/short" --mem-file "$T/mem" 2>"$T/short.err" >/dev/null
+timeout -k 10 10 "$VMM" --restore "$T/short" --mem-file "$T/mem" 2>"$T/short.err" >/dev/null
 check "truncated state: refused" grep -q "truncated" "$T/short.err"
 truncate -s 1M "$T/small.mem"
-timeout 10 "$VMM" --restore "$T/snap" --mem-file "$T/small.mem" 2>"$T/small.err" >/dev/null
+timeout -k 10 10 "$VMM" --restore "$T/snap" --mem-file "$T/small.mem" 2>"$T/small.err" >/dev/null
 check "memory file of the wrong size: refused" grep -q "has 1048576 bytes" "$T/small.err"
 
 tap_done

@@ -12,7 +12,7 @@ ARCA=$1 ELF=$2
 T=$(mktemp -d)
 trap 'for n in $(a vm ls -q 2>/dev/null); do a vm rm -f "$n" >/dev/null 2>&1; done; rm -rf "$T"' EXIT
 # Generous: under nested emulation one arca command can take seconds.
-a () { timeout 120 "$ARCA" --root "$T/root" --run-root "$T/run" "$@"; }
+a () { timeout -k 10 120 "$ARCA" --root "$T/root" --run-root "$T/run" "$@"; }
 q () { a "$@" >/dev/null; }
 # The console file itself: cheap to poll (`vm logs` is checked once below).
 last_tick () { grep -ao 'tick [0-9]*' "$T/run/vms/$1/console.log" 2>/dev/null | tail -n 1 | cut -d' ' -f2; }

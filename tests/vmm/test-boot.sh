@@ -14,7 +14,7 @@ trap 'rm -rf "$T"' EXIT
 # run NAME ARGS...: runs arca-vmm, output in $T/NAME.out/.err, status in $rc.
 run () {
   local name=$1; shift
-  timeout 30 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+  timeout -k 10 30 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
   rc=$?
 }
 has () { grep -qF -- "$2" "$T/$1"; }
@@ -91,7 +91,7 @@ run marker --kernel "$BZ" --metrics
 check "boot marker recorded with a timestamp" grep -q '"boot_markers_us": \[[1-9]' "$T/marker.err"
 check "first serial byte timestamp recorded" grep -q '"first_serial_byte_us": [1-9]' "$T/marker.err"
 
-echo "hello from the host" | timeout 30 "$VMM" --kernel "$ELF" --cmdline echo >"$T/echo.out" 2>"$T/echo.err"
+echo "hello from the host" | timeout -k 10 30 "$VMM" --kernel "$ELF" --cmdline echo >"$T/echo.out" 2>"$T/echo.err"
 rc=$?
 check "serial input reaches the guest" has echo.out "arca-test-guest: echo=hello from the host"
 check "serial input: exit 0" test "$rc" = 0
@@ -106,14 +106,14 @@ pid=$!
 for _ in $(seq 50); do grep -q "tick 1" "$T/sc.log" 2>/dev/null && break; sleep 0.1; done
 modes=$(cat /proc/$pid/task/*/status | awk '/^Seccomp:/ {print $2}' | sort -u | tr '\n' ' ')
 nthreads=$(ls /proc/$pid/task | wc -l)
-kill -TERM $pid; wait $pid
+stop_wait $pid
 check "seccomp filter on all $nthreads threads (modes: $modes)" test "$modes" = "2 "
 check "vCPU, device and signal threads exist" test "$nthreads" -ge 3
 "$VMM" --kernel "$ELF" --cmdline "ticks=0" --serial none --no-seccomp &
 pid=$!
 sleep 0.3
 modes=$(awk '/^Seccomp:/ {print $2}' /proc/$pid/status)
-kill -TERM $pid; wait $pid
+stop_wait $pid
 check "--no-seccomp leaves the process unfiltered" test "$modes" = 0
 
 # A guest that spins for a long time is stopped by SIGTERM, promptly:
@@ -125,7 +125,7 @@ start=$(date +%s%N)
 run baseline --kernel "$ELF" --serial none
 limit=$(( ($(date +%s%N) - start) / 500000 ))
 [ "$limit" -ge 2000 ] || limit=2000
-timeout 30 "$VMM" --kernel "$ELF" --cmdline "count=100000000000000" --serial none &
+timeout -k 10 30 "$VMM" --kernel "$ELF" --cmdline "count=100000000000000" --serial none &
 pid=$!
 sleep 0.5
 start=$(date +%s%N)

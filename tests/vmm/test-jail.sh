@@ -17,7 +17,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"' EXIT
 has () { grep -qF -- "$2" "$T/$1"; }
 run () {
   local name=$1; shift
-  timeout 60 "$VMM" --jail "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+  timeout -k 10 60 "$VMM" --jail "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
   rc=$?
 }
 
@@ -60,7 +60,7 @@ else
 fi
 check "cgroup memory limit 256 MiB (${mem:-none})" test "${mem:-0}" = $((256 << 20))
 check "cgroup pids limit 32 (${pids:-none})" test "${pids:-0}" = 32
-kill -TERM $pid; wait $pid; rc=$?; pid=
+stop_wait $pid; rc=$?; pid=
 check "SIGTERM to arca-vmm stops the jailed VM, status 0" test "$rc" = 0
 check "the VM's process is gone" test ! -d "/proc/${child:-none}"
 check "the cgroup is removed" test -n "$cg" -a ! -d "$cgdir"

@@ -65,7 +65,7 @@ migrate_case () {
   local name=$1 addr=$2 extra=$3
   start_source "$name"
   check "$name: source boots and verifies its region" wait_for "$T/$name.con" "verify ok"
-  timeout 30 "$VMM" --incoming "$addr" --serial "file:$T/$name-dst.con" 2>"$T/$name-dst.err" &
+  timeout -k 10 30 "$VMM" --incoming "$addr" --serial "file:$T/$name-dst.con" 2>"$T/$name-dst.err" &
   dst=$!; pids+=($dst)
   sleep 0.2
   out=$(api "$T/$name.sock" PUT /migrate "{\"destination\":\"$addr\"$extra}")
@@ -124,7 +124,7 @@ check "twice: no guest output while paused" test ! -s "$T/b.con"
 check "twice: resume over the destination's API (204)" \
   test "$(api "$T/b-api.sock" PATCH /vm '{"state":"Resumed"}' | tail -n 1)" = 204
 check "twice: guest runs on the second host" wait_for "$T/b.con" "verify ok"
-timeout 30 "$VMM" --incoming "unix:$T/c.sock" --serial "file:$T/c.con" 2>"$T/c.err" &
+timeout -k 10 30 "$VMM" --incoming "unix:$T/c.sock" --serial "file:$T/c.con" 2>"$T/c.err" &
 c=$!; pids+=($c)
 sleep 0.2
 check "twice: second migration (200)" \
@@ -166,7 +166,7 @@ check "broken connection: guest keeps counting after tick $n" wait_for "$T/broke
 out=$(api "$T/broken.sock" PUT /migrate "{\"destination\":\"unix:$T/nobody.sock\"}")
 check "unreachable destination: 400, source unharmed" test "$(tail -n 1 <<<"$out")" = 400
 # ... and it can still migrate afterwards.
-timeout 30 "$VMM" --incoming "unix:$T/in2.sock" --serial "file:$T/again.con" 2>"$T/again.err" &
+timeout -k 10 30 "$VMM" --incoming "unix:$T/in2.sock" --serial "file:$T/again.con" 2>"$T/again.err" &
 dst=$!; pids+=($dst)
 sleep 0.2
 check "after a failed attempt the source still migrates" \
@@ -175,7 +175,7 @@ check "... and the destination verifies the region" wait_for "$T/again.con" "ver
 kill -TERM "$dst"; wait "$dst"
 
 # The destination does not trust the stream.
-timeout 30 "$VMM" --incoming "unix:$T/in3.sock" --serial none 2>"$T/garbage.err" &
+timeout -k 10 30 "$VMM" --incoming "unix:$T/in3.sock" --serial none 2>"$T/garbage.err" &
 dst=$!; pids+=($dst)
 for _ in $(seq 50); do [ -S "$T/in3.sock" ] && break; sleep 0.1; done
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"x" * 4096); s.close()' "$T/in3.sock"

@@ -17,7 +17,7 @@ cleanup () { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T";
 trap cleanup EXIT
 run () {
   local name=$1; shift
-  timeout 60 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+  timeout -k 10 60 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
   rc=$?
 }
 has () { grep -qF -- "$2" "$T/$1"; }

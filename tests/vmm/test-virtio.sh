@@ -13,7 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 run () {
   local name=$1; shift
-  timeout 30 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+  timeout -k 10 30 "$VMM" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
   rc=$?
 }
 has () { grep -qF -- "$2" "$T/$1"; }

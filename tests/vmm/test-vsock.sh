@@ -52,7 +52,7 @@ EOF
 pids+=($!)
 for _ in $(seq 300); do [ -S "${V}_5001" ] && break; sleep 0.1; done
 
-timeout 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline "vsock=5001,1234" \
+timeout -k 10 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline "vsock=5001,1234" \
   --serial "file:$T/con" 2>"$T/err" &
 g=$!; pids+=($g)
 check "guest sees CID 3 in the config space" wait_for "$T/con" "vsock cid=3" $g
@@ -99,7 +99,7 @@ check "guest finishes (status 0)" test "$rc" = 0
 check "vsock socket removed on exit" test ! -e "$V"
 
 # Refusals and a hostile driver.
-timeout 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline vsockbad \
+timeout -k 10 60 "$VMM" --kernel "$ELF" --memory 64 --vsock "3,$V" --cmdline vsockbad \
   --serial "file:$T/bad" 2>"$T/bad.err"
 check "read-only receive buffer: DEVICE_NEEDS_RESET" grep -q "read-only rx needs-reset=1" "$T/bad"
 check "packet length that lies: DEVICE_NEEDS_RESET" grep -q "length lie needs-reset=1" "$T/bad"
