@@ -154,10 +154,11 @@ arca_vm() {
 ports_left() {
   local rows elems
   rows=$(sqlite3 "$ET_ROOT/arca.db" "SELECT COUNT(*) FROM net_ports" 2>/dev/null || echo 0)
-  elems=$(nft -j list map ip arca-$BR ports_ip 2>/dev/null | python3 -c '
+  elems=$(nft -j list table ip arca-$BR 2>/dev/null | python3 -c '
 import json, sys
 try:
-    m = [o["map"] for o in json.load(sys.stdin)["nftables"] if "map" in o]
+    m = [o["map"] for o in json.load(sys.stdin)["nftables"]
+         if "map" in o and o["map"]["name"].startswith("ports")]
     print(sum(len(x.get("elem", [])) for x in m))
 except Exception:
     print(0)')
@@ -200,6 +201,35 @@ except Exception:
   [ "$(ports_left)" = 0 ]
   run curl -sf -m 2 http://127.0.0.1:$port/
   [ "$status" != 0 ]
+}
+
+@test "run --vm -P publishes the image's EXPOSEd ports on free host ports; the guest answers on one" {
+  need_net
+  command -v curl >/dev/null || skip "no curl"
+  mkdir -p "$ET_DIR/ctx"
+  printf 'FROM busybox\nEXPOSE 80 53/udp\n' >"$ET_DIR/ctx/Containerfile"
+  arca build -t vmexposer "$ET_DIR/ctx" >/dev/null || skip "arca build is not available"
+  arca_vm --rm -P vmexposer sh -c 'mkdir -p /w; echo "exposed page" >/w/index.html;
+      httpd -f -v -p 80 -h /w 2>/tmp/log &
+      for i in $(seq 1200); do grep -q response:200 /tmp/log && break; sleep 0.1; done; echo served' \
+    >"$ET_DIR/puball.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do [ "$(ports_left)" = 4 ] && break; sleep 0.2; done
+  [ "$(ports_left)" = 4 ]   # 80/tcp and 53/udp: rows and map elements
+  hp=$(sqlite3 "$ET_ROOT/arca.db" "SELECT host_port FROM net_ports WHERE proto = 'tcp' AND container_port = 80")
+  [ -n "$hp" ] && [ "$hp" != 80 ]
+  page=
+  for _ in $(seq 150); do
+    page=$(curl -sf -m 2 http://127.0.0.1:$hp/) && break
+    sleep 1
+  done
+  [ "$page" = "exposed page" ]
+  run timeout 120 tail --pid=$pid -f /dev/null
+  wait $pid
+  [ "$(tail -n1 "$ET_DIR/puball.out")" = served ]
+  [ "$(taps_left)" = 0 ]
+  [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
 }
 
 @test "run --vm -p on an internal network or with --network none is refused with nothing left" {
