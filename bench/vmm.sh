@@ -216,7 +216,7 @@ def arca_snapshot_restore(mem):
     wait_out(r, "arca-vmm --restore")
     restore = (now() - t0) * 1e3
     r.terminate()
-    _, err = r.communicate(timeout=10 * SLOW)
+    _, err = r.communicate(timeout=STUCK)
     try:   # the same on arca-vmm's own clock: from its main(), without exec and ld.so
         own = json.loads(err.decode().strip().splitlines()[-1])["first_serial_byte_us"] / 1000
     except (ValueError, IndexError, KeyError):
@@ -251,13 +251,13 @@ def arca_migrate(mem):
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     wait_out(p, "source", line=True)
     wait_socket(sock).close()
-    t_end = now() + 10 * SLOW
+    t_end = now() + STUCK
     while not os.path.exists(dst) and now() < t_end:
         time.sleep(0.001)
     time.sleep(0.1)
     status, st = http_json(sock, "PUT", "/migrate", {"destination": "unix:" + dst, "max_downtime_ms": 50})
     assert status == 200, st
-    p.wait(timeout=10 * SLOW)
+    p.wait(timeout=STUCK)
     d.kill(); d.wait()
     return st["downtime_us"] / 1000, st["total_us"] / 1000
 
