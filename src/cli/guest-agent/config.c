@@ -15,7 +15,7 @@
 #include "engine/vm-proto.h"
 
 #define PATH_MAX_LEN 4096
-#define HOSTNAME_MAX 64
+#define HOSTNAME_MAX ARCA_VM_NAME_MAX
 #define MODULE_NAME_MAX 64
 
 static int __attribute__ ((format (printf, 3, 4)))
@@ -67,30 +67,14 @@ parse_u32 (const char *s, uint32_t *ret)
 static bool
 valid_hostname (const char *s)
 {
-  size_t n = strlen (s);
-
-  if (n == 0 || n > HOSTNAME_MAX || *s == '-' || *s == '.')
-    return false;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
-          || *s == '-' || *s == '.'))
-      return false;
-  return true;
+  return arca_vm_name_valid (s, false);
 }
 
 /* A name on a hosts line: a host name, or a container name ('_' too). */
 static bool
 valid_hosts_name (const char *s)
 {
-  size_t n = strlen (s);
-
-  if (n == 0 || n > HOSTNAME_MAX || *s == '-' || *s == '.')
-    return false;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
-          || *s == '-' || *s == '.' || *s == '_'))
-      return false;
-  return true;
+  return arca_vm_name_valid (s, true);
 }
 
 static bool

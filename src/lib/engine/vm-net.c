@@ -13,6 +13,7 @@
 #include "engine/network-bridge.h"
 #include "engine/network-internal.h"
 #include "engine/vm-net.h"
+#include "engine/vm-proto.h"
 #include "image/db-internal.h" /* the engine's sqlite handle */
 #include "net/hostdb.h"
 #include "net/ipam.h"
@@ -82,22 +83,6 @@ push (char ***v, size_t max, const char *s, arca_error **err)
   return 0;
 }
 
-/* What the agent takes as a name on a hosts line (container names may
- * have '_', which host names may not). */
-static bool
-hosts_name_ok (const char *s)
-{
-  size_t n = strlen (s);
-
-  if (n == 0 || n > 64 || *s == '-' || *s == '.')
-    return false;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
-          || *s == '-' || *s == '.' || *s == '_'))
-      return false;
-  return true;
-}
-
 static int
 add_host (struct arca_vm_net *n, struct in_addr a, const char *name, arca_error **err)
 {
@@ -138,7 +123,7 @@ resolver (struct arca_vm_net *n, const struct arca_run_spec *s, arca_error **err
         if (strcmp (word, "search") == 0)
           for (char *save2 = NULL, *d = strtok_r (line + 6, " \t", &save2); d;
                d = strtok_r (NULL, " \t", &save2))
-            if (hosts_name_ok (d) && strchr (d, '_') == NULL && push (&n->search, 6, d, err) < 0)
+            if (arca_vm_name_valid (d, false) && push (&n->search, 6, d, err) < 0)
               return -1;
       }
   if (n->dns == NULL && (push (&n->dns, 8, "8.8.8.8", err) < 0 || push (&n->dns, 8, "8.8.4.4", err) < 0))
@@ -162,7 +147,7 @@ host_lines (struct arca_engine *e, sqlite3 *hdb, struct arca_vm_net *n,
           || inet_pton (AF_INET, colon + 1, &a) != 1)
         return arca_error_set (err, EINVAL, "--add-host `%s`: expected NAME:IPv4", s->add_hosts[i]);
       snprintf (name, sizeof name, "%.*s", (int) (colon - s->add_hosts[i]), s->add_hosts[i]);
-      if (!hosts_name_ok (name))
+      if (!arca_vm_name_valid (name, true))
         return arca_error_set (err, EINVAL, "--add-host `%s`: not a host name", s->add_hosts[i]);
       if (add_host (n, a, name, err) < 0)
         return -1;
@@ -184,7 +169,7 @@ host_lines (struct arca_engine *e, sqlite3 *hdb, struct arca_vm_net *n,
         continue;
       sqlite3_bind_text (st, 1, eps[i].container, -1, SQLITE_STATIC);
       const char *name = sqlite3_step (st) == SQLITE_ROW ? (const char *) sqlite3_column_text (st, 0) : NULL;
-      if (name && hosts_name_ok (name))
+      if (name && arca_vm_name_valid (name, true))
         r = add_host (n, eps[i].address, name, err);
     }
   arca_endpoints_free (eps, n_eps);

@@ -34,6 +34,29 @@
 #ifndef ARCA_ENGINE_VM_PROTO_H
 #define ARCA_ENGINE_VM_PROTO_H
 
+#include <stdbool.h>
+#include <string.h>
+
+#define ARCA_VM_NAME_MAX 64
+
+/* A host name (1-64 of [A-Za-z0-9.-], not starting with '-' or '.'), or
+ * with with_underscore a name on a hosts line (container names may have
+ * '_').  One rule for the engine, which leaves out what the agent would
+ * refuse, and for the agent, which validates what it is given. */
+static inline bool
+arca_vm_name_valid (const char *s, bool with_underscore)
+{
+  size_t n = strlen (s);
+
+  if (n == 0 || n > ARCA_VM_NAME_MAX || *s == '-' || *s == '.')
+    return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+          || *s == '-' || *s == '.' || (with_underscore && *s == '_')))
+      return false;
+  return true;
+}
+
 #define ARCA_VM_FRAME_START 0xF5
 #define ARCA_VM_FRAME_END 0xFA
 #define ARCA_VM_FRAME_MAX 1024
