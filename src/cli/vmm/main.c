@@ -20,7 +20,7 @@
 enum {
   OPT_KERNEL = 256, OPT_CMDLINE, OPT_INITRD, OPT_MEMORY, OPT_CPUS, OPT_DRIVE, OPT_API_SOCK,
   OPT_SERIAL, OPT_ENTRY, OPT_RNG, OPT_RESTORE, OPT_MEM_FILE, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP, OPT_NET, OPT_VSOCK, OPT_BALLOON, OPT_TRANSPORT, OPT_ACPI, OPT_DEBUG, OPT_METRICS, OPT_HELP,
-  OPT_JAIL, OPT_JAIL_CGROUP, OPT_JAIL_MEMORY, OPT_JAIL_PIDS,
+  OPT_JAIL, OPT_JAIL_CGROUP, OPT_JAIL_MEMORY, OPT_JAIL_PIDS, OPT_JAIL_DIR,
 };
 
 static const struct option options[] = {
@@ -51,6 +51,7 @@ static const struct option options[] = {
   { "jail-cgroup", required_argument, NULL, OPT_JAIL_CGROUP },
   { "jail-memory", required_argument, NULL, OPT_JAIL_MEMORY },
   { "jail-pids", required_argument, NULL, OPT_JAIL_PIDS },
+  { "jail-dir", required_argument, NULL, OPT_JAIL_DIR },
   { NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +66,7 @@ struct cli {
   bool metrics;
   bool jail;
   struct arca_vmm_jail jail_config;
+  int api_fd;                   /* --jail --api-sock: bound before the fork */
   struct arca_log log;
 };
 
@@ -77,7 +79,8 @@ usage (FILE *f)
            "                [--serial stdio|none|file:PATH] [--entry auto|linux64|pvh]\n"
            "                [--rng] [--net TAP[,mac=MAC]] [--vsock CID,PATH] [--balloon MiB[,stats=S]]\n"
            "                [--transport mmio|pci] [--acpi] [--no-seccomp] [--metrics] [--debug]\n"
-           "                [--jail [--jail-memory MiB] [--jail-pids N] [--jail-cgroup PATH]]\n"
+           "                [--jail [--jail-memory MiB] [--jail-pids N] [--jail-cgroup PATH]\n"
+           "                       [--jail-dir DIR]]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
            "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
@@ -287,6 +290,9 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
           return -1;
         cli->jail_config.memory_mib = v;
         break;
+      case OPT_JAIL_DIR:
+        cli->jail_config.dir = optarg;
+        break;
       case OPT_JAIL_PIDS:
         if (parse_uint (optarg, "--jail-pids", 1, 1 << 22, &v, err) < 0)
           return -1;
@@ -319,6 +325,8 @@ parse_args (struct cli *cli, int argc, char **argv, arca_error **err)
     return arca_error_set (err, EINVAL, "--incoming excludes --kernel and --restore");
   if (c->kernel_path == NULL && cli->api_sock == NULL && cli->restore == NULL && cli->incoming == NULL)
     return arca_error_set (err, EINVAL, "--kernel is required");
+  if (cli->jail_config.dir != NULL && !cli->jail)
+    return arca_error_set (err, EINVAL, "--jail-dir needs --jail");
   return 0;
 }
 
@@ -430,7 +438,17 @@ run_api (struct cli *cli, struct stopper *stopper, int *ret_status, arca_error *
   cleanup_vmm_api struct arca_vmm_api *api = NULL;
   struct arca_vm_exit ex;
 
-  if (arca_vmm_api_new (cli->api_sock, &cli->config, &api, err) < 0)
+  if (cli->jail)
+    {
+      /* The machine is built while the host's files are in sight, then
+         the jail closes before any thread starts. */
+      int fd = move_fd (cli->api_fd);
+      if (arca_vmm_api_new_fd (fd, &cli->config, &api, err) < 0
+          || arca_vmm_api_create (api, err) < 0 || arca_vmm_jail_lock (&cli->jail_config, err) < 0
+          || arca_vmm_api_jail (api, cli->jail_config.dir != NULL, err) < 0)
+        return -1;
+    }
+  else if (arca_vmm_api_new (cli->api_sock, &cli->config, &api, err) < 0)
     return -1;
   /* While an incoming migration blocks in accept there is nothing the API
      could stop: a signal ends the process (signal_thread). */
@@ -467,12 +485,23 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     {
       int r;
 
-      /* The jail's root is empty: whatever the VM would open by path
-         after start (API-configured files, snapshots, migration and
-         vsock sockets) is not there. */
-      if (cli->api_sock != NULL || cli->incoming != NULL || cli->config.vsock.uds_path != NULL)
-        return arca_error_set (err, EINVAL, "--jail cannot be combined with --api-sock, --incoming or --vsock");
+      /* /dev/kvm, the kernel, the drives and the vsock sockets are opened
+         by path: a machine the API or a migration would build only after
+         the jail closed could not open them. */
+      if (cli->incoming != NULL || cli->config.vsock.uds_path != NULL)
+        return arca_error_set (err, EINVAL, "--jail cannot be combined with --incoming or --vsock");
+      if (cli->api_sock != NULL && cli->config.kernel_path == NULL)
+        return arca_error_set (err, EINVAL, "--jail with --api-sock needs --kernel: the jailed "
+                               "VMM cannot open /dev/kvm or a kernel for a later InstanceStart");
+      /* The socket file is the host's: bound here, removed here. */
+      if (cli->api_sock != NULL && arca_vmm_api_listen (cli->api_sock, &cli->api_fd, err) < 0)
+        return -1;
       r = arca_vmm_jail_fork (&cli->jail_config, ret_status, err);
+      if (r != 0 && cli->api_sock != NULL)
+        {
+          arca_closep (&cli->api_fd);
+          unlink (cli->api_sock);
+        }
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
@@ -494,7 +523,7 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     }
   else if (arca_vm_create (&cli->config, &vm, err) < 0)
     return -1;
-  if (cli->jail && arca_vmm_jail_lock (err) < 0)
+  if (cli->jail && arca_vmm_jail_lock (&cli->jail_config, err) < 0)
     return -1;
   __atomic_store_n (&stopper.vm, vm, __ATOMIC_RELEASE);
   if (cli->incoming == NULL)
@@ -517,7 +546,8 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
 int
 main (int argc, char **argv)
 {
-  struct cli cli = { .log = { .fd = STDERR_FILENO, .level = ARCA_LOG_WARNING, .program = "arca-vmm" } };
+  struct cli cli = { .log = { .fd = STDERR_FILENO, .level = ARCA_LOG_WARNING, .program = "arca-vmm" },
+                     .api_fd = -1 };
   const struct arca_log errlog = { .fd = -1, .program = "arca-vmm" };
   cleanup_error arca_error *err = NULL;
   int status = 1;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -42,7 +44,9 @@ struct arca_vmm_api {
   struct event_loop loop;
   int listen_fd;
   int exited_fd;                /* the waiter thread writes it when the VM stopped */
-  char sock_path[sizeof (((struct sockaddr_un *) 0)->sun_path)];
+  char sock_path[sizeof (((struct sockaddr_un *) 0)->sun_path)];   /* "": not ours to remove */
+  bool jailed;                  /* --jail: request paths go through jail_path() */
+  int jail_root_fd;             /* the jail's root with --jail-dir, else -1 */
 
   /* Configuration collected before InstanceStart. */
   struct arca_vm_config config;
@@ -55,6 +59,7 @@ struct arca_vmm_api {
 
   pthread_mutex_t lock;         /* guards vm against api_stop from other threads */
   struct arca_vm *vm;
+  struct arca_vm *created;      /* built by arca_vmm_api_create, not started yet */
   pthread_t waiter;
   bool waiter_started;
   bool stop_requested;
@@ -379,15 +384,98 @@ patch_vm (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
 }
 
 static int
+jail_escape (const char *field, const char *path, struct api_reply *reply)
+{
+  return fault (reply, "field `%s`: `%s` is outside the jail directory (--jail-dir): "
+                "name a file inside it, absolute from the jail's root or relative to it",
+                field, path);
+}
+
+/* openat2 RESOLVE_BENEATH the jail's root; -1 with errno. */
+static int
+open_beneath (int root_fd, const char *rel, int flags)
+{
+  struct open_how how = { .flags = (unsigned long long) (flags | O_PATH | O_CLOEXEC),
+                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+  int fd;
+
+  do
+    fd = (int) syscall (SYS_openat2, root_fd, rel, &how, sizeof (how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+/* --jail: a file a request names is a file of the jail's root, which is
+   the --jail-dir (docs/vmm.md).  The kernel keeps every open inside that
+   root anyway; this turns what would leave it (`..` above it, a symlink
+   out of it), which the root would silently stop at, into a clear 400,
+   and says why there are no files at all without --jail-dir. */
+static int
+jail_path (struct arca_vmm_api *api, const char *field, const char *path, char *dst,
+           size_t size, struct api_reply *reply)
+{
+  char parent[PATH_MAX];
+  const char *rel = path, *base;
+  int fd;
+
+  if (!api->jailed)
+    {
+      snprintf (dst, size, "%s", path);
+      return 0;
+    }
+  if (api->jail_root_fd < 0)
+    return fault (reply, "field `%s`: arca-vmm runs in --jail without --jail-dir, so the jail "
+                  "has no files: start it with --jail-dir DIR to name files inside DIR", field);
+  while (*rel == '/')
+    rel++;
+  base = strrchr (rel, '/') != NULL ? strrchr (rel, '/') + 1 : rel;
+  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return strcmp (base, "..") == 0 ? jail_escape (field, path, reply)
+                                    : fault (reply, "field `%s`: `%s` names no file", field, path);
+  snprintf (parent, sizeof (parent), "%.*s", base > rel ? (int) (base - rel) : 1,
+            base > rel ? rel : ".");
+  fd = open_beneath (api->jail_root_fd, parent, O_DIRECTORY);
+  if (fd < 0 && errno == ENOSYS)
+    {
+      /* No openat2 (Linux < 5.6): no `..` at all; the root still holds. */
+      for (const char *c = rel; c != NULL; c = strchr (c, '/') != NULL ? strchr (c, '/') + 1 : NULL)
+        if (strncmp (c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+          return jail_escape (field, path, reply);
+    }
+  else if (fd < 0)
+    {
+      if (errno == EXDEV)
+        return jail_escape (field, path, reply);
+      return fault (reply, "field `%s`: directory `%s` in the jail directory: %s", field, parent,
+                    strerror (errno));
+    }
+  else
+    {
+      close (fd);
+      /* The file itself may be a symlink out of the jail. */
+      fd = open_beneath (api->jail_root_fd, rel, 0);
+      if (fd < 0 && errno == EXDEV)
+        return jail_escape (field, path, reply);
+      if (fd >= 0)
+        close (fd);
+    }
+  if (snprintf (dst, size, "/%s", rel) >= (int) size)
+    return fault (reply, "field `%s` is too long", field);
+  return 0;
+}
+
+static int
 put_snapshot (struct arca_vmm_api *api, bool create, json_t *body, struct api_reply *reply)
 {
   cleanup_error arca_error *err = NULL;
-  char state_path[PATH_MAX], mem_path[PATH_MAX];
+  char state_arg[PATH_MAX], mem_arg[PATH_MAX], state_path[PATH_MAX], mem_path[PATH_MAX];
   bool resume = false;
 
-  if (get_string (body, "snapshot_path", state_path, sizeof (state_path), true, reply) < 0
-      || get_string (body, "mem_file_path", mem_path, sizeof (mem_path), true, reply) < 0
-      || get_bool (body, "resume_vm", &resume, reply) < 0)
+  if (get_string (body, "snapshot_path", state_arg, sizeof (state_arg), true, reply) < 0
+      || get_string (body, "mem_file_path", mem_arg, sizeof (mem_arg), true, reply) < 0
+      || get_bool (body, "resume_vm", &resume, reply) < 0
+      || jail_path (api, "snapshot_path", state_arg, state_path, sizeof (state_path), reply) < 0
+      || jail_path (api, "mem_file_path", mem_arg, mem_path, sizeof (mem_path), reply) < 0)
     return -1;
   if (create)
     {
@@ -451,6 +539,13 @@ put_migrate (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
     return -1;
   if (api->vm == NULL || !arca_vm_is_running (api->vm))
     return fault (reply, "the microVM is not running");
+  if (api->jailed && strncmp (dest, "unix:", 5) == 0)
+    {
+      char path[PATH_MAX - 5];
+      if (jail_path (api, "destination", dest + 5, path, sizeof (path), reply) < 0)
+        return -1;
+      snprintf (dest, sizeof (dest), "unix:%s", path);
+    }
   p.destination = dest;
   p.max_downtime_ms = down;
   p.max_rounds = (unsigned) rounds;
@@ -786,19 +881,40 @@ on_exited (void *opaque, int fd, uint32_t events)
 }
 
 int
-arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
-                  struct arca_vmm_api **ret_api, arca_error **err)
+arca_vmm_api_listen (const char *sock_path, int *ret_fd, arca_error **err)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_free struct arca_vmm_api *api = NULL;
   cleanup_close int fd = -1;
-  cleanup_close int efd = -1;
 
   if (strlen (sock_path) >= sizeof (addr.sun_path))
     return arca_error_set (err, ENAMETOOLONG, "api socket path `%s` is too long", sock_path);
+  snprintf (addr.sun_path, sizeof (addr.sun_path), "%s", sock_path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return arca_error_errno (err, "api socket");
+  if (bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+    return arca_error_errno (err, "bind api socket `%s`", sock_path);
+  if (listen (fd, 16) < 0)
+    {
+      unlink (sock_path);
+      return arca_error_errno (err, "listen on `%s`", sock_path);
+    }
+  *ret_fd = move_fd (fd);
+  return 0;
+}
+
+int
+arca_vmm_api_new_fd (int listen_fd, const struct arca_vm_config *config,
+                     struct arca_vmm_api **ret_api, arca_error **err)
+{
+  cleanup_free struct arca_vmm_api *api = NULL;
+  cleanup_close int fd = listen_fd;
+  cleanup_close int efd = -1;
+
   api = calloc (1, sizeof (*api));
   if (api == NULL)
     return arca_error_errno (err, "allocate api");
+  api->jail_root_fd = -1;
   api->config = *config;
   /* Strings are copied: the API owns everything it may change later. */
   snprintf (api->kernel, sizeof (api->kernel), "%s", config->kernel_path ? config->kernel_path : "");
@@ -815,31 +931,15 @@ arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
     snprintf (api->net_tap, sizeof (api->net_tap), "%s", config->net.tap);
   if (config->vsock.uds_path != NULL)
     snprintf (api->vsock_path, sizeof (api->vsock_path), "%s", config->vsock.uds_path);
-  snprintf (api->sock_path, sizeof (api->sock_path), "%s", sock_path);
-  snprintf (addr.sun_path, sizeof (addr.sun_path), "%s", sock_path);
 
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    return arca_error_errno (err, "api socket");
-  if (bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
-    return arca_error_errno (err, "bind api socket `%s`", sock_path);
-  if (listen (fd, 16) < 0)
-    {
-      unlink (sock_path);
-      return arca_error_errno (err, "listen on `%s`", sock_path);
-    }
   efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd < 0)
-    {
-      unlink (sock_path);
-      return arca_error_errno (err, "eventfd");
-    }
+    return arca_error_errno (err, "eventfd");
   if (event_loop__init (&api->loop, err) < 0
       || event_loop__add (&api->loop, fd, EPOLLIN, on_accept, api, err) < 0
       || event_loop__add (&api->loop, efd, EPOLLIN, on_exited, api, err) < 0)
     {
       event_loop__fini (&api->loop);
-      unlink (sock_path);
       return -1;
     }
   pthread_mutex_init (&api->lock, NULL);
@@ -850,13 +950,57 @@ arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
 }
 
 int
+arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
+                  struct arca_vmm_api **ret_api, arca_error **err)
+{
+  struct arca_vmm_api *api = NULL;
+  int fd;
+
+  if (arca_vmm_api_listen (sock_path, &fd, err) < 0)
+    return -1;
+  if (arca_vmm_api_new_fd (fd, config, &api, err) < 0)
+    {
+      unlink (sock_path);
+      return -1;
+    }
+  snprintf (api->sock_path, sizeof (api->sock_path), "%s", sock_path);
+  *ret_api = api;
+  return 0;
+}
+
+int
+arca_vmm_api_jail (struct arca_vmm_api *api, bool files, arca_error **err)
+{
+  api->jailed = true;
+  if (files)
+    {
+      api->jail_root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (api->jail_root_fd < 0)
+        return arca_error_errno (err, "open the jail's root");
+    }
+  return 0;
+}
+
+int
+arca_vmm_api_create (struct arca_vmm_api *api, arca_error **err)
+{
+  if (api->vm != NULL || api->created != NULL)
+    return arca_error_set (err, EBUSY, "the microVM is already built");
+  build_config (api);
+  return arca_vm_create (&api->config, &api->created, err);
+}
+
+int
 arca_vmm_api_boot (struct arca_vmm_api *api, arca_error **err)
 {
-  struct arca_vm *vm = NULL;
+  struct arca_vm *vm = move_ptr (api->created);
 
-  build_config (api);
-  if (arca_vm_create (&api->config, &vm, err) < 0)
-    return -1;
+  if (vm == NULL)
+    {
+      build_config (api);
+      if (arca_vm_create (&api->config, &vm, err) < 0)
+        return -1;
+    }
   if (adopt_vm (api, vm, err) < 0)
     {
       if (api->vm == NULL)
@@ -937,6 +1081,7 @@ arca_vmm_api_free (struct arca_vmm_api *api)
   if (api->waiter_started)
     pthread_join (api->waiter, NULL);
   arca_vm_free (api->vm);
+  arca_vm_free (api->created);
   for (unsigned i = 0; i < MAX_CLIENTS; i++)
     if (api->clients[i] != NULL)
       {
@@ -946,7 +1091,10 @@ arca_vmm_api_free (struct arca_vmm_api *api)
   event_loop__fini (&api->loop);
   arca_closep (&api->listen_fd);
   arca_closep (&api->exited_fd);
-  unlink (api->sock_path);
+  if (api->jail_root_fd >= 0)
+    arca_closep (&api->jail_root_fd);
+  if (api->sock_path[0] != '\0')
+    unlink (api->sock_path);
   pthread_mutex_destroy (&api->lock);
   free (api);
 }

@@ -14,9 +14,11 @@
  *     come before KVM_CREATE_VM: a VM belongs to the address space that
  *     created it, so a forked child could not use it.
  *  2. arca_vmm_jail_lock(), in the child once every file is open (kernel,
- *     drives, taps, /dev/kvm, the serial file, the API socket) and before
- *     any thread starts: its mount namespace pivots into an empty,
- *     read-only tmpfs (the VMM opens nothing by path any more), then every
+ *     drives, taps, /dev/kvm, the serial file, the API socket, which the
+ *     parent bound before the fork and removes at the end) and before any
+ *     thread starts: its mount namespace pivots into an empty, read-only
+ *     tmpfs (the VMM opens nothing by path any more) or, with --jail-dir,
+ *     into that directory (the files API requests name), then every
  *     capability goes (bounding, ambient, effective, permitted,
  *     inheritable) and no_new_privs is set; the seccomp filter follows
  *     once the vCPUs run (sandbox.c). */
@@ -113,6 +115,14 @@ arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error *
   pid_t child;
   char c = 0;
 
+  if (j->dir != NULL)
+    {
+      struct stat st;
+      if (stat (j->dir, &st) < 0)
+        return arca_error_errno (err, "--jail-dir `%s`", j->dir);
+      if (!S_ISDIR (st.st_mode))
+        return arca_error_set (err, ENOTDIR, "--jail-dir `%s`", j->dir);
+    }
   if (jail_cgroup (j, &cg, err) < 0)
     return -1;
   sigemptyset (&chld);
@@ -205,6 +215,39 @@ pivot_into_empty_root (arca_error **err)
   return 0;
 }
 
+/* --jail-dir: DIR itself becomes the root, writable but without devices,
+   set-uid or exec, as Firecracker's jailer chroots into its directory
+   (docs/vmm.md says why).  A bind of DIR onto itself in this private
+   mount namespace is the mount point pivot_root needs; pivot_root (".",
+   ".") stacks the old root on it, and the detach drops it, so nothing is
+   created inside DIR. */
+static int
+pivot_into_dir (const char *dir, arca_error **err)
+{
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return arca_error_set (err, errno, "--jail: make / private");
+  if (mount (dir, dir, NULL, MS_BIND, NULL) < 0)
+    return arca_error_set (err, errno, "--jail-dir: bind `%s`", dir);
+  if (mount (NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return arca_error_set (err, errno, "--jail-dir: remount `%s` nosuid,nodev,noexec", dir);
+  if (chdir (dir) < 0)
+    return arca_error_set (err, errno, "--jail-dir: chdir `%s`", dir);
+  if (syscall (SYS_pivot_root, ".", ".") == 0)
+    {
+      if (umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+        return arca_error_set (err, errno, "--jail: detach the old root");
+    }
+  else if (errno == EINVAL)
+    {
+      /* In a chroot (see pivot_into_empty_root). */
+      if (chroot (".") < 0 || chdir ("/") < 0)
+        return arca_error_set (err, errno, "--jail-dir: chroot into `%s`", dir);
+    }
+  else
+    return arca_error_set (err, errno, "--jail-dir: pivot_root into `%s`", dir);
+  return 0;
+}
+
 static int
 drop_capabilities (arca_error **err)
 {
@@ -225,9 +268,10 @@ drop_capabilities (arca_error **err)
 }
 
 int
-arca_vmm_jail_lock (arca_error **err)
+arca_vmm_jail_lock (const struct arca_vmm_jail *j, arca_error **err)
 {
-  if (pivot_into_empty_root (err) < 0 || drop_capabilities (err) < 0)
+  if ((j->dir != NULL ? pivot_into_dir (j->dir, err) : pivot_into_empty_root (err)) < 0
+      || drop_capabilities (err) < 0)
     return -1;
   return 0;
 }

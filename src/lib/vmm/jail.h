@@ -12,6 +12,7 @@ struct arca_vmm_jail {
   const char *cgroup;     /* cgroup path (arca_cgroup_open); NULL: arca-vmm-<pid> */
   uint64_t memory_mib;    /* memory limit, 0: none */
   uint64_t pids;          /* pids limit, 0: none */
+  const char *dir;        /* --jail-dir: the jail's writable root; NULL: an empty read-only tmpfs */
 };
 
 /* Creates the cgroup, unshares a pid namespace and forks.  Returns
@@ -21,8 +22,8 @@ struct arca_vmm_jail {
    is gone), -1 on an error (nothing left behind). */
 int arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error **err);
 
-/* In the child, single-threaded, every file open: pivots into an empty
-   read-only root, drops every capability, sets no_new_privs. */
-int arca_vmm_jail_lock (arca_error **err);
+/* In the child, single-threaded, every file open: pivots into j->dir (or
+   an empty read-only root), drops every capability, sets no_new_privs. */
+int arca_vmm_jail_lock (const struct arca_vmm_jail *j, arca_error **err);
 
 #endif

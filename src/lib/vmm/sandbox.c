@@ -40,6 +40,8 @@ static const int allowed[] = {
   SCMP_SYS (shutdown),
   /* snapshot/create: memory and state files. */
   SCMP_SYS (openat), SCMP_SYS (rename), SCMP_SYS (unlink),
+  /* --jail --jail-dir: the API resolves those files beneath the jail's root. */
+  SCMP_SYS (openat2),
   /* glibc's thread exit and pthread_join. */
   SCMP_SYS (set_robust_list), SCMP_SYS (rseq),
 };

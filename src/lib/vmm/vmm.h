@@ -214,6 +214,19 @@ struct arca_vmm_api;
 /* Listens on sock_path; config gives the defaults the API can change. */
 int arca_vmm_api_new (const char *sock_path, const struct arca_vm_config *config,
                       struct arca_vmm_api **ret_api, arca_error **err);
+/* Binds and listens on sock_path: the listening fd for arca_vmm_api_new_fd
+   (--jail binds it before the VMM loses sight of the host's files). */
+int arca_vmm_api_listen (const char *sock_path, int *ret_fd, arca_error **err);
+/* As arca_vmm_api_new on a listening fd it takes; the socket file is the
+   caller's to remove. */
+int arca_vmm_api_new_fd (int listen_fd, const struct arca_vm_config *config,
+                         struct arca_vmm_api **ret_api, arca_error **err);
+/* Builds the configured machine without starting it (--jail locks itself
+   in between); arca_vmm_api_boot starts it. */
+int arca_vmm_api_create (struct arca_vmm_api *api, arca_error **err);
+/* --jail: the paths requests name (snapshot files) are files inside the
+   jail's root, resolved beneath it (files), or refused (!files). */
+int arca_vmm_api_jail (struct arca_vmm_api *api, bool files, arca_error **err);
 /* Boots the configured machine at once, as InstanceStart would. */
 int arca_vmm_api_boot (struct arca_vmm_api *api, arca_error **err);
 /* Receives a live migration on address (blocking; the API is served once
