@@ -166,6 +166,22 @@ handle_exit (struct vm_vcpu *vcpu)
     }
 }
 
+/* KVM finishes a PIO or MMIO exit (RIP past the OUT/IN or MOV, an IN's or
+   read's value in its register) only when KVM_RUN is entered again.  A
+   vCPU parked straight after handling one would be saved by a snapshot or
+   a migration with RIP still on that instruction, and the restored guest
+   would execute it twice (a console byte printed twice, a device register
+   written twice).  With immediate_exit set, KVM_RUN completes what is
+   pending and returns at once without running guest code (the KVM API's
+   advice for KVM_EXIT_IO/KVM_EXIT_MMIO before saving state). */
+static void
+complete_pending_exit (struct vm_vcpu *vcpu)
+{
+  __atomic_store_n (&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  (void) ioctl (vcpu->fd, KVM_RUN, 0); /* -1 with EINTR is the expected result */
+  __atomic_store_n (&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 /* Checks the run state after every return from KVM_RUN.  Returns false to
    end the thread; parks here while the VM is paused. */
 static bool
@@ -173,6 +189,12 @@ check_state (struct vm_vcpu *vcpu)
 {
   struct arca_vm *vm = vcpu->vm;
   bool keep = true;
+
+  pthread_mutex_lock (&vm->lock);
+  bool pausing = vm->paused && !vm->stopping;
+  pthread_mutex_unlock (&vm->lock);
+  if (pausing)
+    complete_pending_exit (vcpu);
 
   pthread_mutex_lock (&vm->lock);
   if (vm->paused && !vm->stopping)
