@@ -158,6 +158,9 @@ assert_consistent() {
   sarca run --rm busybox true # the busybox image, built on first use
   [ -n "$(sarca images -q)" ]
   # Which containers ran: the runtime dirs, sampled while the builds go on.
+  # (A sample can miss a short step on a loaded host, so cgroups are also
+  # compared with those that existed before.)
+  ls -d /sys/fs/cgroup/*/arca/*/ 2>/dev/null | sort >"$ET_DIR/cgroups-before"
   (while :; do ls -1 "$SMALL_FS/run/runtime" 2>/dev/null; sleep 0.02; done) >"$ET_DIR/small-ids" &
   watcher=$!
   ctx
@@ -175,7 +178,10 @@ assert_consistent() {
   [[ "$stderr" == *"STEP 2/2"*"No space left on device"* ]]
   kill "$watcher"
   wait "$watcher" || true
-  [ -s "$ET_DIR/small-ids" ]
+  ls -d /sys/fs/cgroup/*/arca/*/ 2>/dev/null | sort >"$ET_DIR/cgroups-after"
+  comm -13 "$ET_DIR/cgroups-before" "$ET_DIR/cgroups-after" >"$ET_DIR/cgroups-new"
+  cat "$ET_DIR/cgroups-new"
+  [ ! -s "$ET_DIR/cgroups-new" ]
   [ -z "$(sarca ps -a -q)" ]
   [ -z "$(find "$SMALL_FS/root/containers" "$SMALL_FS/root/tmp" -mindepth 1)" ]
   [ -z "$(ls -A "$SMALL_FS/run/runtime" 2>/dev/null)" ]

@@ -33,6 +33,7 @@ load helpers
   [ "$status" -eq 0 ]
   [[ "$output" == *"0 problems, 0 orphans"* ]]
   run arca run --rm busybox echo still-fine
+  echo "after repair, run --rm printed: $output"
   [ "$output" = still-fine ]
 }
 
