@@ -197,10 +197,9 @@ text_of (sqlite3 *db, const char *sql, const char *a, const char *b)
   return sqlite3_step (st) == SQLITE_ROW ? dup_column (st, 0) : NULL;
 }
 
-/* "ADDR\tNAME ALIAS...\t# arca network\n" for every other member of every
- * user network the container is attached to. */
-static void
-peer_lines (struct arca_engine *e, sqlite3 *hdb, const char *id, FILE *f)
+void
+arca_network_each_peer (struct arca_engine *e, sqlite3 *hdb, const char *id,
+                        arca_network_peer_fn fn, void *userdata)
 {
   struct arca_endpoint *mine = NULL;
   size_t n_mine = 0;
@@ -217,7 +216,6 @@ peer_lines (struct arca_engine *e, sqlite3 *hdb, const char *id, FILE *f)
         continue;
       for (size_t j = 0; j < n_peers; j++)
         {
-          char addr[INET_ADDRSTRLEN];
           if (strcmp (peers[j].container, id) == 0 || peers[j].address.s_addr == 0)
             continue;
           cleanup_free char *name
@@ -227,19 +225,30 @@ peer_lines (struct arca_engine *e, sqlite3 *hdb, const char *id, FILE *f)
                          peers[j].container, peers[j].network);
           if (name == NULL)
             continue;
-          inet_ntop (AF_INET, &peers[j].address, addr, sizeof addr);
-          fprintf (f, "%s\t%s", addr, name);
-          json_t *a = aliases ? json_loads (aliases, 0, NULL) : NULL, *v;
-          size_t k;
-          json_array_foreach (a, k, v)
-            if (json_string_value (v) && strpbrk (json_string_value (v), " \t\n#") == NULL)
-              fprintf (f, " %s", json_string_value (v));
+          json_t *a = aliases ? json_loads (aliases, 0, NULL) : NULL;
+          fn (peers[j].address, name, a, userdata);
           json_decref (a);
-          fputs (HOSTS_MARK, f);
         }
       arca_endpoints_free (peers, n_peers);
     }
   arca_endpoints_free (mine, n_mine);
+}
+
+/* "ADDR\tNAME ALIAS...\t# arca network\n" */
+static void
+write_peer_line (struct in_addr address, const char *name, json_t *aliases, void *userdata)
+{
+  FILE *f = userdata;
+  char addr[INET_ADDRSTRLEN];
+  json_t *v;
+  size_t k;
+
+  inet_ntop (AF_INET, &address, addr, sizeof addr);
+  fprintf (f, "%s\t%s", addr, name);
+  json_array_foreach (aliases, k, v)
+    if (json_string_value (v) && strpbrk (json_string_value (v), " \t\n#") == NULL)
+      fprintf (f, " %s", json_string_value (v));
+  fputs (HOSTS_MARK, f);
 }
 
 static int
@@ -268,7 +277,7 @@ rewrite_hosts (struct arca_engine *e, sqlite3 *hdb, const char *id, arca_error *
       if (!(n >= m && memcmp (next - m, HOSTS_MARK, m) == 0))
         fwrite (line, 1, n, f);
     }
-  peer_lines (e, hdb, id, f);
+  arca_network_each_peer (e, hdb, id, write_peer_line, f);
   fclose (f);
   if (text == NULL)
     return arca_error_set (err, ENOMEM, "hosts");

@@ -45,4 +45,13 @@ int user_net_inspect (struct arca_engine *e, sqlite3 *hdb, const char *name, jso
                       arca_error **err);
 int user_net_list (struct arca_engine *e, sqlite3 *hdb, json_t *list, arca_error **err);
 
+/* Every other member with an address of every user network id is on (not
+ * the default bridge, which resolves no names), with its container name
+ * and its aliases there (a JSON array, or NULL): what /etc/hosts of a
+ * container, and of a `run --vm` guest, lists. */
+typedef void (*arca_network_peer_fn) (struct in_addr address, const char *name, json_t *aliases,
+                                      void *userdata);
+void arca_network_each_peer (struct arca_engine *e, sqlite3 *hdb, const char *id,
+                             arca_network_peer_fn fn, void *userdata);
+
 #endif

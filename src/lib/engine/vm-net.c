@@ -131,6 +131,24 @@ resolver (struct arca_vm_net *n, const struct arca_run_spec *s, arca_error **err
   return 0;
 }
 
+struct peer_hosts
+{
+  struct arca_vm_net *net;
+  int r;
+  arca_error *err;
+};
+
+/* A peer by name (its aliases are not passed on: the agent's host= record
+ * takes them, but run --vm has not offered them so far). */
+static void
+add_peer_host (struct in_addr address, const char *name, json_t *aliases, void *userdata)
+{
+  struct peer_hosts *ph = userdata;
+
+  if (ph->r == 0 && arca_vm_name_valid (name, true))
+    ph->r = add_host (ph->net, address, name, &ph->err);
+}
+
 /* --add-host NAME:IP, and on a user network its running containers by
  * name, as containers of that network see each other. */
 static int
@@ -152,28 +170,12 @@ host_lines (struct arca_engine *e, sqlite3 *hdb, struct arca_vm_net *n,
       if (add_host (n, a, name, err) < 0)
         return -1;
     }
-  if (!user)
-    return 0;
-  struct arca_endpoint *eps = NULL;
-  size_t n_eps = 0;
-  cleanup_error arca_error *ignored = NULL;
-  if (arca_endpoint_list (hdb, e->root, NULL, n->network, &eps, &n_eps, &ignored) < 0)
-    return 0;
-  int r = 0;
-  for (size_t i = 0; r == 0 && i < n_eps; i++)
-    {
-      cleanup_sql sqlite3_stmt *st = NULL;
-      if (eps[i].address.s_addr == 0 || strcmp (eps[i].container, n->id) == 0
-          || sqlite3_prepare_v2 (e->db->h, "SELECT name FROM containers WHERE id = ?1", -1, &st, NULL)
-                 != SQLITE_OK)
-        continue;
-      sqlite3_bind_text (st, 1, eps[i].container, -1, SQLITE_STATIC);
-      const char *name = sqlite3_step (st) == SQLITE_ROW ? (const char *) sqlite3_column_text (st, 0) : NULL;
-      if (name && arca_vm_name_valid (name, true))
-        r = add_host (n, eps[i].address, name, err);
-    }
-  arca_endpoints_free (eps, n_eps);
-  return r;
+  struct peer_hosts ph = { .net = n };
+  if (user)
+    arca_network_each_peer (e, hdb, n->id, add_peer_host, &ph);
+  if (ph.r < 0)
+    *err = ph.err;
+  return ph.r;
 }
 
 /* Endpoints a crashed `run --vm` of this root left (its lock is free). */
