@@ -140,6 +140,7 @@ EOF
   [[ "$output" != *"STEP 7/"* ]]
   [[ "$output" == *"STEP 6/6"* ]]
   run arca run --rm tgt:min
+  echo "run --rm tgt:min: status $status, output: $output"
   [ "$output" = tools ]
   # The scratch image has only its own layers: no shell.
   run arca run --rm tgt:min /bin/busybox ls /
