@@ -16,7 +16,7 @@ packages=(
   # arca run --vm with the root as an ext4 disk (mkfs.ext4 -d)
   e2fsprogs
   # network benchmark (bench/network.sh) and the nginx test (tests/engine/network-http.bats)
-  iperf3 wrk nginx-light strace
+  iperf3 wrk nginx-light strace ethtool
 )
 
 missing=()

@@ -114,6 +114,24 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   ip -o link show $BR | grep -q ',UP'
 }
 
+@test "both veth ends receive with GRO on (NAPI), as ethtool shows from each side" {
+  command -v ethtool >/dev/null || skip "ethtool is not installed"
+  serve gro1
+  pid=$(arca inspect gro1 | jq -r '.[0].State.Pid')
+  [ "$pid" -gt 0 ]
+  inside=$(nsenter -t "$pid" -n ethtool -k eth0)
+  echo "container end: $inside"
+  grep -q '^generic-receive-offload: on' <<<"$inside"
+  host_end=$(ip -o link show master $BR | awk -F': ' '{ sub("@.*", "", $2); print $2; exit }')
+  [ -n "$host_end" ]
+  outside=$(ethtool -k "$host_end")
+  echo "host end $host_end: $outside"
+  grep -q '^generic-receive-offload: on' <<<"$outside"
+  # ... and traffic still flows through them.
+  run arca run --rm busybox wget -qO- "http://$(ip_of gro1)/index.html"
+  [ "$output" = "hello from gro1" ]
+}
+
 @test "two containers reach each other by IP on the bridge; --ip picks the address" {
   serve srv1 --ip 172.30.77.200
   [ "$(ip_of srv1)" = 172.30.77.200 ]

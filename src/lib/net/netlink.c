@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "net/netlink.h"
+#include "net/ethtool.h"
 #include "util/cleanup.h"
 
 /* Fits every request and one batch of replies (libmnl's MNL_SOCKET_BUFFER_SIZE
@@ -198,6 +199,13 @@ arca_nl_veth_add (struct arca_nl *nl, const char *name, const char *peer_name, i
   mnl_attr_nest_end (nlh, info);
   if (nl_talk (nl, nlh, NULL, NULL, "create veth", err) < 0)
     return arca_error_wrap (err, "veth `%s`", name);
+  /* GRO (NAPI receive) on both ends is a speed-up, not a function: a kernel
+   * that refuses it still has a working pair. */
+  cleanup_error arca_error *ignored = NULL;
+  if (arca_ethtool_gro_on (-1, name, &ignored) < 0)
+    arca_error_freep (&ignored);
+  if (arca_ethtool_gro_on (peer_netns_fd, peer_name, &ignored) < 0)
+    arca_error_freep (&ignored);
   return 0;
 }
 

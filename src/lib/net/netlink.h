@@ -25,7 +25,9 @@ int arca_nl_link_index (struct arca_nl *nl, const char *name, unsigned *ret_inde
 int arca_nl_bridge_add (struct arca_nl *nl, const char *name, unsigned mtu, arca_error **err);
 /* Creates a veth pair: `name` here, `peer_name` directly in the namespace
  * peer_netns_fd (so no rename or move of the peer is needed, and the host
- * never sees two links called eth0).  peer_mac (6 bytes) may be NULL. */
+ * never sees two links called eth0).  peer_mac (6 bytes) may be NULL.
+ * Both ends get GRO on (arca_ethtool_gro_on), the `name` end in the
+ * calling thread's namespace: nl must be a socket of that namespace. */
 int arca_nl_veth_add (struct arca_nl *nl, const char *name, const char *peer_name,
                       int peer_netns_fd, const unsigned char *peer_mac, unsigned mtu,
                       arca_error **err);
