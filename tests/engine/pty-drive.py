@@ -4,7 +4,7 @@
 Usage: pty-drive.py SCRIPT -- COMMAND...
 SCRIPT is a file with one step a line:
   send TEXT        type TEXT (\\r, \\n, \\xNN escapes)
-  expect TEXT      wait (10 s at most) until TEXT appeared in the output since
+  expect TEXT      wait (10 s at most, $PTY_DRIVE_TIMEOUT if set) until TEXT appeared in the output since
                    the last expect; fails otherwise
   resize ROWS COLS change the terminal's window size (the kernel sends SIGWINCH)
   sleep SECONDS
@@ -30,6 +30,7 @@ def main():
         os.execvp(cmd[0], cmd)
     seen = b""
     pos = 0
+    limit = float(os.environ.get("PTY_DRIVE_TIMEOUT", "10"))
 
     def read_some(timeout):
         nonlocal seen
@@ -58,7 +59,7 @@ def main():
             os.write(fd, arg.encode().decode("unicode_escape").encode("latin-1"))
         elif op == "expect":
             want = arg.encode()
-            deadline = time.time() + 10
+            deadline = time.time() + limit
             while want not in seen[pos:]:
                 if time.time() > deadline or not read_some(0.1):
                     if want in seen[pos:]:
@@ -71,7 +72,7 @@ def main():
             fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         elif op == "sleep":
             time.sleep(float(arg))
-    deadline = time.time() + 10
+    deadline = time.time() + limit
     while time.time() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:

@@ -83,13 +83,71 @@ arca_vm() {
   [[ $output == *"/dev/kvm"* ]]
 }
 
-@test "run --vm: -d, -t and create --vm are refused" {
+@test "run --vm: -d (also with -it) and create --vm are refused, saying why" {
   run -125 arca run --vm -d busybox true
-  [[ $output == *"--vm"* ]]
-  run -125 arca run --vm -t busybox true
-  [[ $output == *"--vm"* ]]
+  [[ $output == *"--vm: -d is not supported"*"-i/-t"* ]]
+  run -125 arca run --vm -dit busybox true
+  [[ $output == *"--vm: -d is not supported"* ]]
   run -125 arca create --vm busybox true
   [[ $output == *"--vm is for run"* ]]
+  [ "$(runs_left)" = 0 ]
+}
+
+# echo-vmm.py stands in for arca-vmm and the guest agent at once: it plays
+# the agent's side of the serial frames, so the host side of -i/-t is
+# tested without booting anything.
+echo_vmm=$BATS_TEST_DIRNAME/../vm-linux/echo-vmm.py
+arca_echo_vm() {
+  ARCA_VMM_PATH=$echo_vmm ARCA_VM_KERNEL=$echo_vmm timeout --foreground -k 5 60 "$ARCA" \
+    --root "$ET_ROOT" --run-root "$ET_RUN" run --vm "$@"
+}
+
+@test "run --vm -i: stdin reaches the guest in order through the 16 KiB window, its EOF is sent, the exit status comes back" {
+  head -c 300000 /dev/urandom >"$ET_DIR/in"
+  # echo-vmm.py sends an error frame (so arca fails) if more than a
+  # window is ever outstanding.
+  ECHO_VMM_EXIT=6 arca_echo_vm -i --network none busybox cat <"$ET_DIR/in" >"$ET_DIR/out" 2>"$ET_DIR/err" \
+    || status=$?
+  cat "$ET_DIR/err"
+  [ "${status:-0}" = 6 ]
+  head -c 300000 "$ET_DIR/out" | cmp - "$ET_DIR/in"
+  [ "$(tail -c +300001 "$ET_DIR/out")" = eof ]
+  # The agent is told: stdin from the host, no tty, no TERM added.
+  conf=$(ls -t "$ET_ROOT"/vm/runs/*/agent.conf | head -n1)
+  tr '\0' '\n' <"$conf" | grep -qx 'stdin=1'
+  ! tr '\0' '\n' <"$conf" | grep -q '^tty='
+  ! tr '\0' '\n' <"$conf" | grep -q '^env=TERM='
+  # An empty stdin is an EOF at once.
+  run -0 arca_echo_vm --rm -i --network none busybox cat </dev/null
+  [ "$output" = eof ]
+}
+
+@test "run --vm -it: keys go raw, the window size at start and on resize, TERM and tty= for the agent, the terminal restored" {
+  printf '%s\n' 'expect winsize 27 91' 'send abc' 'expect abc' 'resize 31 101' 'expect winsize 31 101' \
+    'send \x04' 'expect eof' >"$ET_DIR/script"
+  run python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "stty rows 27 cols 91;
+    ARCA_VMM_PATH=$echo_vmm ARCA_VM_KERNEL=$echo_vmm ECHO_VMM_EXIT=3 timeout --foreground -k 5 60 \
+    $ARCA --root $ET_ROOT --run-root $ET_RUN run --vm -it -e X=1 --network none busybox sh;
+    echo status=\$?; stty -a | grep -o -- '-\?icanon'"
+  echo "$output"
+  [ "$status" = 0 ]
+  # 'abc' came back before any Enter: raw.
+  [[ $output == *"winsize 27 91"*abc*"winsize 31 101"*eof* ]]
+  [[ $output == *status=3* ]]
+  [[ $output == *$'\n'icanon* ]]
+  conf=$(ls -t "$ET_ROOT"/vm/runs/*/agent.conf | head -n1)
+  tr '\0' '\n' <"$conf" | grep -qx 'tty=27x91'
+  tr '\0' '\n' <"$conf" | grep -qx 'stdin=1'
+  tr '\0' '\n' <"$conf" | grep -qx 'env=TERM=xterm'
+  # -t alone, not on a terminal: the default size, no stdin record, and
+  # -e TERM wins over the default.
+  run -0 env ECHO_VMM_AT_ONCE=1 ARCA_VMM_PATH=$echo_vmm ARCA_VM_KERNEL=$echo_vmm "$ARCA" \
+    --root "$ET_ROOT" --run-root "$ET_RUN" run --vm -t -e TERM=vt100 --network none busybox sh </dev/null
+  conf=$(ls -t "$ET_ROOT"/vm/runs/*/agent.conf | head -n1)
+  tr '\0' '\n' <"$conf" | grep -qx 'env=TERM=vt100'
+  ! tr '\0' '\n' <"$conf" | grep -q 'env=TERM=xterm'
+  tr '\0' '\n' <"$conf" | grep -qx 'tty=24x80'
+  ! tr '\0' '\n' <"$conf" | grep -q '^stdin='
 }
 
 @test "run --vm: output, stderr apart, exit status, user/env/dir/hostname, --rm" {
@@ -106,6 +164,34 @@ arca_vm() {
   [ "$(cat "$ET_ROOT"/vm/runs/*/exit-code)" = 0 ]
   # The image root and agent archives are cached once.
   [ "$(ls "$ET_ROOT"/vm/rootfs-*.cpio | wc -l)" = 1 ]
+}
+
+@test "run --vm -i in a guest: cat gets stdin, its EOF ends cat, the exit status comes back" {
+  need_guest
+  run --separate-stderr -4 bash -c 'printf "hi\nthere\n" | ARCA_VMM_PATH=$0 timeout -k 5 300 "$ARCA" \
+    --root "$ET_ROOT" --run-root "$ET_RUN" run --vm --rm -i --network none busybox \
+    sh -c "cat; echo done; test -t 0 || echo no-tty; exit 4"' "$stand_in"
+  echo "$output"
+  echo "stderr: $stderr"
+  [ "$output" = "$(printf 'hi\nthere\ndone\nno-tty')" ]
+}
+
+@test "run --vm -it in a guest: a tty of the terminal's size and TERM, typed lines, a resize, the exit status" {
+  need_guest
+  printf '%s\n' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 2' \
+    'send x\r' 'expect size 31 101' >"$ET_DIR/script"
+  run env PTY_DRIVE_TIMEOUT=240 python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "stty rows 27 cols 91;
+    ARCA_VMM_PATH=$stand_in timeout --foreground -k 5 300 $ARCA --root $ET_ROOT --run-root $ET_RUN \
+    run --vm --rm -it --network none busybox sh -c 'test -t 0 && test -t 1 && test -t 2 &&
+      echo tty \$TERM \$(stty size); read l; echo got \$l; read y; echo size \$(stty size); exit 3'
+    echo status=\$?"
+  echo "$output"
+  [ "$status" = 0 ]
+  [[ $output == *status=3* ]]
+  # The guest pty's line ends come as they are (the host terminal is raw
+  # for output too: no \r\r\n).
+  [[ $output == *$'got hello\r\n'* ]]
+  [[ $output != *$'\r\r\n'* ]]
 }
 
 @test "run --vm with ARCA_VM_ROOT=disk: the image root is a cached ext4 disk over virtio-pci" {

@@ -25,9 +25,11 @@ while [[ $# -gt 0 ]]; do
 done
 # In the background so that arca's SIGTERM (Ctrl-C of a run) reaches QEMU:
 # bash would otherwise die alone and leave QEMU holding the serial pipe.
+# Its stdin stays ours (bash gives a background job /dev/null): the serial
+# input of run --vm -i/-t.
 qemu-system-x86_64 -M pc -m "$memory" -smp "$cpus" -nodefaults -no-user-config -display none \
   -no-reboot -device isa-debug-exit,iobase=0x501,iosize=4 -serial stdio "${drive[@]}" "${net[@]}" \
-  -kernel "$kernel" -initrd "$initrd" -append "$cmdline no_timer_check" </dev/null &
+  -kernel "$kernel" -initrd "$initrd" -append "$cmdline no_timer_check" <&0 &
 qpid=$!
 trap 'kill -TERM $qpid 2>/dev/null' TERM INT HUP
 wait $qpid

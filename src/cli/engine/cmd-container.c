@@ -562,12 +562,14 @@ static int
 run_vm (struct cli *cli, struct create_args *a, arca_error **err)
 {
   struct arca_vm_run_request vr = { .image = a->req.image, .spec = &a->req.spec,
-                                    .remove = a->req.remove };
+                                    .remove = a->req.remove, .interactive = a->interactive,
+                                    .in_fd = STDIN_FILENO };
   struct arca_engine *e;
   int code = 0;
 
-  if (a->detach || a->interactive || a->req.spec.tty)
-    return arca_error_set (err, ENOTSUP, "--vm: -d, -i and -t are not supported yet"), 125;
+  if (a->detach)
+    return arca_error_set (err, ENOTSUP, "--vm: -d is not supported (a VM runs in the foreground; "
+                                         "use -i/-t to attach)"), 125;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_run_vm (e, &vr, 1, 2, &code, err) < 0)
     return 125;
   return code;

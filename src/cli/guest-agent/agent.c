@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "input.h"
 #include "net.h"
 #include "engine/vm-proto.h"
 
@@ -119,6 +121,9 @@ die (struct agent *a, const char *fmt, ...)
   power_off (a, 125);
 }
 
+/* Raw both ways: bytes of the command's output must reach the host
+ * unchanged, and the host's frames must arrive unchanged and unechoed.
+ * Then 'r' tells the host it may send (engine/vm-proto.h). */
 static void
 open_serial (struct agent *a)
 {
@@ -127,12 +132,14 @@ open_serial (struct agent *a)
   a->out = open ("/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (a->out < 0)
     a->out = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  /* Raw: bytes of the command's output must reach the host unchanged. */
   if (a->out >= 0 && tcgetattr (a->out, &t) == 0)
     {
       cfmakeraw (&t);
       tcsetattr (a->out, TCSANOW, &t);
+      tcflush (a->out, TCIFLUSH);
     }
+  if (a->out >= 0)
+    send_frame (a, ARCA_VM_FRAME_READY, NULL, 0);
 }
 
 static int
@@ -246,12 +253,18 @@ enter_root (struct agent *a, const struct agent_config *c)
 /* The command's process: identity, directory, environment, exec.  Errors
  * go to its stderr pipe, as a container runtime would print them. */
 static void __attribute__ ((noreturn))
-child (const struct agent_config *c, int out, int err)
+child (const struct agent_config *c, int in, int out, int err)
 {
-  int null = open ("/dev/null", O_RDWR);
+  int null = in >= 0 ? in : open ("/dev/null", O_RDWR);
   const char *what = "dup2";
 
   setsid ();
+  /* With a tty, in, out and err are its slave: our controlling terminal. */
+  if (c->tty && ioctl (in, TIOCSCTTY, 0) < 0)
+    {
+      what = "TIOCSCTTY";
+      goto fail;
+    }
   if (null < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (err, 2) < 0)
     goto fail;
   what = "setgroups";
@@ -284,31 +297,162 @@ fail:
   _exit (126);
 }
 
-/* Relays both pipes as frames until the command has exited and its pipes
- * are closed (or quiet for 200 ms after its exit: a background process
- * may hold them open).  Reaps every process, as pid 1 must. */
-static int
-relay (struct agent *a, pid_t pid, int out, int err)
+/* The command's stdin as the host sends it (-i): held in buf (never more
+ * than the host's window) until the command takes it; every byte passed
+ * on or dropped is acknowledged, so the host sends more. */
+struct stdin_relay {
+  int fd;               /* pipe to the command's stdin, or the pty master; -1: none */
+  bool tty, eof, eof_done;
+  unsigned char buf[ARCA_VM_STDIN_WINDOW];
+  size_t len;
+  uint32_t unacked;
+};
+
+static void
+stdin_event (struct stdin_relay *in, const struct agent_config *c, int master,
+             const struct agent_input_event *ev)
 {
-  struct pollfd fds[2] = { { .fd = out, .events = POLLIN }, { .fd = err, .events = POLLIN } };
+  switch (ev->kind)
+    {
+    case AGENT_INPUT_STDIN:
+      {
+        /* Without -i, after EOF or beyond the window: dropped. */
+        size_t take = 0;
+        if (c->stdin_frames && in->fd >= 0 && !in->eof)
+          take = ev->len < sizeof in->buf - in->len ? ev->len : sizeof in->buf - in->len;
+        memcpy (in->buf + in->len, ev->data, take);
+        in->len += take;
+        in->unacked += (uint32_t) (ev->len - take);
+        break;
+      }
+    case AGENT_INPUT_EOF:
+      if (c->stdin_frames)
+        in->eof = true;
+      break;
+    case AGENT_INPUT_WINSIZE:
+      if (master >= 0)
+        {
+          struct winsize ws = { .ws_row = (unsigned short) ev->rows, .ws_col = (unsigned short) ev->cols };
+          (void) ioctl (master, TIOCSWINSZ, &ws);
+        }
+      break;
+    }
+}
+
+/* Writes what it can of buf to the command (non-blocking); a command that
+ * closed its stdin drops the rest.  After the host's EOF: closes the pipe,
+ * or types the tty's EOF character. */
+static void
+stdin_flush (struct stdin_relay *in)
+{
+  while (in->fd >= 0 && in->len > 0)
+    {
+      ssize_t n = write (in->fd, in->buf, in->len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        n = (ssize_t) in->len; /* EPIPE, EIO: nobody reads it any more */
+      memmove (in->buf, in->buf + n, in->len - (size_t) n);
+      in->len -= (size_t) n;
+      in->unacked += (uint32_t) n;
+    }
+  if (in->eof && !in->eof_done && in->len == 0 && in->fd >= 0)
+    {
+      in->eof_done = true;
+      if (in->tty)
+        {
+          struct termios t;
+          unsigned char eof = tcgetattr (in->fd, &t) == 0 && t.c_cc[VEOF] ? t.c_cc[VEOF] : 4;
+          if (write (in->fd, &eof, 1) < 0)
+            in->fd = -1; /* the master stays open for output */
+        }
+      else
+        {
+          close (in->fd);
+          in->fd = -1;
+        }
+    }
+}
+
+static void
+stdin_ack (struct agent *a, struct stdin_relay *in)
+{
+  unsigned char n[4];
+
+  if (in->unacked == 0)
+    return;
+  n[0] = (unsigned char) (in->unacked >> 24);
+  n[1] = (unsigned char) (in->unacked >> 16);
+  n[2] = (unsigned char) (in->unacked >> 8);
+  n[3] = (unsigned char) in->unacked;
+  send_frame (a, ARCA_VM_FRAME_ACK, n, sizeof n);
+  in->unacked = 0;
+}
+
+/* Relays the command's output (both pipes, or the pty master) as frames
+ * until the command has exited and its output is closed (or quiet for
+ * 200 ms after its exit: a background process may hold it open), and the
+ * host's frames on the serial input to its stdin and pty.  Reaps every
+ * process, as pid 1 must. */
+static int
+relay (struct agent *a, const struct agent_config *c, pid_t pid, int out, int err, int stdin_fd)
+{
+  enum { OUT, ERR, SERIAL, STDIN };
+  struct pollfd fds[4] = { { .fd = out, .events = POLLIN }, { .fd = err, .events = POLLIN },
+                           { .fd = c->stdin_frames || c->tty ? a->out : -1, .events = POLLIN },
+                           { .fd = -1 } };
+  struct stdin_relay *in = calloc (1, sizeof *in);
+  struct agent_input *parser = malloc (sizeof *parser);
   int status = -1, quiet_after_exit = 0;
+  int master = c->tty ? out : -1;
   char buf[ARCA_VM_FRAME_MAX];
 
-  while (fds[0].fd >= 0 || fds[1].fd >= 0)
+  if (in == NULL || parser == NULL)
+    die (a, "relay");
+  in->fd = stdin_fd;
+  in->tty = c->tty;
+  agent_input_init (parser);
+  while (fds[OUT].fd >= 0 || fds[ERR].fd >= 0)
     {
-      int n = poll (fds, 2, 50);
-      for (int i = 0; i < 2 && n > 0; i++)
-        if (fds[i].fd >= 0 && fds[i].revents)
+      bool pending = status < 0 && in->fd >= 0 && in->len > 0;
+      fds[OUT].events = POLLIN | (pending && in->fd == fds[OUT].fd ? POLLOUT : 0);
+      fds[STDIN].fd = pending && in->fd != fds[OUT].fd ? in->fd : -1;
+      fds[STDIN].events = POLLOUT;
+      int n = poll (fds, 4, 50);
+      for (int i = OUT; i <= ERR && n > 0; i++)
+        if (fds[i].fd >= 0 && (fds[i].revents & ~POLLOUT))
           {
             ssize_t r = read (fds[i].fd, buf, sizeof buf);
             if (r > 0)
-              send_frame (a, i == 0 ? ARCA_VM_FRAME_STDOUT : ARCA_VM_FRAME_STDERR, buf, (size_t) r);
-            else if (r == 0 || errno != EINTR)
+              send_frame (a, i == OUT ? ARCA_VM_FRAME_STDOUT : ARCA_VM_FRAME_STDERR, buf, (size_t) r);
+            else if (r == 0 || (errno != EINTR && errno != EAGAIN))
               {
+                if (fds[i].fd == in->fd)
+                  in->fd = -1; /* the pty master: gone for both */
                 close (fds[i].fd);
                 fds[i].fd = -1;
+                if (i == OUT)
+                  master = -1;
               }
           }
+      if (n > 0 && fds[SERIAL].fd >= 0 && fds[SERIAL].revents)
+        {
+          unsigned char ib[4096];
+          ssize_t r = read (fds[SERIAL].fd, ib, sizeof ib);
+          for (ssize_t i = 0; i < r; i++)
+            {
+              struct agent_input_event ev;
+              if (agent_input_byte (parser, ib[i], &ev))
+                stdin_event (in, c, master, &ev);
+            }
+          if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+            fds[SERIAL].fd = -1;
+        }
+      if (status < 0)
+        stdin_flush (in);
+      stdin_ack (a, in);
       for (;;)
         {
           int st;
@@ -321,6 +465,10 @@ relay (struct agent *a, pid_t pid, int out, int err)
       if (status >= 0 && n == 0 && ++quiet_after_exit >= 4)
         break;
     }
+  if (in->fd >= 0 && in->fd != out)
+    close (in->fd);
+  free (in);
+  free (parser);
   while (status < 0)
     {
       int st;
@@ -333,6 +481,36 @@ relay (struct agent *a, pid_t pid, int out, int err)
   return status;
 }
 
+/* A new pty of the image's devpts (mounted by enter_root) of the size the
+ * host gave: the master stays here, the slave becomes the command's. */
+static void
+open_pty (struct agent *a, const struct agent_config *c, int *ret_master, int *ret_slave)
+{
+  int unlock = 0, m = open ("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  struct winsize ws = { .ws_row = (unsigned short) c->rows, .ws_col = (unsigned short) c->cols };
+
+  if (m < 0)
+    m = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+  if (m < 0)
+    die (a, "open `/dev/pts/ptmx`");
+  if (ioctl (m, TIOCSPTLCK, &unlock) < 0 || ioctl (m, TIOCSWINSZ, &ws) < 0)
+    die (a, "pty setup");
+  int s = ioctl (m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0)
+    {
+      unsigned n;
+      char path[32];
+      if (ioctl (m, TIOCGPTN, &n) < 0)
+        die (a, "TIOCGPTN");
+      snprintf (path, sizeof path, "/dev/pts/%u", n);
+      s = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+      if (s < 0)
+        die (a, "open `%s`", path);
+    }
+  *ret_master = m;
+  *ret_slave = s;
+}
+
 int
 main (void)
 {
@@ -340,7 +518,7 @@ main (void)
   struct agent_config c;
   char msg[256];
   size_t len;
-  int out[2], err[2];
+  int out[2], err[2], in[2] = { -1, -1 };
 
   if (getpid () != 1)
     {
@@ -367,14 +545,33 @@ main (void)
     die (&a, "sethostname `%s`", c.hostname);
   if (agent_net_write_etc (&c, msg, sizeof msg) < 0)
     die (&a, "%s", msg);
-  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
+  if (c.tty)
+    {
+      /* stdout and stderr both on the tty, as a container's -t. */
+      int master, slave;
+      open_pty (&a, &c, &master, &slave);
+      pid_t pid = fork ();
+      if (pid < 0)
+        die (&a, "fork");
+      if (pid == 0)
+        child (&c, slave, slave, slave);
+      close (slave);
+      power_off (&a, relay (&a, &c, pid, master, -1, c.stdin_frames ? master : -1));
+    }
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0
+      || (c.stdin_frames && pipe2 (in, O_CLOEXEC) < 0))
     die (&a, "pipe");
   pid_t pid = fork ();
   if (pid < 0)
     die (&a, "fork");
   if (pid == 0)
-    child (&c, out[1], err[1]);
+    child (&c, c.stdin_frames ? in[0] : -1, out[1], err[1]);
   close (out[1]);
   close (err[1]);
-  power_off (&a, relay (&a, pid, out[0], err[0]));
+  if (c.stdin_frames)
+    {
+      close (in[0]);
+      fcntl (in[1], F_SETFL, O_NONBLOCK);
+    }
+  power_off (&a, relay (&a, &c, pid, out[0], err[0], c.stdin_frames ? in[1] : -1));
 }

@@ -220,6 +220,27 @@ push (char ***v, size_t *n, size_t max, char *p)
   return 0;
 }
 
+/* "ROWSxCOLS", each 0..65535 (a struct winsize field). */
+static int
+parse_winsize (char *s, unsigned *ret_rows, unsigned *ret_cols)
+{
+  char *x = strchr (s, 'x');
+  uint32_t rows, cols;
+  int r;
+
+  if (x == NULL || x - s > 5 || strlen (x + 1) > 5)
+    return -1;
+  *x = '\0';
+  r = parse_u32 (s, &rows) < 0 || parse_u32 (x + 1, &cols) < 0 || rows > 65535 || cols > 65535 ? -1 : 0;
+  *x = 'x';
+  if (r == 0)
+    {
+      *ret_rows = rows;
+      *ret_cols = cols;
+    }
+  return r;
+}
+
 int
 agent_config_parse (const char *data, size_t len, struct agent_config *ret, char *errbuf,
                     size_t errlen)
@@ -400,6 +421,22 @@ agent_config_parse (const char *data, size_t len, struct agent_config *ret, char
           else if (push (&c.hosts, &n_hosts, ARCA_VM_CONFIG_MAX_HOSTS, value) < 0)
             r = fail (errbuf, errlen, "config: record %zu: host: more than %d lines", index,
                       ARCA_VM_CONFIG_MAX_HOSTS);
+        }
+      else if (strcmp (key, "stdin") == 0)
+        {
+          if (c.stdin_frames)
+            r = fail (errbuf, errlen, "config: record %zu: stdin repeated", index);
+          else if (strcmp (value, "1") != 0)
+            r = fail (errbuf, errlen, "config: record %zu: stdin: `%.8s` is not 1", index, value);
+          c.stdin_frames = true;
+        }
+      else if (strcmp (key, "tty") == 0)
+        {
+          if (c.tty)
+            r = fail (errbuf, errlen, "config: record %zu: tty repeated", index);
+          else if (parse_winsize (value, &c.rows, &c.cols) < 0)
+            r = fail (errbuf, errlen, "config: record %zu: tty: `%.16s` is not ROWSxCOLS", index, value);
+          c.tty = true;
         }
       else
         r = fail (errbuf, errlen, "config: record %zu: unknown key `%.32s`", index, key);

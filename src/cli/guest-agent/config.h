@@ -21,6 +21,9 @@ struct agent_config {
   char *root;             /* "initramfs" or /dev/vdX */
   char *rootfstype;
   char **modules;         /* NULL-terminated */
+  bool stdin_frames;      /* stdin= : the command's stdin comes from the host */
+  bool tty;               /* tty= : the command runs on a pty of this size */
+  unsigned rows, cols;
   /* The network: has_net false means no NIC (lo only). */
   bool has_net;
   struct in_addr address; /* of the NIC whose MAC is mac, as eth0 */

@@ -9,8 +9,27 @@
  *   payload, 0xFA
  *
  * types: 'o' stdout bytes, 'e' stderr bytes, 'E' an agent error (text),
- * 'x' the command's exit status (1 byte, 0-255; 128 + signal).  Anything
- * outside a well-formed frame is the guest kernel's console output.
+ * 'x' the command's exit status (1 byte, 0-255; 128 + signal), 'r' ready
+ * (no payload: the serial port is raw, the host may send frames), 'a' an
+ * acknowledgement of stdin bytes (4 bytes, big endian: how many more
+ * bytes of 'i' frames the agent has passed on to the command or dropped).
+ * Anything outside a well-formed frame is the guest kernel's console
+ * output.
+ *
+ * The host writes frames of the same shape to the serial input (arca-vmm's
+ * stdin), only after the 'r' frame (before it the guest tty is still
+ * cooked and would echo them), and only with -i or -t:
+ *   'i' stdin bytes (1..ARCA_VM_FRAME_MAX); the host keeps at most
+ *       ARCA_VM_STDIN_WINDOW bytes unacknowledged, so the guest's tty
+ *       buffers never overflow and the agent's buffer stays bounded
+ *   'c' stdin is closed (no payload): the agent closes the command's stdin
+ *       once what it holds is written (with a tty: sends the EOF character)
+ *   'w' window size (4 bytes: rows, columns, each 2 bytes big endian),
+ *       only with a tty
+ * The agent checks every frame (start byte, known type, length for the
+ * type, end byte); a malformed one is dropped and the parser waits for the
+ * next start byte.  Neither side trusts the other's counts: an ack for
+ * more than was sent is ignored, stdin beyond the window is dropped.
  *
  * The agent's configuration (/arca/config in the initramfs) is a sequence
  * of NUL-terminated "key=value" records, "version=1" first:
@@ -23,6 +42,11 @@
  *             block device /dev/vd[a-z] holding rootfstype= (ext4),
  *             mounted read-only under a tmpfs overlay
  *   module=   a kernel module /arca/modules/NAME.ko loaded first, in order
+ *   stdin=    "1": the command's stdin comes from 'i' frames (-i); else
+ *             /dev/null (or the tty)
+ *   tty=      ROWSxCOLS (each 0-65535): the command runs on a new pty of
+ *             that window size as its controlling terminal, stdout and
+ *             stderr both on it (-t)
  * The network (all absent: no NIC, lo only):
  *   address=  A.B.C.D/N of the NIC whose MAC is mac= (which becomes eth0)
  *   mac=      XX:XX:XX:XX:XX:XX, unicast; required with address=
@@ -64,6 +88,15 @@ arca_vm_name_valid (const char *s, bool with_underscore)
 #define ARCA_VM_FRAME_STDERR 'e'
 #define ARCA_VM_FRAME_ERROR 'E'
 #define ARCA_VM_FRAME_EXIT 'x'
+#define ARCA_VM_FRAME_READY 'r'
+#define ARCA_VM_FRAME_ACK 'a'
+/* host -> guest */
+#define ARCA_VM_FRAME_STDIN 'i'
+#define ARCA_VM_FRAME_STDIN_EOF 'c'
+#define ARCA_VM_FRAME_WINSIZE 'w'
+#define ARCA_VM_STDIN_WINDOW 16384
+/* The longest frame: start, type, 2 length bytes, payload, end. */
+#define ARCA_VM_FRAME_WIRE_MAX (ARCA_VM_FRAME_MAX + 5)
 
 #define ARCA_VM_CONFIG_PATH "/arca/config"
 #define ARCA_VM_CONFIG_MAX (1024 * 1024)

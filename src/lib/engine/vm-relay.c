@@ -73,6 +73,13 @@ complete (struct arca_vm_relay *r)
     case ARCA_VM_FRAME_EXIT:
       r->exit_code = r->payload[0];
       break;
+    case ARCA_VM_FRAME_READY:
+      r->ready = true;
+      break;
+    case ARCA_VM_FRAME_ACK:
+      r->acked += ((uint32_t) r->payload[0] << 24) | ((uint32_t) r->payload[1] << 16)
+                  | ((uint32_t) r->payload[2] << 8) | r->payload[3];
+      break;
     }
   r->n_raw = 0;
   r->state = S_IDLE;
@@ -89,6 +96,10 @@ known_type (unsigned char t, size_t len)
       return true;
     case ARCA_VM_FRAME_EXIT:
       return len == 1;
+    case ARCA_VM_FRAME_READY:
+      return len == 0;
+    case ARCA_VM_FRAME_ACK:
+      return len == 4;
     default:
       return false;
     }
@@ -147,6 +158,21 @@ arca_vm_relay_feed (struct arca_vm_relay *r, const void *data, size_t len)
           break;
         }
     }
+}
+
+size_t
+arca_vm_frame_encode (unsigned char *buf, unsigned char type, const void *data, size_t len)
+{
+  if (len > ARCA_VM_FRAME_MAX)
+    len = ARCA_VM_FRAME_MAX;
+  buf[0] = ARCA_VM_FRAME_START;
+  buf[1] = type;
+  buf[2] = (unsigned char) (len >> 8);
+  buf[3] = (unsigned char) len;
+  if (len)
+    memcpy (buf + 4, data, len);
+  buf[4 + len] = ARCA_VM_FRAME_END;
+  return len + 5;
 }
 
 void

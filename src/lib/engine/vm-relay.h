@@ -25,6 +25,8 @@ struct arca_vm_relay {
   size_t n_raw;
   /* results */
   int exit_code;               /* -1 until an exit frame */
+  bool ready;                  /* the agent sent 'r': frames may go to it */
+  uint64_t acked;              /* sum of the agent's stdin acknowledgements */
   char error[ARCA_VM_FRAME_MAX + 1]; /* the agent's error, "" if none */
   char console[ARCA_VM_CONSOLE_KEEP]; /* the last console bytes */
   size_t n_console;
@@ -34,6 +36,9 @@ struct arca_vm_relay {
 void arca_vm_relay_init (struct arca_vm_relay *r, int out_fd, int err_fd);
 /* Writes stdout/stderr frame payloads to their fds as they complete. */
 void arca_vm_relay_feed (struct arca_vm_relay *r, const void *data, size_t len);
+/* Writes one frame of type with len (<= ARCA_VM_FRAME_MAX) payload bytes
+ * to buf (ARCA_VM_FRAME_WIRE_MAX bytes); returns its length. */
+size_t arca_vm_frame_encode (unsigned char *buf, unsigned char type, const void *data, size_t len);
 /* The console text kept, NUL-terminated (non-printable bytes as '?'). */
 void arca_vm_relay_console (const struct arca_vm_relay *r, char *buf, size_t size);
 

@@ -15,9 +15,12 @@
 #include <sys/random.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "engine/overlay.h"
@@ -543,10 +546,17 @@ net_config (const struct arca_vm_net *n, struct buf *b, arca_error **err)
   return 0;
 }
 
+/* The run's terminal: -i, -t and the window size the guest's pty starts
+ * with. */
+struct vm_term {
+  bool interactive, tty;
+  struct winsize ws;
+};
+
 static int
 build_config (const struct arca_image_runconfig *img, const struct arca_run_spec *s,
               const char *view, const char *id, bool disk, const struct arca_vm_net *net,
-              struct buf *b, arca_error **err)
+              const struct vm_term *term, struct buf *b, arca_error **err)
 {
   const char *mods[16];
   char **entry = s->set_entrypoint ? s->entrypoint : img->entrypoint;
@@ -579,9 +589,21 @@ build_config (const struct arca_image_runconfig *img, const struct arca_run_spec
   for (size_t i = 0; img->env && img->env[i]; i++)
     if (!env_has (s->env, img->env[i]) && rec (b, "env", img->env[i], err) < 0)
       return -1;
+  /* As a container's -t: over the image's TERM, under -e. */
+  if (term->tty && !env_has (s->env, "TERM=") && rec (b, "env", "TERM=xterm", err) < 0)
+    return -1;
   for (size_t i = 0; s->env && s->env[i]; i++)
     if (rec (b, "env", s->env[i], err) < 0)
       return -1;
+  if (term->interactive && rec (b, "stdin", "1", err) < 0)
+    return -1;
+  if (term->tty)
+    {
+      char size[16];
+      snprintf (size, sizeof size, "%ux%u", (unsigned) term->ws.ws_row, (unsigned) term->ws.ws_col);
+      if (rec (b, "tty", size, err) < 0)
+        return -1;
+    }
   const char *hn = s->hostname && *s->hostname ? s->hostname : hostname;
   if (!env_has (s->env, "HOSTNAME="))
     {
@@ -666,7 +688,7 @@ write_initrd (const char *path, const char *base, const char *rootfs, const stru
 static int
 spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
            const struct arca_vm_net *net, int lock, const char *log_path, unsigned memory_mib,
-           unsigned cpus, int *ret_out, pid_t *ret_pid, arca_error **err)
+           unsigned cpus, int vmm_in, int *ret_out, pid_t *ret_pid, arca_error **err)
 {
   char mem[16], ncpu[16];
   cleanup_free char *cmdline = NULL, *drive = NULL, *nic = NULL;
@@ -714,7 +736,7 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
-      if (dup2 (null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0
+      if (dup2 (vmm_in >= 0 ? vmm_in : null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0
           || (lock >= 0 && fcntl (lock, F_SETFD, 0) < 0))
         _exit (127);
       execv (p->vmm, (char *const *) argv);
@@ -726,12 +748,88 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
   return 0;
 }
 
-/* Relays until arca-vmm closes its serial; SIGINT/SIGTERM/SIGHUP to us
- * stop the VM (arca-vmm stops cleanly on SIGTERM).  Returns arca-vmm's
- * wait status. */
-static int
-relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, int *ret_status, arca_error **err)
+/* The host -> guest direction (-i, -t): frames to arca-vmm's serial
+ * input, queued here and written without blocking, so a guest that does
+ * not drain its UART can stall nothing but its own input.  Stdin is read
+ * only while the agent's window has room (engine/vm-proto.h). */
+struct vm_input {
+  int host_in;          /* our stdin with -i, -1 once at EOF (or without -i) */
+  int vmm_in;           /* socket to arca-vmm's stdin; -1 without -i/-t */
+  int term_fd;          /* the terminal giving the window size, or -1 */
+  bool tty, winch;      /* winch: a window size is to be sent */
+  uint64_t sent;        /* stdin bytes in 'i' frames so far */
+  unsigned char q[4 * ARCA_VM_FRAME_WIRE_MAX];
+  size_t q_len;
+};
+
+static bool
+queue_room (const struct vm_input *in)
 {
+  return sizeof in->q - in->q_len >= ARCA_VM_FRAME_WIRE_MAX;
+}
+
+static void
+input_step (struct vm_input *in, const struct arca_vm_relay *r, bool host_in_ready)
+{
+  if (!r->ready || in->vmm_in < 0)
+    return;
+  if (in->winch && in->tty && queue_room (in))
+    {
+      struct winsize ws;
+      if (in->term_fd >= 0 && ioctl (in->term_fd, TIOCGWINSZ, &ws) == 0)
+        {
+          unsigned char p[4] = { (unsigned char) (ws.ws_row >> 8), (unsigned char) ws.ws_row,
+                                 (unsigned char) (ws.ws_col >> 8), (unsigned char) ws.ws_col };
+          in->q_len += arca_vm_frame_encode (in->q + in->q_len, ARCA_VM_FRAME_WINSIZE, p, sizeof p);
+        }
+      in->winch = false;
+    }
+  /* The guest's acknowledgements are untrusted: more than was sent counts
+   * as all of it. */
+  uint64_t unacked = r->acked >= in->sent ? 0 : in->sent - r->acked;
+  if (host_in_ready && in->host_in >= 0 && queue_room (in) && unacked < ARCA_VM_STDIN_WINDOW)
+    {
+      unsigned char buf[ARCA_VM_FRAME_MAX];
+      size_t want = ARCA_VM_STDIN_WINDOW - unacked;
+      ssize_t n = read (in->host_in, buf, want < sizeof buf ? want : sizeof buf);
+      if (n > 0)
+        {
+          in->q_len += arca_vm_frame_encode (in->q + in->q_len, ARCA_VM_FRAME_STDIN, buf, (size_t) n);
+          in->sent += (uint64_t) n;
+        }
+      else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        {
+          in->q_len += arca_vm_frame_encode (in->q + in->q_len, ARCA_VM_FRAME_STDIN_EOF, NULL, 0);
+          in->host_in = -1;
+        }
+    }
+  while (in->q_len > 0)
+    {
+      ssize_t n = send (in->vmm_in, in->q, in->q_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n <= 0)
+        {
+          /* arca-vmm is gone: nothing more to send. */
+          in->q_len = 0;
+          in->vmm_in = -1;
+          break;
+        }
+      memmove (in->q, in->q + n, in->q_len - (size_t) n);
+      in->q_len -= (size_t) n;
+    }
+}
+
+/* Relays until arca-vmm closes its serial; SIGINT/SIGTERM/SIGHUP to us
+ * stop the VM (arca-vmm stops cleanly on SIGTERM); SIGWINCH sends the
+ * window size with -t.  Returns arca-vmm's wait status. */
+static int
+relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, struct vm_input *in, int *ret_status,
+           arca_error **err)
+{
+  enum { OUT, SIG, HOST_IN, VMM_IN };
   sigset_t set, old;
   char buf[65536];
 
@@ -739,21 +837,34 @@ relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, int *ret_status, arca_er
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   sigaddset (&set, SIGHUP);
+  if (in->tty)
+    sigaddset (&set, SIGWINCH);
   sigprocmask (SIG_BLOCK, &set, &old);
   cleanup_close int sfd = signalfd (-1, &set, SFD_CLOEXEC);
-  struct pollfd fds[2] = { { .fd = out, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 
   for (;;)
     {
-      if (poll (fds, sfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+      uint64_t unacked = r->acked >= in->sent ? 0 : in->sent - r->acked;
+      bool want_stdin = r->ready && in->vmm_in >= 0 && in->host_in >= 0 && queue_room (in)
+                        && unacked < ARCA_VM_STDIN_WINDOW;
+      struct pollfd fds[4] = { { .fd = out, .events = POLLIN },
+                               { .fd = sfd, .events = POLLIN },
+                               { .fd = want_stdin ? in->host_in : -1, .events = POLLIN },
+                               { .fd = in->q_len > 0 ? in->vmm_in : -1, .events = POLLOUT } };
+      if (poll (fds, 4, -1) < 0 && errno != EINTR)
         break;
-      if (sfd >= 0 && (fds[1].revents & POLLIN))
+      if (sfd >= 0 && (fds[SIG].revents & POLLIN))
         {
           struct signalfd_siginfo si;
           if (read (sfd, &si, sizeof si) == sizeof si)
-            kill (pid, SIGTERM);
+            {
+              if (si.ssi_signo == SIGWINCH)
+                in->winch = true;
+              else
+                kill (pid, SIGTERM);
+            }
         }
-      if (fds[0].revents)
+      if (fds[OUT].revents)
         {
           ssize_t n = read (out, buf, sizeof buf);
           if (n < 0 && errno == EINTR)
@@ -762,6 +873,7 @@ relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, int *ret_status, arca_er
             break;
           arca_vm_relay_feed (r, buf, (size_t) n);
         }
+      input_step (in, r, fds[HOST_IN].revents != 0);
     }
   int status = 0;
   while (waitpid (pid, &status, 0) < 0)
@@ -770,9 +882,41 @@ relay_vmm (int out, pid_t pid, struct arca_vm_relay *r, int *ret_status, arca_er
         sigprocmask (SIG_SETMASK, &old, NULL);
         return arca_error_errno (err, "wait for arca-vmm");
       }
+  /* A SIGWINCH that came while it was blocked is dropped, not delivered
+   * (its default action is to ignore it anyway). */
   sigprocmask (SIG_SETMASK, &old, NULL);
   *ret_status = status;
   return 0;
+}
+
+/* The host terminal in raw mode while attached (-it), output processing
+ * too: the guest's pty already turned \n into \r\n, and its bytes reach
+ * the screen as they are. */
+struct raw_term {
+  int fd;
+  struct termios saved;
+};
+
+static void
+raw_term_restore (struct raw_term *t)
+{
+  if (t->fd >= 0)
+    tcsetattr (t->fd, TCSANOW, &t->saved);
+  t->fd = -1;
+}
+
+static void
+raw_term_enter (struct raw_term *t, int fd)
+{
+  struct termios raw;
+
+  t->fd = -1;
+  if (!isatty (fd) || tcgetattr (fd, &t->saved) < 0)
+    return;
+  raw = t->saved;
+  cfmakeraw (&raw);
+  if (tcsetattr (fd, TCSANOW, &raw) == 0)
+    t->fd = fd;
 }
 
 /* The last lines of a file, for an error message. */
@@ -852,8 +996,21 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   sigaddset (&held.set, SIGTERM);
   sigaddset (&held.set, SIGHUP);
   sigprocmask (SIG_BLOCK, &held.set, &held.old);
-  if (s->n_mounts || s->tty)
-    return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs and -t are not supported with --vm yet");
+  if (s->n_mounts)
+    return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs are not supported with --vm yet");
+  struct vm_term term = { .interactive = req->interactive, .tty = s->tty,
+                          .ws = { .ws_row = 24, .ws_col = 80 } };
+  int term_fd = -1;
+  if (term.tty)
+    {
+      struct winsize ws;
+      if (req->interactive && isatty (req->in_fd))
+        term_fd = req->in_fd;
+      else if (isatty (out_fd))
+        term_fd = out_fd;
+      if (term_fd >= 0 && ioctl (term_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+        term.ws = ws;
+    }
   if ((s->publish || s->publish_all) && s->network != ARCA_NET_BRIDGE)
     return arca_error_set (err, EINVAL, "--vm: -p/-P need a network (bridge or a user network)");
   unsigned memory_mib = s->memory > 0 ? (unsigned) ((s->memory + (1 << 20) - 1) >> 20) : DEFAULT_MEMORY_MIB;
@@ -905,7 +1062,7 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
     return arca_error_set (err, EINVAL, "ARCA_VM_ROOT=`%s`: initramfs or disk", root_mode);
   if (arca_vm_net_attach (e, id, s, runcfg->exposed_ports, &net, err) < 0)
     return -1;
-  if (build_config (runcfg, s, run.view, id, use_disk, &net, &config, err) < 0)
+  if (build_config (runcfg, s, run.view, id, use_disk, &net, &term, &config, err) < 0)
     {
       free (config.data);
       return -1;
@@ -954,10 +1111,44 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   arca_vm_relay_init (relay, out_fd, err_fd);
   if (stop_requested (&held))
     r = arca_error_set (err, EINTR, "--vm: interrupted before the VM started");
+  /* -i/-t: a socket as arca-vmm's stdin (the serial input), our end
+   * written with MSG_NOSIGNAL: an arca-vmm that exits is no SIGPIPE. */
+  cleanup_close int vmm_in = -1, vmm_in_peer = -1;
+  if (r == 0 && (term.interactive || term.tty))
+    {
+      int sv[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        r = arca_error_errno (err, "socketpair");
+      else
+        {
+          vmm_in = sv[0];
+          vmm_in_peer = sv[1];
+          shutdown (vmm_in, SHUT_RD);
+        }
+    }
   if (r == 0)
-    r = spawn_vmm (&p, initrd, disk, &net, run.lock, vmm_log, memory_mib, cpus, &out, &pid, err);
+    r = spawn_vmm (&p, initrd, disk, &net, run.lock, vmm_log, memory_mib, cpus, vmm_in_peer, &out,
+                   &pid, err);
+  arca_closep (&vmm_in_peer);
   if (r == 0)
-    r = relay_vmm (out, pid, relay, &status, err);
+    {
+      _cleanup_ (raw_term_restore) struct raw_term raw = { .fd = -1 };
+      struct vm_input *in = calloc (1, sizeof *in);
+      if (in == NULL)
+        r = arca_error_set (err, ENOMEM, "vm");
+      else
+        {
+          in->host_in = term.interactive ? req->in_fd : -1;
+          in->vmm_in = vmm_in;
+          in->term_fd = term_fd;
+          in->tty = term.tty;
+          in->winch = term.tty; /* once ready: the size now, if it changed since */
+          if (term.interactive && term.tty)
+            raw_term_enter (&raw, req->in_fd);
+          r = relay_vmm (out, pid, relay, in, &status, err);
+          free (in);
+        }
+    }
   unlink (initrd);
   char console[ARCA_VM_CONSOLE_KEEP + 1];
   arca_vm_relay_console (relay, console, sizeof console);

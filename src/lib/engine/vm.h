@@ -27,6 +27,12 @@ struct arca_vm_run_request {
    * used; container-only flags (mounts, network, caps) are refused. */
   const struct arca_run_spec *spec;
   bool remove;                /* --rm: no run directory stays */
+  /* -i: in_fd is relayed to the command's stdin (its EOF closes it).  With
+   * spec->tty (-t) the command runs on a pty in the guest; in_fd's
+   * terminal (or else out_fd's) gives the window size, and with -i too it
+   * is put in raw mode until the run ends. */
+  bool interactive;
+  int in_fd;
 };
 
 /* Boots the image, relays the command's stdout/stderr to out_fd/err_fd and

@@ -156,6 +156,59 @@ test_console_bounded (void **state)
   free (r);
 }
 
+/* 'r' and 'a' frames: ready set, acknowledgements summed (above 2^32 in
+ * total too); with the wrong length they are console text. */
+static void
+test_ready_and_ack (void **state)
+{
+  struct arca_vm_relay *r = malloc (sizeof *r);
+  unsigned char buf[64];
+  size_t n;
+
+  arca_vm_relay_init (r, -1, -1);
+  assert_false (r->ready);
+  const unsigned char bad_ready[] = { 0xF5, 'r', 0x00, 0x01, 'x', 0xFA };
+  arca_vm_relay_feed (r, bad_ready, sizeof bad_ready);
+  n = frame (buf, 'a', "\x00\x01", 2);
+  arca_vm_relay_feed (r, buf, n);
+  n = frame (buf, 'a', "\x00\x00\x00\x05\x00", 5);
+  arca_vm_relay_feed (r, buf, n);
+  assert_false (r->ready);
+  assert_int_equal (r->acked, 0);
+  assert_int_equal (r->frames, 0);
+  n = frame (buf, 'r', "", 0);
+  arca_vm_relay_feed (r, buf, n);
+  assert_true (r->ready);
+  n = frame (buf, 'a', "\x00\x00\x40\x00", 4);
+  arca_vm_relay_feed (r, buf, n);
+  n = frame (buf, 'a', "\xff\xff\xff\xff", 4);
+  for (size_t i = 0; i < n; i++) /* split anywhere */
+    arca_vm_relay_feed (r, buf + i, 1);
+  arca_vm_relay_feed (r, buf, n);
+  assert_int_equal (r->acked, 0x4000ull + 2 * 0xffffffffull);
+  assert_int_equal (r->frames, 4);
+  free (r);
+}
+
+/* The encoder's frames are what the parsers read; payloads longer than a
+ * frame are cut to ARCA_VM_FRAME_MAX. */
+static void
+test_encode (void **state)
+{
+  unsigned char buf[ARCA_VM_FRAME_WIRE_MAX], want[16];
+  unsigned char big[ARCA_VM_FRAME_MAX + 10];
+
+  assert_int_equal (arca_vm_frame_encode (buf, 'i', "hi", 2), 7);
+  assert_int_equal (frame (want, 'i', "hi", 2), 7);
+  assert_memory_equal (buf, want, 7);
+  assert_int_equal (arca_vm_frame_encode (buf, 'c', NULL, 0), 5);
+  assert_memory_equal (buf, "\xF5" "c\x00\x00\xFA", 5);
+  memset (big, 'b', sizeof big);
+  assert_int_equal (arca_vm_frame_encode (buf, 'i', big, sizeof big), ARCA_VM_FRAME_WIRE_MAX);
+  assert_int_equal (buf[2] << 8 | buf[3], ARCA_VM_FRAME_MAX);
+  assert_int_equal (buf[ARCA_VM_FRAME_WIRE_MAX - 1], ARCA_VM_FRAME_END);
+}
+
 int
 main (void)
 {
@@ -163,6 +216,8 @@ main (void)
     cmocka_unit_test (test_streams_any_split),
     cmocka_unit_test (test_malformed),
     cmocka_unit_test (test_console_bounded),
+    cmocka_unit_test (test_ready_and_ack),
+    cmocka_unit_test (test_encode),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -111,6 +111,31 @@ test_defaults (void **state)
   agent_config_free (&c);
 }
 
+/* -i and -t: stdin from the host, a pty of the given size. */
+static void
+test_terminal (void **state)
+{
+  struct agent_config c;
+  char msg[256] = "";
+
+  assert_int_equal (parse ("version=1|arg=sh|stdin=1|tty=33x101|", &c, msg, sizeof msg), 0);
+  assert_true (c.stdin_frames);
+  assert_true (c.tty);
+  assert_int_equal (c.rows, 33);
+  assert_int_equal (c.cols, 101);
+  agent_config_free (&c);
+  assert_int_equal (parse ("version=1|arg=sh|tty=0x65535|", &c, msg, sizeof msg), 0);
+  assert_false (c.stdin_frames);
+  assert_true (c.tty);
+  assert_int_equal (c.rows, 0);
+  assert_int_equal (c.cols, 65535);
+  agent_config_free (&c);
+  assert_int_equal (parse ("version=1|arg=sh|", &c, msg, sizeof msg), 0);
+  assert_false (c.stdin_frames);
+  assert_false (c.tty);
+  agent_config_free (&c);
+}
+
 static void
 test_refused (void **state)
 {
@@ -178,6 +203,15 @@ test_refused (void **state)
     { "version=1|arg=x|address=10.0.0.2/24|" NIC "search=a|search=b|search=c|search=d|search=e|"
       "search=f|search=g|", "search: more than 6 domains" },
     { "version=1|arg=x|host=10.0.0.9 we#b|", "host" },
+    { "version=1|arg=x|stdin=0|", "stdin: `0` is not 1" },
+    { "version=1|arg=x|stdin=1|stdin=1|", "stdin repeated" },
+    { "version=1|arg=x|tty=24|", "tty: `24` is not ROWSxCOLS" },
+    { "version=1|arg=x|tty=24x|", "tty" },
+    { "version=1|arg=x|tty=x80|", "tty" },
+    { "version=1|arg=x|tty=24x80x1|", "tty" },
+    { "version=1|arg=x|tty=65536x80|", "tty" },
+    { "version=1|arg=x|tty=-1x80|", "tty" },
+    { "version=1|arg=x|tty=24x80|tty=24x80|", "tty repeated" },
   };
 
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -219,6 +253,7 @@ main (void)
     cmocka_unit_test (test_network),
     cmocka_unit_test (test_defaults),
     cmocka_unit_test (test_refused),
+    cmocka_unit_test (test_terminal),
     cmocka_unit_test (test_limits),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
