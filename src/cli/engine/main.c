@@ -11,6 +11,7 @@
 #include "arca-config.h"
 #include "cli.h"
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 static const struct
 {
@@ -100,16 +101,7 @@ cli_print_json (json_t *value)
 int
 cli_strv_push (char ***v, const char *s, arca_error **err)
 {
-  size_t n = 0;
-  while (*v && (*v)[n])
-    n++;
-  char **grown = realloc (*v, (n + 2) * sizeof **v);
-  if (grown == NULL)
-    return arca_error_set (err, ENOMEM, "arguments");
-  *v = grown;
-  grown[n] = strdup (s);
-  grown[n + 1] = NULL;
-  return grown[n] ? 0 : arca_error_set (err, ENOMEM, "arguments");
+  return arca_strv_append (v, NULL, s) < 0 ? arca_error_errno (err, "arguments") : 0;
 }
 
 int

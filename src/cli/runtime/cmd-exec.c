@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "linux/caps.h"
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 static const char exec_help[] =
     "Usage: arca-runtime exec [options] CONTAINER-ID [COMMAND [ARG...]]\n\n"
@@ -26,22 +27,6 @@ static const char exec_help[] =
     "  --cap CAP               add a capability (repeatable)\n"
     "  --no-new-privs          set no_new_privs\n"
     "  --preserve-fds N        pass fds 3..3+N-1 to the process\n";
-
-static int
-strv_append (char ***v, const char *entry)
-{
-  size_t n = 0;
-
-  while (*v && (*v)[n])
-    n++;
-  char **grown = realloc (*v, (n + 2) * sizeof **v);
-  if (grown == NULL)
-    return -1;
-  grown[n] = strdup (entry);
-  grown[n + 1] = NULL;
-  *v = grown;
-  return grown[n] ? 0 : -1;
-}
 
 /* KEY=VALUE replaces an existing KEY. */
 static int
@@ -60,7 +45,7 @@ env_set (char ***env, const char *entry)
         (*env)[i] = copy;
         return 0;
       }
-  return strv_append (env, entry);
+  return arca_strv_append (env, NULL, entry);
 }
 
 static int
@@ -124,17 +109,17 @@ cmd_exec (struct cli *cli, int argc, char **argv, arca_error **err)
       case 'P': opts.pid_file = optarg; break;
       case 'c': opts.console_socket = optarg; break;
       case 'e':
-        if (strv_append (&envs, optarg) < 0)
+        if (arca_strv_append (&envs, NULL, optarg) < 0)
           return arca_error_set (err, ENOMEM, "--env"), 1;
         break;
       case 'w': cwd = optarg; break;
       case 'u': user = optarg; break;
       case 'g':
-        if (strv_append (&gids, optarg) < 0)
+        if (arca_strv_append (&gids, NULL, optarg) < 0)
           return arca_error_set (err, ENOMEM, "--additional-gids"), 1;
         break;
       case 'C':
-        if (strv_append (&caps, optarg) < 0)
+        if (arca_strv_append (&caps, NULL, optarg) < 0)
           return arca_error_set (err, ENOMEM, "--cap"), 1;
         break;
       case 'N': no_new_privs = true; break;
@@ -170,7 +155,7 @@ cmd_exec (struct cli *cli, int argc, char **argv, arca_error **err)
       arca_strv_free (process->args);
       process->args = NULL;
       for (int i = optind + 1; i < argc; i++)
-        if (strv_append (&process->args, argv[i]) < 0)
+        if (arca_strv_append (&process->args, NULL, argv[i]) < 0)
           return arca_error_set (err, ENOMEM, "exec"), 1;
       process->terminal = tty;
       process->has_console_size = false;

@@ -23,6 +23,7 @@
 #include "cgroup/cgroup-internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 /* ---- hierarchies -------------------------------------------------------- */
 
@@ -323,16 +324,9 @@ hiers_from_fake_tree (struct arca_cgroup *cg, arca_error **err)
     return arca_error_errno (err, "open `%s`", cg->fs_root);
   while ((de = readdir (d)) != NULL)
     {
-      char **nn;
       if (de->d_name[0] == '.' || de->d_type != DT_DIR)
         continue;
-      nn = realloc (names, (n + 2) * sizeof (*nn));
-      if (nn == NULL)
-        return arca_error_errno (err, "open `%s`", cg->fs_root);
-      names = nn;
-      names[n] = strdup (de->d_name);
-      names[n + 1] = NULL;
-      if (names[n++] == NULL)
+      if (arca_strv_append (&names, &n, de->d_name) < 0)
         return arca_error_errno (err, "open `%s`", cg->fs_root);
     }
   if (n == 0)

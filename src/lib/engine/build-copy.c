@@ -20,6 +20,7 @@
 #include "image/unpack.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define IGNORE_MAX_SIZE (1 << 20)
 #define COPY_MAX_DEPTH 256
@@ -438,12 +439,8 @@ resolve_sources (const struct arca_copy_source *src, const struct arca_copy_requ
                 return arca_error_set (err, ENOMEM, "copy");
               if (src->ignore && arca_ignore_match (src->ignore, rel))
                 continue;
-              char **grown = realloc (out, (n + 2) * sizeof *out);
-              if (grown == NULL)
-                return arca_error_set (err, ENOMEM, "copy");
-              out = grown;
-              out[n++] = move_ptr (rel);
-              out[n] = NULL;
+              if (arca_strv_take (&out, &n, move_ptr (rel)) < 0)
+                return arca_error_errno (err, "copy");
               found++;
             }
           if (found == 0)
@@ -452,12 +449,8 @@ resolve_sources (const struct arca_copy_source *src, const struct arca_copy_requ
         }
       if (src->ignore && strcmp (clean, ".") != 0 && arca_ignore_match (src->ignore, clean))
         return arca_error_set (err, ENOENT, "`%s`: excluded by .dockerignore", s);
-      char **grown = realloc (out, (n + 2) * sizeof *out);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "copy");
-      out = grown;
-      out[n++] = move_ptr (clean);
-      out[n] = NULL;
+      if (arca_strv_take (&out, &n, move_ptr (clean)) < 0)
+        return arca_error_errno (err, "copy");
     }
   *ret = move_ptr (out);
   *ret_wildcard = wildcard;

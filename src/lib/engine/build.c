@@ -23,6 +23,7 @@
 #include "image/reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define BUILD_CACHE_SCHEMA                                                            \
   "CREATE TABLE IF NOT EXISTS build_cache ("                                          \
@@ -102,14 +103,7 @@ lookup (const char *name, size_t len, void *userdata)
 static int
 push_arg (char ***v, size_t *n, const char *s, arca_error **err)
 {
-  char **grown = realloc (*v, (*n + 2) * sizeof **v);
-  if (grown == NULL)
-    return arca_error_set (err, ENOMEM, "build");
-  *v = grown;
-  if ((grown[*n] = strdup (s)) == NULL)
-    return arca_error_set (err, ENOMEM, "build");
-  grown[++*n] = NULL;
-  return 0;
+  return arca_strv_append (v, n, s) < 0 ? arca_error_errno (err, "build") : 0;
 }
 
 /* ARG NAME[=DEFAULT]: the --build-arg wins, then the default, then (in a

@@ -10,6 +10,7 @@
 
 #include "engine/containerfile.h"
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 static const struct
 {
@@ -76,15 +77,7 @@ strv_push_len (char ***v, size_t *n, const char *s, size_t len)
       errno = E2BIG;
       return -1;
     }
-  char **grown = realloc (*v, (*n + 2) * sizeof **v);
-  if (grown == NULL)
-    return -1;
-  *v = grown;
-  grown[*n] = strndup (s, len);
-  if (grown[*n] == NULL)
-    return -1;
-  grown[++*n] = NULL;
-  return 0;
+  return arca_strv_append_len (v, n, s, len);
 }
 
 /* ---- expansion ------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include "net/pool.h"
 #include "net/sql.h"
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 static int
 has_column (sqlite3 *db, const char *column)
@@ -402,13 +403,8 @@ member_names (sqlite3 *db, const char *network, char ***ret, arca_error **err)
   sqlite3_bind_text (st, 1, network, -1, SQLITE_STATIC);
   while (sqlite3_step (st) == SQLITE_ROW)
     {
-      char **grown = realloc (v, (n + 2) * sizeof *v);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "members");
-      v = grown;
-      if ((v[n] = strdup ((const char *) sqlite3_column_text (st, 0))) == NULL)
-        return arca_error_set (err, ENOMEM, "members");
-      v[++n] = NULL;
+      if (arca_strv_append (&v, &n, (const char *) sqlite3_column_text (st, 0)) < 0)
+        return arca_error_errno (err, "members");
     }
   *ret = move_ptr (v);
   return 0;
@@ -506,13 +502,8 @@ arca_network_prune (struct arca_engine *e, char ***ret_removed, arca_error **err
             continue;
           return arca_error_set (err, busy->errnum, "%s", busy->msg);
         }
-      char **grown = realloc (removed, (k + 2) * sizeof *removed);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "prune");
-      removed = grown;
-      if ((removed[k] = strdup (v[i].name)) == NULL)
-        return arca_error_set (err, ENOMEM, "prune");
-      removed[++k] = NULL;
+      if (arca_strv_append (&removed, &k, v[i].name) < 0)
+        return arca_error_errno (err, "prune");
     }
   *ret_removed = move_ptr (removed);
   return 0;

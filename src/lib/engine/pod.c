@@ -17,6 +17,7 @@
 #include "image/db-internal.h" /* the pods live in the image database */
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define POD_NAME_MAX 128
 
@@ -817,16 +818,11 @@ arca_pod_prune (struct arca_engine *e, char ***ret_removed, arca_error **err)
           r = -1;
           break;
         }
-      char **grown = realloc (removed, (n + 2) * sizeof *removed);
-      if (grown == NULL || (grown[n] = strdup (pods[i]->id)) == NULL)
+      if (arca_strv_append (&removed, &n, pods[i]->id) < 0)
         {
-          if (grown)
-            removed = grown;
-          r = arca_error_set (err, ENOMEM, "prune");
+          r = arca_error_errno (err, "prune");
           break;
         }
-      removed = grown;
-      removed[++n] = NULL;
     }
   arca_pods_free (pods);
   if (r < 0)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 void
 arca_system_report_free (struct arca_system_report *r)
@@ -38,34 +38,6 @@ arca_system_report_freep (struct arca_system_report **r)
 {
   arca_system_report_free (*r);
   *r = NULL;
-}
-
-static int add (char ***v, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static int
-add (char ***v, const char *fmt, ...)
-{
-  size_t n = 0;
-  va_list ap;
-  char *s;
-
-  while (*v && (*v)[n])
-    n++;
-  va_start (ap, fmt);
-  int r = vasprintf (&s, fmt, ap);
-  va_end (ap);
-  if (r < 0)
-    return -1;
-  char **grown = realloc (*v, (n + 2) * sizeof *grown);
-  if (grown == NULL)
-    {
-      free (s);
-      return -1;
-    }
-  grown[n] = s;
-  grown[n + 1] = NULL;
-  *v = grown;
-  return 0;
 }
 
 static bool
@@ -90,7 +62,7 @@ list_dir (const char *path, char ***ret, arca_error **err)
   if (d == NULL && errno != ENOENT)
     return arca_error_errno (err, "list `%s`", path);
   while (d && (de = readdir (d)))
-    if (de->d_name[0] != '.' && add (&v, "%s", de->d_name) < 0)
+    if (de->d_name[0] != '.' && arca_strv_append (&v, NULL, de->d_name) < 0)
       return arca_error_set (err, ENOMEM, "list `%s`", path);
   *ret = move_ptr (v);
   return 0;
@@ -109,8 +81,9 @@ live_ids (struct arca_engine *e, char ***ret_all, char ***ret_live, arca_error *
   if (arca_engine_list (e, &list, err) < 0)
     return -1;
   for (size_t i = 0; list[i]; i++)
-    if (add (&all, "%s", list[i]->id) < 0
-        || (list[i]->status != ARCA_ENGINE_EXITED && add (&live, "%s", list[i]->id) < 0))
+    if (arca_strv_append (&all, NULL, list[i]->id) < 0
+        || (list[i]->status != ARCA_ENGINE_EXITED
+            && arca_strv_append (&live, NULL, list[i]->id) < 0))
       {
         arca_engine_containers_free (list);
         return arca_error_set (err, ENOMEM, "check");
@@ -174,7 +147,7 @@ mounts_below (const char *dir, char ***ret, arca_error **err)
 
 #define NOTE(list, ...)                                                                    \
   do                                                                                       \
-    if (add (&r->list, __VA_ARGS__) < 0)                                                   \
+    if (arca_strv_appendf (&r->list, NULL, __VA_ARGS__) < 0)                               \
       return arca_error_set (err, ENOMEM, "check");                                        \
   while (0)
 
@@ -476,7 +449,7 @@ static void
 note_network (void *userdata, const char *kind, const char *what)
 {
   struct net_findings *f = userdata;
-  if (add (&f->r->garbage, "network %s %s", kind, what) < 0)
+  if (arca_strv_appendf (&f->r->garbage, NULL, "network %s %s", kind, what) < 0)
     f->failed = true;
 }
 
@@ -513,7 +486,8 @@ arca_engine_container_prune (struct arca_engine *e, char ***ret_removed, arca_er
       if (arca_pod_check_remove (e, list[i]->id, &in_pod) < 0)
         continue;
       if (arca_engine_remove (e, list[i]->id, false, err) < 0
-          || arca_volume_release (e, list[i]->id, false, err) < 0 || add (&removed, "%s", list[i]->id) < 0)
+          || arca_volume_release (e, list[i]->id, false, err) < 0
+          || arca_strv_append (&removed, NULL, list[i]->id) < 0)
         {
           arca_engine_containers_free (list);
           return err && *err ? -1 : arca_error_set (err, ENOMEM, "prune");
@@ -584,7 +558,7 @@ remove_one (struct arca_engine *e, const char *id, char ***removed, arca_error *
 {
   if (arca_db_remove_image (e->db, id, err) < 0)
     return -1;
-  if (removed && add (removed, "%s", id) < 0)
+  if (removed && arca_strv_append (removed, NULL, id) < 0)
     return arca_error_set (err, ENOMEM, "remove image");
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "net/tap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define TAP_PREFIX "vmt"
 #define MAX_LINES 256
@@ -64,23 +65,9 @@ arca_vm_net_free (struct arca_vm_net *n)
 static int
 push (char ***v, size_t max, const char *s, arca_error **err)
 {
-  size_t n = 0;
-
-  while (*v && (*v)[n])
-    n++;
-  if (n >= max)
+  if (arca_strv_length (*v) >= max)
     return 0; /* more than the guest takes: the rest are left out */
-  char **grown = realloc (*v, (n + 2) * sizeof *grown);
-  if (grown == NULL)
-    return arca_error_set (err, ENOMEM, "vm network");
-  *v = grown;
-  if ((grown[n] = strdup (s)) == NULL)
-    {
-      grown[n] = NULL;
-      return arca_error_set (err, ENOMEM, "vm network");
-    }
-  grown[n + 1] = NULL;
-  return 0;
+  return arca_strv_append (v, NULL, s) < 0 ? arca_error_errno (err, "vm network") : 0;
 }
 
 static int

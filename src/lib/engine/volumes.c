@@ -17,6 +17,7 @@
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define VOLUMES_SCHEMA                                                                     \
   "CREATE TABLE IF NOT EXISTS volumes ("                                                   \
@@ -317,13 +318,8 @@ arca_volume_prune (struct arca_engine *e, bool all, char ***ret_removed, arca_er
           *err = move_ptr (busy);
           return -1;
         }
-      char **grown = realloc (removed, (n + 2) * sizeof *grown);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "prune");
-      removed = grown;
-      if ((removed[n] = strdup (*p)) == NULL)
-        return arca_error_set (err, ENOMEM, "prune");
-      removed[++n] = NULL;
+      if (arca_strv_append (&removed, &n, *p) < 0)
+        return arca_error_errno (err, "prune");
     }
   if (ret_removed)
     *ret_removed = move_ptr (removed);
@@ -394,15 +390,7 @@ arca_volume_plan_freep (struct arca_volume_plan **plan)
 static int
 strv_add (char ***v, const char *s, arca_error **err)
 {
-  size_t n = 0;
-  while (*v && (*v)[n])
-    n++;
-  char **grown = realloc (*v, (n + 2) * sizeof *grown);
-  if (grown == NULL)
-    return arca_error_set (err, ENOMEM, "volumes");
-  *v = grown;
-  grown[n + 1] = NULL;
-  return (grown[n] = strdup (s)) ? 0 : arca_error_set (err, ENOMEM, "volumes");
+  return arca_strv_append (v, NULL, s) < 0 ? arca_error_errno (err, "volumes") : 0;
 }
 
 static int

@@ -14,6 +14,7 @@
 #include "reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define MAX_FILES 100000
 
@@ -44,19 +45,6 @@ struct load
   char **alias_targets; /* ... and the member each names */
   size_t n_aliases;
 };
-
-static int
-push (char ***v, size_t *n, const char *s)
-{
-  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
-  if (nv == NULL)
-    return -1;
-  *v = nv;
-  if ((nv[*n] = strdup (s)) == NULL)
-    return -1;
-  nv[++*n] = NULL;
-  return 0;
-}
 
 static bool
 contains (char **v, const char *s)
@@ -180,7 +168,7 @@ store_member (struct load *l, struct archive *a, const char *name, arca_error **
   if ((nf->name = strdup (name)) == NULL)
     return arca_error_errno (err, "archive member `%s`", name);
   l->n_files++;
-  if (created && push (&l->new_blobs, &l->n_new_blobs, nf->digest) < 0)
+  if (created && arca_strv_append (&l->new_blobs, &l->n_new_blobs, nf->digest) < 0)
     return arca_error_errno (err, "archive member `%s`", name);
   return 0;
 }
@@ -247,10 +235,10 @@ add_alias (struct load *l, const char *name, const char *hardlink, const char *s
     return 0; /* pointing outside the archive: never a member */
   if (n >= MAX_FILES)
     return arca_error_set (err, EFBIG, "read archive: more than %d links", MAX_FILES);
-  if (push (&l->alias_names, &n, name) < 0)
+  if (arca_strv_append (&l->alias_names, &n, name) < 0)
     return arca_error_errno (err, "archive member `%s`", name);
   n = l->n_aliases;
-  if (push (&l->alias_targets, &n, target) < 0)
+  if (arca_strv_append (&l->alias_targets, &n, target) < 0)
     {
       free (l->alias_names[n]);
       l->alias_names[n] = NULL;
@@ -449,7 +437,7 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
             r = -1;
           else
             {
-              if (!res.existed && push (&l->new_layers, &l->n_new_layers, il->dir) < 0)
+              if (!res.existed && arca_strv_append (&l->new_layers, &l->n_new_layers, il->dir) < 0)
                 r = arca_error_errno (err, "load image");
               else if (strcmp (res.diff_id, il->diff_id) != 0)
                 r = arca_error_set (
@@ -464,9 +452,9 @@ add_image (struct load *l, const char *config_digest, const char *manifest_diges
     }
   /* Tags travel in the record until the one transaction at the end. */
   for (size_t i = 0, n_tags = 0; r == 0 && tags && tags[i]; i++)
-    if (push (&img->tags, &n_tags, tags[i]) < 0)
+    if (arca_strv_append (&img->tags, &n_tags, tags[i]) < 0)
       r = arca_error_errno (err, "load image");
-  if (r == 0 && push (&l->image_ids, &l->n_images, img->id) < 0)
+  if (r == 0 && arca_strv_append (&l->image_ids, &l->n_images, img->id) < 0)
     r = arca_error_errno (err, "load image");
   if (r == 0)
     {
@@ -651,7 +639,7 @@ load_docker (struct load *l, arca_error **err)
           cleanup_free char *t = NULL;
           if (normalise_tag (ents[i].repo_tags[k], ARCA_REFERENCE_DOCKER, &t, err) < 0)
             r = arca_error_wrap (err, "docker-archive: RepoTags");
-          else if (t && push (&tags, &n_tags, t) < 0)
+          else if (t && arca_strv_append (&tags, &n_tags, t) < 0)
             r = arca_error_errno (err, "docker-archive");
         }
       /* The archive carries no manifest: write the OCI one it implies. */
@@ -661,7 +649,7 @@ load_docker (struct load *l, arca_error **err)
         {
           bool created;
           r = arca_blob_put_buffer (l->store, mjson, strlen (mjson), NULL, mdigest, &created, err);
-          if (r == 0 && created && push (&l->new_blobs, &l->n_new_blobs, mdigest) < 0)
+          if (r == 0 && created && arca_strv_append (&l->new_blobs, &l->n_new_blobs, mdigest) < 0)
             r = arca_error_errno (err, "docker-archive");
         }
       if (r == 0)

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "gc.h"
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 void
 arca_check_report_free (struct arca_check_report *r)
@@ -39,36 +39,6 @@ in (char **v, const char *s)
   return false;
 }
 
-static int add (char ***v, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static int
-add (char ***v, const char *fmt, ...)
-{
-  size_t n = 0;
-  va_list ap;
-  char **nv;
-  char *s;
-  int r;
-
-  while (*v && (*v)[n])
-    n++;
-  va_start (ap, fmt);
-  r = vasprintf (&s, fmt, ap);
-  va_end (ap);
-  if (r < 0)
-    return -1;
-  nv = realloc (*v, (n + 2) * sizeof (char *));
-  if (nv == NULL)
-    {
-      free (s);
-      return -1;
-    }
-  nv[n] = s;
-  nv[n + 1] = NULL;
-  *v = nv;
-  return 0;
-}
-
 static int
 check_blobs (arca_store *store, arca_db *db, struct arca_check_report *r, arca_error **err)
 {
@@ -83,11 +53,12 @@ check_blobs (arca_store *store, arca_db *db, struct arca_check_report *r, arca_e
       r->blobs_checked++;
       if (arca_blob_verify (store, *p, &verr) == 0)
         continue;
-      if (add (&r->problems, "%s", verr->msg) < 0)
+      if (arca_strv_append (&r->problems, NULL, verr->msg) < 0)
         return arca_error_errno (err, "check blobs");
     }
   for (char **p = blobs; *p; p++)
-    if (!in (refs, *p) && add (&r->garbage, "blob %s is not referenced", *p) < 0)
+    if (!in (refs, *p)
+        && arca_strv_appendf (&r->garbage, NULL, "blob %s is not referenced", *p) < 0)
       return arca_error_errno (err, "check blobs");
   return 0;
 }
@@ -109,11 +80,11 @@ check_layers (arca_store *store, arca_db *db, struct arca_check_report *r, arca_
       struct stat st;
       r->layers_checked++;
       if (fstatat (lfd, *p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR (st.st_mode))
-        if (add (&r->problems, "layer dir `layers/%s` is missing", *p) < 0)
+        if (arca_strv_appendf (&r->problems, NULL, "layer dir `layers/%s` is missing", *p) < 0)
           return arca_error_errno (err, "check layers");
     }
   for (char **p = unref; *p; p++)
-    if (add (&r->garbage, "layer %s is not referenced", *p) < 0)
+    if (arca_strv_appendf (&r->garbage, NULL, "layer %s is not referenced", *p) < 0)
       return arca_error_errno (err, "check layers");
   fd = openat (lfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || (d = fdopendir (fd)) == NULL)
@@ -124,7 +95,9 @@ check_layers (arca_store *store, arca_db *db, struct arca_check_report *r, arca_
     }
   while ((de = readdir (d)) != NULL)
     if (de->d_name[0] != '.' && !in (dirs, de->d_name)
-        && add (&r->garbage, "layer dir `layers/%s` has no database row", de->d_name) < 0)
+        && arca_strv_appendf (&r->garbage, NULL, "layer dir `layers/%s` has no database row",
+                              de->d_name)
+               < 0)
       return arca_error_errno (err, "check layers");
   return 0;
 }
@@ -146,7 +119,7 @@ arca_image_check (arca_store *store, arca_db *db, bool fix, struct arca_check_re
       || check_layers (store, db, r, err) < 0 || arca_store_stale_temps (store, &temps, err) < 0)
     return arca_error_wrap (err, "check image store");
   for (char **p = temps; *p; p++)
-    if (add (&r->garbage, "temp `%s` of a dead writer", *p) < 0)
+    if (arca_strv_appendf (&r->garbage, NULL, "temp `%s` of a dead writer", *p) < 0)
       return arca_error_errno (err, "check image store");
   arca_closep (&lock);
   if (fix && r->garbage[0] != NULL)

@@ -12,37 +12,13 @@
 
 #include "reference.h"
 #include "util/cleanup.h"
-
-/* Appends s (owned; freed on failure) to a NULL-terminated vector. */
-static int
-push_owned (char ***v, size_t *n, char *s)
-{
-  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
-  if (nv == NULL)
-    {
-      free (s);
-      return -1;
-    }
-  nv[(*n)++] = s;
-  nv[*n] = NULL;
-  *v = nv;
-  return 0;
-}
-
-static size_t
-strv_len (char **v)
-{
-  size_t n = 0;
-  while (v && v[n])
-    n++;
-  return n;
-}
+#include "util/strv.h"
 
 /* Exactly one match wins; several are ambiguous; none is 0. */
 static int
 pick_one (char **ids, const char *text, char *ret_id, arca_error **err)
 {
-  size_t n = strv_len (ids);
+  size_t n = arca_strv_length (ids);
 
   if (n == 0)
     return 0;
@@ -381,13 +357,12 @@ arca_db_check (arca_db *db, char ***ret_problems, arca_error **err)
       char *msg;
       if (strcmp (*p, "ok") == 0)
         continue;
-      if (asprintf (&msg, "database: %s", *p) < 0 || push_owned (&out, &n, msg) < 0)
+      if (asprintf (&msg, "database: %s", *p) < 0 || arca_strv_take (&out, &n, msg) < 0)
         return arca_error_errno (err, "check database");
     }
   for (char **p = counts; *p; p++)
     {
-      char *msg = strdup (*p);
-      if (msg == NULL || push_owned (&out, &n, msg) < 0)
+      if (arca_strv_append (&out, &n, *p) < 0)
         return arca_error_errno (err, "check database");
     }
   *ret_problems = move_ptr (out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 static const char schema_sql[]
     = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
@@ -108,13 +109,7 @@ arca_db_strings (arca_db *db, const char *sql, const char *const *values, char *
     return -1;
   while ((r = sqlite3_step (st)) == SQLITE_ROW)
     {
-      char **nv = realloc (v, (n + 2) * sizeof (char *));
-      if (nv == NULL)
-        return arca_error_errno (err, "query database");
-      v = nv;
-      v[n] = strdup ((const char *)sqlite3_column_text (st, 0));
-      v[n + 1] = NULL;
-      if (v[n++] == NULL)
+      if (arca_strv_append (&v, &n, (const char *) sqlite3_column_text (st, 0)) < 0)
         return arca_error_errno (err, "query database");
     }
   if (r != SQLITE_DONE)

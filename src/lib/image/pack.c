@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/strv.h"
 
 #define BUF_SIZE (1 << 17)
 #define MAX_DEPTH 256
@@ -115,16 +116,10 @@ list_dir (int dfd, const char *path, char ***ret, arca_error **err)
     }
   while ((errno = 0, de = readdir (d)) != NULL)
     {
-      char **nv;
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      nv = realloc (v, (n + 2) * sizeof (char *));
-      if (nv == NULL)
+      if (arca_strv_append (&v, &n, de->d_name) < 0)
         return arca_error_errno (err, "pack layer: list `%s`", path);
-      v = nv;
-      if ((v[n] = strdup (de->d_name)) == NULL)
-        return arca_error_errno (err, "pack layer: list `%s`", path);
-      v[++n] = NULL;
     }
   if (errno != 0)
     return arca_error_errno (err, "pack layer: list `%s`", path);

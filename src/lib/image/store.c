@@ -14,6 +14,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define TEMP_PREFIX ".tmp-"
 
@@ -457,21 +458,6 @@ arca_blob_remove (arca_store *s, const char *digest, arca_error **err)
   return 0;
 }
 
-static int
-strv_push (char ***v, size_t *n, char *s)
-{
-  char **nv = realloc (*v, (*n + 2) * sizeof (char *));
-  if (nv == NULL)
-    {
-      free (s);
-      return -1;
-    }
-  nv[(*n)++] = s;
-  nv[*n] = NULL;
-  *v = nv;
-  return 0;
-}
-
 int
 arca_blob_list (arca_store *s, char ***ret_digests, arca_error **err)
 {
@@ -500,7 +486,7 @@ arca_blob_list (arca_store *s, char ***ret_digests, arca_error **err)
           free (digest);
           continue;
         }
-      if (strv_push (&v, &n, digest) < 0)
+      if (arca_strv_take (&v, &n, digest) < 0)
         return arca_error_errno (err, "list `%s/blobs/sha256`", s->root);
     }
   if (errno != 0)
@@ -550,7 +536,7 @@ scan_temps (int dirfd, const char *what, bool remove, char ***names, size_t *n, 
             return arca_error_wrap (err, "clean `%s`", what);
           continue;
         }
-      if (asprintf (&name, "%s/%s", what, de->d_name) < 0 || strv_push (names, n, name) < 0)
+      if (asprintf (&name, "%s/%s", what, de->d_name) < 0 || arca_strv_take (names, n, name) < 0)
         return arca_error_errno (err, "list `%s`", what);
     }
   return 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "strv.h"
 
 int
 arca_read_file_at (int dirfd, const char *path, size_t max_size,
@@ -412,13 +413,8 @@ arca_dir_list_sorted (int dirfd, char ***ret, size_t *ret_n, arca_error **err)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      char **grown = realloc (v, (n + 2) * sizeof *v);
-      if (grown == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v = grown;
-      if ((v[n] = strdup (de->d_name)) == NULL)
-        return arca_error_set (err, ENOMEM, "list");
-      v[++n] = NULL;
+      if (arca_strv_append (&v, &n, de->d_name) < 0)
+        return arca_error_errno (err, "list");
     }
   qsort (v, n, sizeof *v, cmp_names);
   *ret = move_ptr (v);
