@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "engine/network-bridge.h"
+#include "engine/network-internal.h"
 #include "image/db-internal.h" /* the engine's sqlite handle */
 #include "engine/network-user.h"
 #include "net/bridge.h"
@@ -25,6 +26,7 @@
 #include "net/sql.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define MAX_PORTS 256
 #define NETWORK "bridge"
@@ -224,8 +226,10 @@ int
 arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts, struct in_addr addr,
                        arca_error **err)
 {
-  cleanup_free char *hostname = NULL, *hosts = NULL, *host_resolv = NULL, *resolv = NULL,
-                    *hn_path = NULL, *hosts_path = NULL, *old_hosts = NULL;
+  cleanup_free char *hostname = NULL, *hosts = NULL, *resolv = NULL, *hn_path = NULL,
+                    *hosts_path = NULL, *old_hosts = NULL;
+  cleanup_strv char **dns = NULL;
+  size_t n_dns = 0;
   size_t len = 0;
   FILE *f;
   char ip[INET_ADDRSTRLEN];
@@ -264,22 +268,34 @@ arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts, stru
   if (hosts == NULL || rewrite (e, id, "etc/hosts", hosts, err) < 0)
     return hosts ? -1 : arca_error_set (err, ENOMEM, "hosts");
 
-  len = 0;
-  f = open_memstream (&resolv, &len);
+  json_array_foreach (json_object_get (opts, "dns"), i, v)
+    if (json_is_string (v) && arca_strv_append (&dns, &n_dns, json_string_value (v)) < 0)
+      return arca_error_errno (err, "resolv.conf");
+  if (arca_network_resolv_conf (dns, &resolv, err) < 0)
+    return -1;
+  return rewrite (e, id, "etc/resolv.conf", resolv, err);
+}
+
+int
+arca_network_resolv_conf (char *const *dns, char **ret, arca_error **err)
+{
+  cleanup_free char *host = NULL, *text = NULL;
+  size_t len = 0;
+  bool have_ns = dns && dns[0];
+  FILE *f = open_memstream (&text, &len);
+
   if (f == NULL)
     return arca_error_set (err, ENOMEM, "resolv.conf");
-  json_t *dns = json_object_get (opts, "dns");
-  json_array_foreach (dns, i, v)
-    fprintf (f, "nameserver %s\n", json_string_value (v));
-  bool have_ns = json_array_size (dns) > 0;
-  if (arca_read_file_at (AT_FDCWD, "/etc/resolv.conf", 65536, &host_resolv, NULL, NULL) == 0)
-    for (char *save = NULL, *line = strtok_r (host_resolv, "\n", &save); line;
+  for (size_t i = 0; dns && dns[i]; i++)
+    fprintf (f, "nameserver %s\n", dns[i]);
+  if (arca_read_file_at (AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL, NULL) == 0)
+    for (char *save = NULL, *line = strtok_r (host, "\n", &save); line;
          line = strtok_r (NULL, "\n", &save))
       {
         bool ns = strncmp (line, "nameserver", 10) == 0;
         /* A loopback resolver of the host (systemd-resolved, dnsmasq) is
          * not reachable from the container's own loopback. */
-        if (ns && (json_array_size (dns) > 0 || strstr (line, " 127.") || strstr (line, " ::1")))
+        if (ns && ((dns && dns[0]) || strstr (line, " 127.") || strstr (line, " ::1")))
           continue;
         have_ns |= ns;
         fprintf (f, "%s\n", line);
@@ -287,9 +303,10 @@ arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts, stru
   if (!have_ns)
     fputs ("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", f);
   fclose (f);
-  if (resolv == NULL)
+  if (text == NULL)
     return arca_error_set (err, ENOMEM, "resolv.conf");
-  return rewrite (e, id, "etc/resolv.conf", resolv, err);
+  *ret = move_ptr (text);
+  return 0;
 }
 
 static int

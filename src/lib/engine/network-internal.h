@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Shared by the user network files (network-user.c, network-endpoint.c,
- * network-reclaim.c) only. */
+/* Shared by the network files (network-user.c, network-endpoint.c,
+ * network-reclaim.c, network-bridge.c) and vm-net.c only. */
 #ifndef ARCA_ENGINE_NETWORK_INTERNAL_H
 #define ARCA_ENGINE_NETWORK_INTERNAL_H
 
@@ -53,5 +53,13 @@ typedef void (*arca_network_peer_fn) (struct in_addr address, const char *name, 
                                       void *userdata);
 void arca_network_each_peer (struct arca_engine *e, sqlite3 *hdb, const char *id,
                              arca_network_peer_fn fn, void *userdata);
+
+/* The resolver policy, one for containers and `run --vm` guests: the
+ * /etc/resolv.conf text of a container on a bridge or user network, whose
+ * IPv4 nameserver lines and last search/domain line a guest takes
+ * (vm-net.c).  Nameservers: dns (--dns) when it has any, else the host's
+ * that are not loopback resolvers, else 8.8.8.8 and 8.8.4.4; the host's
+ * other lines (search, domain, options) as they are.  network-bridge.c. */
+int arca_network_resolv_conf (char *const *dns, char **ret, arca_error **err);
 
 #endif

@@ -80,41 +80,51 @@ add_host (struct arca_vm_net *n, struct in_addr a, const char *name, arca_error 
   return push (&n->hosts, MAX_LINES, line, err);
 }
 
-/* Nameservers: --dns, else the host's that a guest can reach (not its
- * loopback resolver), else public ones, as containers get (bridge
- * write_etc); search domains from the host. */
+/* The word after keyword at the start of line (as the resolver reads
+ * resolv.conf), NULL when line is not that keyword's. */
+static char *
+keyword_value (char *line, const char *keyword)
+{
+  size_t k = strlen (keyword);
+
+  if (strncmp (line, keyword, k) != 0 || (line[k] != ' ' && line[k] != '\t'))
+    return NULL;
+  return line + k;
+}
+
+/* The guest's resolver is the container's (arca_network_resolv_conf): its
+ * nameserver lines, IPv4 only, and the domains of its last search or
+ * domain line (the one the resolver uses), within what the guest takes. */
 static int
 resolver (struct arca_vm_net *n, const struct arca_run_spec *s, arca_error **err)
 {
-  cleanup_free char *host = NULL;
+  cleanup_free char *conf = NULL;
   struct in_addr a;
+  char *value;
 
   for (size_t i = 0; s->dns && s->dns[i]; i++)
-    {
-      if (inet_pton (AF_INET, s->dns[i], &a) != 1)
-        return arca_error_set (err, EINVAL, "--dns `%s`: not an IPv4 address", s->dns[i]);
-      if (push (&n->dns, 8, s->dns[i], err) < 0)
-        return -1;
-    }
-  if (arca_read_file_at (AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL, NULL) == 0)
-    for (char *save = NULL, *line = strtok_r (host, "\n", &save); line;
-         line = strtok_r (NULL, "\n", &save))
-      {
-        char word[16], value[256];
-        if (sscanf (line, "%15s %255s", word, value) != 2)
-          continue;
-        if (strcmp (word, "nameserver") == 0 && s->dns == NULL
-            && inet_pton (AF_INET, value, &a) == 1 && (ntohl (a.s_addr) >> 24) != 127
-            && push (&n->dns, 8, value, err) < 0)
-          return -1;
-        if (strcmp (word, "search") == 0)
-          for (char *save2 = NULL, *d = strtok_r (line + 6, " \t", &save2); d;
-               d = strtok_r (NULL, " \t", &save2))
-            if (arca_vm_name_valid (d, false) && push (&n->search, 6, d, err) < 0)
-              return -1;
-      }
-  if (n->dns == NULL && (push (&n->dns, 8, "8.8.8.8", err) < 0 || push (&n->dns, 8, "8.8.4.4", err) < 0))
+    if (inet_pton (AF_INET, s->dns[i], &a) != 1)
+      return arca_error_set (err, EINVAL, "--dns `%s`: not an IPv4 address", s->dns[i]);
+  if (arca_network_resolv_conf (s->dns, &conf, err) < 0)
     return -1;
+  for (char *save = NULL, *line = strtok_r (conf, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    if ((value = keyword_value (line, "nameserver")) != NULL)
+      {
+        char *save2 = NULL, *ns = strtok_r (value, " \t", &save2);
+        if (ns && inet_pton (AF_INET, ns, &a) == 1 && push (&n->dns, 8, ns, err) < 0)
+          return -1;
+      }
+    else if ((value = keyword_value (line, "search")) != NULL
+             || (value = keyword_value (line, "domain")) != NULL)
+      {
+        bool domain = line[0] == 'd';
+        strv_free (&n->search);
+        for (char *save2 = NULL, *d = strtok_r (value, " \t", &save2); d;
+             d = domain ? NULL : strtok_r (NULL, " \t", &save2))
+          if (arca_vm_name_valid (d, false) && push (&n->search, 6, d, err) < 0)
+            return -1;
+      }
   return 0;
 }
 
