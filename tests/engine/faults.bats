@@ -210,6 +210,36 @@ assert_consistent() {
   assert_consistent
 }
 
+@test "kill -9 of create after its root is mounted, before its row: the next command rolls it back" {
+  command -v strace >/dev/null || skip "strace is needed to kill at an exact point"
+  arca create --network none busybox true >/dev/null # the image exists; the next create is timed
+  arca rm -f "$(arca ps -a -q)" >/dev/null
+  # The 4th renameat of a create is its config.json, after the overlay mount and
+  # before the row: SIGKILL there.
+  run strace -f -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=4 \
+    "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" create --name killed --network none busybox true
+  echo "strace: $status $output"
+  [ "$status" -ne 0 ]
+  dirs=$(ls -A "$ET_ROOT/containers")
+  echo "left: $dirs"
+  [ -n "$dirs" ]                                    # the killed create's directory ...
+  grep -q " $ET_ROOT/containers/$dirs/merged " /proc/self/mountinfo # ... with its root mounted
+  [ -e "$ET_ROOT/creating/$dirs" ]                  # ... and its marker
+  # The next command, whatever it is, undoes it.
+  run arca ps -a -q
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  ! grep " $ET_ROOT/" /proc/self/mountinfo
+  [ -z "$(ls -A "$ET_ROOT/containers")" ]
+  [ -z "$(ls -A "$ET_ROOT/creating")" ]
+  run arca system check
+  echo "$output"
+  [[ "$output" == *"0 problems, 0 orphans"* ]]
+  # The name is free again.
+  run arca run --rm --name killed busybox echo again
+  [ "$output" = again ]
+}
+
 @test "kill -9 of arca run while its container runs in the foreground: it keeps running, rm -f ends it" {
   "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --name fg busybox sh -c 'echo started; sleep 100' \
     >"$ET_DIR/fg.out" 2>&1 &

@@ -16,6 +16,7 @@
 
 #include "container/state.h"
 #include "engine/attach.h"
+#include "engine/create-journal.h"
 #include "engine/engine.h"
 #include "engine/internal.h"
 #include "engine/logfile.h"
@@ -388,6 +389,8 @@ struct create_undo {
   char *dir;
   char *merged;
   bool done;
+  const char *id;
+  int journal_fd;             /* the create-journal marker's lock, -1: none */
 };
 
 static void
@@ -397,6 +400,8 @@ create_undo (struct create_undo *u)
     arca_overlay_unmount (u->merged, NULL);
   if (!u->done && u->dir)
     arca_rm_rf_at (AT_FDCWD, u->dir, NULL);
+  /* Last: until here a kill leaves the marker for the next command. */
+  arca_create_journal_end (u->e, u->id, u->journal_fd);
   free (u->dir);
   free (u->merged);
 }
@@ -410,7 +415,7 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
   _cleanup_ (arca_image_runconfig_freep) struct arca_image_runconfig *runcfg = NULL;
   cleanup_free char *config_blob = NULL, *name = NULL, *config = NULL, *etc = NULL;
   size_t config_len = 0;
-  _cleanup_ (create_undo) struct create_undo undo = { .e = e };
+  _cleanup_ (create_undo) struct create_undo undo = { .e = e, .id = id, .journal_fd = -1 };
   _cleanup_ (arca_volume_plan_freep) struct arca_volume_plan *vols = NULL;
   _cleanup_ (arca_ns_joins_clear) struct arca_ns_joins joins = { 0 };
 
@@ -458,7 +463,8 @@ arca_engine_create (struct arca_engine *e, const struct arca_create_request *req
     const char *name;
     mode_t mode;
   } subdirs[] = { { "upper", 0755 }, { "work", 0700 }, { "merged", 0755 } };
-  if (arca_mkdir_p (undo.dir, 0700, err) < 0)
+  if (arca_create_journal_begin (e, id, &undo.journal_fd, err) < 0
+      || arca_mkdir_p (undo.dir, 0700, err) < 0)
     return -1;
   for (size_t i = 0; i < ARRAY_SIZE (subdirs); i++)
     {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/commit.h"
+#include "engine/create-journal.h"
 #include "engine/engine.h"
 #include "image/archives.h"
 #include "image/digest.h"
@@ -130,6 +131,11 @@ arca_engine_open (const char *root, const char *run_root, const struct arca_log 
     return -1;
   if (arca_engine_db_exec (e, CONTAINERS_SCHEMA, NULL, err) < 0)
     return -1;
+  /* A create killed before its row committed is undone by the next
+   * command; when that cannot happen now (a full disk), it stays for a
+   * later one or `system check --repair`, and this command goes on. */
+  cleanup_error arca_error *unrecovered = NULL;
+  arca_create_journal_recover (e, NULL, &unrecovered);
   *ret = move_ptr (e);
   return 0;
 }
