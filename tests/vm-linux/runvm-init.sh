@@ -59,7 +59,8 @@ for m in tun bridge nf_tables; do
 done
 
 # run NAME ARGS...: `arca run --vm ARGS` in the host's tree; stdout, stderr
-# and status reported as NAME-out, NAME-err and "NAME exit=".
+# and status reported as NAME-out, NAME-err and "NAME exit=".  Its stdin is
+# $RUN_STDIN (default /dev/null).
 run() {
   name=$1
   shift
@@ -68,7 +69,7 @@ run() {
     ARCA_VM_KERNEL="$RUNVM_KERNEL" ARCA_VM_ROOT="${ROOT_MODE:-initramfs}" \
     ARCA_BRIDGE_NAME=arcavn0 ARCA_BRIDGE_SUBNET=172.30.71.0/24 \
     "$RUNVM_ARCA" --root /tmp/arca --run-root /run/arca run --vm "$@" \
-    </dev/null >/tmp/$name.out 2>/tmp/$name.err &
+    <"${RUN_STDIN:-/dev/null}" >/tmp/$name.out 2>/tmp/$name.err &
   pid=$!
   ( $bb sleep "$RUNVM_TIMEOUT"; : >/tmp/$name.timeout; $bb kill -TERM $pid 2>/dev/null ) &
   watcher=$!
@@ -105,6 +106,29 @@ run net --rm --hostname vmnet busybox sh -c 'ip -4 -o addr show eth0 | sed "s/ b
 leftovers after-net
 # The root as an ext4 disk (mkfs.ext4 -d) on virtio-blk over PCI.
 ROOT_MODE=disk run disk --rm -u 1000 busybox sh -c 'grep -c " / overlay" /proc/mounts; id -u; exit 3'
+# -i: the host's stdin reaches the command through arca-vmm's UART, its
+# EOF closes the command's stdin, the status comes back.
+echo hi >/tmp/hi.in
+RUN_STDIN=/tmp/hi.in run cati --rm -i --network none busybox cat
+printf 'a\nb\n' >/tmp/ab.in
+RUN_STDIN=/tmp/ab.in run catdone --rm -i --network none busybox sh -c 'cat; echo done; exit 6'
+# -it on a terminal (tests/engine/pty-drive.py on a pty of a devpts in the
+# chroot): a tty of the terminal's size and TERM, a typed line, a resize.
+$bb mkdir -p $h/dev/pts && $bb mount -t devpts -o newinstance,ptmxmode=0666 devpts $h/dev/pts \
+  && $bb mount --bind $h/dev/pts/ptmx $h/dev/ptmx || say "devpts failed"
+printf '%s\n' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 3' \
+  'send x\r' 'expect size 31 101' >$h/tmp/tty.script
+cat >$h/tmp/tty.sh <<TTYSH
+stty rows 27 cols 91
+ARCA_VM_KERNEL=$RUNVM_KERNEL $RUNVM_ARCA --root /tmp/arca --run-root /run/arca run --vm --rm -it --network none \
+  busybox sh -c 'test -t 0 && test -t 1 && echo tty \$TERM \$(stty size); read l; echo got \$l; read y; echo size \$(stty size); exit 3'
+echo status=\$?
+TTYSH
+t0=$(now_ms)
+$bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PTY_DRIVE_TIMEOUT=$RUNVM_TIMEOUT \
+  python3 $RUNVM_SRC/tests/engine/pty-drive.py /tmp/tty.script -- sh /tmp/tty.sh </dev/null >/tmp/tty.out 2>/tmp/tty.err
+say "tty exit=$? wall_ms=$(($(now_ms) - t0))"
+dump tty-err /tmp/tty.err
 # What stayed behind: the first run (no --rm) keeps its directory, the
 # second none; no mount is left.
 say "runs=$($bb ls $h/tmp/arca/vm/runs | $bb wc -l) mounts=$($bb grep -c ' /tmp/arca/' /proc/mounts)"

@@ -77,6 +77,7 @@ done
 cat >"$root/etc/runvm.conf" <<CONF
 RUNVM_ARCA=$build/src/cli/engine/arca
 RUNVM_BUILD=$build
+RUNVM_SRC=$src
 RUNVM_KERNEL=$kernel
 RUNVM_TIMEOUT=${RUNVM_TIMEOUT:-300}
 CONF
@@ -108,7 +109,7 @@ check() {
   if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; grep -E "^($name|kvm|host)" "$report" | tail -n 20 | sed 's/^/#   /'; fi
 }
 
-echo "1..14"
+echo "1..18"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 name=host
 check "outer VM has /dev/kvm (kvm-amd) and the host's / over virtio-9p" \
@@ -150,3 +151,18 @@ check "wget in the guest fetches the page of httpd on the host side of the bridg
 check "after the run no tap, no endpoint row, no address is left" \
   grep -qx 'after-net taps=0 rows=0' "$report"
 
+name=cati
+echo "# echo hi | arca run --vm -i busybox cat: exit $(field exit cati), $(field wall_ms cati) ms"
+check "echo hi | arca run --vm -i busybox cat prints hi and exits 0" \
+  test "$(lines cati-out)" = hi -a "$(field exit cati)" = 0
+name=catdone
+check "-i: the EOF of the host's stdin ends cat, the rest of the command runs, its status comes back" \
+  test "$(lines catdone-out | tr '\n' ' ')" = "a b done " -a "$(field exit catdone)" = 6
+name=tty
+tty_err=$(lines tty-err)
+echo "# arca run --vm -it on a pty: pty-drive exit $(field exit tty), $(field wall_ms tty) ms"
+echo "$tty_err" | sed 's/^/#   /'
+check "-it: the command's stdin and stdout are a tty of the terminal's size, TERM=xterm; a typed line arrives" \
+  eval 'echo "$tty_err" | grep -qx "tty xterm 27 91" && echo "$tty_err" | grep -qx "got hello"'
+check "-it: a resize of the host terminal reaches the guest pty; the exit status comes back" \
+  eval 'echo "$tty_err" | grep -qx "size 31 101" && echo "$tty_err" | grep -qx "status=3" && test "$(field exit tty)" = 0'
