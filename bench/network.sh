@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container networking side by side, in one run, printing ratios:
 #   1. TCP throughput host -> container through a published port on 127.0.0.1 (iperf3 server
-#      in the container) vs host loopback (the same iperf3 server on the host)
+#      in the container) vs host loopback (the same iperf3 server on the host), on the default
+#      bridge (MTU 1500) and on a network of MTU 65520, for arca and podman alike
 #   2. HTTP requests/s and latency (wrk) against nginx in a container through the published
 #      port vs the same nginx and config on host loopback
 #   3. the same through podman's network stack (CNI or netavark, whichever podman 4.3 has)
@@ -33,7 +34,10 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+[network]
+network_config_dir = "WORK/cni"
 CONF
+sed -i "s|WORK|$work|" "$work/containers.conf"
 arca=("$arca_bin" --root "$work/arca" --run-root "$rr")
 podman=(env CONTAINERS_CONF="$work/containers.conf" podman --root "$work/podman" --runroot "$pm/run"
   --tmpdir "$pm/tmp" --runtime runc)
@@ -41,9 +45,11 @@ host_pids=()
 cleanup() {
   for p in "${host_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for id in $("${arca[@]}" ps -aq 2>/dev/null); do "${arca[@]}" rm -f "$id" >/dev/null 2>&1; done
+  "${arca[@]}" network rm netbench-jumbo >/dev/null 2>&1 || true
   if command -v podman >/dev/null; then
     "${podman[@]}" rm -af -t 0 >/dev/null 2>&1 || true
     "${podman[@]}" rmi -af >/dev/null 2>&1 || true
+    "${podman[@]}" network rm -f netbench-jumbo >/dev/null 2>&1 || true
   fi
   grep -E " ($work|$pm|$rr)/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   ip link del "$ARCA_BRIDGE_NAME" 2>/dev/null || true
@@ -122,10 +128,18 @@ arca_nginx_port=$(free_port)
 "${arca[@]}" run -d --name nginx -p "127.0.0.1:$arca_nginx_port:80" localhost/netbench:1 nginx -e stderr -c /etc/nginx.conf >/dev/null
 wait_port "$arca_iperf_port"
 wait_port "$arca_nginx_port"
+# The same server on a network whose MTU (65520) is close to loopback's 65536: TCP then
+# sends loopback-sized segments through the veth (docs/engine.md, MTU).
+"${arca[@]}" network create -o mtu=65520 netbench-jumbo >/dev/null
+arca_jumbo_port=$(free_port)
+"${arca[@]}" run -d --name iperf-jumbo --network netbench-jumbo -p "127.0.0.1:$arca_jumbo_port:5201" \
+  localhost/netbench:1 iperf3 -s -p 5201 >/dev/null
+wait_port "$arca_jumbo_port"
 arca_ip=$("${arca[@]}" exec iperf busybox ip -o -4 addr show eth0 2>/dev/null | awk '{ split($4, a, "/"); print a[1] }' || true)
 
 # ---- podman: the same image and commands, if its networking works here
 podman_ok=""
+podman_jumbo_ok=""
 podman_why=""
 if ! command -v podman >/dev/null; then
   podman_why="podman is not installed"
@@ -138,6 +152,13 @@ else
     && wait_port "$podman_iperf_port" 2>/dev/null && wait_port "$podman_nginx_port" 2>/dev/null; then
     podman_ok=1
     podman_net=$("${podman[@]}" info --format '{{.Host.NetworkBackend}}' 2>/dev/null || echo "?")
+    podman_jumbo_port=$(free_port)
+    if "${podman[@]}" network create --opt mtu=65520 netbench-jumbo >/dev/null 2>&1 \
+      && "${podman[@]}" run -d --name iperf-jumbo --network netbench-jumbo \
+        -p "127.0.0.1:$podman_jumbo_port:5201" localhost/netbench:1 iperf3 -s -p 5201 >/dev/null 2>&1 \
+      && wait_port "$podman_jumbo_port" 2>/dev/null; then
+      podman_jumbo_ok=1
+    fi
   else
     podman_why="podman run -p failed: $(printf '%s' "$out" | tail -1)"
   fi
@@ -153,6 +174,8 @@ for r in $(seq 1 "$rounds"); do
   iperf_once "$arca_iperf_port" >>"$work/iperf.arca"
   if [ -n "$arca_ip" ]; then iperf3 -c "$arca_ip" -p 5201 -t "$secs" -J 2>/dev/null | jq -r '.end.sum_received.bits_per_second / 1e9' >>"$work/iperf.arca-direct"; fi
   [ -n "$podman_ok" ] && iperf_once "$podman_iperf_port" >>"$work/iperf.podman"
+  iperf_once "$arca_jumbo_port" >>"$work/iperf.arca-jumbo"
+  [ -n "$podman_jumbo_ok" ] && iperf_once "$podman_jumbo_port" >>"$work/iperf.podman-jumbo"
 done
 loop=$(median <"$work/iperf.loopback")
 a=$(median <"$work/iperf.arca")
@@ -166,6 +189,15 @@ if [ -n "$podman_ok" ]; then
     "$p" "$(ratio "$p" "$loop")" "$(ratio "$a" "$p")"
 else
   echo "podman: skipped: $podman_why"
+fi
+aj=$(median <"$work/iperf.arca-jumbo")
+printf 'arca  MTU 65520 -p    %8.2f Gbit/s  ratio to loopback %s (goal >= 0.9)\n' "$aj" "$(ratio "$aj" "$loop")"
+if [ -n "$podman_jumbo_ok" ]; then
+  pj=$(median <"$work/iperf.podman-jumbo")
+  printf 'podman MTU 65520 -p   %8.2f Gbit/s  ratio to loopback %s; arca/podman %s (goal > 1)\n' \
+    "$pj" "$(ratio "$pj" "$loop")" "$(ratio "$aj" "$pj")"
+else
+  echo "podman MTU 65520: skipped (podman network create --opt mtu=65520 or its run failed)"
 fi
 
 # ---- 2. wrk against nginx

@@ -144,6 +144,41 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   ! ip link show arcau3 2>/dev/null
 }
 
+@test "-o mtu=N: the bridge, both veth ends and eth0 take it; inspect shows it; bad values fail" {
+  arca network create -o mtu=9000 jumbo >/dev/null
+  [ "$(arca network inspect jumbo | jq -r '.[0].Options["com.docker.network.driver.mtu"]')" = 9000 ]
+  br=$(arca network inspect jumbo | jq -r '.[0].Options["com.docker.network.bridge.name"]')
+  arca run -d --name j1 --network jumbo busybox sleep 60
+  wait_status j1 Up
+  run arca exec j1 cat /sys/class/net/eth0/mtu
+  [ "$output" = 9000 ]
+  ip -o link show "$br" | grep -q ' mtu 9000 '
+  [ "$(ip -o link show master "$br" | grep -c ' mtu 9000 ')" = 1 ]
+  # A second container reaches the first with 9000-byte frames (a ping of
+  # 8972 bytes of data: one frame at this MTU).
+  run arca run --rm --network jumbo busybox ping -c 1 -W 2 -s 8972 j1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # Docker's option name works too; the default stays the kernel's 1500.
+  arca network create -o com.docker.network.driver.mtu=1400 small >/dev/null
+  [ "$(arca network inspect small | jq -r '.[0].Options["com.docker.network.driver.mtu"]')" = 1400 ]
+  run arca run --rm --network small busybox cat /sys/class/net/eth0/mtu
+  [ "$output" = 1400 ]
+  arca network create plain >/dev/null
+  run arca run --rm --network plain busybox cat /sys/class/net/eth0/mtu
+  [ "$output" = 1500 ]
+  for bad in mtu=abc mtu=100 mtu=70000 mtu= com.docker.network.driver.mtu=9k; do
+    run --separate-stderr arca network create -o "$bad" badmtu
+    echo "$bad: $status $stderr"
+    [ "$status" -ne 0 ]
+    [[ "$stderr" == *"an MTU from 576 to 65535"* ]]
+  done
+  run arca network ls --format '{{.Name}}'
+  [[ "$output" != *badmtu* ]]
+  arca rm -f j1 >/dev/null
+  arca network rm jumbo small plain >/dev/null
+}
+
 @test "the pre-defined networks bridge, host and none are listed, inspected, never removed" {
   arca run -d --name onbridge busybox sleep 1000 >/dev/null
   arca run -d --name onhost --network host busybox sleep 1000 >/dev/null

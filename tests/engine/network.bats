@@ -69,7 +69,10 @@ PY
 }
 
 container_veths() { ip -o link show master $BR 2>/dev/null | grep -c ' veth' || true; }
-map_elements() { nft -j list table ip $TABLE 2>/dev/null | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0'; }
+map_elements() { # 0 also when the table is not there (yet)
+  { nft -j list table ip $TABLE 2>/dev/null || echo '{"nftables": []}'; } |
+    jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0'
+}
 
 teardown() {
   helpers_teardown
@@ -130,6 +133,23 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   # ... and traffic still flows through them.
   run arca run --rm busybox wget -qO- "http://$(ip_of gro1)/index.html"
   [ "$output" = "hello from gro1" ]
+}
+
+@test "ARCA_BRIDGE_MTU sets the default bridge's MTU for a new engine root; a bad value fails" {
+  local root=$ET_DIR/mtu-root run=$ET_DIR/mtu-run
+  run env ARCA_BRIDGE_NAME=arcat9 ARCA_BRIDGE_SUBNET=172.30.79.0/24 ARCA_BRIDGE_MTU=9000 \
+    timeout 60 "$ARCA" --root "$root" --run-root "$run" run --rm busybox cat /sys/class/net/eth0/mtu
+  echo "$output"
+  [ "$output" = 9000 ]
+  run env ARCA_BRIDGE_NAME=arcat8 ARCA_BRIDGE_SUBNET=172.30.78.0/24 ARCA_BRIDGE_MTU=huge \
+    timeout 60 "$ARCA" --root "$ET_DIR/mtu-bad" --run-root "$ET_DIR/mtu-bad-run" run --rm busybox true
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"ARCA_BRIDGE_MTU"*"an MTU from 576 to 65535"* ]]
+  ! ip link show arcat8 2>/dev/null
+  [ -z "$(timeout 60 "$ARCA" --root "$ET_DIR/mtu-bad" --run-root "$ET_DIR/mtu-bad-run" ps -aq)" ]
+  ip link del arcat9 2>/dev/null || true
+  nft delete table ip arca-arcat9 2>/dev/null || true
 }
 
 @test "two containers reach each other by IP on the bridge; --ip picks the address" {

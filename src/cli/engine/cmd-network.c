@@ -62,7 +62,7 @@ cmd_port (struct cli *cli, int argc, char **argv, arca_error **err)
 static const char network_usage[]
     = "Usage: arca network COMMAND\n\n"
       "  create [--subnet CIDR] [--gateway IP] [--internal] [--driver bridge]\n"
-      "         [-o com.docker.network.bridge.name=BRIDGE] NAME\n"
+      "         [-o com.docker.network.bridge.name=BRIDGE] [-o mtu=N] NAME\n"
       "  ls [-q] [--no-trunc] [--format json|TEMPLATE]\n"
       "  inspect NAME...\n"
       "  rm NAME...\n"
@@ -100,11 +100,22 @@ net_create (struct arca_engine *e, int argc, char **argv, arca_error **err)
       case 'i': o.internal = true; break;
       case 'd': o.driver = optarg; break;
       case 'o':
+        /* Docker's long names and podman's short mtu=. */
         if (strncmp (optarg, "com.docker.network.bridge.name=", 31) == 0)
           o.bridge = optarg + 31;
+        else if (strncmp (optarg, "com.docker.network.driver.mtu=", 30) == 0)
+          {
+            if (arca_network_mtu_parse (optarg + 30, "--opt com.docker.network.driver.mtu", &o.mtu, err) < 0)
+              return -1;
+          }
+        else if (strncmp (optarg, "mtu=", 4) == 0)
+          {
+            if (arca_network_mtu_parse (optarg + 4, "--opt mtu", &o.mtu, err) < 0)
+              return -1;
+          }
         else
-          return arca_error_set (err, ENOTSUP, "--opt `%s`: only com.docker.network.bridge.name",
-                                 optarg);
+          return arca_error_set (err, ENOTSUP, "--opt `%s`: only com.docker.network.bridge.name "
+                                 "and mtu (com.docker.network.driver.mtu)", optarg);
         break;
       default: return arca_error_set (err, EINVAL, "network create: invalid option (see --help)");
       }

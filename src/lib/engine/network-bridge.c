@@ -86,15 +86,13 @@ arca_bridge_options_of (struct arca_engine *e, const char *id, json_t **ret, arc
   return 0;
 }
 
+/* net_networks is the user networks' table too: its columns (mtu) come
+ * from there. */
 static int
 ensure_tables (sqlite3 *db, arca_error **err)
 {
   return arca_ipam_init (db, err) < 0 || arca_portmap_init (db, err) < 0
-                 || arca_net_sql_exec (db,
-                                       "CREATE TABLE IF NOT EXISTS net_networks ("
-                                       " name TEXT PRIMARY KEY, bridge TEXT NOT NULL,"
-                                       " subnet TEXT NOT NULL)",
-                                       err) < 0
+                 || user_net_tables (db, err) < 0
              ? -1
              : 0;
 }
@@ -103,6 +101,7 @@ struct net_config {
   char bridge[16];
   char table[32];
   struct arca_subnet subnet;
+  unsigned mtu; /* 0: the kernel's 1500 */
 };
 
 bool
@@ -118,14 +117,17 @@ arca_bridge_name_valid (const char *name)
   return 1;
 }
 
-/* The network's bridge and subnet: chosen once per engine root (environment
- * or defaults) and kept, so existing allocations stay valid. */
+/* The network's bridge, subnet and MTU: chosen once per engine root
+ * (environment or defaults) and kept, so existing allocations stay valid and
+ * every endpoint on the bridge has the same MTU. */
 static int
 network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
 {
   cleanup_sql sqlite3_stmt *ins = NULL, *sel = NULL;
   const char *subnet = getenv ("ARCA_BRIDGE_SUBNET"), *bridge = getenv ("ARCA_BRIDGE_NAME");
+  const char *mtu_text = getenv ("ARCA_BRIDGE_MTU");
   struct arca_subnet check;
+  unsigned mtu = 0;
 
   if (subnet == NULL || *subnet == '\0')
     subnet = ARCA_BRIDGE_SUBNET;
@@ -135,14 +137,17 @@ network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
     return arca_error_wrap (err, "ARCA_BRIDGE_SUBNET");
   if (!arca_bridge_name_valid (bridge))
     return arca_error_set (err, EINVAL, "ARCA_BRIDGE_NAME `%s`: 1-15 of a-z 0-9 - _", bridge);
-  if (arca_net_sql_prepare (db, "INSERT OR IGNORE INTO net_networks (name, bridge, subnet) "
-                                "VALUES ('" NETWORK "', ?1, ?2)", &ins, err) < 0)
+  if (mtu_text && *mtu_text && arca_network_mtu_parse (mtu_text, "ARCA_BRIDGE_MTU", &mtu, err) < 0)
+    return -1;
+  if (arca_net_sql_prepare (db, "INSERT OR IGNORE INTO net_networks (name, bridge, subnet, mtu) "
+                                "VALUES ('" NETWORK "', ?1, ?2, ?3)", &ins, err) < 0)
     return -1;
   sqlite3_bind_text (ins, 1, bridge, -1, SQLITE_STATIC);
   sqlite3_bind_text (ins, 2, subnet, -1, SQLITE_STATIC);
+  sqlite3_bind_int (ins, 3, (int) mtu);
   if (sqlite3_step (ins) != SQLITE_DONE)
     return arca_net_sql_fail (db, "network", err);
-  if (arca_net_sql_prepare (db, "SELECT bridge, subnet FROM net_networks WHERE name = '" NETWORK "'",
+  if (arca_net_sql_prepare (db, "SELECT bridge, subnet, mtu FROM net_networks WHERE name = '" NETWORK "'",
                             &sel, err) < 0)
     return -1;
   if (sqlite3_step (sel) != SQLITE_ROW)
@@ -151,6 +156,8 @@ network_config (sqlite3 *db, struct net_config *ret, arca_error **err)
   if (b == NULL || !arca_bridge_name_valid (b))
     return arca_error_set (err, EINVAL, "network " NETWORK ": bad bridge name in the database");
   snprintf (ret->bridge, sizeof ret->bridge, "%s", b);
+  int stored_mtu = sqlite3_column_int (sel, 2);
+  ret->mtu = stored_mtu >= 576 && stored_mtu <= 65535 ? (unsigned) stored_mtu : 0;
   if (strcmp (b, ARCA_BRIDGE_NAME) == 0)
     snprintf (ret->table, sizeof ret->table, "arca");
   else
@@ -394,7 +401,8 @@ arca_bridge_unpublish (struct arca_engine *e, const char *id, const char *table,
 int
 arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[16],
                      char ret_table[32], struct arca_subnet *ret_subnet,
-                     struct in_addr *ret_gateway, unsigned *ret_index, arca_error **err)
+                     struct in_addr *ret_gateway, unsigned *ret_index, unsigned *ret_mtu,
+                     arca_error **err)
 {
   struct net_config cfg;
   struct in_addr gateway;
@@ -403,7 +411,7 @@ arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[
   if (ensure_tables (e->db->h, err) < 0 || network_config (e->db->h, &cfg, err) < 0)
     return -1;
   gateway = arca_subnet_host (&cfg.subnet, 1);
-  if (arca_bridge_ensure (nl, cfg.bridge, &cfg.subnet, gateway, 0, &bridge, err) < 0)
+  if (arca_bridge_ensure (nl, cfg.bridge, &cfg.subnet, gateway, cfg.mtu, &bridge, err) < 0)
     return -1;
   /* The bridge joins the isolation set when its table is set up (once per
    * boot): each nft command costs a ruleset round trip. */
@@ -415,6 +423,8 @@ arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[
   *ret_subnet = cfg.subnet;
   *ret_gateway = gateway;
   *ret_index = bridge;
+  if (ret_mtu)
+    *ret_mtu = cfg.mtu;
   return 0;
 }
 
@@ -437,7 +447,8 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   if (ip && inet_pton (AF_INET, ip, &want) != 1)
     return arca_error_set (err, EINVAL, "--ip `%s`: not an IPv4 address", ip);
   if (arca_nl_open (&nl, err) < 0
-      || arca_bridge_realize (e, nl, cfg.bridge, cfg.table, &cfg.subnet, &gateway, &bridge, err) < 0)
+      || arca_bridge_realize (e, nl, cfg.bridge, cfg.table, &cfg.subnet, &gateway, &bridge,
+                              &cfg.mtu, err) < 0)
     return -1;
   veth_name (id, veth);
   /* The endpoint row comes before the address, so a crash in between leaves
@@ -458,7 +469,7 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
   if (arca_bridge_mac (addr, json_string_value (json_object_get (opts, "mac")), mac, err) < 0)
     return -1;
-  if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, 0, err) < 0
+  if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, cfg.mtu, err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
       || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0

@@ -33,7 +33,8 @@ int arca_bridge_detach (struct arca_engine *e, const char *id, arca_error **err)
  * other endpoints too (a `run --vm` tap). */
 int arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[16],
                          char ret_table[32], struct arca_subnet *ret_subnet,
-                         struct in_addr *ret_gateway, unsigned *ret_index, arca_error **err);
+                         struct in_addr *ret_gateway, unsigned *ret_index, unsigned *ret_mtu,
+                         arca_error **err);
 
 /* True when this process can set up bridges (root with CAP_NET_ADMIN). */
 bool arca_bridge_supported (void);

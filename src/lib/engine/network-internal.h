@@ -23,7 +23,9 @@ struct user_net {
   struct in_addr gateway;
   bool internal;
   long long created;
+  unsigned mtu;         /* of the bridge and every endpoint; 0: the kernel's 1500 */
 };
+
 
 /* The IPAM key of a network's gateway when it is not the subnet's first
  * address (that one is never handed out). */

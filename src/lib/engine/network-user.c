@@ -42,6 +42,7 @@ user_net_tables (sqlite3 *db, arca_error **err)
     { "gateway", "ALTER TABLE net_networks ADD COLUMN gateway TEXT NOT NULL DEFAULT ''" },
     { "internal", "ALTER TABLE net_networks ADD COLUMN internal INTEGER NOT NULL DEFAULT 0" },
     { "created", "ALTER TABLE net_networks ADD COLUMN created INTEGER NOT NULL DEFAULT 0" },
+    { "mtu", "ALTER TABLE net_networks ADD COLUMN mtu INTEGER NOT NULL DEFAULT 0" },
   };
 
   if (arca_net_sql_exec (db,
@@ -61,6 +62,19 @@ user_net_tables (sqlite3 *db, arca_error **err)
     if (!has_column (db, columns[i][0]) && sqlite3_exec (db, columns[i][1], NULL, NULL, NULL) != SQLITE_OK
         && !has_column (db, columns[i][0]))
       return arca_net_sql_fail (db, columns[i][1], err);
+  return 0;
+}
+
+int
+arca_network_mtu_parse (const char *text, const char *what, unsigned *ret, arca_error **err)
+{
+  char *end = NULL;
+
+  errno = 0;
+  unsigned long v = strtoul (text, &end, 10);
+  if (*text < '0' || *text > '9' || *end != '\0' || errno != 0 || v < 576 || v > 65535)
+    return arca_error_set (err, EINVAL, "%s `%s`: an MTU from 576 to 65535", what, text);
+  *ret = (unsigned) v;
   return 0;
 }
 
@@ -94,10 +108,12 @@ row_to_net (sqlite3_stmt *st, struct user_net *n, arca_error **err)
     return arca_error_set (err, EINVAL, "network %s: corrupt gateway", name);
   n->internal = sqlite3_column_int (st, 5) != 0;
   n->created = sqlite3_column_int64 (st, 6);
+  int mtu = sqlite3_column_int (st, 7);
+  n->mtu = mtu > 0 && mtu <= 65535 ? (unsigned) mtu : 0;
   return 0;
 }
 
-#define NET_COLUMNS "name, bridge, subnet, id, gateway, internal, created"
+#define NET_COLUMNS "name, bridge, subnet, id, gateway, internal, created, mtu"
 
 int
 user_net_load (struct arca_engine *e, const char *name_or_id, struct user_net *ret,
@@ -132,7 +148,7 @@ user_net_realize (const struct user_net *n, arca_error **err)
     return -1;
   if (index)
     return 0;
-  if (arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, 0, &index, err) < 0
+  if (arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, n->mtu, &index, err) < 0
       || arca_nft_isolation_add (n->bridge, n->internal, err) < 0)
     return -1;
   /* An internal network gets no NAT table: nothing leaves it, nothing is
@@ -307,7 +323,7 @@ arca_network_create (struct arca_engine *e, const char *name,
                      const struct arca_network_create_options *o, char **ret_id, arca_error **err)
 {
   sqlite3 *db = e->db->h;
-  struct user_net n = { .internal = o->internal, .created = (long long) time (NULL) };
+  struct user_net n = { .internal = o->internal, .created = (long long) time (NULL), .mtu = o->mtu };
   _cleanup_ (create_undo) struct create_undo undo = { .net = &n, .db = db };
   cleanup_sql_tx sqlite3 *tx = NULL;
   cleanup_sql sqlite3_stmt *st = NULL;
@@ -317,6 +333,8 @@ arca_network_create (struct arca_engine *e, const char *name,
     return -1;
   if (o->driver && strcmp (o->driver, "bridge") != 0)
     return arca_error_set (err, ENOTSUP, "--driver %s: only bridge is supported", o->driver);
+  if (o->mtu && (o->mtu < 576 || o->mtu > 65535))
+    return arca_error_set (err, EINVAL, "mtu %u: an MTU from 576 to 65535", o->mtu);
   if (user_net_tables (db, err) < 0 || new_id (n.id, err) < 0)
     return -1;
   snprintf (n.name, sizeof n.name, "%s", name);
@@ -353,7 +371,7 @@ arca_network_create (struct arca_engine *e, const char *name,
   subnet_text (&n.subnet, subnet);
   inet_ntop (AF_INET, &n.gateway, gw, sizeof gw);
   if (arca_net_sql_prepare (db,
-                            "INSERT INTO net_networks (" NET_COLUMNS ") VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                            "INSERT INTO net_networks (" NET_COLUMNS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
                             &st, err) < 0)
     return -1;
   sqlite3_bind_text (st, 1, n.name, -1, SQLITE_STATIC);
@@ -363,6 +381,7 @@ arca_network_create (struct arca_engine *e, const char *name,
   sqlite3_bind_text (st, 5, gw, -1, SQLITE_STATIC);
   sqlite3_bind_int (st, 6, n.internal);
   sqlite3_bind_int64 (st, 7, n.created);
+  sqlite3_bind_int (st, 8, (int) n.mtu);
   if (sqlite3_step (st) != SQLITE_DONE)
     return arca_net_sql_fail (db, "create network", err);
   if (arca_net_sql_commit (&tx, err) < 0)
@@ -539,12 +558,15 @@ net_json (struct arca_engine *e, sqlite3 *hdb, const struct user_net *n)
                                         "Interface", eps[i].ifname));
       }
   arca_endpoints_free (eps, n_eps);
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s}]}, s:b, s:o, s:{s:s}}",
+  /* Docker's option names, so scripts reading them work unchanged. */
+  char mtu[16];
+  snprintf (mtu, sizeof mtu, "%u", n->mtu ? n->mtu : 1500);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s}]}, s:b, s:o, s:{s:s, s:s}}",
                     "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver",
                     "bridge", "EnableIPv6", 0, "IPAM", "Driver", "default", "Config", "Subnet",
                     subnet, "Gateway", gw, "Internal", n->internal, "Containers",
                     containers ? containers : json_object (), "Options",
-                    "com.docker.network.bridge.name", n->bridge);
+                    "com.docker.network.bridge.name", n->bridge, "com.docker.network.driver.mtu", mtu);
 }
 
 int

@@ -24,7 +24,12 @@ struct arca_network_create_options {
   const char *driver;   /* NULL or "bridge" */
   const char *bridge;   /* the Linux bridge's name; NULL: arca-<id> */
   bool internal;        /* no way out, no published ports */
+  unsigned mtu;         /* 0: the kernel's default (1500) */
 };
+
+/* A network MTU (--opt mtu=, ARCA_BRIDGE_MTU): 576 (what every IPv4 host
+ * must take) to 65535 (a veth's limit); what names the source. */
+int arca_network_mtu_parse (const char *text, const char *what, unsigned *ret, arca_error **err);
 
 int arca_network_create (struct arca_engine *e, const char *name,
                          const struct arca_network_create_options *o, char **ret_id,

@@ -224,7 +224,7 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char
   cleanup_nl struct arca_nl *nl = NULL;
   struct arca_subnet subnet;
   struct in_addr want = { 0 };
-  unsigned bridge = 0, tap = 0;
+  unsigned bridge = 0, tap = 0, mtu = 0;
   char mac_text[18] = "";
   bool user = s->network_name != NULL, internal = false;
 
@@ -244,12 +244,14 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char
       memcpy (n->bridge, un.bridge, sizeof n->bridge);
       subnet = un.subnet;
       internal = un.internal;
+      mtu = un.mtu;
       n->gateway = un.internal ? (struct in_addr) { 0 } : un.gateway;
       arca_bridge_table_name (un.bridge, n->table);
     }
   else
     {
-      if (arca_bridge_realize (e, nl, n->bridge, n->table, &subnet, &n->gateway, &bridge, err) < 0)
+      if (arca_bridge_realize (e, nl, n->bridge, n->table, &subnet, &n->gateway, &bridge, &mtu,
+                               err) < 0)
         return -1;
       snprintf (n->network, sizeof n->network, "bridge");
     }
@@ -268,7 +270,10 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char
   snprintf (mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
             n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
   ep.address = n->address;
-  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
+  /* The tap takes the network's MTU: a smaller port would lower the
+   * bridge's own MTU (the kernel keeps a bridge at its ports' minimum).  The
+   * guest's eth0 keeps 1500; TCP's MSS takes care of the difference. */
+  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true, .mtu = mtu };
   if (arca_endpoint_put (hdb, &ep, err) < 0 || publish (e, s, exposed_ports, n, internal, err) < 0
       || arca_tap_create (n->tap, err) < 0
       || arca_nl_link_index (nl, n->tap, &tap, err) < 0)
