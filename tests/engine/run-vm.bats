@@ -97,6 +97,9 @@ arca_vm() {
 # the agent's side of the serial frames, so the host side of -i/-t is
 # tested without booting anything.
 echo_vmm=$BATS_TEST_DIRNAME/../vm-linux/echo-vmm.py
+# pty-drive.py sets its terminal to 24x80 after it forks: the size is the
+# script's first step, and the command waits for it before starting arca.
+wait_size='while [ "$(stty size)" != "27 91" ]; do sleep 0.1; done;'
 arca_echo_vm() {
   ARCA_VMM_PATH=$echo_vmm ARCA_VM_KERNEL=$echo_vmm timeout --foreground -k 5 60 "$ARCA" \
     --root "$ET_ROOT" --run-root "$ET_RUN" run --vm "$@"
@@ -123,9 +126,9 @@ arca_echo_vm() {
 }
 
 @test "run --vm -it: keys go raw, the window size at start and on resize, TERM and tty= for the agent, the terminal restored" {
-  printf '%s\n' 'expect winsize 27 91' 'send abc' 'expect abc' 'resize 31 101' 'expect winsize 31 101' \
+  printf '%s\n' 'resize 27 91' 'expect winsize 27 91' 'send abc' 'expect abc' 'resize 31 101' 'expect winsize 31 101' \
     'send \x04' 'expect eof' >"$ET_DIR/script"
-  run python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "stty rows 27 cols 91;
+  run python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "$wait_size
     ARCA_VMM_PATH=$echo_vmm ARCA_VM_KERNEL=$echo_vmm ECHO_VMM_EXIT=3 timeout --foreground -k 5 60 \
     $ARCA --root $ET_ROOT --run-root $ET_RUN run --vm -it -e X=1 --network none busybox sh;
     echo status=\$?; stty -a | grep -o -- '-\?icanon'"
@@ -152,16 +155,17 @@ arca_echo_vm() {
 
 @test "run --vm: output, stderr apart, exit status, user/env/dir/hostname, --rm" {
   need_guest
+  before=$(runs_left)
   run --separate-stderr -7 arca_vm --rm -e FOO=bar -w /tmp -u 1000:1000 --hostname vmhost \
     busybox sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname)"; echo to-stderr >&2; exit 7'
   [ "$output" = "bar /tmp 1000:1000 vmhost" ]
   [ "$stderr" = "to-stderr" ]
-  [ "$(runs_left)" = 0 ]
+  [ "$(runs_left)" = "$before" ]
   # Without --rm the run's directory stays with the status the guest sent.
   run -0 arca_vm busybox echo hi
   [ "$output" = hi ]
-  [ "$(runs_left)" = 1 ]
-  [ "$(cat "$ET_ROOT"/vm/runs/*/exit-code)" = 0 ]
+  [ "$(runs_left)" = $((before + 1)) ]
+  [ "$(cat "$(ls -td "$ET_ROOT"/vm/runs/*/ | head -n1)"/exit-code)" = 0 ]
   # The image root and agent archives are cached once.
   [ "$(ls "$ET_ROOT"/vm/rootfs-*.cpio | wc -l)" = 1 ]
 }
@@ -178,9 +182,9 @@ arca_echo_vm() {
 
 @test "run --vm -it in a guest: a tty of the terminal's size and TERM, typed lines, a resize, the exit status" {
   need_guest
-  printf '%s\n' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 2' \
+  printf '%s\n' 'resize 27 91' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 2' \
     'send x\r' 'expect size 31 101' >"$ET_DIR/script"
-  run env PTY_DRIVE_TIMEOUT=240 python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "stty rows 27 cols 91;
+  run env PTY_DRIVE_TIMEOUT=240 python3 "$BATS_TEST_DIRNAME/pty-drive.py" "$ET_DIR/script" -- sh -c "$wait_size
     ARCA_VMM_PATH=$stand_in timeout --foreground -k 5 300 $ARCA --root $ET_ROOT --run-root $ET_RUN \
     run --vm --rm -it --network none busybox sh -c 'test -t 0 && test -t 1 && test -t 2 &&
       echo tty \$TERM \$(stty size); read l; echo got \$l; read y; echo size \$(stty size); exit 3'

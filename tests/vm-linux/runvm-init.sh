@@ -114,12 +114,14 @@ printf 'a\nb\n' >/tmp/ab.in
 RUN_STDIN=/tmp/ab.in run catdone --rm -i --network none busybox sh -c 'cat; echo done; exit 6'
 # -it on a terminal (tests/engine/pty-drive.py on a pty of a devpts in the
 # chroot): a tty of the terminal's size and TERM, a typed line, a resize.
+# pty-drive sets 24x80 after its fork: its first step sets the size, and
+# the command waits for it.
 $bb mkdir -p $h/dev/pts && $bb mount -t devpts -o newinstance,ptmxmode=0666 devpts $h/dev/pts \
   && $bb mount --bind $h/dev/pts/ptmx $h/dev/ptmx || say "devpts failed"
-printf '%s\n' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 3' \
+printf '%s\n' 'resize 27 91' 'expect tty xterm 27 91' 'send hello\r' 'expect got hello' 'resize 31 101' 'sleep 3' \
   'send x\r' 'expect size 31 101' >$h/tmp/tty.script
 cat >$h/tmp/tty.sh <<TTYSH
-stty rows 27 cols 91
+while [ "\$(stty size)" != "27 91" ]; do sleep 0.1; done
 ARCA_VM_KERNEL=$RUNVM_KERNEL $RUNVM_ARCA --root /tmp/arca --run-root /run/arca run --vm --rm -it --network none \
   busybox sh -c 'test -t 0 && test -t 1 && echo tty \$TERM \$(stty size); read l; echo got \$l; read y; echo size \$(stty size); exit 3'
 echo status=\$?
