@@ -75,7 +75,7 @@ check "snapshot/create while paused (204)" \
   test "$(api PUT /snapshot/create "{\"snapshot_path\":\"$T/snap\",\"mem_file_path\":\"$T/mem\"}" | status_of)" = 204
 check "memory file has the RAM size" test "$(stat -c %s "$T/mem")" = $((64 << 20))
 check "memory file is sparse" test "$(du -k "$T/mem" | cut -f1)" -lt 8192
-check "state file starts with its header" grep -q '^ARCA-VMM-SNAPSHOT 1 ' "$T/snap"
+check "state file starts with its header" grep -q '^ARCA-VMM-SNAPSHOT 2 ' "$T/snap"
 snap_tick=$a
 cp "$T/console" "$T/console.at-snap"
 
@@ -94,7 +94,7 @@ check "API socket removed on exit" test ! -e "$SOCK"
 
 # Restore from the CLI: the counter continues where the snapshot was taken.
 memsum=$(sha256sum <"$T/mem")
-timeout -k 10 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" 2>"$T/restore.err" &
+timeout -k 10 30 "$VMM" --restore "$T/snap" --mem-file "$T/mem" --serial "file:$T/restored" --metrics 2>"$T/restore.err" &
 r=$!; pids+=($r)
 check "restored guest runs" wait_for "$T/restored" "tick $((snap_tick + 3))"
 first=$(next_tick "$T/console.at-snap" "$T/restored" "$snap_tick")
@@ -102,6 +102,36 @@ check "restored guest continues at tick $((snap_tick + 1)) (got $first)" test "$
 stop_wait $r
 check "a running restored guest never writes the memory file (MAP_PRIVATE)" \
   test "$(sha256sum <"$T/mem")" = "$memsum"
+# --metrics: where the restore went.  Every phase is there, the phases add
+# up to at most the restore's total, which ends before the first byte.
+restore_metrics () {
+  tail -n 1 "$T/restore.err" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["restore"]
+parts = ("state_us", "kvm_vm_us", "mem_map_us", "kvm_slots_us", "devices_us", "kvm_vcpus_us",
+         "kvm_state_us", "state_apply_us")
+missing = [k for k in parts + ("total_us", "ready_us", "ready_to_first_byte_us") if k not in r]
+assert not missing, "missing %s" % missing
+assert r["total_us"] > 0 and r["kvm_vm_us"] > 0 and r["kvm_state_us"] > 0, r
+assert sum(r[k] for k in parts) <= r["total_us"] <= r["ready_us"], r
+assert r["ready_to_first_byte_us"] > 0, r
+print("# restore (us):", json.dumps(r))'
+}
+check_log "--metrics: restore breakdown present, parts <= total <= ready" "$T/restore.err" restore_metrics
+# A version-1 state file (plain hex blobs, no zero runs) still restores.
+python3 - "$T/snap" "$T/snap.v1" <<'PY'
+import json, re, sys
+head, body = open(sys.argv[1], "rb").read().split(b"\n", 1)
+body = re.sub(rb'(?<=[0-9a-f"])z([0-9a-f]{4})', lambda m: b"00" * int(m.group(1), 16), body)
+h = 0xcbf29ce484222325
+for b in body:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+open(sys.argv[2], "wb").write(b"ARCA-VMM-SNAPSHOT 1 %d %016x\n" % (len(body), h) + body)
+PY
+timeout -k 10 30 "$VMM" --restore "$T/snap.v1" --mem-file "$T/mem" --serial "file:$T/restored-v1" 2>"$T/restore-v1.err" &
+r=$!; pids+=($r)
+check "version-1 state file (plain hex) restores" wait_next "$T/console.at-snap" "$T/restored-v1" "$snap_tick"
+stop_wait $r
 
 # Restore through the API, paused, then resumed.
 "$VMM" --api-sock "$SOCK" --serial "file:$T/restored2" 2>"$T/vmm2.err" &
@@ -182,9 +212,9 @@ cp "$T/snap" "$T/bad"; printf 'x' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>
 timeout -k 10 10 "$VMM" --restore "$T/bad" --mem-file "$T/mem" 2>"$T/bad.err" >/dev/null; rc=$?
 check "corrupted state: refused" test "$rc" = 1
 check "corrupted state: checksum mismatch reported" grep -q "checksum mismatch" "$T/bad.err"
-sed '1s/ARCA-VMM-SNAPSHOT 1 /ARCA-VMM-SNAPSHOT 99 /' "$T/snap" >"$T/v99"
+sed '1s/^ARCA-VMM-SNAPSHOT [0-9]* /ARCA-VMM-SNAPSHOT 99 /' "$T/snap" >"$T/v99"
 timeout -k 10 10 "$VMM" --restore "$T/v99" --mem-file "$T/mem" 2>"$T/v99.err" >/dev/null
-check "future version: refused with the version named" grep -q "version 99" "$T/v99.err"
+check "future version: refused with the version named" grep -q "has version 99" "$T/v99.err"
 head -c 100 "$T/snap" >"$T/short"
 timeout -k 10 10 "$VMM" --restore "$T/short" --mem-file "$T/mem" 2>"$T/short.err" >/dev/null
 check "truncated state: refused" grep -q "truncated" "$T/short.err"

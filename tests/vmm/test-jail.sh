@@ -115,7 +115,7 @@ a=$(last_tick "$T/api-console"); sleep 1; b=$(last_tick "$T/api-console")
 check "api: no ticks while paused ($a -> $b)" test -n "$a" -a "$a" = "$b"
 out=$(api "$SOCK" PUT /snapshot/create '{"snapshot_path":"/snaps/state","mem_file_path":"snaps/mem"}')
 check "api: snapshot/create into the jail dir (${out//$'\n'/ })" test "$(tail -n 1 <<<"$out")" = 204
-check "api: the state file is on the host side of --jail-dir" grep -q '^ARCA-VMM-SNAPSHOT 1 ' "$JD/snaps/state"
+check "api: the state file is on the host side of --jail-dir" grep -q '^ARCA-VMM-SNAPSHOT 2 ' "$JD/snaps/state"
 check "api: the memory file is on the host side of --jail-dir" test "$(stat -c %s "$JD/snaps/mem" 2>&1)" = $((64 << 20))
 for bad in ../escape /snaps/../../escape snaps/../../../escape; do
   out=$(api "$SOCK" PUT /snapshot/create "{\"snapshot_path\":\"$bad\",\"mem_file_path\":\"snaps/m2\"}")

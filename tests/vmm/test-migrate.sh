@@ -74,6 +74,19 @@ migrate_case () {
   echo "# $name: $stats"
   check "$name: stats report rounds, downtime and total time" \
     grep -q '"rounds":\[{"pages":[1-9].*"downtime_us":[0-9]*,"total_us":[1-9]' <<<"$stats"
+  check "$name: downtime breakdown: source parts <= downtime, destination parts <= state send + wait" \
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); b = d["downtime"]
+src = ("pause_us", "kvm_dirty_log_us", "final_send_us", "kvm_state_us", "state_save_us",
+       "state_send_us", "wait_us")
+dst = ("dst_receive_us", "dst_kvm_state_us", "dst_apply_us", "dst_start_us")
+assert all(k in b for k in src + dst), b
+assert sum(b[k] for k in src) <= d["downtime_us"], d
+# The destination starts on the state record header, sent as state_send_us began.
+assert sum(b[k] for k in dst) <= b["state_send_us"] + b["wait_us"], b
+assert b["dst_receive_us"] + b["dst_kvm_state_us"] + b["dst_apply_us"] > 0, b   # the destination reported
+' "$stats"
   after0=$(sum_after_round0 <<<"$stats")
   check "$name: pages dirtied during pre-copy were sent ($after0)" test "${after0:-0}" -gt 0
   if [ "${MULTI_ROUND:-0}" = 1 ]; then

@@ -512,11 +512,24 @@ migrate_stats_json (const struct arca_vm_migrate_stats *st)
   for (unsigned i = 0; i < st->n_rounds; i++)
     json_array_append_new (rounds, json_pack ("{s:I, s:I}", "pages", (json_int_t) st->round_pages[i],
                                               "us", (json_int_t) st->round_us[i]));
-  o = json_pack ("{s:o, s:I, s:I, s:I, s:I}", "rounds", rounds,
+  const struct arca_vm_migrate_downtime *d = &st->downtime;
+  json_t *down = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                            "pause_us", (json_int_t) d->pause_us,
+                            "kvm_dirty_log_us", (json_int_t) d->kvm_dirty_log_us,
+                            "final_send_us", (json_int_t) d->final_send_us,
+                            "kvm_state_us", (json_int_t) d->kvm_state_us,
+                            "state_save_us", (json_int_t) d->state_save_us,
+                            "state_send_us", (json_int_t) d->state_send_us,
+                            "wait_us", (json_int_t) d->wait_us,
+                            "dst_receive_us", (json_int_t) d->dst_receive_us,
+                            "dst_kvm_state_us", (json_int_t) d->dst_kvm_state_us,
+                            "dst_apply_us", (json_int_t) d->dst_apply_us,
+                            "dst_start_us", (json_int_t) d->dst_start_us);
+  o = json_pack ("{s:o, s:I, s:I, s:I, s:I, s:o}", "rounds", rounds,
                  "final_pages", (json_int_t) st->final_pages,
                  "state_bytes", (json_int_t) st->state_bytes,
                  "downtime_us", (json_int_t) st->downtime_us,
-                 "total_us", (json_int_t) st->total_us);
+                 "total_us", (json_int_t) st->total_us, "downtime", down);
   s = o != NULL ? json_dumps (o, JSON_COMPACT) : NULL;
   json_decref (o);
   return s;

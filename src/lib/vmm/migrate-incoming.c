@@ -62,7 +62,8 @@ receive_pages (struct arca_vm *vm, int fd, const struct mig_record *rec, arca_er
 
 /* Builds the VM from the stream up to its loaded final state. */
 static int
-receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm, arca_error **err)
+receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm,
+         struct mig_times *times, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
   struct arca_vm_config cfg = *config;
@@ -98,15 +99,21 @@ receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm, a
         }
       if (rec.type != MIG_STATE)
         return arca_error_set (err, EPROTO, "migration stream: unknown record type %u", rec.type);
+      /* From its header on, the source is paused: this is downtime. */
+      t = arca_vm_now_ns ();
       if (read_json (fd, &rec, &state, err) < 0)
         return -1;
-      t = arca_vm_now_ns ();
+      vm__phase_done (&times->receive_ns, t);
       r = snapshot__load_state (vm, state, err);
-      arca_debug (config->log, "incoming: state loaded in %llu us",
-                  (unsigned long long) ((arca_vm_now_ns () - t) / 1000));
       json_decref (state);
       if (r < 0)
         return -1;
+      times->kvm_state_ns = vm->metrics.restore.kvm_state_ns;
+      times->apply_ns = vm->metrics.restore.state_apply_ns;
+      arca_debug (config->log, "incoming: state received in %llu us, loaded in %llu us (KVM %llu us)",
+                  (unsigned long long) (times->receive_ns / 1000),
+                  (unsigned long long) ((times->kvm_state_ns + times->apply_ns) / 1000),
+                  (unsigned long long) (times->kvm_state_ns / 1000));
       break;
     }
   *ret_vm = move_ptr (vm);
@@ -120,7 +127,11 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
   cleanup_vm struct arca_vm *vm = NULL;
   cleanup_close int lfd = -1;
   cleanup_close int fd = -1;
-  char ack = MIG_ACK, nack = MIG_NACK;
+  struct mig_times times = { 0 };
+  uint8_t answer[1 + sizeof (times)];
+  char nack = MIG_NACK;
+  uint64_t t = 0;
+  int r;
 
   lfd = mig__listen (address, err);
   if (lfd < 0)
@@ -136,15 +147,24 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
   /* The threads start parked and run once the source knows: a fresh vCPU
      spinning on one of few cores would otherwise delay the answer the
      source's downtime waits for. */
-  if (receive (config, fd, &vm, err) < 0 || arca_vm_pause_before_start (vm, err) < 0
-      || arca_vm_start (vm, err) < 0)
+  r = receive (config, fd, &vm, &times, err);
+  if (r == 0)
+    {
+      t = arca_vm_now_ns ();
+      r = arca_vm_pause_before_start (vm, err) < 0 || arca_vm_start (vm, err) < 0 ? -1 : 0;
+    }
+  if (r < 0)
     {
       /* Best effort: the source resumes either way. */
       if (send (fd, &nack, 1, MSG_NOSIGNAL) < 0)
         arca_debug (config->log, "incoming migration: could not send the failure");
       return arca_error_wrap (err, "incoming migration");
     }
-  if (mig__write_all (fd, &ack, 1, err) < 0)
+  times.start_ns = arca_vm_now_ns () - t;
+  /* One write: the source's downtime ends with its first byte. */
+  answer[0] = MIG_ACK_TIMES;
+  memcpy (answer + 1, &times, sizeof (times));
+  if (mig__write_all (fd, answer, sizeof (answer), err) < 0)
     {
       /* The source cannot know we run: it resumes, so this copy must not. */
       arca_vm_stop (vm);

@@ -173,13 +173,35 @@ mig__read_all (int fd, void *buf, size_t len, arca_error **err)
   return 0;
 }
 
+/* Header and payload in one sendmsg (one syscall per record, not two:
+   the last round's records go out while the guest is paused). */
 int
 mig__send (int fd, uint32_t type, uint32_t count, uint64_t arg, const void *payload, size_t len,
            arca_error **err)
 {
   struct mig_record rec = { .magic = MIG_MAGIC, .type = type, .count = count, .arg = arg };
+  struct iovec iov[2] = { { &rec, sizeof (rec) }, { (void *) payload, len } };
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
 
-  if (mig__write_all (fd, &rec, sizeof (rec), err) < 0)
-    return -1;
-  return len > 0 ? mig__write_all (fd, payload, len, err) : 0;
+  while (msg.msg_iovlen > 0)
+    {
+      ssize_t n = sendmsg (fd, &msg, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return arca_error_errno (err, "send migration stream");
+      /* Partial: skip what went out. */
+      while (msg.msg_iovlen > 0 && (size_t) n >= msg.msg_iov[0].iov_len)
+        {
+          n -= (ssize_t) msg.msg_iov[0].iov_len;
+          msg.msg_iov++;
+          msg.msg_iovlen--;
+        }
+      if (msg.msg_iovlen > 0)
+        {
+          msg.msg_iov[0].iov_base = (uint8_t *) msg.msg_iov[0].iov_base + n;
+          msg.msg_iov[0].iov_len -= (size_t) n;
+        }
+    }
+  return 0;
 }

@@ -24,6 +24,7 @@ struct precopy {
   uint64_t *scratch;            /* one KVM_GET_DIRTY_LOG result */
   size_t words[2];
   uint64_t bytes_sent, send_ns; /* for the bandwidth estimate */
+  uint64_t dirty_log_ns;        /* KVM_GET_DIRTY_LOG time */
 };
 
 static uint64_t
@@ -119,7 +120,10 @@ collect (struct precopy *pc, uint64_t *ret_pending, arca_error **err)
     {
       /* Slots start on 64-page boundaries of the mapping (0, 3 GiB). */
       uint64_t *vmm = mem->vmm_dirty + region_offset (pc->vm, s) / MIG_PAGE / 64;
-      if (kvm__get_dirty_log (pc->vm, s, pc->scratch, err) < 0)
+      uint64_t t = arca_vm_now_ns ();
+      int r = kvm__get_dirty_log (pc->vm, s, pc->scratch, err);
+      vm__phase_done (&pc->dirty_log_ns, t);
+      if (r < 0)
         return -1;
       for (size_t w = 0; w < pc->words[s]; w++)
         {
@@ -193,7 +197,9 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
   unsigned max_rounds = params->max_rounds ? params->max_rounds : 10;
   cleanup_free char *machine = NULL;
   cleanup_free char *state = NULL;
-  uint64_t pending = 0, t_pause, ns, final_ns;
+  uint64_t pending = 0, t_pause, t, ns, final_ns;
+  uint64_t d_ns[5] = { 0 };   /* pause, last pages, state, state sent, answer */
+  struct arca_vm_migrate_downtime *dt = &st->downtime;
   json_t *m;
   char ack = 0;
 
@@ -245,33 +251,62 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
                   (unsigned long long) st->round_pages[r], (unsigned long long) (ns / 1000));
     }
 
-  /* Stop and copy. */
-  t_pause = arca_vm_now_ns ();
+  /* Stop and copy, each step timed for the downtime's breakdown. */
+  t_pause = t = arca_vm_now_ns ();
   if (!arca_vm_is_paused (vm))
     {
       if (arca_vm_pause (vm, err) < 0)
         return -1;
       *paused_here = true;
     }
-  arca_debug (vm->log, "migration: paused after %llu us",
-              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
-  if (collect (pc, &pending, err) < 0 || timed_round (pc, false, &st->final_pages, &final_ns, err) < 0)
+  t = vm__phase_done (&d_ns[0], t);
+  pc->dirty_log_ns = 0;
+  if (collect (pc, &pending, err) < 0)
     return -1;
-  arca_debug (vm->log, "migration: last pages sent after %llu us",
-              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
+  if (timed_round (pc, false, &st->final_pages, &final_ns, err) < 0)
+    return -1;
+  t = vm__phase_done (&d_ns[1], t);
+  vm->save_kvm_ns = 0;
   if (snapshot__state_body (vm, &state, err) < 0)
     return -1;
-  arca_debug (vm->log, "migration: state serialised after %llu us",
-              (unsigned long long) ((arca_vm_now_ns () - t_pause) / 1000));
+  t = vm__phase_done (&d_ns[2], t);
   st->state_bytes = strlen (state);
   if (mig__send (pc->fd, MIG_STATE, (uint32_t) st->state_bytes,
                  snapshot__fnv1a64 (state, st->state_bytes), state, st->state_bytes, err) < 0)
     return -1;
+  t = vm__phase_done (&d_ns[3], t);
   if (mig__read_all (pc->fd, &ack, 1, err) < 0)
     return arca_error_wrap (err, "wait for the destination");
-  if (ack != MIG_ACK)
+  if (ack != MIG_ACK && ack != MIG_ACK_TIMES)
     return arca_error_set (err, EPROTO, "the destination could not load the machine");
+  vm__phase_done (&d_ns[4], t);
   st->downtime_us = (arca_vm_now_ns () - t_pause) / 1000;
+  dt->pause_us = d_ns[0] / 1000;
+  dt->kvm_dirty_log_us = pc->dirty_log_ns / 1000;
+  dt->final_send_us = (d_ns[1] - pc->dirty_log_ns) / 1000;
+  dt->kvm_state_us = vm->save_kvm_ns / 1000;
+  dt->state_save_us = (d_ns[2] - vm->save_kvm_ns) / 1000;
+  dt->state_send_us = d_ns[3] / 1000;
+  dt->wait_us = d_ns[4] / 1000;
+  if (ack == MIG_ACK_TIMES)
+    {
+      /* The destination's own times follow its answer; the VM runs there
+         already, so a failure here only loses them. */
+      struct mig_times times;
+      cleanup_error arca_error *ignored = NULL;
+      if (mig__read_all (pc->fd, &times, sizeof (times), &ignored) == 0)
+        {
+          dt->dst_receive_us = times.receive_ns / 1000;
+          dt->dst_kvm_state_us = times.kvm_state_ns / 1000;
+          dt->dst_apply_us = times.apply_ns / 1000;
+          dt->dst_start_us = times.start_ns / 1000;
+        }
+    }
+  arca_debug (vm->log, "migration downtime %llu us: pause %llu, dirty log %llu, final pages %llu, state %llu (kvm %llu), state sent %llu, destination %llu",
+              (unsigned long long) st->downtime_us, (unsigned long long) dt->pause_us,
+              (unsigned long long) dt->kvm_dirty_log_us, (unsigned long long) dt->final_send_us,
+              (unsigned long long) (d_ns[2] / 1000), (unsigned long long) dt->kvm_state_us,
+              (unsigned long long) dt->state_send_us, (unsigned long long) dt->wait_us);
   return 0;
 }
 

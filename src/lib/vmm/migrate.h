@@ -12,7 +12,8 @@
  * The destination sends MIG_READY once it has built the machine (KVM setup
  * takes milliseconds; the source waits for it before it pauses the guest,
  * so that time is not downtime), and answers the state with MIG_ACK once
- * its vCPUs run; anything else (or a closed connection) means it failed
+ * its vCPUs run (or MIG_ACK_TIMES then a struct mig_times: where its part
+ * of the downtime went); anything else (or a closed connection) means it failed
  * and the source resumes. */
 #ifndef ARCA_VMM_MIGRATE_H
 #define ARCA_VMM_MIGRATE_H
@@ -30,6 +31,7 @@
 #define MIG_MAX_JSON (16u << 20)
 #define MIG_READY 'R'
 #define MIG_ACK 'K'
+#define MIG_ACK_TIMES 'T'               /* MIG_ACK, then a struct mig_times */
 #define MIG_NACK 'E'
 #define MIG_PAGE 4096ULL
 
@@ -38,6 +40,14 @@ struct mig_record {
   uint32_t type;
   uint32_t count;
   uint64_t arg;
+};
+
+/* The destination's share of the downtime, on its clock (ns). */
+struct mig_times {
+  uint64_t receive_ns;    /* the state record read, checksummed, parsed */
+  uint64_t kvm_state_ns;  /* KVM_SET_* of the state */
+  uint64_t apply_ns;      /* decoding, device state */
+  uint64_t start_ns;      /* threads started */
 };
 
 /* ADDR is unix:PATH, tcp:HOST:PORT, or a path (contains '/'). */

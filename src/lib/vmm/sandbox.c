@@ -36,6 +36,8 @@ static const int allowed[] = {
   /* Live migration: connect to the destination (socket() is limited to
      unix and IPv4 streams below). */
   SCMP_SYS (connect), SCMP_SYS (setsockopt),
+  /* ... and its records: header and pages in one sendmsg (migrate-wire.c). */
+  SCMP_SYS (sendmsg),
   /* virtio-vsock: a guest's connection to the host ends with shutdown. */
   SCMP_SYS (shutdown),
   /* snapshot/create: memory and state files. */

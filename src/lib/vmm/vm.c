@@ -235,12 +235,23 @@ remember_config (struct arca_vm *vm, const struct arca_vm_config *config)
     }
 }
 
+/* Adds the time since t to *acc; returns now. */
+uint64_t
+vm__phase_done (uint64_t *acc, uint64_t t)
+{
+  uint64_t now = arca_vm_now_ns ();
+  *acc += now - t;
+  return now;
+}
+
 int
 vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
            struct arca_vm **ret_vm, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
   uint64_t mem_size = config->mem_size_mib << 20;
+  struct arca_vm_restore_times *rt;
+  uint64_t t;
 
   if (config->n_drives > ARCA_VM_MAX_DRIVES)
     return arca_error_set (err, EINVAL, "more than %d drives", ARCA_VM_MAX_DRIVES);
@@ -271,24 +282,37 @@ vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
   for (unsigned i = 0; i < ARCA_VM_MAX_VCPUS; i++)
     vm->vcpus[i].fd = -1;
   remember_config (vm, config);
+  rt = &vm->metrics.restore;
 
-  if (event_loop__init (&vm->loop, err) < 0 || kvm__create_vm (vm, err) < 0)
+  if (event_loop__init (&vm->loop, err) < 0)
     return -1;
+  /* Each phase's time, for a restore's breakdown in the metrics. */
+  t = arca_vm_now_ns ();
+  if (kvm__create_vm (vm, err) < 0)
+    return -1;
+  t = vm__phase_done (&rt->kvm_vm_ns, t);
   if (mem_fd >= 0 ? guest_mem__map_file (&vm->mem, mem_fd, mem_size, err) < 0
                   : guest_mem__alloc (&vm->mem, mem_size, err) < 0)
     return -1;
+  t = vm__phase_done (&rt->mem_map_ns, t);
   if (kvm__set_memory (vm, err) < 0)
     return -1;
+  t = vm__phase_done (&rt->kvm_slots_ns, t);
   if (config->cmdline != NULL && vm__cmdline_append (vm, config->cmdline, err) < 0)
     return -1;
   if (create_devices (vm, config, err) < 0)
     return -1;
+  t = vm__phase_done (&rt->devices_ns, t);
   if (!vm->restoring && (load_kernel (vm, config, err) < 0 || mptable__write (vm, err) < 0
                          || (config->acpi && acpi__write (vm, err) < 0)))
     return -1;
+  t = arca_vm_now_ns ();
   for (unsigned i = 0; i < config->vcpu_count; i++)
     if (vcpu__create (vm, i, err) < 0)
       return -1;
+  vm__phase_done (&rt->kvm_vcpus_ns, t);
+  if (!vm->restoring)
+    memset (rt, 0, sizeof (*rt));   /* the breakdown is a restore's only */
   if (!vm->restoring && boot_cpu__setup_entry (vm, &vm->vcpus[0], err) < 0)
     return -1;
   arca_debug (vm->log, "vm built: %u vcpu(s), %llu MiB, %s after %llu us", vm->n_vcpus,

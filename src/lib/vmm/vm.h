@@ -136,6 +136,7 @@ struct arca_vm {
   /* Metrics: counters are updated with __atomic builtins, the boot markers
      under lock. */
   struct arca_vm_metrics metrics;
+  uint64_t save_kvm_ns;          /* KVM_GET_* time of state saves (migration) */
 };
 
 #define VM_COUNT(vm, field, n) __atomic_add_fetch (&(vm)->metrics.field, (n), __ATOMIC_RELAXED)
@@ -154,6 +155,8 @@ void vm__device_state (struct arca_vm *vm, void (*save) (void *, json_t *),
 void vm__request_stop (struct arca_vm *vm, enum arca_vm_exit_reason reason, int code,
                        const char *message);
 uint64_t vm__elapsed_ns (struct arca_vm *vm);
+/* Adds the time since t (arca_vm_now_ns) to *acc; returns now. */
+uint64_t vm__phase_done (uint64_t *acc, uint64_t t);
 /* Appends " text" to the kernel command line. */
 int vm__cmdline_append (struct arca_vm *vm, const char *text, arca_error **err);
 

@@ -109,6 +109,23 @@ struct arca_vm_metrics {
   uint64_t blk_read_bytes, blk_write_bytes;
   uint64_t balloon_target_pages, balloon_actual_pages;
   uint64_t balloon_inflated_pages, balloon_deflated_pages;
+  /* Where a restore's setup went, ns; total_ns 0 for a VM not restored
+     from a snapshot (an incoming migration reports its part of the
+     downtime in the source's arca_vm_migrate_stats instead).  kvm_*
+     phases are KVM ioctls, the rest the VMM's own work; what is not
+     listed (event loop, opening files) is total_ns minus their sum. */
+  struct arca_vm_restore_times {
+    uint64_t state_ns;          /* state file read, checksummed, parsed */
+    uint64_t kvm_vm_ns;         /* /dev/kvm, KVM_CREATE_VM, irqchip, PIT */
+    uint64_t mem_map_ns;        /* mmap of guest RAM (memory file or memfd) */
+    uint64_t kvm_slots_ns;      /* KVM_SET_USER_MEMORY_REGION */
+    uint64_t devices_ns;        /* device models (their ioeventfds/irqfds too) */
+    uint64_t kvm_vcpus_ns;      /* KVM_CREATE_VCPU, kvm_run mmap, CPUID */
+    uint64_t kvm_state_ns;      /* KVM_SET_* of irqchip, PIT, clock, vCPUs */
+    uint64_t state_apply_ns;    /* decoding the state and device restore */
+    uint64_t total_ns;          /* restore entry -> machine ready to run */
+    uint64_t ready_ns;          /* since start_ns: the machine was ready */
+  } restore;
 };
 
 const char *arca_vm_exit_reason_name (enum arca_vm_exit_reason reason);
@@ -193,6 +210,23 @@ struct arca_vm_migrate_stats {
   uint64_t state_bytes;
   uint64_t downtime_us;       /* source paused -> destination running */
   uint64_t total_us;
+  /* Where the downtime went (us).  Source: pause .. wait, in order, sum to
+     at most downtime_us; kvm_* are KVM ioctls.  dst_*: the destination's
+     own clock for its part of `wait` (0 from a destination that does not
+     report them). */
+  struct arca_vm_migrate_downtime {
+    uint64_t pause_us;          /* vCPUs out of KVM_RUN */
+    uint64_t kvm_dirty_log_us;  /* the last KVM_GET_DIRTY_LOG */
+    uint64_t final_send_us;     /* the last dirty pages onto the socket */
+    uint64_t kvm_state_us;      /* KVM_GET_* of vCPUs, irqchip, PIT, clock */
+    uint64_t state_save_us;     /* the rest of the state: JSON, devices */
+    uint64_t state_send_us;     /* the state record onto the socket */
+    uint64_t wait_us;           /* state sent -> the destination's answer */
+    uint64_t dst_receive_us;    /* state record read, checksummed, parsed */
+    uint64_t dst_kvm_state_us;  /* KVM_SET_* */
+    uint64_t dst_apply_us;      /* decoding, device state */
+    uint64_t dst_start_us;      /* vCPU and device threads started */
+  } downtime;
 };
 /* Pre-copies guest RAM to the destination with KVM dirty-page logging,
  * then pauses, sends what is left plus the device and vCPU state, and once
