@@ -497,38 +497,80 @@ arca_vm_snapshot (struct arca_vm *vm, const char *state_path, const char *mem_pa
   return 0;
 }
 
+/* Reads the whole file (at most max bytes) into a NUL-terminated buffer:
+   one read, no stdio, nothing but the bytes the checksum covers anyway. */
+static int
+read_file (const char *path, size_t max, char **ret, size_t *ret_len, arca_error **err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *data = NULL;
+  struct stat st;
+  size_t done = 0;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return arca_error_errno (err, "open snapshot `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return arca_error_errno (err, "stat snapshot `%s`", path);
+  if (!S_ISREG (st.st_mode) || (uint64_t) st.st_size > max)
+    return arca_error_set (err, EINVAL, "`%s` is not an arca-vmm snapshot (not a file of at most %zu bytes)",
+                           path, max);
+  data = malloc ((size_t) st.st_size + 1);
+  if (data == NULL)
+    return arca_error_errno (err, "read snapshot `%s`", path);
+  while (done < (size_t) st.st_size)
+    {
+      ssize_t n = read (fd, data + done, (size_t) st.st_size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return arca_error_errno (err, "read snapshot `%s`", path);
+      if (n == 0)
+        break;
+      done += (size_t) n;
+    }
+  data[done] = '\0';
+  *ret_len = done;
+  *ret = move_ptr (data);
+  return 0;
+}
+
 /* Reads and verifies the state file; returns the parsed JSON. */
 static int
 read_state (const char *path, json_t **ret, arca_error **err)
 {
   cleanup_free char *data = NULL;
-  cleanup_file FILE *f = NULL;
-  char magic[32];
-  int version;
-  size_t len;
+  size_t size = 0, len;
+  char *nl, *p;
+  long version;
   uint64_t sum;
   json_error_t jerr;
   json_t *root;
 
-  f = fopen (path, "re");
-  if (f == NULL)
-    return arca_error_errno (err, "open snapshot `%s`", path);
-  if (fscanf (f, "%31s %d %zu %" SCNx64, magic, &version, &len, &sum) != 4 || fgetc (f) != '\n'
-      || strcmp (magic, SNAP_MAGIC) != 0)
+  if (read_file (path, SNAP_MAX_STATE + 128, &data, &size, err) < 0)
+    return -1;
+  /* "ARCA-VMM-SNAPSHOT <version> <length> <fnv1a64 hex>\n" */
+  nl = memchr (data, '\n', size);
+  p = data + strlen (SNAP_MAGIC);
+  if (nl == NULL || strncmp (data, SNAP_MAGIC " ", strlen (SNAP_MAGIC) + 1) != 0)
+    return arca_error_set (err, EINVAL, "`%s` is not an arca-vmm snapshot", path);
+  *nl = '\0';
+  errno = 0;
+  version = strtol (p, &p, 10);
+  len = *p == ' ' ? (size_t) strtoull (p + 1, &p, 10) : 0;
+  sum = *p == ' ' ? (uint64_t) strtoull (p + 1, &p, 16) : 0;
+  if (errno != 0 || *p != '\0' || len == 0)
     return arca_error_set (err, EINVAL, "`%s` is not an arca-vmm snapshot", path);
   if (version != 1 && version != SNAP_VERSION)
-    return arca_error_set (err, ENOTSUP, "snapshot `%s` has version %d, this arca-vmm reads 1 to %d",
+    return arca_error_set (err, ENOTSUP, "snapshot `%s` has version %ld, this arca-vmm reads 1 to %d",
                            path, version, SNAP_VERSION);
-  if (len == 0 || len > SNAP_MAX_STATE)
+  if (len > SNAP_MAX_STATE)
     return arca_error_set (err, EINVAL, "snapshot `%s`: bad length %zu", path, len);
-  data = malloc (len);
-  if (data == NULL)
-    return arca_error_errno (err, "read snapshot `%s`", path);
-  if (fread (data, 1, len, f) != len || fgetc (f) != EOF)
+  if ((size_t) (data + size - (nl + 1)) != len)
     return arca_error_set (err, EINVAL, "snapshot `%s`: truncated or trailing data", path);
-  if (snapshot__fnv1a64 (data, len) != sum)
+  if (snapshot__fnv1a64 (nl + 1, len) != sum)
     return arca_error_set (err, EINVAL, "snapshot `%s`: checksum mismatch", path);
-  root = json_loadb (data, len, 0, &jerr);
+  root = json_loadb (nl + 1, len, 0, &jerr);
   if (root == NULL)
     return arca_error_set (err, EINVAL, "snapshot `%s`: %s", path, jerr.text);
   *ret = root;
