@@ -581,8 +581,8 @@ print("%-34s %12s %12s %8s  %s" % ("metric", "arca-vmm", "qemu", "ratio", "goal 
 for name, a, q, unit in rows:
     ratio = (q / a) if a == a and q == q and a > 0 else float("nan")
     fmt = lambda v: ("%.2f %s" % (v, unit)) if v == v else "n/a"
-    print("%-34s %12s %12s %8s  %s" % (name, fmt(a), fmt(q), ("%.1fx" % ratio) if ratio == ratio else "-",
-                                       goal(name, a, q)))
+    print(("%-34s %12s %12s %8s  %s" % (name, fmt(a), fmt(q), ("%.1fx" % ratio) if ratio == ratio else "-",
+                                        goal(name, a, q))).rstrip())
 print("ratio = qemu / arca-vmm (higher favours arca-vmm)")
 if NATIVE:
     print("start -> API ready, native: measured on this host outside the nested machine (no KVM")
