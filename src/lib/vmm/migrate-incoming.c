@@ -162,7 +162,7 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
     }
   times.start_ns = arca_vm_now_ns () - t;
   /* One write: the source's downtime ends with its first byte. */
-  answer[0] = MIG_ACK_TIMES;
+  answer[0] = MIG_ACK;
   memcpy (answer + 1, &times, sizeof (times));
   if (mig__write_all (fd, answer, sizeof (answer), err) < 0)
     {

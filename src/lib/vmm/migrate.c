@@ -277,7 +277,7 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
   t = vm__phase_done (&d_ns[3], t);
   if (mig__read_all (pc->fd, &ack, 1, err) < 0)
     return arca_error_wrap (err, "wait for the destination");
-  if (ack != MIG_ACK && ack != MIG_ACK_TIMES)
+  if (ack != MIG_ACK)
     return arca_error_set (err, EPROTO, "the destination could not load the machine");
   vm__phase_done (&d_ns[4], t);
   st->downtime_us = (arca_vm_now_ns () - t_pause) / 1000;
@@ -288,20 +288,20 @@ run_migration (struct precopy *pc, const struct arca_vm_migrate_params *params,
   dt->state_save_us = (d_ns[2] - vm->save_kvm_ns) / 1000;
   dt->state_send_us = d_ns[3] / 1000;
   dt->wait_us = d_ns[4] / 1000;
-  if (ack == MIG_ACK_TIMES)
-    {
-      /* The destination's own times follow its answer; the VM runs there
-         already, so a failure here only loses them. */
-      struct mig_times times;
-      cleanup_error arca_error *ignored = NULL;
-      if (mig__read_all (pc->fd, &times, sizeof (times), &ignored) == 0)
-        {
-          dt->dst_receive_us = times.receive_ns / 1000;
-          dt->dst_kvm_state_us = times.kvm_state_ns / 1000;
-          dt->dst_apply_us = times.apply_ns / 1000;
-          dt->dst_start_us = times.start_ns / 1000;
-        }
-    }
+  {
+    /* The destination's own times follow its answer (an older one closes
+       the connection instead); the VM runs there already, so a failure
+       here only loses them. */
+    struct mig_times times;
+    cleanup_error arca_error *ignored = NULL;
+    if (mig__read_all (pc->fd, &times, sizeof (times), &ignored) == 0)
+      {
+        dt->dst_receive_us = times.receive_ns / 1000;
+        dt->dst_kvm_state_us = times.kvm_state_ns / 1000;
+        dt->dst_apply_us = times.apply_ns / 1000;
+        dt->dst_start_us = times.start_ns / 1000;
+      }
+  }
   arca_debug (vm->log, "migration downtime %llu us: pause %llu, dirty log %llu, final pages %llu, state %llu (kvm %llu), state sent %llu, destination %llu",
               (unsigned long long) st->downtime_us, (unsigned long long) dt->pause_us,
               (unsigned long long) dt->kvm_dirty_log_us, (unsigned long long) dt->final_send_us,

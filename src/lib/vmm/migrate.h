@@ -12,8 +12,9 @@
  * The destination sends MIG_READY once it has built the machine (KVM setup
  * takes milliseconds; the source waits for it before it pauses the guest,
  * so that time is not downtime), and answers the state with MIG_ACK once
- * its vCPUs run (or MIG_ACK_TIMES then a struct mig_times: where its part
- * of the downtime went); anything else (or a closed connection) means it failed
+ * its vCPUs run, followed by a struct mig_times (where its part of the
+ * downtime went: a source that does not read it only closes the connection
+ * earlier, a destination that does not send it closes it); anything else (or a closed connection) means it failed
  * and the source resumes. */
 #ifndef ARCA_VMM_MIGRATE_H
 #define ARCA_VMM_MIGRATE_H
@@ -30,8 +31,7 @@
 #define MIG_MAX_RUN 256                 /* pages per record: 1 MiB */
 #define MIG_MAX_JSON (16u << 20)
 #define MIG_READY 'R'
-#define MIG_ACK 'K'
-#define MIG_ACK_TIMES 'T'               /* MIG_ACK, then a struct mig_times */
+#define MIG_ACK 'K'                     /* then a struct mig_times, if it has them */
 #define MIG_NACK 'E'
 #define MIG_PAGE 4096ULL
 
