@@ -326,10 +326,13 @@ interrupt_run_step() {
   # setsid: its own process group (not a leader here, so setsid execs in place: $! is the build).
   setsid "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t interrupted:1 "$CTX" >"$ET_DIR/out" 2>&1 &
   pid=$!
-  for i in $(seq 1 100); do
-    [ -n "$(arca ps -q)" ] && break
+  # The step of `sleep 60`, not the short one before it (whose container is
+  # gone again a moment later).
+  for i in $(seq 1 300); do
+    grep -q 'STEP 3/3' "$ET_DIR/out" && [ -n "$(arca ps -q)" ] && break
     sleep 0.1
   done
+  cat "$ET_DIR/out"
   id=$(arca ps -q --no-trunc)
   [ -n "$id" ]
   [ -d "/sys/fs/cgroup/memory/arca/$id" ] || [ -d "/sys/fs/cgroup/pids/arca/$id" ]
@@ -377,7 +380,8 @@ interrupt_run_step() {
     for f in $(seq 1 100); do echo "$d $f" > "$CTX/many/$d/$f"; done
   done
   head -c 20000000 /dev/urandom > "$CTX/many/big"
-  printf 'FROM busybox\nCOPY many /many\nRUN true\n' > "$CTX/Containerfile"
+  # A RUN that lasts: the build is still there for the signal wherever it is.
+  printf 'FROM busybox\nCOPY many /many\nRUN sleep 30\n' > "$CTX/Containerfile"
   setsid "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" build -t copied:1 "$CTX" >"$ET_DIR/out" 2>&1 &
   pid=$!
   for i in $(seq 1 200); do
