@@ -127,8 +127,9 @@ ARCA_VM_KERNEL=$RUNVM_KERNEL $RUNVM_ARCA --root /tmp/arca --run-root /run/arca r
 echo status=\$?
 TTYSH
 t0=$(now_ms)
+$bb cp /pty-drive.py $h/tmp/pty-drive.py
 $bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PTY_DRIVE_TIMEOUT=$RUNVM_TIMEOUT \
-  python3 $RUNVM_SRC/tests/engine/pty-drive.py /tmp/tty.script -- sh /tmp/tty.sh </dev/null >/tmp/tty.out 2>/tmp/tty.err
+  python3 /tmp/pty-drive.py /tmp/tty.script -- sh /tmp/tty.sh </dev/null >/tmp/tty.out 2>/tmp/tty.err
 say "tty exit=$? wall_ms=$(($(now_ms) - t0))"
 dump tty-err /tmp/tty.err
 # What stayed behind: the first run (no --rm) keeps its directory, the

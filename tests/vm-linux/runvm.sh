@@ -63,6 +63,9 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,modules}
 cp "$(command -v busybox)" "$root/bin/busybox"
 mknod -m 600 "$root/dev/console" c 5 1
 install -m 755 "$here/runvm-init.sh" "$root/init"
+# The source tree is not shared (a CI clone under /tmp sits below the outer
+# VM's tmpfs): what the init runs from it travels in the initramfs.
+install -m 755 "$src/tests/engine/pty-drive.py" "$root/pty-drive.py"
 # In dependency order (modules.dep): virtio over PCI for 9p, 9p, overlayfs
 # for the engine's image view, then KVM.
 order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay irqbypass kvm ccp kvm-amd"
