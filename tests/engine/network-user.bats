@@ -164,9 +164,23 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   [ "$(arca network inspect small | jq -r '.[0].Options["com.docker.network.driver.mtu"]')" = 1400 ]
   run arca run --rm --network small busybox cat /sys/class/net/eth0/mtu
   [ "$output" = 1400 ]
+  # Without one: the link at 65520, every route but the host's at 1500.
   arca network create plain >/dev/null
-  run arca run --rm --network plain busybox cat /sys/class/net/eth0/mtu
-  [ "$output" = 1500 ]
+  arca run -d --name p1 --network plain busybox sleep 60
+  arca run -d --name s1 --network small busybox sleep 60
+  wait_status p1 Up
+  wait_status s1 Up
+  [ "$(arca exec p1 cat /sys/class/net/eth0/mtu)" = 65520 ]
+  run nsenter -t "$(arca inspect p1 | jq -r '.[0].State.Pid')" -n ip route
+  echo "$output"
+  [[ "$output" == *"default via "*" dev eth0 mtu 1500"* ]]
+  [ "$(grep -c 'mtu 1500' <<<"$output")" = 2 ]
+  [ "$(arca network inspect plain | jq -r '.[0].Options["com.docker.network.driver.mtu"]')" = 1500 ]
+  # An explicit MTU pins no route.
+  run nsenter -t "$(arca inspect s1 | jq -r '.[0].State.Pid')" -n ip route
+  echo "$output"
+  [[ "$output" != *mtu* ]]
+  arca rm -f p1 s1 >/dev/null
   for bad in mtu=abc mtu=100 mtu=70000 mtu= com.docker.network.driver.mtu=9k; do
     run --separate-stderr arca network create -o "$bad" badmtu
     echo "$bad: $status $stderr"

@@ -135,6 +135,36 @@ serve() { # NAME [arca run options...]: busybox httpd serving "hello from NAME"
   [ "$output" = "hello from gro1" ]
 }
 
+@test "the host reaches a container at the link's MTU 65520; every other route in it keeps 1500" {
+  serve mtu1 -p 127.0.0.1::80
+  ip1=$(ip_of mtu1)
+  [ "$(arca exec mtu1 cat /sys/class/net/eth0/mtu)" = 65520 ]
+  # The host's iproute2 in its namespace (busybox's ip shows no route metrics).
+  pid=$(arca inspect mtu1 | jq -r '.[0].State.Pid')
+  run nsenter -t "$pid" -n ip route
+  echo "$output"
+  [[ "$output" == *"default via 172.30.77.1 dev eth0 mtu 1500"* ]]
+  [[ "$output" == *"172.30.77.0/24 dev eth0 scope link src $ip1 mtu 1500"* ]]
+  grep -qx "172.30.77.1 dev eth0 scope link src $ip1 *" <<<"$output"
+  ip -o link show $BR | grep -q ' mtu 65520 '
+  # The segment size TCP settles on: host -> container IP, and through the published
+  # port on 127.0.0.1 (the container's side advertises it too) ...
+  port=$(arca port mtu1 80 | sed 's/.*://')
+  mss() { python3 -c 'import socket,sys; s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 5); print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))' "$@"; }
+  direct=$(mss "$ip1" 80)
+  published=$(mss 127.0.0.1 "$port")
+  echo "mss direct $direct published $published"
+  [ "$direct" -gt 16000 ] # 1448 at MTU 1500
+  [ "$published" -gt 16000 ]
+  # ... while it reaches other containers (and VMs) at 1500, and the world too.
+  run nsenter -t "$pid" -n sh -c 'ip route get 172.30.77.250; ip route get 192.0.2.1; ip route get 172.30.77.1'
+  echo "$output"
+  [ "$(grep -c 'mtu 1500' <<<"$output")" = 2 ]
+  run arca run --rm busybox wget -qO- "http://$ip1/index.html"
+  echo "wget from another container: $status $output"
+  [ "$output" = "hello from mtu1" ]
+}
+
 @test "ARCA_BRIDGE_MTU sets the default bridge's MTU for a new engine root; a bad value fails" {
   local root=$ET_DIR/mtu-root run=$ET_DIR/mtu-run
   run env ARCA_BRIDGE_NAME=arcat9 ARCA_BRIDGE_SUBNET=172.30.79.0/24 ARCA_BRIDGE_MTU=9000 \

@@ -344,7 +344,7 @@ collect_ports (json_t *opts, struct arca_port_spec *ret, size_t *ret_n, arca_err
 int
 arca_bridge_configure_inside (int netns_fd, const char *ifname, struct in_addr addr,
                               const struct arca_subnet *subnet, struct in_addr gateway,
-                              arca_error **err)
+                              struct in_addr host, unsigned route_mtu, arca_error **err)
 {
   cleanup_nl struct arca_nl *nl = NULL;
   unsigned eth = 0, lo = 0;
@@ -355,10 +355,24 @@ arca_bridge_configure_inside (int netns_fd, const char *ifname, struct in_addr a
     return -1;
   if (eth == 0)
     return arca_error_set (err, ENODEV, "%s missing in the container", ifname);
+  if (route_mtu == 0)
+    {
+      if ((lo && arca_nl_link_set (nl, lo, &up, err) < 0)
+          || arca_nl_addr_add (nl, eth, addr, subnet->prefix, err) < 0
+          || arca_nl_link_set (nl, eth, &up, err) < 0
+          || (gateway.s_addr && arca_nl_route_default (nl, gateway, err) < 0))
+        return arca_error_wrap (err, "configure %s", ifname);
+      return 0;
+    }
+  struct arca_nl_route on_link = { .dst = subnet->base, .prefix = subnet->prefix, .oif = eth,
+                                   .prefsrc = addr, .mtu = route_mtu };
+  struct arca_nl_route to_host = { .dst = host, .prefix = 32, .oif = eth, .prefsrc = addr };
+  struct arca_nl_route out = { .gateway = gateway, .oif = eth, .mtu = route_mtu };
   if ((lo && arca_nl_link_set (nl, lo, &up, err) < 0)
-      || arca_nl_addr_add (nl, eth, addr, subnet->prefix, err) < 0
-      || arca_nl_link_set (nl, eth, &up, err) < 0
-      || (gateway.s_addr && arca_nl_route_default (nl, gateway, err) < 0))
+      || arca_nl_addr_add_noprefixroute (nl, eth, addr, subnet->prefix, err) < 0
+      || arca_nl_link_set (nl, eth, &up, err) < 0 || arca_nl_route_add (nl, &on_link, err) < 0
+      || (host.s_addr && arca_nl_route_add (nl, &to_host, err) < 0)
+      || (gateway.s_addr && arca_nl_route_add (nl, &out, err) < 0))
     return arca_error_wrap (err, "configure %s", ifname);
   return 0;
 }
@@ -411,7 +425,8 @@ arca_bridge_realize (struct arca_engine *e, struct arca_nl *nl, char ret_bridge[
   if (ensure_tables (e->db->h, err) < 0 || network_config (e->db->h, &cfg, err) < 0)
     return -1;
   gateway = arca_subnet_host (&cfg.subnet, 1);
-  if (arca_bridge_ensure (nl, cfg.bridge, &cfg.subnet, gateway, cfg.mtu, &bridge, err) < 0)
+  if (arca_bridge_ensure (nl, cfg.bridge, &cfg.subnet, gateway, arca_net_link_mtu (cfg.mtu),
+                          &bridge, err) < 0)
     return -1;
   /* The bridge joins the isolation set when its table is set up (once per
    * boot): each nft command costs a ruleset round trip. */
@@ -469,11 +484,12 @@ attach (struct arca_engine *e, const char *id, pid_t init_pid, arca_error **err)
   struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true };
   if (arca_bridge_mac (addr, json_string_value (json_object_get (opts, "mac")), mac, err) < 0)
     return -1;
-  if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, cfg.mtu, err) < 0
+  if (arca_nl_veth_add (nl, veth, "eth0", netns, mac, arca_net_link_mtu (cfg.mtu), err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
       || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0
-      || arca_bridge_configure_inside (netns, "eth0", addr, subnet, gateway, err) < 0)
+      || arca_bridge_configure_inside (netns, "eth0", addr, subnet, gateway, gateway,
+                                       arca_net_route_mtu (cfg.mtu), err) < 0)
     return -1;
   if (arca_bridge_publish (e, id, opts, cfg.table, addr, err) < 0)
     return -1;

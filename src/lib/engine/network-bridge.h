@@ -62,10 +62,35 @@ void arca_bridge_table_name (const char *bridge, char ret[32]);
 /* requested ("02:42:..."), else derived from the address. */
 int arca_bridge_mac (struct in_addr addr, const char *requested, unsigned char ret[6],
                      arca_error **err);
-/* Address on ifname, lo and ifname up, the default route when gateway is set. */
+/* Address on ifname, lo and ifname up, the default route when gateway is
+ * set.  route_mtu 0: the subnet route the address brings, at the link's MTU.
+ * Else the subnet and default routes carry route_mtu and only host (the
+ * bridge's own address, 0: none) is reached at the link's MTU: see
+ * ARCA_NET_LINK_MTU. */
 int arca_bridge_configure_inside (int netns_fd, const char *ifname, struct in_addr addr,
                                   const struct arca_subnet *subnet, struct in_addr gateway,
-                                  arca_error **err);
+                                  struct in_addr host, unsigned route_mtu, arca_error **err);
+
+/* A network without an MTU of its own runs its bridge, veths and taps at
+ * ARCA_NET_LINK_MTU, so host <-> container TCP (through the container's /32
+ * route to the bridge address) moves loopback-sized segments instead of
+ * 1448-byte ones, while every other route in the container (the subnet:
+ * other containers and VMs; the default: the world) keeps
+ * ARCA_NET_ROUTE_MTU, the 1500 everyone expects (UDP fragments, MSS to
+ * the outside, `run --vm` guests at 1500 all as before).  A network with
+ * an MTU (-o mtu=N, ARCA_BRIDGE_MTU) uses N everywhere. */
+#define ARCA_NET_LINK_MTU 65520
+#define ARCA_NET_ROUTE_MTU 1500
+static inline unsigned
+arca_net_link_mtu (unsigned network_mtu)
+{
+  return network_mtu ? network_mtu : ARCA_NET_LINK_MTU;
+}
+static inline unsigned
+arca_net_route_mtu (unsigned network_mtu)
+{
+  return network_mtu ? 0 : ARCA_NET_ROUTE_MTU;
+}
 /* hosts (own line, --add-host), resolv.conf (--dns) of a bridged container. */
 int arca_bridge_write_etc (struct arca_engine *e, const char *id, json_t *opts,
                            struct in_addr addr, arca_error **err);

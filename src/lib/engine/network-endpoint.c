@@ -394,11 +394,12 @@ attach_endpoint (struct arca_engine *e, sqlite3 *hdb, const char *id, int netns,
   if (default_route && !n->internal)
     gateway = n->gateway;
   if (arca_endpoint_put (hdb, &ep, err) < 0
-      || arca_nl_veth_add (nl, veth, ifname, netns, mac, n->mtu, err) < 0
+      || arca_nl_veth_add (nl, veth, ifname, netns, mac, arca_net_link_mtu (n->mtu), err) < 0
       || arca_nl_link_index (nl, veth, &host_end, err) < 0
       || arca_nl_link_set (nl, host_end, &to_bridge, err) < 0
       || arca_nl_bridge_port_hairpin (nl, host_end, err) < 0
-      || arca_bridge_configure_inside (netns, ifname, addr, &n->subnet, gateway, err) < 0)
+      || arca_bridge_configure_inside (netns, ifname, addr, &n->subnet, gateway, n->gateway,
+                                       arca_net_route_mtu (n->mtu), err) < 0)
     return arca_error_wrap (err, "network %s", n->name);
   *ret_addr = addr;
   return 0;

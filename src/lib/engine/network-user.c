@@ -148,7 +148,7 @@ user_net_realize (const struct user_net *n, arca_error **err)
     return -1;
   if (index)
     return 0;
-  if (arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, n->mtu, &index, err) < 0
+  if (arca_bridge_ensure (nl, n->bridge, &n->subnet, n->gateway, arca_net_link_mtu (n->mtu), &index, err) < 0
       || arca_nft_isolation_add (n->bridge, n->internal, err) < 0)
     return -1;
   /* An internal network gets no NAT table: nothing leaves it, nothing is

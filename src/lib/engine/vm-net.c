@@ -270,10 +270,13 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char
   snprintf (mac_text, sizeof mac_text, "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
             n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
   ep.address = n->address;
-  /* The tap takes the network's MTU: a smaller port would lower the
-   * bridge's own MTU (the kernel keeps a bridge at its ports' minimum).  The
-   * guest's eth0 keeps 1500; TCP's MSS takes care of the difference. */
-  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true, .mtu = mtu };
+  /* The tap takes the network's link MTU: a smaller port would lower the
+   * bridge's own MTU (the kernel keeps a bridge at its ports' minimum) and
+   * with it the host's path to every container.  The guest's eth0 keeps
+   * 1500: TCP's MSS and the containers' subnet route (ARCA_NET_ROUTE_MTU)
+   * take care of the difference. */
+  struct arca_nl_link_change to_bridge = { .master = bridge, .netns_fd = -1, .up = true,
+                                           .mtu = arca_net_link_mtu (mtu) };
   if (arca_endpoint_put (hdb, &ep, err) < 0 || publish (e, s, exposed_ports, n, internal, err) < 0
       || arca_tap_create (n->tap, err) < 0
       || arca_nl_link_index (nl, n->tap, &tap, err) < 0)

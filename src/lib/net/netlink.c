@@ -3,7 +3,9 @@
  * errors carry the kernel's errno. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -267,9 +269,9 @@ arca_nl_bridge_port_hairpin (struct arca_nl *nl, unsigned index, arca_error **er
   return 0;
 }
 
-int
-arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
-                  arca_error **err)
+static int
+addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
+          uint32_t flags, arca_error **err)
 {
   char buf[NL_BUF];
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
@@ -289,13 +291,29 @@ arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsig
       struct in_addr bcast = { .s_addr = addr.s_addr | htonl (0xffffffffu >> prefix) };
       mnl_attr_put (nlh, IFA_BROADCAST, sizeof bcast, &bcast);
     }
+  if (flags)
+    mnl_attr_put_u32 (nlh, IFA_FLAGS, flags);
   if (nl_talk (nl, nlh, NULL, NULL, "add address", &local) < 0 && local->errnum != EEXIST)
     return arca_error_set (err, local->errnum, "add address to link %u", index);
   return 0;
 }
 
 int
-arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err)
+arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
+                  arca_error **err)
+{
+  return addr_add (nl, index, addr, prefix, 0, err);
+}
+
+int
+arca_nl_addr_add_noprefixroute (struct arca_nl *nl, unsigned index, struct in_addr addr,
+                                unsigned prefix, arca_error **err)
+{
+  return addr_add (nl, index, addr, prefix, IFA_F_NOPREFIXROUTE, err);
+}
+
+int
+arca_nl_route_add (struct arca_nl *nl, const struct arca_nl_route *r, arca_error **err)
 {
   char buf[NL_BUF];
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
@@ -304,12 +322,35 @@ arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
   rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = (unsigned char) r->prefix;
   rtm->rtm_table = RT_TABLE_MAIN;
   rtm->rtm_protocol = RTPROT_BOOT;
-  rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+  rtm->rtm_scope = r->gateway.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   rtm->rtm_type = RTN_UNICAST;
-  mnl_attr_put (nlh, RTA_GATEWAY, sizeof gateway, &gateway);
-  if (nl_talk (nl, nlh, NULL, NULL, "add default route", err) < 0)
-    return -1;
+  if (r->prefix)
+    mnl_attr_put (nlh, RTA_DST, sizeof r->dst, &r->dst);
+  if (r->gateway.s_addr)
+    mnl_attr_put (nlh, RTA_GATEWAY, sizeof r->gateway, &r->gateway);
+  if (r->oif)
+    mnl_attr_put_u32 (nlh, RTA_OIF, r->oif);
+  if (r->prefsrc.s_addr)
+    mnl_attr_put (nlh, RTA_PREFSRC, sizeof r->prefsrc, &r->prefsrc);
+  if (r->mtu)
+    {
+      struct nlattr *metrics = mnl_attr_nest_start (nlh, RTA_METRICS);
+      mnl_attr_put_u32 (nlh, RTAX_MTU, r->mtu);
+      mnl_attr_nest_end (nlh, metrics);
+    }
+  char dst[INET_ADDRSTRLEN];
+  inet_ntop (AF_INET, &r->dst, dst, sizeof dst);
+  if (nl_talk (nl, nlh, NULL, NULL, "add route", err) < 0)
+    return arca_error_wrap (err, "route %s/%u", dst, r->prefix);
   return 0;
+}
+
+int
+arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err)
+{
+  const struct arca_nl_route r = { .gateway = gateway };
+  return arca_nl_route_add (nl, &r, err);
 }

@@ -51,6 +51,22 @@ int arca_nl_bridge_port_hairpin (struct arca_nl *nl, unsigned index, arca_error 
 /* Adds an IPv4 address (EEXIST is fine). */
 int arca_nl_addr_add (struct arca_nl *nl, unsigned index, struct in_addr addr, unsigned prefix,
                       arca_error **err);
+/* The same without the subnet route the kernel adds for it (the caller adds
+ * its own, e.g. with an MTU). */
+int arca_nl_addr_add_noprefixroute (struct arca_nl *nl, unsigned index, struct in_addr addr,
+                                    unsigned prefix, arca_error **err);
+
+/* An IPv4 route of the main table: dst/prefix (0/0: default) through
+ * gateway (0: on the link oif), mtu (0: the link's).  EEXIST is an error. */
+struct arca_nl_route {
+  struct in_addr dst;
+  unsigned prefix;
+  struct in_addr gateway;
+  unsigned oif;
+  struct in_addr prefsrc; /* 0: none */
+  unsigned mtu;
+};
+int arca_nl_route_add (struct arca_nl *nl, const struct arca_nl_route *r, arca_error **err);
 /* Adds the default route via gateway. */
 int arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err);
 
