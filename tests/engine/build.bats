@@ -172,6 +172,7 @@ EOF
   run --separate-stderr arca build -t ign:1 "$CTX"
   [ "$status" -eq 0 ]
   run arca run --rm ign:1
+  echo "run --rm ign:1: status $status, output: $output"
   [ "$output" = "$(printf '/ctx/.dockerignore\n/ctx/Containerfile\n/ctx/src/keep.log\n/ctx/src/main.c')" ]
   # An ignored file changing does not invalidate the COPY.
   echo other > "$CTX/secret.key"

@@ -251,23 +251,28 @@ struct record_list {
   size_t count, cap;
 };
 
+/* Collects the complete records of f.  A last line without its newline
+ * is being written (or torn by a crash): it is left out, and *ret_end
+ * (when set) stops before it, so a follower starts there. */
 static int
-collect_file (const char *path, struct record_list *list, arca_error **err)
+collect_stream (FILE *f, const char *path, struct record_list *list, off_t *ret_end,
+                arca_error **err)
 {
-  cleanup_file FILE *f = fopen (path, "re");
   cleanup_free char *line = NULL;
   size_t cap = 0;
   ssize_t n;
+  off_t end = 0;
 
-  if (f == NULL)
-    return errno == ENOENT ? 0 : arca_error_errno (err, "open log `%s`", path);
   while ((n = getline (&line, &cap, f)) > 0)
     {
+      if (line[n - 1] != '\n')
+        break;
+      end += n;
       json_t *rec = json_loadb (line, (size_t) n, 0, NULL);
       if (!json_is_object (rec))
         {
           json_decref (rec);
-          continue; /* a torn last line after a crash */
+          continue; /* a line torn by a crash */
         }
       if (list->count == list->cap)
         {
@@ -276,21 +281,71 @@ collect_file (const char *path, struct record_list *list, arca_error **err)
           if (grown == NULL)
             {
               json_decref (rec);
-              return arca_error_set (err, ENOMEM, "read log");
+              return arca_error_set (err, ENOMEM, "read log `%s`", path);
             }
           list->items = grown;
           list->cap = ncap;
         }
       list->items[list->count++] = rec;
     }
+  if (ferror (f))
+    return arca_error_errno (err, "read log `%s`", path);
+  if (ret_end)
+    *ret_end = end;
   return 0;
+}
+
+/* skip: a file already rotated away from under current_fd is read as the
+ * current one, not twice. */
+static int
+collect_file (const char *path, const struct stat *skip, struct record_list *list,
+              arca_error **err)
+{
+  cleanup_file FILE *f = fopen (path, "re");
+  struct stat st;
+
+  if (f == NULL)
+    return errno == ENOENT ? 0 : arca_error_errno (err, "open log `%s`", path);
+  if (skip && fstat (fileno (f), &st) == 0 && st.st_ino == skip->st_ino
+      && st.st_dev == skip->st_dev)
+    return 0;
+  return collect_stream (f, path, list, NULL, err);
+}
+
+/* The current file through the caller's descriptor: the follower goes on
+ * from the very bytes read here, whatever the monitor appends meanwhile. */
+static int
+collect_fd (int fd, const char *path, struct record_list *list, off_t *ret_end, arca_error **err)
+{
+  int copy = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0)
+    return arca_error_errno (err, "read log `%s`", path);
+  cleanup_file FILE *f = fdopen (copy, "r");
+  if (f == NULL)
+    {
+      close (copy);
+      return arca_error_errno (err, "read log `%s`", path);
+    }
+  if (lseek (copy, 0, SEEK_SET) < 0)
+    return arca_error_errno (err, "read log `%s`", path);
+  return collect_stream (f, path, list, ret_end, err);
 }
 
 int
 arca_logfile_read (const char *path, unsigned max_files, size_t tail, int64_t since_ns,
                    arca_log_record_fn fn, void *userdata, arca_error **err)
 {
+  return arca_logfile_read_fd (path, -1, max_files, tail, since_ns, fn, userdata, NULL, err);
+}
+
+int
+arca_logfile_read_fd (const char *path, int current_fd, unsigned max_files, size_t tail,
+                      int64_t since_ns, arca_log_record_fn fn, void *userdata, off_t *ret_end,
+                      arca_error **err)
+{
   struct record_list list = { 0 };
+  struct stat current;
+  bool have_current = current_fd >= 0 && fstat (current_fd, &current) == 0;
   int r = 0;
 
   for (unsigned i = max_files ? max_files - 1 : 0; r == 0; i--)
@@ -302,8 +357,12 @@ arca_logfile_read (const char *path, unsigned max_files, size_t tail, int64_t si
         name = NULL;
       if (name == NULL)
         r = arca_error_set (err, ENOMEM, "read log");
+      else if (i == 0 && current_fd >= 0)
+        r = collect_fd (current_fd, name, &list, ret_end, err);
+      else if (i == 0 && ret_end)
+        *ret_end = 0; /* no file when the follower looked: it reads all that comes */
       else
-        r = collect_file (name, &list, err);
+        r = collect_file (name, have_current ? &current : NULL, &list, err);
       if (i == 0)
         break;
     }

@@ -46,6 +46,12 @@ struct arca_log_record {
 typedef int (*arca_log_record_fn) (const struct arca_log_record *rec, void *userdata);
 int arca_logfile_read (const char *path, unsigned max_files, size_t tail, int64_t since_ns,
                        arca_log_record_fn fn, void *userdata, arca_error **err);
+/* The same, with the current file read through current_fd (from its
+ * start); *ret_end: the end of its last complete record, where following
+ * it goes on without losing or repeating a record. */
+int arca_logfile_read_fd (const char *path, int current_fd, unsigned max_files, size_t tail,
+                          int64_t since_ns, arca_log_record_fn fn, void *userdata,
+                          off_t *ret_end, arca_error **err);
 
 /* "2026-11-22T03:00:00.123456789Z" -> ns since the epoch; -1 if malformed. */
 int64_t arca_rfc3339_to_ns (const char *text);

@@ -89,14 +89,16 @@ arca_engine_logs (struct arca_engine *e, const char *name_or_id,
   _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
   cleanup_free char *path = NULL;
   struct log_out o = { .out_fd = out_fd, .err_fd = err_fd, .timestamps = opts->timestamps };
-  struct stat st;
 
   if (arca_engine_get (e, name_or_id, &c, err) < 0
       || arca_engine_container_dir (e, c->id, "ctr.log", &path, err) < 0)
     return -1;
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-  off_t offset = fd >= 0 && fstat (fd, &st) == 0 ? st.st_size : 0;
-  if (arca_logfile_read (path, LOG_MAX_FILES, opts->tail, opts->since_ns, print_record, &o, err) < 0)
+  off_t offset = 0;
+  /* Following goes on from the end of what the snapshot read, not from the
+   * size seen before it: the monitor appends meanwhile. */
+  if (arca_logfile_read_fd (path, fd, LOG_MAX_FILES, opts->tail, opts->since_ns, print_record, &o,
+                            &offset, err) < 0)
     return -1;
   if (!opts->follow)
     return 0;

@@ -141,6 +141,67 @@ test_rotation_keeps_files_and_tail (void **state)
   arca_rm_rf_at (AT_FDCWD, dir, NULL);
 }
 
+/* `logs -f` and plain `run` read what is there, then follow from where that
+ * read stopped: records appended after the file was opened are read once,
+ * a record still being written is left to the follower, and a file rotated
+ * away from under the descriptor is not read twice. */
+static void
+test_read_fd_for_follow (void **state)
+{
+  cleanup_free char *dir = temp_dir ();
+  cleanup_free char *path = NULL, *rotated1 = NULL;
+  cleanup_error arca_error *err = NULL;
+  cleanup_logfile struct arca_logfile *log = NULL;
+  struct stat st;
+  off_t end = -1;
+
+  assert_true (asprintf (&path, "%s/ctr.log", dir) > 0);
+  assert_true (asprintf (&rotated1, "%s.1", path) > 0);
+  assert_int_equal (arca_logfile_open (path, 2000, 3, &log, &err), 0);
+  assert_int_equal (arca_logfile_write (log, "stdout", "a\nb\n", 4, &err), 0);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  assert_true (fd >= 0);
+  assert_int_equal (arca_logfile_write (log, "stdout", "c\n", 2, &err), 0);
+  assert_int_equal (arca_logfile_flush (log, &err), 0);
+
+  struct collected c = { 0 };
+  assert_int_equal (arca_logfile_read_fd (path, fd, 3, 0, 0, collect, &c, &end, &err), 0);
+  assert_string_equal (c.text, "a\nb\nc\n");
+  assert_int_equal (stat (path, &st), 0);
+  assert_int_equal (end, st.st_size);
+
+  /* Half a record: not read, and the end stays before it. */
+  {
+    cleanup_close int raw = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    assert_int_equal (write (raw, "{\"log\":\"d\\n\"", 11), 11);
+  }
+  struct collected p = { 0 };
+  off_t end2 = -1;
+  assert_int_equal (arca_logfile_read_fd (path, fd, 3, 0, 0, collect, &p, &end2, &err), 0);
+  assert_string_equal (p.text, "a\nb\nc\n");
+  assert_int_equal (end2, end);
+  assert_int_equal (truncate (path, end), 0);
+
+  /* Rotated after the follower opened it: read once, as the current file. */
+  for (int i = 0; i < 40 && stat (rotated1, &st) != 0; i++)
+    assert_int_equal (arca_logfile_write (log, "stdout", "more\n", 5, &err), 0);
+  assert_int_equal (stat (rotated1, &st), 0);
+  struct stat fd_st;
+  assert_int_equal (fstat (fd, &fd_st), 0);
+  assert_int_equal (fd_st.st_ino, st.st_ino);
+  struct collected r = { 0 };
+  assert_int_equal (arca_logfile_read_fd (path, fd, 3, 0, 0, collect, &r, &end, &err), 0);
+  assert_int_equal (strncmp (r.text, "a\nb\nc\nmore\n", 11), 0);
+  assert_null (strstr (r.text + 1, "a\nb\nc\n"));
+  assert_int_equal (end, fd_st.st_size);
+
+  /* No file when the follower looked: the current one is left to it from 0. */
+  struct collected n = { 0 };
+  assert_int_equal (arca_logfile_read_fd (path, -1, 3, 0, 0, collect, &n, &end, &err), 0);
+  assert_int_equal (end, 0);
+  arca_rm_rf_at (AT_FDCWD, dir, NULL);
+}
+
 static void
 test_rfc3339 (void **state)
 {
@@ -157,6 +218,7 @@ main (void)
     cmocka_unit_test (test_lines_and_partials),
     cmocka_unit_test (test_invalid_utf8_is_replaced),
     cmocka_unit_test (test_rotation_keeps_files_and_tail),
+    cmocka_unit_test (test_read_fd_for_follow),
     cmocka_unit_test (test_rfc3339),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
