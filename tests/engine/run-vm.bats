@@ -346,18 +346,20 @@ except Exception:
   [ "$(taps_left)" = 0 ]
 }
 
-@test "run --vm --network NAME: an address of the user network, its containers by name in /etc/hosts" {
+@test "run --vm --network NAME: an address of the user network, its containers by name and alias in /etc/hosts" {
   need_net
   arca network create vmnet-user >/dev/null
   subnet=$(arca network inspect vmnet-user | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["IPAM"]["Config"][0]["Subnet"])')
   prefix=${subnet%.0/24}
-  peer=$(arca run -d --name vmpeer --network vmnet-user busybox sleep 300)
+  peer=$(arca run -d --name vmpeer --network-alias vmweb --network vmnet-user busybox sleep 300)
   run --separate-stderr -0 arca_vm --rm --network vmnet-user busybox sh -c \
-    'ip -4 -o addr show eth0; grep vmpeer /etc/hosts; ping -c 1 -W 5 vmpeer >/dev/null && echo peer-ok'
+    'ip -4 -o addr show eth0; grep vmpeer /etc/hosts; ping -c 1 -W 5 vmpeer >/dev/null && echo peer-ok; ping -c 1 -W 5 vmweb >/dev/null && echo alias-ok'
   echo "$output"
   [[ ${lines[0]} == *"inet $prefix."*/24* ]]
-  [[ ${lines[1]} == "$prefix."*vmpeer ]]
+  # One line, as in a container's /etc/hosts: the peer's name, then its aliases.
+  [[ ${lines[1]} == "$prefix."*vmpeer" vmweb"* ]]
   [ "${lines[2]}" = peer-ok ]
+  [ "${lines[3]}" = alias-ok ]
   ubr=$(sqlite3 /run/arca-net/net.db "SELECT bridge FROM net_endpoints WHERE container = '$peer'")
   [ "$(taps_left)" = 0 ]
   [ -n "$ubr" ] && [ "$(rows_left "$ubr")" = 0 ]

@@ -73,7 +73,7 @@ push (char ***v, size_t max, const char *s, arca_error **err)
 static int
 add_host (struct arca_vm_net *n, struct in_addr a, const char *name, arca_error **err)
 {
-  char ip[INET_ADDRSTRLEN], line[INET_ADDRSTRLEN + 72];
+  char ip[INET_ADDRSTRLEN], line[INET_ADDRSTRLEN + 8 * (ARCA_VM_NAME_MAX + 1)];
 
   inet_ntop (AF_INET, &a, ip, sizeof ip);
   snprintf (line, sizeof line, "%s %s", ip, name);
@@ -135,15 +135,32 @@ struct peer_hosts
   arca_error *err;
 };
 
-/* A peer by name (its aliases are not passed on: the agent's host= record
- * takes them, but run --vm has not offered them so far). */
+/* A peer by name and its --network-alias names, on one hosts line as a
+ * container's /etc/hosts has them (the agent takes 8 names a line; names
+ * it would refuse are left out). */
 static void
 add_peer_host (struct in_addr address, const char *name, json_t *aliases, void *userdata)
 {
   struct peer_hosts *ph = userdata;
+  char line[8 * (ARCA_VM_NAME_MAX + 1)];
+  size_t len, names = 1, i;
+  json_t *alias;
 
-  if (ph->r == 0 && arca_vm_name_valid (name, true))
-    ph->r = add_host (ph->net, address, name, &ph->err);
+  if (ph->r != 0 || !arca_vm_name_valid (name, true))
+    return;
+  len = (size_t) snprintf (line, sizeof line, "%s", name);
+  json_array_foreach (aliases, i, alias)
+    {
+      const char *a = json_string_value (alias);
+      if (names == 8)
+        break;
+      if (a == NULL || !arca_vm_name_valid (a, true) || strcmp (a, name) == 0
+          || len + 1 + strlen (a) >= sizeof line)
+        continue;
+      len += (size_t) snprintf (line + len, sizeof line - len, " %s", a);
+      names++;
+    }
+  ph->r = add_host (ph->net, address, line, &ph->err);
 }
 
 /* --add-host NAME:IP, and on a user network its running containers by
