@@ -386,7 +386,9 @@ signal_thread (void *opaque)
 
 /* A restored VM's setup phases (us), then how long from the machine being
    ready to the first console byte (thread start, KVM_RUN, the guest's
-   first page faults on the memory file).  kvm_* is KVM ioctl time. */
+   first page faults on the memory file).  kvm_* is KVM ioctl time;
+   kvm_vm_us ran in a thread beside state_us and mem_map_us, the setup
+   waited kvm_vm_wait_us of it. */
 static void
 print_restore_metrics (const struct arca_vm_metrics *m)
 {
@@ -396,12 +398,14 @@ print_restore_metrics (const struct arca_vm_metrics *m)
     return;
   fprintf (stderr,
            ", \"restore\": {\"state_us\": %" PRIu64 ", \"kvm_vm_us\": %" PRIu64
-           ", \"mem_map_us\": %" PRIu64 ", \"kvm_slots_us\": %" PRIu64
+           ", \"kvm_vm_wait_us\": %" PRIu64 ", \"mem_map_us\": %" PRIu64
+           ", \"kvm_slots_us\": %" PRIu64
            ", \"devices_us\": %" PRIu64 ", \"kvm_vcpus_us\": %" PRIu64
            ", \"kvm_state_us\": %" PRIu64 ", \"state_apply_us\": %" PRIu64
            ", \"total_us\": %" PRIu64 ", \"ready_us\": %" PRIu64
            ", \"ready_to_first_byte_us\": %" PRIu64 "}",
-           r->state_ns / 1000, r->kvm_vm_ns / 1000, r->mem_map_ns / 1000, r->kvm_slots_ns / 1000,
+           r->state_ns / 1000, r->kvm_vm_ns / 1000, r->kvm_vm_wait_ns / 1000, r->mem_map_ns / 1000,
+           r->kvm_slots_ns / 1000,
            r->devices_ns / 1000, r->kvm_vcpus_ns / 1000, r->kvm_state_ns / 1000,
            r->state_apply_ns / 1000, r->total_ns / 1000, r->ready_ns / 1000,
            m->first_serial_byte_ns > r->ready_ns ? (m->first_serial_byte_ns - r->ready_ns) / 1000 : 0);

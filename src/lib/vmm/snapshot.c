@@ -671,6 +671,7 @@ arca_vm_restore (const struct arca_vm_config *config, const char *state_path, co
                  struct arca_vm **ret_vm, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
+  _cleanup_ (vm__kvm_early_cancel) struct vm_kvm_early early = { 0 };
   cleanup_close int mem_fd = -1;
   struct arca_vm_config cfg = *config;
   json_t *root = NULL;
@@ -678,7 +679,8 @@ arca_vm_restore (const struct arca_vm_config *config, const char *state_path, co
   uint64_t t0 = arca_vm_now_ns (), t_read;
   int r;
 
-  if (read_state (state_path, &root, err) < 0)
+  /* The KVM VM is made while the state file is read and parsed. */
+  if (vm__kvm_early_start (&early, err) < 0 || read_state (state_path, &root, err) < 0)
     return -1;
   r = snapshot__machine_config (json_object_get (root, "machine"), &cfg, err);
   t_read = arca_vm_now_ns ();
@@ -695,7 +697,7 @@ arca_vm_restore (const struct arca_vm_config *config, const char *state_path, co
                             mem_path, (long long) st.st_size, (unsigned long long) cfg.mem_size_mib);
     }
   if (r == 0)
-    r = vm__build (&cfg, mem_fd, true, &vm, err);
+    r = vm__build_early (&cfg, mem_fd, true, &early, &vm, err);
   if (r == 0)
     r = snapshot__load_state (vm, root, err);
   json_decref (root);

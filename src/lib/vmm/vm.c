@@ -244,9 +244,88 @@ vm__phase_done (uint64_t *acc, uint64_t t)
   return now;
 }
 
+static void *
+kvm_early_run (void *arg)
+{
+  struct vm_kvm_early *k = arg;
+  uint64_t t = arca_vm_now_ns ();
+
+  k->r = kvm__create_vm (k->shell, &k->err);
+  k->ns = arca_vm_now_ns () - t;
+  return NULL;
+}
+
+int
+vm__kvm_early_start (struct vm_kvm_early *k, arca_error **err)
+{
+  int e;
+
+  memset (k, 0, sizeof *k);
+  k->shell = calloc (1, sizeof *k->shell);
+  if (k->shell == NULL)
+    return arca_error_errno (err, "allocate vm");
+  k->shell->kvm_fd = k->shell->vm_fd = -1;
+  e = pthread_create (&k->thread, NULL, kvm_early_run, k);
+  if (e != 0)
+    {
+      free (k->shell);
+      k->shell = NULL;
+      return arca_error_set (err, e, "start the KVM setup thread");
+    }
+  k->started = true;
+  return 0;
+}
+
+/* Waits for the thread; moves what it made into vm (NULL: closes it). */
+static int
+kvm_early_join (struct vm_kvm_early *k, struct arca_vm *vm, arca_error **err)
+{
+  int r = 0;
+
+  if (!k->started)
+    return 0;
+  pthread_join (k->thread, NULL);
+  k->started = false;
+  if (k->r < 0)
+    {
+      r = -1;
+      if (err != NULL)
+        *err = move_ptr (k->err);
+    }
+  else if (vm != NULL)
+    {
+      vm->kvm_fd = move_fd (k->shell->kvm_fd);
+      vm->vm_fd = move_fd (k->shell->vm_fd);
+      vm->run_size = k->shell->run_size;
+    }
+  arca_error_freep (&k->err);
+  arca_closep (&k->shell->vm_fd);
+  arca_closep (&k->shell->kvm_fd);
+  free (k->shell);
+  k->shell = NULL;
+  return r;
+}
+
+void
+vm__kvm_early_cancel (struct vm_kvm_early *k)
+{
+  kvm_early_join (k, NULL, NULL);
+}
+
 int
 vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
            struct arca_vm **ret_vm, arca_error **err)
+{
+  _cleanup_ (vm__kvm_early_cancel) struct vm_kvm_early k = { 0 };
+
+  if (vm__kvm_early_start (&k, err) < 0)
+    return -1;
+  return vm__build_early (config, mem_fd, restoring, &k, ret_vm, err);
+}
+
+int
+vm__build_early (const struct arca_vm_config *config, int mem_fd, bool restoring,
+                 struct vm_kvm_early *k, struct arca_vm **ret_vm, arca_error **err)
 {
   cleanup_vm struct arca_vm *vm = NULL;
   uint64_t mem_size = config->mem_size_mib << 20;
@@ -288,13 +367,19 @@ vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
     return -1;
   /* Each phase's time, for a restore's breakdown in the metrics. */
   t = arca_vm_now_ns ();
-  if (kvm__create_vm (vm, err) < 0)
-    return -1;
-  t = vm__phase_done (&rt->kvm_vm_ns, t);
   if (mem_fd >= 0 ? guest_mem__map_file (&vm->mem, mem_fd, mem_size, err) < 0
                   : guest_mem__alloc (&vm->mem, mem_size, err) < 0)
     return -1;
   t = vm__phase_done (&rt->mem_map_ns, t);
+  if (k != NULL && k->started)
+    {
+      if (kvm_early_join (k, vm, err) < 0)
+        return -1;
+      rt->kvm_vm_ns = k->ns;
+    }
+  else if (kvm__create_vm (vm, err) < 0)
+    return -1;
+  t = vm__phase_done (&rt->kvm_vm_wait_ns, t);
   if (kvm__set_memory (vm, err) < 0)
     return -1;
   t = vm__phase_done (&rt->kvm_slots_ns, t);

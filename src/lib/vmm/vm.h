@@ -147,6 +147,26 @@ struct arca_vm {
    migration). */
 int vm__build (const struct arca_vm_config *config, int mem_fd, bool restoring,
                struct arca_vm **ret_vm, arca_error **err);
+
+/* KVM_CREATE_VM with its irqchip and PIT, in a thread of its own: it is
+   kernel work the VMM's setup (a snapshot's state file, guest memory) can
+   overlap, and on a nested host it is the biggest part of a restore (tens
+   of ms: the NX-huge-page worker thread, the mmu notifier, debugfs). */
+struct vm_kvm_early {
+  pthread_t thread;
+  bool started;
+  struct arca_vm *shell;         /* the thread's: only its KVM fields are set */
+  int r;
+  arca_error *err;
+  uint64_t ns;                   /* the thread's own time */
+};
+int vm__kvm_early_start (struct vm_kvm_early *k, arca_error **err);
+/* Joins the thread and drops what it made (cleanup attribute). */
+void vm__kvm_early_cancel (struct vm_kvm_early *k);
+/* vm__build taking the KVM VM from k, started before (by a restore, before
+   it reads the state file). */
+int vm__build_early (const struct arca_vm_config *config, int mem_fd, bool restoring,
+                     struct vm_kvm_early *k, struct arca_vm **ret_vm, arca_error **err);
 int vm__add_device (struct arca_vm *vm, void (*free_fn) (void *), void *opaque, arca_error **err);
 /* Sets the snapshot hooks of the device added last. */
 void vm__device_state (struct arca_vm *vm, void (*save) (void *, json_t *),

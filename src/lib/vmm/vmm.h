@@ -75,6 +75,11 @@ struct arca_vm_config {
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
   bool seccomp;             /* API: arca_vm_sandbox() once the VM runs */
+  int kvm_fd;               /* /dev/kvm opened before --jail closed (each VM
+                               uses a duplicate), -1: opened by path */
+  int incoming_fd;          /* --incoming's listening socket, bound before
+                               --jail closed (the caller closes it and
+                               removes its file), -1: bound on the address */
   uint64_t start_ns;        /* CLOCK_MONOTONIC origin for the timestamps;
                                0 = the time arca_vm_create() is called */
   const struct arca_log *log;
@@ -116,7 +121,8 @@ struct arca_vm_metrics {
      listed (event loop, opening files) is total_ns minus their sum. */
   struct arca_vm_restore_times {
     uint64_t state_ns;          /* state file read, checksummed, parsed */
-    uint64_t kvm_vm_ns;         /* /dev/kvm, KVM_CREATE_VM, irqchip, PIT */
+    uint64_t kvm_vm_ns;         /* /dev/kvm, KVM_CREATE_VM, irqchip, PIT (in a thread) */
+    uint64_t kvm_vm_wait_ns;    /* how long the setup then waited for that thread */
     uint64_t mem_map_ns;        /* mmap of guest RAM (memory file or memfd) */
     uint64_t kvm_slots_ns;      /* KVM_SET_USER_MEMORY_REGION */
     uint64_t devices_ns;        /* device models (their ioeventfds/irqfds too) */
