@@ -83,14 +83,17 @@ arca_vm() {
   [[ $output == *"/dev/kvm"* ]]
 }
 
-@test "run --vm: -d (also with -it) and create --vm are refused, saying why" {
-  run -125 arca run --vm -d busybox true
-  [[ $output == *"--vm: -d is not supported"*"-i/-t"* ]]
-  run -125 arca run --vm -dit busybox true
-  [[ $output == *"--vm: -d is not supported"* ]]
+@test "run --vm: -d with -i/-t and create --vm are refused, saying why" {
+  run -125 env ARCA_VMM_PATH=$BATS_TEST_DIRNAME/../vm-linux/agent-vmm.py "$ARCA" --root "$ET_ROOT" \
+    --run-root "$ET_RUN" run --vm -dit busybox true
+  [[ $output == *"--vm -d: -i/-t are not supported"* ]]
+  run -125 env ARCA_VMM_PATH=$BATS_TEST_DIRNAME/../vm-linux/agent-vmm.py "$ARCA" --root "$ET_ROOT" \
+    --run-root "$ET_RUN" run --vm -d -i busybox true
+  [[ $output == *"--vm -d: -i/-t are not supported"* ]]
   run -125 arca create --vm busybox true
   [[ $output == *"--vm is for run"* ]]
   [ "$(runs_left)" = 0 ]
+  [ -z "$(arca ps -a -q)" ]
 }
 
 # echo-vmm.py stands in for arca-vmm and the guest agent at once: it plays
@@ -437,4 +440,230 @@ except Exception:
   [ "$(rows_left)" = 0 ]
   [ "$(ports_left)" = 0 ]
   for m in $(grep -o " $ET_ROOT/vm/runs/[^ ]*" /proc/self/mountinfo); do umount "$m"; done
+}
+
+# ---- run --vm -d ---------------------------------------------------------
+# agent-vmm.py stands in for arca-vmm and the guest agent of a detached
+# run: it runs the command on the host and plays the agent's frames, the
+# signal frames ('k') of kill and stop included, and stops at SIGTERM
+# (arca-vmm's power-off) without an exit frame.
+agent_vmm=$BATS_TEST_DIRNAME/../vm-linux/agent-vmm.py
+arca_d() {
+  ARCA_VMM_PATH=$agent_vmm ARCA_VM_KERNEL=$agent_vmm timeout -k 5 60 "$ARCA" --root "$ET_ROOT" \
+    --run-root "$ET_RUN" "$@"
+}
+# The stand-ins (the "VMM" of each run names its initrd under the root)
+# and VM monitors of this file's root still running.
+vmm_left() { pgrep -f -- "--initrd $ET_ROOT/vm/runs/" | wc -l; }
+monitors_left() {
+  local n=0 p
+  for p in $(pgrep -x arca-vm-monitor); do
+    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--root $ET_ROOT " && n=$((n + 1))
+  done
+  echo $n
+}
+# Nothing of the run id is left: record, directories, processes.
+assert_gone() {
+  run arca inspect "$1"
+  [ "$status" != 0 ]
+  [ ! -e "$ET_ROOT/containers/$1" ]
+  [ ! -e "$ET_ROOT/vm/runs/$1" ]
+  [ "$(vmm_left)" = 0 ]
+  [ "$(monitors_left)" = 0 ]
+}
+wait_logs() { # ID TEXT: until `logs ID` has the line TEXT
+  for _ in $(seq 100); do arca logs "$1" 2>&1 | grep -qx "$2" && return 0; sleep 0.1; done
+  echo "no line '$2' in the logs of $1" >&2
+  return 1
+}
+wait_gone() { # ID: until the record is gone (--rm)
+  for _ in $(seq 100); do arca inspect "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done
+  return 1
+}
+
+@test "run --vm -d: an id at once; ps, inspect (Runtime arca-vmm, the VMM's pid) and logs while it runs; stop sends SIGTERM to the command; wait; rm leaves nothing" {
+  run -0 arca_d run --vm -d --network none --name vmweb busybox sh -c \
+    'echo up; echo warn >&2; trap "echo got-term; exit 3" TERM; while :; do sleep 0.1; done'
+  id=$output
+  [[ $id =~ ^[0-9a-f]{64}$ ]]
+  wait_status vmweb Up
+  arca ps | grep -q "^${id:0:12} .* vmweb$"
+  wait_logs vmweb up
+  run --separate-stderr -0 arca logs vmweb
+  [ "$output" = up ]
+  [ "$stderr" = warn ]
+  run -0 arca inspect vmweb
+  [ "$(jq -r '.[0].HostConfig.Runtime' <<<"$output")" = arca-vmm ]
+  [ "$(jq -r '.[0].State.Running' <<<"$output")" = true ]
+  pid=$(jq -r '.[0].State.Pid' <<<"$output")
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "agent-vmm.py --kernel"
+  [ "$(jq -r '.[0].Config.process.args[0]' <<<"$output")" = sh ]
+  # The stop signal reaches the command (its trap), whose code is the VM's.
+  run -0 arca stop vmweb
+  wait_status vmweb "Exited (3)"
+  run --separate-stderr -0 arca logs vmweb
+  [ "$output" = "$(printf 'up\ngot-term')" ]
+  run -0 arca wait vmweb
+  [ "$output" = 3 ]
+  run -0 arca inspect vmweb
+  [ "$(jq -r '.[0].State.ExitCode' <<<"$output")" = 3 ]
+  [[ $(jq -r '.[0].State.FinishedAt' <<<"$output") == 20* ]]
+  [ "$(vmm_left)" = 0 ]
+  # The exited record: start refuses, system check sees no orphan.
+  run -1 arca start vmweb
+  [[ $output == *"run --vm"* ]]
+  run -0 arca system check
+  [[ $output == *" 0 orphans"* ]]
+  [[ $output == *" 0 problems"* ]]
+  run -0 arca rm vmweb
+  assert_gone "$id"
+}
+
+@test "run --vm -d: logs -f follows new lines to the end of the run, --tail and --timestamps" {
+  id=$(arca_d run --vm -d --network none busybox sh -c \
+    "echo one; while [ ! -e $ET_DIR/go ]; do sleep 0.1; done; echo two; echo three; exit 5")
+  wait_logs "$id" one
+  arca logs -f "$id" >"$ET_DIR/follow" 2>&1 &
+  follower=$!
+  sleep 0.5
+  [ "$(cat "$ET_DIR/follow")" = one ]
+  touch "$ET_DIR/go"
+  # -f ends by itself with the run.
+  run timeout 20 tail --pid=$follower -f /dev/null
+  [ "$status" = 0 ]
+  [ "$(cat "$ET_DIR/follow")" = "$(printf 'one\ntwo\nthree')" ]
+  run -0 arca wait "$id"
+  [ "$output" = 5 ]
+  run -0 arca logs --tail 1 "$id"
+  [ "$output" = three ]
+  run -0 arca logs --timestamps "$id"
+  [[ ${lines[0]} =~ ^20[0-9-]+T[0-9:.]+Z\ one$ ]]
+  rm -f "$ET_DIR/go"
+}
+
+@test "run --vm -d: kill -s reaches the command; stop -t 1 of a command that ignores SIGTERM powers the VM off (137); kill -s KILL is 137" {
+  id=$(arca_d run --vm -d --network none busybox sh -c \
+    'trap "echo got-usr1" USR1; trap "echo ignored-term" TERM; echo ready; while :; do sleep 0.1; done')
+  wait_logs "$id" ready
+  run -0 arca kill -s USR1 "$id"
+  wait_logs "$id" got-usr1
+  start=$(date +%s)
+  run -0 arca stop -t 1 "$id"
+  [ $(($(date +%s) - start)) -lt 8 ]
+  run -0 arca wait "$id"
+  [ "$output" = 137 ]
+  wait_logs "$id" ignored-term
+  [ "$(vmm_left)" = 0 ]
+  # kill on an exited one is an error; KILL to a running one ends it.
+  run -1 arca kill "$id"
+  id2=$(arca_d run --vm -d --network none busybox sh -c 'echo ready; while :; do sleep 0.1; done')
+  wait_logs "$id2" ready
+  run -0 arca kill -s KILL "$id2"
+  run -0 arca wait "$id2"
+  [ "$output" = 137 ]
+  arca rm "$id" "$id2" >/dev/null
+  assert_gone "$id"
+  assert_gone "$id2"
+}
+
+@test "run --vm -d: rm of a running one is refused, rm -f removes it with its VMM, monitor and directories" {
+  id=$(arca_d run --vm -d --network none busybox sh -c 'echo ready; sleep 600')
+  wait_logs "$id" ready
+  run -1 arca rm "$id"
+  [[ $output == *"is running"* ]]
+  [ "$(vmm_left)" = 1 ]
+  [ "$(monitors_left)" = 1 ]
+  run -0 arca rm -f "$id"
+  assert_gone "$id"
+}
+
+@test "run --vm -d --rm: the record, its directories and processes go at exit" {
+  before=$(runs_left)
+  id=$(arca_d run --vm -d --rm --network none busybox sh -c 'echo bye; exit 4')
+  [[ $id =~ ^[0-9a-f]{64}$ ]]
+  wait_gone "$id"
+  assert_gone "$id"
+  [ "$(runs_left)" = "$before" ]
+  # Stopped, too.
+  id=$(arca_d run --vm -d --rm --network none busybox sh -c 'echo ready; sleep 600')
+  wait_logs "$id" ready
+  run -0 arca stop -t 1 "$id"
+  wait_gone "$id"
+  assert_gone "$id"
+}
+
+@test "run --vm -d: names conflict with containers' both ways; a bad stop signal or a VMM that dies leaves nothing running" {
+  arca run -d --name taken busybox sleep 60 >/dev/null
+  before=$(runs_left)
+  run -125 arca_d run --vm -d --network none --name taken busybox true
+  [[ $output == *"name \`taken\` is already in use"* ]]
+  [ "$(runs_left)" = "$before" ]
+  run -125 arca_d run --vm -d --network none --name "bad name" busybox true
+  [[ $output == *"invalid container name"* ]]
+  id=$(arca_d run --vm -d --network none --name vmtaken busybox sleep 60)
+  run -125 arca run -d --name vmtaken busybox true
+  [[ $output == *"name \`vmtaken\` is already in use"* ]]
+  run -125 arca_d run --vm -d --network none --name vmtaken busybox true
+  [[ $output == *"already in use"* ]]
+  arca rm -f vmtaken taken >/dev/null
+  assert_gone "$id"
+  [ "$(runs_left)" = "$before" ]
+  run -125 arca_d run --vm -d --network none --stop-signal NOPE busybox true
+  [[ $output == *NOPE* ]]
+  [ "$(runs_left)" = "$before" ]
+  [ -z "$(arca ps -a -q)" ]
+  [ -z "$(ls "$ET_ROOT/containers")" ]
+  # A VMM that ends without the guest's exit frame: 255 and why, in the log.
+  id=$(ARCA_VMM_PATH=/bin/true ARCA_VM_KERNEL=$agent_vmm "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" \
+    run --vm -d --network none busybox true)
+  run -0 arca wait "$id"
+  [ "$output" = 255 ]
+  run -0 arca logs "$id"
+  [[ $output == *"the guest ended without the command's exit status"* ]]
+  arca rm "$id"
+  assert_gone "$id"
+}
+
+need_tap() {
+  [ "$(id -u)" = 0 ] || skip "bridge networking needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  command -v sqlite3 >/dev/null || skip "no sqlite3 to read the address rows"
+  ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no guest kernel (its modules go into the initramfs)"
+}
+
+@test "run --vm -d on the bridge: tap, address and ports while it runs (system check leaves them), gone at exit and with rm -f" {
+  need_tap
+  id=$(ARCA_VMM_PATH=$agent_vmm arca run --vm -d -p 127.0.0.1:18081:80 busybox sh -c \
+    "echo ready; while [ ! -e $ET_DIR/end ]; do sleep 0.1; done; exit 6")
+  wait_logs "$id" ready
+  [ "$(taps_left)" = 1 ]
+  [ "$(rows_left)" = 1 ]
+  [ "$(ports_left)" = 2 ]
+  ip -o link show "vmt${id:0:12}" | grep -q "master $BR"
+  run -0 arca system check
+  [[ $output == *" 0 orphans"* ]]
+  [[ $output != *"run --vm"* ]]
+  arca system check --repair >/dev/null
+  [ "$(taps_left)" = 1 ]
+  [ "$(ports_left)" = 2 ]
+  touch "$ET_DIR/end"
+  run -0 arca wait "$id"
+  [ "$output" = 6 ]
+  # The record stays (no --rm); its network went with the VM.
+  for _ in $(seq 50); do [ "$(taps_left)" = 0 ] && [ "$(ports_left)" = 0 ] && break; sleep 0.1; done
+  [ "$(taps_left)" = 0 ]
+  [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
+  arca rm "$id" >/dev/null
+  assert_gone "$id"
+  rm -f "$ET_DIR/end"
+  # rm -f of a running one takes its network too.
+  id=$(ARCA_VMM_PATH=$agent_vmm arca run --vm -d -p 127.0.0.1:18081:80 busybox sh -c 'echo ready; sleep 600')
+  wait_logs "$id" ready
+  [ "$(taps_left)" = 1 ]
+  arca rm -f "$id" >/dev/null
+  assert_gone "$id"
+  [ "$(taps_left)" = 0 ]
+  [ "$(rows_left)" = 0 ]
+  [ "$(ports_left)" = 0 ]
 }

@@ -557,21 +557,24 @@ cmd_create (struct cli *cli, int argc, char **argv, arca_error **err)
   return 0;
 }
 
-/* `run --vm`: in the foreground, output relayed, the command's status. */
+/* `run --vm`: in the foreground, output relayed, the command's status;
+ * with -d a record (ps, logs, stop, rm) and its id. */
 static int
 run_vm (struct cli *cli, struct create_args *a, arca_error **err)
 {
+  char id[ARCA_ENGINE_ID_LEN + 1];
   struct arca_vm_run_request vr = { .image = a->req.image, .spec = &a->req.spec,
                                     .remove = a->req.remove, .interactive = a->interactive,
-                                    .in_fd = STDIN_FILENO };
+                                    .in_fd = STDIN_FILENO, .detach = a->detach,
+                                    .name = a->req.name, .stop_signal = a->req.stop_signal,
+                                    .stop_timeout = a->req.stop_timeout, .ret_id = id };
   struct arca_engine *e;
   int code = 0;
 
-  if (a->detach)
-    return arca_error_set (err, ENOTSUP, "--vm: -d is not supported (a VM runs in the foreground; "
-                                         "use -i/-t to attach)"), 125;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_run_vm (e, &vr, 1, 2, &code, err) < 0)
     return 125;
+  if (a->detach)
+    printf ("%s\n", id);
   return code;
 }
 
@@ -964,13 +967,28 @@ cmd_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
           return 125;
         }
       json_t *config = json_load_file (config_path, 0, NULL);
+      char finished[64] = "0001-01-01T00:00:00Z";
+      if (c->status == ARCA_ENGINE_EXITED && c->finished_ns > 0)
+        {
+          time_t t = (time_t) (c->finished_ns / 1000000000);
+          struct tm tm;
+          if (gmtime_r (&t, &tm))
+            {
+              size_t n = strftime (finished, sizeof finished, "%Y-%m-%dT%H:%M:%S", &tm);
+              snprintf (finished + n, sizeof finished - n, ".%09lldZ",
+                        (long long) (c->finished_ns % 1000000000));
+            }
+        }
       json_array_append_new (
-          array, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:{s:s, s:b, s:I, s:i}, s:o}", "Id", c->id,
-                            "Name", c->name, "Image", c->image_id, "ImageName", c->image,
+          array, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:{s:s, s:b, s:I, s:i, s:s}, s:{s:s}, s:o}",
+                            "Id", c->id, "Name", c->name, "Image", c->image_id, "ImageName", c->image,
                             "Created", (json_int_t) c->created, "State", "Status",
                             status_text (c, buf, sizeof buf), "Running",
                             c->status == ARCA_ENGINE_RUNNING, "Pid", (json_int_t) c->pid,
-                            "ExitCode", c->exit_code, "Config", config ? config : json_null ()));
+                            "ExitCode", c->exit_code, "FinishedAt", finished,
+                            /* As Kata's: a VM run says so here. */
+                            "HostConfig", "Runtime", c->vm ? "arca-vmm" : "arca",
+                            "Config", config ? config : json_null ()));
     }
   cli_print_json (array);
   json_decref (array);

@@ -329,6 +329,8 @@ stdin_event (struct stdin_relay *in, const struct agent_config *c, int master,
       if (c->stdin_frames)
         in->eof = true;
       break;
+    case AGENT_INPUT_SIGNAL:
+      break; /* relay() delivers it */
     case AGENT_INPUT_WINSIZE:
       if (master >= 0)
         {
@@ -401,7 +403,8 @@ relay (struct agent *a, const struct agent_config *c, pid_t pid, int out, int er
 {
   enum { OUT, ERR, SERIAL, STDIN };
   struct pollfd fds[4] = { { .fd = out, .events = POLLIN }, { .fd = err, .events = POLLIN },
-                           { .fd = c->stdin_frames || c->tty ? a->out : -1, .events = POLLIN },
+                           /* Always read: 'k' frames (run --vm -d) come without -i/-t. */
+                           { .fd = a->out, .events = POLLIN },
                            { .fd = -1 } };
   struct stdin_relay *in = calloc (1, sizeof *in);
   struct agent_input *parser = malloc (sizeof *parser);
@@ -444,7 +447,16 @@ relay (struct agent *a, const struct agent_config *c, pid_t pid, int out, int er
           for (ssize_t i = 0; i < r; i++)
             {
               struct agent_input_event ev;
-              if (agent_input_byte (parser, ib[i], &ev))
+              if (!agent_input_byte (parser, ib[i], &ev))
+                continue;
+              if (ev.kind == AGENT_INPUT_SIGNAL)
+                {
+                  /* To the command only, as a container's init gets it;
+                   * once it has exited there is nobody to signal. */
+                  if (status < 0)
+                    kill (pid, ev.signal);
+                }
+              else
                 stdin_event (in, c, master, &ev);
             }
           if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))

@@ -22,7 +22,8 @@ valid_length (unsigned char type, size_t len)
     case ARCA_VM_FRAME_STDIN_EOF:
       return len == 0;
     case ARCA_VM_FRAME_WINSIZE:
-      return len == 4;
+    case ARCA_VM_FRAME_SIGNAL:
+      return len == (type == ARCA_VM_FRAME_WINSIZE ? 4 : 1);
     default:
       return false;
     }
@@ -85,6 +86,15 @@ agent_input_byte (struct agent_input *in, unsigned char c, struct agent_input_ev
           break;
         case ARCA_VM_FRAME_STDIN_EOF:
           ev->kind = AGENT_INPUT_EOF;
+          break;
+        case ARCA_VM_FRAME_SIGNAL:
+          if (in->payload[0] < 1 || in->payload[0] > ARCA_VM_SIGNAL_MAX)
+            {
+              in->bad++;
+              return 0;
+            }
+          ev->kind = AGENT_INPUT_SIGNAL;
+          ev->signal = in->payload[0];
           break;
         default:
           ev->kind = AGENT_INPUT_WINSIZE;

@@ -14,6 +14,7 @@ enum agent_input_kind {
   AGENT_INPUT_STDIN = 1, /* data, len: bytes for the command's stdin */
   AGENT_INPUT_EOF,       /* the host's stdin is closed */
   AGENT_INPUT_WINSIZE,   /* rows, cols */
+  AGENT_INPUT_SIGNAL,    /* signal: for the command (run --vm -d: kill, stop) */
 };
 
 struct agent_input_event {
@@ -21,6 +22,7 @@ struct agent_input_event {
   const unsigned char *data; /* points into the parser: valid until the next byte */
   size_t len;
   unsigned rows, cols;
+  int signal;
 };
 
 struct agent_input {

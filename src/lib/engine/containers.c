@@ -25,6 +25,8 @@
 #include "engine/network-user.h"
 #include "engine/overlay.h"
 #include "engine/pod.h"
+#include "engine/vm-monitor.h"
+#include "engine/vm-record.h"
 #include "engine/volumes.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -150,7 +152,16 @@ fill_status (struct arca_engine *e, struct arca_engine_container *c)
       c->finished_ns = info.finished_ns;
     }
   else if (monitor_alive)
-    c->status = ARCA_ENGINE_RUNNING; /* exiting or restarting: the monitor decides */
+    {
+      c->status = ARCA_ENGINE_RUNNING; /* exiting or restarting: the monitor decides */
+      if (c->vm && dir)
+        c->pid = arca_vm_monitor_vmm_pid (dir);
+    }
+  else if (c->vm)
+    {
+      c->status = ARCA_ENGINE_EXITED; /* its monitor died (killed): code unknown */
+      c->exit_code = -1;
+    }
   else if (rec)
     {
       c->status = ARCA_ENGINE_EXITED; /* it stopped and its monitor died: code unknown */
@@ -175,6 +186,7 @@ row_to_container (struct arca_engine *e, sqlite3_stmt *st)
   c->command = strdup (json_string_value (json_object_get (opts, "command")) ?: "");
   c->stop_signal = strdup (json_string_value (json_object_get (opts, "stopSignal")) ?: "SIGTERM");
   c->stop_timeout = (int) json_integer_value (json_object_get (opts, "stopTimeout"));
+  c->vm = json_is_true (json_object_get (opts, "vm"));
   const char *pod = json_string_value (json_object_get (opts, "pod"));
   c->pod = pod ? strdup (pod) : NULL;
   json_decref (opts);
@@ -286,6 +298,22 @@ valid_name (const char *name, arca_error **err)
       || name[0] == '.' || name[0] == '-' || name[0] == '_')
     return arca_error_set (err, EINVAL,
                            "invalid container name `%s`: use [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+  return 0;
+}
+
+int
+arca_engine_check_name (struct arca_engine *e, const char *name, arca_error **err)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  const char *v[] = { name, NULL };
+
+  if (valid_name (name, err) < 0)
+    return -1;
+  if (arca_db_prepare (e->db, "SELECT 1 FROM containers WHERE name = ?1", &st, err) < 0
+      || arca_db_bind_texts (e->db, st, v, err) < 0)
+    return -1;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    return arca_error_set (err, EEXIST, "the container name `%s` is already in use", name);
   return 0;
 }
 
@@ -631,6 +659,7 @@ netattach_path (const char *monitor_path)
 }
 
 static void wait_monitor_gone (struct arca_engine *e, const char *id);
+static bool monitor_is_alive (struct arca_engine *e, const char *id);
 
 static int start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach,
                           char *ret_id, pid_t *ret_pid, arca_error **err);
@@ -740,6 +769,9 @@ start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach, 
     return -1;
   if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
     return arca_error_set (err, EBUSY, "container %s is already running", c->name);
+  if (c->vm)
+    return arca_error_set (err, ENOTSUP, "%s is a `run --vm` record: it cannot be started again",
+                           c->name);
   wait_monitor_gone (e, c->id);
   if (options_of (e, c->id, &opts, err) < 0
       || arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0
@@ -846,6 +878,9 @@ arca_engine_run_attached (struct arca_engine *e, const char *name_or_id, int *re
     return -1;
   if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
     return arca_error_set (err, EBUSY, "container %s is already running", c->name);
+  if (c->vm)
+    return arca_error_set (err, ENOTSUP, "%s is a `run --vm` record: it cannot be started again",
+                           c->name);
   if (arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0
       || arca_engine_container_dir (e, c->id, "exit.json", &exit_file, err) < 0)
     return -1;
@@ -887,7 +922,7 @@ now_ms (void)
 }
 
 static bool
-wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
+wait_exited (struct arca_engine *e, const char *id, bool vm, int timeout_ms)
 {
   cleanup_free char *dir = NULL;
   cleanup_error arca_error *ignored = NULL;
@@ -897,6 +932,20 @@ wait_exited (struct arca_engine *e, const char *id, int timeout_ms)
     return false;
   unsigned pause_ms = 1;
   int64_t start = now_ms ();
+  if (vm)
+    {
+      /* No runtime state: exit.json, or a monitor that died without one. */
+      while (timeout_ms < 0 || now_ms () - start <= timeout_ms)
+        {
+          bool done = false;
+          if ((arca_monitor_exit_info (dir, &done, &info, &ignored) == 0 && done)
+              || !monitor_is_alive (e, id))
+            return true;
+          arca_error_freep (&ignored);
+          arca_engine_backoff_sleep (&pause_ms);
+        }
+      return false;
+    }
   while (timeout_ms < 0 || now_ms () - start <= timeout_ms)
     {
       bool done = false;
@@ -932,7 +981,37 @@ arca_engine_kill (struct arca_engine *e, const char *name_or_id, int sig, arca_e
     return -1;
   if (c->status != ARCA_ENGINE_RUNNING && c->status != ARCA_ENGINE_PAUSED)
     return arca_error_set (err, EINVAL, "container %s is not running", c->name);
+  if (c->vm)
+    {
+      /* To the guest's command, through the monitor and the agent. */
+      cleanup_free char *dir = NULL;
+      if (arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0)
+        return -1;
+      return arca_vm_monitor_kill (dir, sig, err);
+    }
   return arca_container_kill (&e->rt, c->id, sig, false, err);
+}
+
+/* A `run --vm -d`: the stop signal to the command, then the VM powered
+ * off (exit code 137). */
+static int
+stop_vm (struct arca_engine *e, const struct arca_engine_container *c, int timeout,
+         arca_error **err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_error arca_error *ignored = NULL;
+  int sig = arca_signal_parse (c->stop_signal);
+
+  if (arca_engine_container_dir (e, c->id, NULL, &dir, err) < 0)
+    return -1;
+  if (timeout > 0 && arca_vm_monitor_kill (dir, sig > 0 ? sig : SIGTERM, &ignored) == 0
+      && wait_exited (e, c->id, true, timeout * 1000))
+    return 0;
+  arca_error_freep (&ignored);
+  arca_vm_monitor_poweroff (dir, &ignored);
+  if (!wait_exited (e, c->id, true, 10000))
+    return arca_error_set (err, ETIMEDOUT, "container %s did not stop", c->name);
+  return 0;
 }
 
 int
@@ -947,17 +1026,19 @@ arca_engine_stop (struct arca_engine *e, const char *name_or_id, int timeout, ar
     return 0; /* Docker: stopping a stopped container is fine */
   if (timeout < 0)
     timeout = c->stop_timeout;
+  if (c->vm)
+    return stop_vm (e, c, timeout, err);
   int sig = arca_signal_parse (c->stop_signal);
   if (c->status == ARCA_ENGINE_PAUSED)
     arca_container_pause (&e->rt, c->id, false, &ignored);
   arca_error_freep (&ignored);
   if (timeout > 0 && arca_container_kill (&e->rt, c->id, sig > 0 ? sig : SIGTERM, false, &ignored) == 0
-      && wait_exited (e, c->id, timeout * 1000))
+      && wait_exited (e, c->id, false, timeout * 1000))
     return 0;
   arca_error_freep (&ignored);
   if (arca_container_kill (&e->rt, c->id, SIGKILL, true, &ignored) < 0)
     arca_error_freep (&ignored);
-  if (!wait_exited (e, c->id, 10000))
+  if (!wait_exited (e, c->id, false, 10000))
     return arca_error_set (err, ETIMEDOUT, "container %s did not stop", c->name);
   return 0;
 }
@@ -981,7 +1062,7 @@ arca_engine_wait (struct arca_engine *e, const char *name_or_id, int *ret_exit_c
         }
       if (c->status == ARCA_ENGINE_CREATED)
         return arca_error_set (err, EINVAL, "container %s is not running", c->name);
-      wait_exited (e, id, 1000);
+      wait_exited (e, id, c->vm, 1000);
       arca_engine_container_freep (&c);
       cleanup_error arca_error *gone = NULL;
       if (arca_engine_get (e, id, &c, &gone) < 0)
@@ -1009,12 +1090,22 @@ wait_monitor_gone (struct arca_engine *e, const char *id)
 /* from_monitor: called by the monitor's own exit command, which must not
  * wait for the monitor that waits for it. */
 static int
-remove_everything (struct arca_engine *e, const char *id, bool from_monitor, arca_error **err)
+remove_everything (struct arca_engine *e, const char *id, bool vm, bool from_monitor,
+                   arca_error **err)
 {
   if (!from_monitor)
     wait_monitor_gone (e, id);
   cleanup_free char *dir = NULL, *merged = NULL;
   const char *v[] = { id, NULL };
+
+  if (vm)
+    {
+      /* Its network (if the exit's cleanup did not get to it) and the
+       * run's directory, then the record's as a container's. */
+      arca_vm_record_release (e, id);
+      if (arca_vm_record_remove_files (e, id, err) < 0)
+        return -1;
+    }
 
   arca_container_delete (&e->rt, id, true, NULL);
   network_detach (e, id);
@@ -1048,7 +1139,7 @@ arca_engine_remove (struct arca_engine *e, const char *name_or_id, bool force, a
       if (arca_engine_stop (e, c->id, 0, err) < 0)
         return -1;
     }
-  return remove_everything (e, c->id, false, err);
+  return remove_everything (e, c->id, c->vm, false, err);
 }
 
 int
@@ -1060,7 +1151,13 @@ arca_engine_cleanup (struct arca_engine *e, const char *id, arca_error **err)
   if (arca_engine_get (e, id, &c, err) < 0)
     return -1;
   if (c->remove)
-    return remove_everything (e, c->id, true, err) < 0 ? -1 : arca_volume_release (e, c->id, true, err);
+    return remove_everything (e, c->id, c->vm, true, err) < 0 ? -1 : arca_volume_release (e, c->id, true, err);
+  if (c->vm)
+    {
+      /* The VM is gone: its tap, address and ports go with it. */
+      arca_vm_record_release (e, c->id);
+      return 0;
+    }
   arca_container_delete (&e->rt, c->id, true, NULL);
   network_detach (e, c->id);
   if (arca_engine_container_dir (e, c->id, "merged", &merged, err) < 0)

@@ -103,6 +103,7 @@ struct arca_engine_container {
   char *stop_signal;
   int stop_timeout;
   char *pod;                  /* the id of its pod, NULL: none */
+  bool vm;                    /* a `run --vm -d` record (engine/vm-record.h); pid is arca-vmm's */
 };
 
 int arca_engine_create (struct arca_engine *e, const struct arca_create_request *req,

@@ -3,9 +3,17 @@
 #ifndef ARCA_ENGINE_INTERNAL_H
 #define ARCA_ENGINE_INTERNAL_H
 
+#include "util/error.h"
+
+struct arca_engine;
+
 /* Sleeps *ms and doubles it up to 50 ms: polls start fast (a short
  * container is done in a few ms) and slow down, so neither latency nor an
  * idle `logs -f` costs much. */
 void arca_engine_backoff_sleep (unsigned *ms);
+
+/* A container name that is valid and not taken (EINVAL, EEXIST): checked
+ * before anything of a new container or `run --vm -d` record is made. */
+int arca_engine_check_name (struct arca_engine *e, const char *name, arca_error **err);
 
 #endif

@@ -529,22 +529,29 @@ drain (struct monitor *m, int fd, const char *stream, bool until_eof)
     }
 }
 
-static int
-write_exit (struct monitor *m, int code)
+int
+arca_monitor_write_exit (const char *dir, int code, unsigned restarts, arca_error **err)
 {
   struct timespec ts;
   cleanup_free char *path = NULL;
-  cleanup_error arca_error *e = NULL;
 
   clock_gettime (CLOCK_REALTIME, &ts);
   json_t *doc = json_pack ("{s:i, s:I, s:i}", "exitCode", code, "finishedNs",
                            (json_int_t) ts.tv_sec * 1000000000LL + ts.tv_nsec, "restarts",
-                           (int) m->restarts);
+                           (int) restarts);
   cleanup_free char *text = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
   json_decref (doc);
-  if (text == NULL || asprintf (&path, "%s/%s", m->o->dir, EXIT_FILE) < 0)
-    return -1;
-  return arca_write_file_atomic_at (AT_FDCWD, path, text, strlen (text), 0644, &e);
+  if (text == NULL || asprintf (&path, "%s/%s", dir, EXIT_FILE) < 0)
+    return arca_error_set (err, ENOMEM, "exit.json");
+  return arca_write_file_atomic_at (AT_FDCWD, path, text, strlen (text), 0644, err);
+}
+
+static int
+write_exit (struct monitor *m, int code)
+{
+  cleanup_error arca_error *e = NULL;
+
+  return arca_monitor_write_exit (m->o->dir, code, m->restarts, &e);
 }
 
 static int

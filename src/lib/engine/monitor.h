@@ -73,6 +73,9 @@ struct arca_exit_info {
   int64_t finished_ns;             /* ns since the epoch */
   unsigned restarts;
 };
+/* Writes exit.json in dir (also for a `run --vm -d`'s monitor,
+ * engine/vm-monitor.h). */
+int arca_monitor_write_exit (const char *dir, int code, unsigned restarts, arca_error **err);
 /* 0 with *ret_done false while the container has not exited. */
 int arca_monitor_exit_info (const char *dir, bool *ret_done, struct arca_exit_info *ret_info,
                             arca_error **err);

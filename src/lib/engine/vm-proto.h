@@ -18,7 +18,7 @@
  *
  * The host writes frames of the same shape to the serial input (arca-vmm's
  * stdin), only after the 'r' frame (before it the guest tty is still
- * cooked and would echo them), and only with -i or -t:
+ * cooked and would echo them), and only with -i, -t or -d:
  *   'i' stdin bytes (1..ARCA_VM_FRAME_MAX); the host keeps at most
  *       ARCA_VM_STDIN_WINDOW bytes unacknowledged, so the guest's tty
  *       buffers never overflow and the agent's buffer stays bounded
@@ -26,6 +26,9 @@
  *       once what it holds is written (with a tty: sends the EOF character)
  *   'w' window size (4 bytes: rows, columns, each 2 bytes big endian),
  *       only with a tty
+ *   'k' a signal for the command (1 byte, 1-64): `arca kill`/`arca stop`
+ *       of a detached run (run --vm -d); the agent kill()s the command's
+ *       process with it, or drops it once the command has exited
  * The agent checks every frame (start byte, known type, length for the
  * type, end byte); a malformed one is dropped and the parser waits for the
  * next start byte.  Neither side trusts the other's counts: an ack for
@@ -94,6 +97,8 @@ arca_vm_name_valid (const char *s, bool with_underscore)
 #define ARCA_VM_FRAME_STDIN 'i'
 #define ARCA_VM_FRAME_STDIN_EOF 'c'
 #define ARCA_VM_FRAME_WINSIZE 'w'
+#define ARCA_VM_FRAME_SIGNAL 'k'
+#define ARCA_VM_SIGNAL_MAX 64
 #define ARCA_VM_STDIN_WINDOW 16384
 /* The longest frame: start, type, 2 length bytes, payload, end. */
 #define ARCA_VM_FRAME_WIRE_MAX (ARCA_VM_FRAME_MAX + 5)

@@ -61,10 +61,11 @@ complete (struct arca_vm_relay *r)
   switch (r->type)
     {
     case ARCA_VM_FRAME_STDOUT:
-      write_all (r->out_fd, r->payload, r->len);
-      break;
     case ARCA_VM_FRAME_STDERR:
-      write_all (r->err_fd, r->payload, r->len);
+      if (r->sink)
+        r->sink (r->sink_opaque, r->type == ARCA_VM_FRAME_STDOUT ? 1 : 2, r->payload, r->len);
+      else
+        write_all (r->type == ARCA_VM_FRAME_STDOUT ? r->out_fd : r->err_fd, r->payload, r->len);
       break;
     case ARCA_VM_FRAME_ERROR:
       memcpy (r->error, r->payload, r->len);

@@ -14,8 +14,14 @@
 
 #define ARCA_VM_CONSOLE_KEEP 4096
 
+/* Where stdout (stream 1) and stderr (2) frame payloads go instead of
+ * out_fd/err_fd, when set: a detached run's log (engine/vm-monitor.h). */
+typedef void (*arca_vm_relay_sink) (void *opaque, int stream, const void *data, size_t len);
+
 struct arca_vm_relay {
   int out_fd, err_fd;          /* where stdout / stderr frames go */
+  arca_vm_relay_sink sink;     /* NULL: the fds */
+  void *sink_opaque;
   /* parser */
   int state;
   unsigned char type;

@@ -23,19 +23,29 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sys/prctl.h>
+
+#include "engine/internal.h"
 #include "engine/overlay.h"
 #include "engine/vm-cpio.h"
+#include "engine/vm-monitor.h"
+#include "engine/vm-record.h"
 #include "engine/vm-net.h"
 #include "engine/vm-proto.h"
 #include "engine/vm-relay.h"
 #include "engine/vm.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/signals.h"
 
 #define CONFIG_BLOB_MAX (4 * 1024 * 1024)
 #define DEFAULT_MEMORY_MIB 256
 #define MIN_MEMORY_MIB 64
 #define MAX_CPUS 32
+/* A detached run's log, as a container's. */
+#define LOG_MAX_SIZE (10 * 1024 * 1024)
+#define LOG_MAX_FILES 3
 /* The nested guest writes every serial byte through a VM exit: as quiet as
  * it can be.  No PCI unless the root is a disk or there is a NIC (pci=off
  * added); the i8042 is only our reset
@@ -688,9 +698,11 @@ write_initrd (const char *path, const char *base, const char *rootfs, const stru
 static int
 spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
            const struct arca_vm_net *net, int lock, const char *log_path, unsigned memory_mib,
-           unsigned cpus, int vmm_in, int *ret_out, pid_t *ret_pid, arca_error **err)
+           unsigned cpus, int vmm_in, bool die_with_parent, int *ret_out, pid_t *ret_pid,
+           arca_error **err)
 {
   char mem[16], ncpu[16];
+  pid_t parent = getpid ();
   cleanup_free char *cmdline = NULL, *drive = NULL, *nic = NULL;
   const char *extra = getenv ("ARCA_VM_CMDLINE_EXTRA");
   int pipefd[2];
@@ -736,6 +748,10 @@ spawn_vmm (const struct vm_paths *p, const char *initrd, const char *disk,
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
+      /* A detached run's monitor killed (SIGKILL): no VM without it. */
+      if (die_with_parent
+          && (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != parent))
+        _exit (127);
       if (dup2 (vmm_in >= 0 ? vmm_in : null, 0) < 0 || dup2 (wr, 1) < 0 || dup2 (log, 2) < 0
           || (lock >= 0 && fcntl (lock, F_SETFD, 0) < 0))
         _exit (127);
@@ -972,6 +988,150 @@ stop_requested (const struct held_signals *h)
   return false;
 }
 
+/* ---- run --vm -d ---------------------------------------------------------- */
+
+/* What the monitor needs to start arca-vmm (engine/vm-monitor.h). */
+struct vmm_launch {
+  const struct vm_paths *p;
+  const char *initrd, *disk, *log;
+  const struct arca_vm_net *net;
+  int lock;
+  unsigned memory_mib, cpus;
+};
+
+static int
+launch_vmm (void *opaque, int vmm_in, int *ret_out, pid_t *ret_pid, arca_error **err)
+{
+  const struct vmm_launch *l = opaque;
+
+  return spawn_vmm (l->p, l->initrd, l->disk, l->net, l->lock, l->log, l->memory_mib, l->cpus,
+                    vmm_in, true, ret_out, ret_pid, err);
+}
+
+/* The record's config.json: what the guest runs, from the agent's
+ * records, and the VM's shape (for inspect; system check wants one). */
+static json_t *
+record_config (const struct buf *agent, const struct vm_paths *p, unsigned memory_mib,
+               unsigned cpus, const struct arca_vm_net *net)
+{
+  json_t *args = json_array (), *env = json_array ();
+  const char *cwd = "/", *hostname = "";
+
+  for (size_t off = 0; off < agent->len; off += strlen (agent->data + off) + 1)
+    {
+      const char *rec = agent->data + off;
+      if (strncmp (rec, "arg=", 4) == 0)
+        json_array_append_new (args, json_string (rec + 4));
+      else if (strncmp (rec, "env=", 4) == 0)
+        json_array_append_new (env, json_string (rec + 4));
+      else if (strncmp (rec, "cwd=", 4) == 0)
+        cwd = rec + 4;
+      else if (strncmp (rec, "hostname=", 9) == 0)
+        hostname = rec + 9;
+    }
+  return json_pack ("{s:{s:o, s:o, s:s}, s:s, s:{s:s, s:s, s:i, s:i, s:s}}", "process", "args", args,
+                    "env", env, "cwd", cwd, "hostname", hostname, "vm", "vmm", p->vmm, "kernel",
+                    p->kernel, "memoryMiB", (int) memory_mib, "cpus", (int) cpus, "network",
+                    net->attached ? net->network : "none");
+}
+
+static char *
+join_args (json_t *config)
+{
+  json_t *args = json_object_get (json_object_get (config, "process"), "args");
+  size_t len = 1, i;
+  json_t *v;
+
+  json_array_foreach (args, i, v)
+    len += strlen (json_string_value (v)) + 1;
+  char *out = calloc (1, len);
+  if (out == NULL)
+    return NULL;
+  json_array_foreach (args, i, v)
+    {
+      if (i)
+        strcat (out, " ");
+      strcat (out, json_string_value (v));
+    }
+  return out;
+}
+
+struct detached {
+  struct arca_engine *e;
+  const char *id;
+  char *dir;              /* containers/<id> */
+  bool inserted, done;
+};
+
+static void
+detached_undo (struct detached *d)
+{
+  if (!d->done && d->inserted)
+    {
+      cleanup_error arca_error *ignored = NULL;
+      arca_vm_record_delete (d->e, d->id, &ignored);
+    }
+  if (!d->done && d->dir)
+    arca_rm_rf_at (AT_FDCWD, d->dir, NULL);
+  free (d->dir);
+}
+
+/* The record, its files and the monitor that boots the VM; on failure
+ * none of them stays (the caller's cleanup takes the run and network). */
+static int
+start_detached (struct arca_engine *e, const struct arca_vm_run_request *req, const char *id,
+                const char *name, const char *image_id, const char *stop_signal,
+                const struct vm_run *run, const struct buf *agent, const struct vmm_launch *l,
+                arca_error **err)
+{
+  _cleanup_ (detached_undo) struct detached d = { .e = e, .id = id };
+  _cleanup_ (json_decrefp) json_t *config = record_config (agent, l->p, l->memory_mib, l->cpus, l->net);
+  cleanup_free char *config_path = NULL, *log = NULL, *command = NULL, *config_text = NULL;
+  cleanup_free char *opts_text = NULL;
+
+  if (e->self_exe == NULL)
+    return arca_error_set (err, ENOENT, "cannot find the arca binary for the monitor");
+  if (config == NULL || (command = join_args (config)) == NULL
+      || (config_text = json_dumps (config, JSON_INDENT (2))) == NULL)
+    return arca_error_set (err, ENOMEM, "vm");
+  if (arca_engine_container_dir (e, id, NULL, &d.dir, err) < 0
+      || arca_engine_container_dir (e, id, "config.json", &config_path, err) < 0
+      || arca_engine_container_dir (e, id, "ctr.log", &log, err) < 0
+      || arca_mkdir_p (d.dir, 0700, err) < 0
+      || arca_write_file_atomic_at (AT_FDCWD, config_path, config_text, strlen (config_text), 0644,
+                                    err) < 0
+      || arca_vm_record_save_net (run->dir, l->net, err) < 0)
+    return -1;
+  /* "network": none for the container network drivers (rm, cleanup):
+   * the VM's tap is the record's own (vm-record.h). */
+  _cleanup_ (json_decrefp) json_t *opts = json_pack (
+      "{s:b, s:b, s:s, s:s, s:i, s:s, s:s}", "vm", 1, "remove", req->remove, "command", command,
+      "stopSignal", stop_signal, "stopTimeout", req->stop_timeout >= 0 ? req->stop_timeout : 10,
+      "network", "none", "runtime", "arca-vmm");
+  if (opts == NULL || (opts_text = json_dumps (opts, JSON_COMPACT)) == NULL)
+    return arca_error_set (err, ENOMEM, "vm");
+  if (arca_vm_record_insert (e, id, name, image_id, req->image, opts_text, err) < 0)
+    return -1;
+  d.inserted = true;
+  char *exit_command[] = { e->self_exe, "--root", e->root, "--run-root", e->run_root,
+                           "container-cleanup", (char *) id, NULL };
+  struct arca_vm_monitor_options mo = {
+    .dir = d.dir,
+    .run_dir = run->dir,
+    .log_path = log,
+    .log_max_size = LOG_MAX_SIZE,
+    .log_max_files = LOG_MAX_FILES,
+    .exit_command = exit_command,
+    .spawn = launch_vmm,
+    .opaque = (void *) l,
+  };
+  pid_t monitor = 0;
+  if (arca_vm_monitor_start (&mo, &monitor, err) < 0)
+    return arca_error_wrap (err, "--vm -d");
+  d.done = true;
+  return 0;
+}
+
 int
 arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req, int out_fd,
                     int err_fd, int *ret_exit_code, arca_error **err)
@@ -996,6 +1156,12 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
   sigaddset (&held.set, SIGTERM);
   sigaddset (&held.set, SIGHUP);
   sigprocmask (SIG_BLOCK, &held.set, &held.old);
+  if (req->detach && (req->interactive || s->tty))
+    return arca_error_set (err, ENOTSUP, "--vm -d: -i/-t are not supported (a detached VM run "
+                                         "cannot be attached to; use logs)");
+  /* -d: the name is checked before anything is made. */
+  if (req->detach && req->name && arca_engine_check_name (e, req->name, err) < 0)
+    return -1;
   if (s->n_mounts)
     return arca_error_set (err, ENOTSUP, "--vm: -v/--tmpfs are not supported with --vm yet");
   struct vm_term term = { .interactive = req->interactive, .tty = s->tty,
@@ -1098,6 +1264,34 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
       else
         r = arca_write_file_atomic_at (AT_FDCWD, conf, config.data, config.len, 0600, err);
     }
+  if (r == 0 && req->detach)
+    {
+      cleanup_free char *name = NULL;
+      const char *stop_signal = req->stop_signal ? req->stop_signal
+                                : runcfg->stop_signal ? runcfg->stop_signal : "SIGTERM";
+      struct vmm_launch l = { .p = &p, .initrd = initrd, .disk = disk, .log = vmm_log, .net = &net,
+                              .lock = run.lock, .memory_mib = memory_mib, .cpus = cpus };
+      if (arca_signal_parse (stop_signal) < 0)
+        r = arca_error_set (err, EINVAL, "invalid stop signal `%s`", stop_signal);
+      else if (req->name ? (name = strdup (req->name)) == NULL
+                         : asprintf (&name, "arca-%.12s", id) < 0)
+        r = arca_error_set (err, ENOMEM, "vm");
+      else if (stop_requested (&held))
+        r = arca_error_set (err, EINTR, "--vm: interrupted before the VM started");
+      else
+        r = start_detached (e, req, id, name, image_id, stop_signal, &run, &config, &l, err);
+      free (config.data);
+      if (r < 0)
+        return -1;
+      /* The monitor owns them now: the network is detached and the run's
+       * directory removed by its cleanup command or by rm. */
+      net.attached = false;
+      run.keep = true;
+      if (req->ret_id)
+        memcpy (req->ret_id, id, sizeof id);
+      *ret_exit_code = 0;
+      return 0;
+    }
   free (config.data);
   if (r < 0)
     return -1;
@@ -1127,8 +1321,8 @@ arca_engine_run_vm (struct arca_engine *e, const struct arca_vm_run_request *req
         }
     }
   if (r == 0)
-    r = spawn_vmm (&p, initrd, disk, &net, run.lock, vmm_log, memory_mib, cpus, vmm_in_peer, &out,
-                   &pid, err);
+    r = spawn_vmm (&p, initrd, disk, &net, run.lock, vmm_log, memory_mib, cpus, vmm_in_peer, false,
+                   &out, &pid, err);
   arca_closep (&vmm_in_peer);
   if (r == 0)
     {

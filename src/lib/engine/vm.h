@@ -8,6 +8,7 @@
  *                                      agent build and kernel release)
  *   <root>/vm/runs/<id>/               one run: agent.conf, vmm.log,
  *                                      console.log, exit-code; removed by --rm
+ *                                      (-d: by rm, or at exit with --rm)
  *
  * The initramfs of a run is base + rootfs + a per-run archive holding the
  * agent's configuration (the kernel unpacks concatenated archives).  The
@@ -33,10 +34,21 @@ struct arca_vm_run_request {
    * is put in raw mode until the run ends. */
   bool interactive;
   int in_fd;
+  /* -d: the run becomes a record of the containers table (ps, logs, stop,
+   * kill, wait, rm, inspect; engine/vm-record.h) owned by a monitor
+   * process (engine/vm-monitor.h), and the call returns once arca-vmm
+   * runs, with the record's id in ret_id (ARCA_ENGINE_ID_LEN + 1 bytes).
+   * -i/-t are refused with it.  With remove, the record goes at exit. */
+  bool detach;
+  const char *name;           /* -d: NULL = generated */
+  const char *stop_signal;    /* -d: NULL = the image's, else SIGTERM */
+  int stop_timeout;           /* -d: seconds, -1 = 10 */
+  char *ret_id;
 };
 
 /* Boots the image, relays the command's stdout/stderr to out_fd/err_fd and
- * returns its exit status in *ret_exit_code.
+ * returns its exit status in *ret_exit_code (with req->detach: returns
+ * once the VM runs, *ret_exit_code 0).
  * Environment: ARCA_VM_KERNEL (guest kernel, default the newest
  * /boot/vmlinuz-*), ARCA_VMM_PATH, ARCA_GUEST_AGENT_PATH (else beside arca,
  * as arca-monitor is found), ARCA_VM_CMDLINE_EXTRA (appended to the guest

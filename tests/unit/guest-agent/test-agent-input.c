@@ -19,7 +19,7 @@
 struct seen {
   char data[64 * 1024];
   size_t len;
-  int eofs, sizes;
+  int eofs, sizes, signals, signal;
   unsigned rows, cols;
 };
 
@@ -40,6 +40,10 @@ feed (struct agent_input *in, const unsigned char *p, size_t len, struct seen *s
           break;
         case AGENT_INPUT_EOF:
           s->eofs++;
+          break;
+        case AGENT_INPUT_SIGNAL:
+          s->signals++;
+          s->signal = ev.signal;
           break;
         case AGENT_INPUT_WINSIZE:
           s->sizes++;
@@ -110,6 +114,9 @@ test_engine_encoder (void **state)
   feed (&in, buf, arca_vm_frame_encode (buf, ARCA_VM_FRAME_STDIN, "abc", 3), s);
   feed (&in, buf, arca_vm_frame_encode (buf, ARCA_VM_FRAME_WINSIZE, "\x00\x18\x00\x50", 4), s);
   feed (&in, buf, arca_vm_frame_encode (buf, ARCA_VM_FRAME_STDIN_EOF, NULL, 0), s);
+  feed (&in, buf, arca_vm_frame_encode (buf, ARCA_VM_FRAME_SIGNAL, "\x0f", 1), s);
+  assert_int_equal (s->signals, 1);
+  assert_int_equal (s->signal, 15);
   assert_int_equal (s->len, 3);
   assert_int_equal (s->rows, 24);
   assert_int_equal (s->cols, 80);
@@ -131,6 +138,9 @@ test_malformed (void **state)
     { "long winsize", { 0xF5, 'w', 0x00, 0x05, 0, 24, 0, 80, 0, 0xFA }, 10 },
     { "bad trailer", { 0xF5, 'i', 0x00, 0x01, 'z', 'X' }, 6 },
     { "no trailer", { 0xF5, 'c', 0x00, 0x00, 0x00 }, 5 },
+    { "signal 0", { 0xF5, 'k', 0x00, 0x01, 0x00, 0xFA }, 6 },
+    { "signal 65", { 0xF5, 'k', 0x00, 0x01, 65, 0xFA }, 6 },
+    { "empty signal", { 0xF5, 'k', 0x00, 0x00, 0xFA }, 5 },
   };
 
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -140,7 +150,7 @@ test_malformed (void **state)
       unsigned char ok[16];
       agent_input_init (&in);
       feed (&in, bad[i].bytes, bad[i].len, s);
-      if (s->len || s->eofs || s->sizes || in.bad == 0)
+      if (s->len || s->eofs || s->sizes || s->signals || in.bad == 0)
         fail_msg ("%s: accepted (len %zu, eofs %d, sizes %d, bad %llu)", bad[i].what, s->len,
                   s->eofs, s->sizes, (unsigned long long) in.bad);
       /* The parser is back in step for the next frame. */
