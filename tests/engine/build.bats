@@ -150,6 +150,7 @@ EOF
   run --separate-stderr arca build -t tgt:last "$CTX"
   [ "$status" -eq 0 ]
   run arca run --rm tgt:last
+  echo "run --rm tgt:last: status $status, output: $output"
   [ "$output" = last ]
   run --separate-stderr arca build -t tgt:x --target nope "$CTX"
   [ "$status" -eq 125 ]
