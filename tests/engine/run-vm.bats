@@ -577,6 +577,17 @@ wait_gone() { # ID: until the record is gone (--rm)
   assert_gone "$id"
 }
 
+@test "run --vm -d: a killed monitor takes its VM along; the record is Exited, rm removes the rest" {
+  id=$(arca_d run --vm -d --network none busybox sh -c 'echo ready; sleep 600')
+  wait_logs "$id" ready
+  kill -KILL "$(cut -d' ' -f1 "$ET_ROOT/containers/$id/monitor.pid")"
+  for _ in $(seq 50); do [ "$(vmm_left)" = 0 ] && break; sleep 0.1; done
+  [ "$(vmm_left)" = 0 ]
+  wait_status "arca-${id:0:12}" Exited
+  run -0 arca rm "$id"
+  assert_gone "$id"
+}
+
 @test "run --vm -d --rm: the record, its directories and processes go at exit" {
   before=$(runs_left)
   id=$(arca_d run --vm -d --rm --network none busybox sh -c 'echo bye; exit 4')

@@ -45,6 +45,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         case AGENT_INPUT_WINSIZE:
           check (ev.rows <= 0xffff && ev.cols <= 0xffff);
           break;
+        case AGENT_INPUT_SIGNAL:
+          check (ev.signal >= 1 && ev.signal <= ARCA_VM_SIGNAL_MAX && i >= 5
+                 && data[i - 1] == ev.signal);
+          break;
         default:
           check (0);
         }
