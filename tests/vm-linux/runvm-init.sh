@@ -135,4 +135,68 @@ dump tty-err /tmp/tty.err
 # What stayed behind: the first run (no --rm) keeps its directory, the
 # second none; no mount is left.
 say "runs=$($bb ls $h/tmp/arca/vm/runs | $bb wc -l) mounts=$($bb grep -c ' /tmp/arca/' /proc/mounts)"
+
+# run --vm -d on the default network: the id at once, the guest's output in
+# `arca logs`, `arca ps` lists it, `stop -t 2` ends the command through the
+# agent's signal frame, `rm` leaves no arca-vmm, monitor, record or tap.
+arca_d() {
+  $bb chroot $h /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root ARCA_VM_KERNEL="$RUNVM_KERNEL" \
+    ARCA_BRIDGE_NAME=arcavn0 ARCA_BRIDGE_SUBNET=172.30.71.0/24 "$RUNVM_ARCA" --root /tmp/arca --run-root /run/arca "$@"
+}
+comm_count() { for p in /proc/[0-9]*; do $bb cat $p/comm 2>/dev/null; done | $bb grep -cx "$1"; }
+t0=$(now_ms)
+arca_d run --vm -d --name vmd busybox sh -c 'echo up; sleep 1000' >/tmp/d.out 2>/tmp/d.err
+say "drun exit=$? wall_ms=$(($(now_ms) - t0)) vmm=$(comm_count arca-vmm) monitors=$(comm_count arca-vm-monitor)"
+dump drun-out /tmp/d.out
+dump drun-err /tmp/d.err
+i=0
+while [ $i -lt "$RUNVM_TIMEOUT" ]; do
+  arca_d logs vmd 2>/dev/null | $bb grep -qx up && break
+  $bb sleep 1
+  i=$((i + 1))
+done
+say "dup wall_ms=$(($(now_ms) - t0))"
+arca_d logs vmd >/tmp/dlogs.out 2>&1
+dump dlogs-out /tmp/dlogs.out
+arca_d ps >/tmp/dps.out 2>&1
+dump dps-out /tmp/dps.out
+arca_d inspect vmd >/tmp/dinspect.out 2>&1
+say "dinspect runtime=$($bb grep -c '"Runtime": "arca-vmm"' /tmp/dinspect.out) running=$($bb grep -c '"Running": true' /tmp/dinspect.out)"
+leftovers during-d
+t1=$(now_ms)
+arca_d stop -t 2 vmd >/dev/null 2>/tmp/dstop.err
+say "dstop exit=$? wall_ms=$(($(now_ms) - t1)) code=$(arca_d wait vmd 2>&1)"
+dump dstop-err /tmp/dstop.err
+arca_d ps -a >/tmp/dpsa.out 2>&1
+dump dpsa-out /tmp/dpsa.out
+# The monitor's cleanup command follows exit.json: give it a moment.
+i=0
+while [ $i -lt 20 ] && [ "$(hostrun ip -o link show | $bb grep -c ': vmt')" != 0 ]; do
+  $bb sleep 1
+  i=$((i + 1))
+done
+leftovers after-dstop
+arca_d rm vmd >/dev/null 2>/tmp/drm.err
+say "drm exit=$?"
+dump drm-err /tmp/drm.err
+leftovers after-d
+say "after-drm vmm=$(comm_count arca-vmm) monitors=$(comm_count arca-vm-monitor) records=$(arca_d ps -a -q | $bb grep -c .) containers=$($bb ls $h/tmp/arca/containers | $bb wc -l) runs=$($bb ls $h/tmp/arca/vm/runs | $bb wc -l)"
+# A command that ignores SIGTERM: stop -t 2 powers the VM off (137).
+arca_d run --vm -d --network none --name vmd2 busybox sh -c 'trap "" TERM; echo ready; while :; do sleep 1; done' \
+  >/dev/null 2>/tmp/d2.err
+say "d2run exit=$?"
+dump d2run-err /tmp/d2.err
+t0=$(now_ms)
+i=0
+while [ $i -lt "$RUNVM_TIMEOUT" ]; do
+  arca_d logs vmd2 2>/dev/null | $bb grep -qx ready && break
+  $bb sleep 1
+  i=$((i + 1))
+done
+t1=$(now_ms)
+arca_d stop -t 2 vmd2 >/dev/null 2>/tmp/d2stop.err
+say "d2stop exit=$? wall_ms=$(($(now_ms) - t1)) code=$(arca_d wait vmd2 2>&1) ready_ms=$((t1 - t0))"
+dump d2stop-err /tmp/d2stop.err
+arca_d rm vmd2 >/dev/null 2>&1
+say "after-d2 vmm=$(comm_count arca-vmm) monitors=$(comm_count arca-vm-monitor) records=$(arca_d ps -a -q | $bb grep -c .)"
 finish

@@ -112,7 +112,7 @@ check() {
   if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; grep -E "^($name|kvm|host)" "$report" | tail -n 20 | sed 's/^/#   /'; fi
 }
 
-echo "1..18"
+echo "1..25"
 echo "# outer VM: qemu exit $qrc after ${outer_ms} ms; log $log"
 name=host
 check "outer VM has /dev/kvm (kvm-amd) and the host's / over virtio-9p" \
@@ -169,3 +169,27 @@ check "-it: the command's stdin and stdout are a tty of the terminal's size, TER
   eval 'echo "$tty_err" | grep -qx "tty xterm 27 91" && echo "$tty_err" | grep -qx "got hello"'
 check "-it: a resize of the host terminal reaches the guest pty; the exit status comes back" \
   eval 'echo "$tty_err" | grep -qx "size 31 101" && echo "$tty_err" | grep -qx "status=3" && test "$(field exit tty)" = 0'
+
+name=drun
+echo "# arca run --vm -d: exit $(field exit drun), $(field wall_ms drun) ms; up after $(field wall_ms dup) ms; stop $(field wall_ms dstop) ms"
+lines dps-out | sed 's/^/#   /'
+lines dpsa-out | sed 's/^/#   /'
+check "arca run --vm -d prints an id and returns while the VM runs (its arca-vmm and monitor are up)" \
+  eval 'test "$(field exit drun)" = 0 && lines drun-out | grep -Eqx "[0-9a-f]{64}" &&
+    grep -Eq "^drun .* vmm=1 monitors=1\$" "$report"'
+check "arca logs shows the guest command's output" test "$(lines dlogs-out)" = up
+check "arca ps lists it running; inspect says Runtime arca-vmm, Running; its tap is on the bridge" \
+  eval 'lines dps-out | grep -Eq " Up +vmd\$" && grep -qx "dinspect runtime=1 running=1" "$report" &&
+    grep -qx "during-d taps=1 rows=2" "$report"'
+check "arca stop -t 2 ends it through the agent's signal (SIGTERM: 143)" \
+  eval 'test "$(field exit dstop)" = 0 && test "$(field code dstop)" = 143 && lines dpsa-out | grep -Eq " Exited \(143\) +vmd\$"'
+check "the VM's end (before rm: the record stays) took its tap, endpoint row and address" \
+  grep -qx 'after-dstop taps=0 rows=0' "$report"
+check "arca rm leaves no arca-vmm, no monitor, no record, no directory and no tap" \
+  eval 'test "$(field exit drm)" = 0 && grep -qx "after-drm vmm=0 monitors=0 records=0 containers=0 runs=1" "$report" &&
+    grep -qx "after-d taps=0 rows=0" "$report"'
+name=d2stop
+echo "# arca stop -t 2 of a command ignoring SIGTERM: $(field wall_ms d2stop) ms, code $(field code d2stop)"
+check "arca stop -t 2 of a command that ignores SIGTERM powers the VM off: 137, then rm leaves no arca-vmm" \
+  eval 'test "$(field exit d2run)" = 0 && test "$(field exit d2stop)" = 0 && test "$(field code d2stop)" = 137 &&
+    grep -qx "after-d2 vmm=0 monitors=0 records=0" "$report"'

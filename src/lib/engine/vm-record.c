@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "engine/vm-record.h"
 #include "image/db-internal.h" /* the engine's rows live in the image database */
 #include "util/cleanup.h"
@@ -114,4 +116,49 @@ arca_vm_record_remove_files (struct arca_engine *e, const char *id, arca_error *
   if (access (dir, F_OK) < 0)
     return 0;
   return arca_rm_rf_at (AT_FDCWD, dir, err);
+}
+
+json_t *
+arca_vm_record_config (const char *agent, size_t len, const char *vmm, const char *kernel,
+                       unsigned memory_mib, unsigned cpus, const char *network)
+{
+  json_t *args = json_array (), *env = json_array ();
+  const char *cwd = "/", *hostname = "";
+
+  for (size_t off = 0; off < len; off += strlen (agent + off) + 1)
+    {
+      const char *rec = agent + off;
+      if (strncmp (rec, "arg=", 4) == 0)
+        json_array_append_new (args, json_string (rec + 4));
+      else if (strncmp (rec, "env=", 4) == 0)
+        json_array_append_new (env, json_string (rec + 4));
+      else if (strncmp (rec, "cwd=", 4) == 0)
+        cwd = rec + 4;
+      else if (strncmp (rec, "hostname=", 9) == 0)
+        hostname = rec + 9;
+    }
+  return json_pack ("{s:{s:o, s:o, s:s}, s:s, s:{s:s, s:s, s:i, s:i, s:s}}", "process", "args", args,
+                    "env", env, "cwd", cwd, "hostname", hostname, "vm", "vmm", vmm, "kernel", kernel,
+                    "memoryMiB", (int) memory_mib, "cpus", (int) cpus, "network", network);
+}
+
+char *
+arca_vm_record_command (json_t *config)
+{
+  json_t *args = json_object_get (json_object_get (config, "process"), "args");
+  size_t len = 1, i;
+  json_t *v;
+
+  json_array_foreach (args, i, v)
+    len += strlen (json_string_value (v)) + 1;
+  char *out = calloc (1, len);
+  if (out == NULL)
+    return NULL;
+  json_array_foreach (args, i, v)
+    {
+      if (i)
+        strcat (out, " ");
+      strcat (out, json_string_value (v));
+    }
+  return out;
 }

@@ -13,8 +13,19 @@
 #ifndef ARCA_ENGINE_VM_RECORD_H
 #define ARCA_ENGINE_VM_RECORD_H
 
+#include <jansson.h>
+#include <stddef.h>
+
 #include "engine/engine.h"
 #include "engine/vm-net.h"
+
+/* The record's config.json from the agent's configuration (len bytes of
+ * NUL-terminated records, engine/vm-proto.h): process.args/env/cwd,
+ * hostname, and the VM (vmm, kernel, memoryMiB, cpus, network). */
+json_t *arca_vm_record_config (const char *agent, size_t len, const char *vmm, const char *kernel,
+                               unsigned memory_mib, unsigned cpus, const char *network);
+/* Its process.args joined by spaces, for ps. */
+char *arca_vm_record_command (json_t *config);
 
 /* Inserts the row; a name taken meanwhile is EEXIST like a container's. */
 int arca_vm_record_insert (struct arca_engine *e, const char *id, const char *name,

@@ -1008,54 +1008,6 @@ launch_vmm (void *opaque, int vmm_in, int *ret_out, pid_t *ret_pid, arca_error *
                     vmm_in, true, ret_out, ret_pid, err);
 }
 
-/* The record's config.json: what the guest runs, from the agent's
- * records, and the VM's shape (for inspect; system check wants one). */
-static json_t *
-record_config (const struct buf *agent, const struct vm_paths *p, unsigned memory_mib,
-               unsigned cpus, const struct arca_vm_net *net)
-{
-  json_t *args = json_array (), *env = json_array ();
-  const char *cwd = "/", *hostname = "";
-
-  for (size_t off = 0; off < agent->len; off += strlen (agent->data + off) + 1)
-    {
-      const char *rec = agent->data + off;
-      if (strncmp (rec, "arg=", 4) == 0)
-        json_array_append_new (args, json_string (rec + 4));
-      else if (strncmp (rec, "env=", 4) == 0)
-        json_array_append_new (env, json_string (rec + 4));
-      else if (strncmp (rec, "cwd=", 4) == 0)
-        cwd = rec + 4;
-      else if (strncmp (rec, "hostname=", 9) == 0)
-        hostname = rec + 9;
-    }
-  return json_pack ("{s:{s:o, s:o, s:s}, s:s, s:{s:s, s:s, s:i, s:i, s:s}}", "process", "args", args,
-                    "env", env, "cwd", cwd, "hostname", hostname, "vm", "vmm", p->vmm, "kernel",
-                    p->kernel, "memoryMiB", (int) memory_mib, "cpus", (int) cpus, "network",
-                    net->attached ? net->network : "none");
-}
-
-static char *
-join_args (json_t *config)
-{
-  json_t *args = json_object_get (json_object_get (config, "process"), "args");
-  size_t len = 1, i;
-  json_t *v;
-
-  json_array_foreach (args, i, v)
-    len += strlen (json_string_value (v)) + 1;
-  char *out = calloc (1, len);
-  if (out == NULL)
-    return NULL;
-  json_array_foreach (args, i, v)
-    {
-      if (i)
-        strcat (out, " ");
-      strcat (out, json_string_value (v));
-    }
-  return out;
-}
-
 struct detached {
   struct arca_engine *e;
   const char *id;
@@ -1085,13 +1037,15 @@ start_detached (struct arca_engine *e, const struct arca_vm_run_request *req, co
                 arca_error **err)
 {
   _cleanup_ (detached_undo) struct detached d = { .e = e, .id = id };
-  _cleanup_ (json_decrefp) json_t *config = record_config (agent, l->p, l->memory_mib, l->cpus, l->net);
+  _cleanup_ (json_decrefp) json_t *config = arca_vm_record_config (
+      agent->data, agent->len, l->p->vmm, l->p->kernel, l->memory_mib, l->cpus,
+      l->net->attached ? l->net->network : "none");
   cleanup_free char *config_path = NULL, *log = NULL, *command = NULL, *config_text = NULL;
   cleanup_free char *opts_text = NULL;
 
   if (e->self_exe == NULL)
     return arca_error_set (err, ENOENT, "cannot find the arca binary for the monitor");
-  if (config == NULL || (command = join_args (config)) == NULL
+  if (config == NULL || (command = arca_vm_record_command (config)) == NULL
       || (config_text = json_dumps (config, JSON_INDENT (2))) == NULL)
     return arca_error_set (err, ENOMEM, "vm");
   if (arca_engine_container_dir (e, id, NULL, &d.dir, err) < 0
