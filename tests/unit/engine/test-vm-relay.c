@@ -190,6 +190,58 @@ test_ready_and_ack (void **state)
   free (r);
 }
 
+/* With a sink (run --vm -d: the log), stdout and stderr payloads go to it
+ * with their stream, in order, and not to the fds. */
+struct collected {
+  char text[256];
+  size_t len;
+};
+
+static void
+collect (void *opaque, int stream, const void *data, size_t len)
+{
+  struct collected *c = opaque;
+
+  assert_true (c->len + len + 2 < sizeof c->text);
+  c->text[c->len++] = stream == 1 ? 'O' : 'E';
+  memcpy (c->text + c->len, data, len);
+  c->len += len;
+  c->text[c->len] = '\0';
+}
+
+static void
+test_sink (void **state)
+{
+  struct arca_vm_relay *r = malloc (sizeof *r);
+  struct collected c = { .len = 0 };
+  struct sink s;
+  unsigned char buf[64];
+  size_t n;
+
+  sink_open (&s);
+  arca_vm_relay_init (r, s.out[1], s.err[1]);
+  r->sink = collect;
+  r->sink_opaque = &c;
+  n = frame (buf, 'o', "up\n", 3);
+  arca_vm_relay_feed (r, buf, n);
+  arca_vm_relay_feed (r, "console", 7);
+  n = frame (buf, 'e', "warn", 4);
+  for (size_t i = 0; i < n; i++)
+    arca_vm_relay_feed (r, buf + i, 1);
+  n = frame (buf, 'x', "\x8f", 1);
+  arca_vm_relay_feed (r, buf, n);
+  assert_string_equal (c.text, "Oup\nEwarn");
+  assert_int_equal (r->exit_code, 143);
+  char none[8];
+  assert_true (read (s.out[0], none, sizeof none) < 0);
+  assert_true (read (s.err[0], none, sizeof none) < 0);
+  close (s.out[0]);
+  close (s.out[1]);
+  close (s.err[0]);
+  close (s.err[1]);
+  free (r);
+}
+
 /* The encoder's frames are what the parsers read; payloads longer than a
  * frame are cut to ARCA_VM_FRAME_MAX. */
 static void
@@ -218,6 +270,7 @@ main (void)
     cmocka_unit_test (test_console_bounded),
     cmocka_unit_test (test_ready_and_ack),
     cmocka_unit_test (test_encode),
+    cmocka_unit_test (test_sink),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
