@@ -240,6 +240,35 @@ assert_consistent() {
   [ "$output" = again ]
 }
 
+@test "kill -9 of rm half way through the container's files: the next command finishes the removal" {
+  command -v strace >/dev/null || skip "strace is needed to kill at an exact point"
+  id=$(arca run -d --name halfrm --network none busybox sh -c 'mkdir -p /data; for i in 1 2 3 4 5 6 7 8; do echo $i > /data/f$i; done; sleep 100')
+  for _ in $(seq 50); do [ -e "$ET_ROOT/containers/$id/upper/data/f8" ] && break; sleep 0.1; done
+  # SIGKILL at the 6th file rm deletes: its process is stopped, its root
+  # unmounted, part of its directory gone, its row still there.
+  run strace -f -o /dev/null -e trace=unlinkat -e inject=unlinkat:signal=KILL:when=6 \
+    "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" rm -f halfrm
+  echo "strace: $status $output"
+  [ "$status" -ne 0 ]
+  [ -d "$ET_ROOT/containers/$id" ]                  # half removed ...
+  [ -e "$ET_ROOT/removing/$id" ]                    # ... with its marker
+  [ "$(sqlite3 "$ET_ROOT/arca.db" "SELECT count(*) FROM containers WHERE id = '$id'")" = 1 ]
+  # The next command, whatever it is, finishes it: no row of a container
+  # whose files are half gone (its start would fail on a missing file).
+  run arca ps -a -q
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  [ ! -e "$ET_ROOT/containers/$id" ]
+  [ -z "$(ls -A "$ET_ROOT/removing")" ]
+  ! grep " $ET_ROOT/" /proc/self/mountinfo
+  [ ! -e "/sys/fs/cgroup/pids/arca/$id" ]
+  run arca system check
+  echo "$output"
+  [[ "$output" == *"0 problems, 0 orphans"* ]]
+  run arca run --rm --name halfrm busybox echo again
+  [ "$output" = again ]
+}
+
 @test "kill -9 of arca run while its container runs in the foreground: it keeps running, rm -f ends it" {
   "$ARCA" --root "$ET_ROOT" --run-root "$ET_RUN" run --name fg busybox sh -c 'echo started; sleep 100' \
     >"$ET_DIR/fg.out" 2>&1 &

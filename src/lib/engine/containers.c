@@ -1097,7 +1097,12 @@ remove_everything (struct arca_engine *e, const char *id, bool vm, bool from_mon
     wait_monitor_gone (e, id);
   cleanup_free char *dir = NULL, *merged = NULL;
   const char *v[] = { id, NULL };
+  /* Killed or failed from here on, the next command finishes the removal
+   * (create-journal.h): no row of a half-removed container stays. */
+  cleanup_close int journal = -1;
 
+  if (arca_remove_journal_begin (e, id, &journal, err) < 0)
+    return -1;
   if (vm)
     {
       /* Its network (if the exit's cleanup did not get to it) and the
@@ -1106,7 +1111,6 @@ remove_everything (struct arca_engine *e, const char *id, bool vm, bool from_mon
       if (arca_vm_record_remove_files (e, id, err) < 0)
         return -1;
     }
-
   arca_container_delete (&e->rt, id, true, NULL);
   network_detach (e, id);
   {
@@ -1119,9 +1123,34 @@ remove_everything (struct arca_engine *e, const char *id, bool vm, bool from_mon
   if (arca_overlay_unmount (merged, err) < 0)
     return -1;
   /* The row goes last: until then `rm` can be retried. */
-  if (arca_rm_rf_at (AT_FDCWD, dir, err) < 0)
+  if (arca_rm_rf_at (AT_FDCWD, dir, err) < 0
+      || arca_db_exec (e->db, "DELETE FROM containers WHERE id = ?1", v, err) < 0)
     return -1;
-  return arca_db_exec (e->db, "DELETE FROM containers WHERE id = ?1", v, err);
+  arca_remove_journal_end (e, id, move_fd (journal));
+  return 0;
+}
+
+int
+arca_engine_finish_removal (struct arca_engine *e, const char *id, arca_error **err)
+{
+  _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
+  cleanup_error arca_error *gone = NULL;
+  cleanup_free char *dir = NULL;
+
+  if (arca_engine_get (e, id, &c, &gone) == 0)
+    {
+      /* Started again since (not by arca: its files were going): leave it. */
+      if (c->status == ARCA_ENGINE_RUNNING || c->status == ARCA_ENGINE_PAUSED)
+        return 0;
+      return remove_everything (e, c->id, c->vm, true, err);
+    }
+  /* Killed after the row went: at most its directory is left. */
+  if (arca_engine_container_dir (e, id, NULL, &dir, err) < 0)
+    return -1;
+  if (arca_rm_rf_at (AT_FDCWD, dir, err) < 0 && (*err)->errnum != ENOENT)
+    return -1;
+  arca_error_freep (err);
+  return 0;
 }
 
 int

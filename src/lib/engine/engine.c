@@ -17,6 +17,7 @@
 #include "engine/commit.h"
 #include "engine/create-journal.h"
 #include "engine/engine.h"
+#include "engine/internal.h"
 #include "image/archives.h"
 #include "image/digest.h"
 #include "image/reference.h"
@@ -134,8 +135,10 @@ arca_engine_open (const char *root, const char *run_root, const struct arca_log 
   /* A create killed before its row committed is undone by the next
    * command; when that cannot happen now (a full disk), it stays for a
    * later one or `system check --repair`, and this command goes on. */
-  cleanup_error arca_error *unrecovered = NULL;
+  cleanup_error arca_error *unrecovered = NULL, *unfinished = NULL;
   arca_create_journal_recover (e, NULL, &unrecovered);
+  /* The same for a removal killed before its row went. */
+  arca_remove_journal_recover (e, arca_engine_finish_removal, NULL, &unfinished);
   *ret = move_ptr (e);
   return 0;
 }

@@ -16,4 +16,8 @@ void arca_engine_backoff_sleep (unsigned *ms);
  * before anything of a new container or `run --vm -d` record is made. */
 int arca_engine_check_name (struct arca_engine *e, const char *name, arca_error **err);
 
+/* Finishes the removal of container id a killed `rm` left (containers.c):
+ * for arca_remove_journal_recover. */
+int arca_engine_finish_removal (struct arca_engine *e, const char *id, arca_error **err);
+
 #endif
