@@ -349,6 +349,30 @@ except Exception:
   [ "$(taps_left)" = 0 ]
 }
 
+@test "run --vm on a bridge above 1500: the host reaches the guest through a /32 route at its 1500 (big datagrams fragment), gone after" {
+  need_net
+  out=$ET_DIR/bigping.out
+  rm -f "$out"
+  arca_vm --rm busybox sh -c 'ip -4 -o addr show eth0; echo ready; sleep 20' >"$out" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do grep -q ready "$out" 2>/dev/null && break; sleep 0.2; done
+  ip=$(grep -o 'inet [0-9.]*' "$out" | cut -d' ' -f2)
+  echo "guest $ip: $(cat "$out")"
+  [ -n "$ip" ]
+  [ "$(cat /sys/class/net/$BR/mtu)" -gt 1500 ]
+  run ip route show "$ip/32"
+  echo "route: $output"
+  [[ $output == *"dev $BR "*"mtu 1500"* ]]
+  # 3028 bytes of ICMP from the host: in fragments the guest's 1500-byte
+  # buffers take, and its reply comes back.
+  run busybox ping -c 1 -s 3000 -W 10 "$ip"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait "$pid"
+  [ -z "$(ip route show "$ip/32")" ]
+  [ "$(taps_left)" = 0 ]
+}
+
 @test "run --vm --network NAME: an address of the user network, its containers by name and alias in /etc/hosts" {
   need_net
   arca network create vmnet-user >/dev/null

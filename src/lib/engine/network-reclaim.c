@@ -76,6 +76,9 @@ reclaim_endpoints (struct reclaim *r, arca_error **err)
       found (r, "endpoint", what ? what : eps[i].container);
       if (!r->fix)
         continue;
+      if (vm)
+        arca_vm_net_route_forget (eps[i].bridge, eps[i].address, &ignored);
+      arca_error_freep (&ignored);
       if (strcmp (eps[i].network, "bridge") == 0)
         arca_bridge_detach_stale (r->e, eps[i].container, eps[i].bridge, eps[i].veth, &ignored);
       else

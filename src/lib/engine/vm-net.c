@@ -47,6 +47,37 @@ arca_vm_run_alive (struct arca_engine *e, const char *id)
   return flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
+/* The guest's eth0 stays at 1500 (arca-vmm's virtio-net gives it
+ * 1500-byte receive buffers) while the bridge and its taps may run at up to
+ * 65520 (network-bridge.h): the host's own packets to the guest take a /32
+ * route at the guest's MTU, so a big UDP datagram leaves in fragments
+ * instead of one frame the guest drops.  Replaces a stale one. */
+static int
+guest_route_add (struct arca_nl *nl, unsigned bridge, struct in_addr address, arca_error **err)
+{
+  const struct arca_nl_route r = { .dst = address, .prefix = 32, .oif = bridge,
+                                   .mtu = ARCA_NET_ROUTE_MTU };
+
+  if (arca_nl_route_del (nl, &r, err) < 0 || arca_nl_route_add (nl, &r, err) < 0)
+    return arca_error_wrap (err, "host route to the guest");
+  return 0;
+}
+
+int
+arca_vm_net_route_forget (const char *bridge, struct in_addr address, arca_error **err)
+{
+  cleanup_nl struct arca_nl *nl = NULL;
+  unsigned index = 0;
+
+  if (address.s_addr == 0 || arca_nl_open (&nl, err) < 0
+      || arca_nl_link_index (nl, bridge, &index, err) < 0)
+    return address.s_addr == 0 ? 0 : -1;
+  if (index == 0)
+    return 0; /* the bridge went, and its routes with it */
+  const struct arca_nl_route r = { .dst = address, .prefix = 32, .oif = index };
+  return arca_nl_route_del (nl, &r, err);
+}
+
 static void
 strv_free (char ***v)
 {
@@ -209,6 +240,8 @@ reclaim_dead_runs (struct arca_engine *e, sqlite3 *hdb)
         char table[32];
         arca_bridge_table_name (eps[i].bridge, table);
         arca_bridge_unpublish (e, eps[i].container, table, &ignored);
+        arca_vm_net_route_forget (eps[i].bridge, eps[i].address, &ignored);
+        arca_error_freep (&ignored);
         if (arca_nl_open (&nl, &ignored) == 0)
           arca_nl_link_del (nl, eps[i].veth, &ignored);
         arca_endpoint_forget (hdb, eps[i].container, eps[i].network, eps[i].bridge, &ignored);
@@ -302,6 +335,8 @@ attach (struct arca_engine *e, sqlite3 *hdb, const struct arca_run_spec *s, char
     return arca_error_set (err, ENODEV, "tap `%s` vanished", n->tap);
   if (arca_nl_link_set (nl, tap, &to_bridge, err) < 0)
     return -1;
+  if (to_bridge.mtu > ARCA_NET_ROUTE_MTU && guest_route_add (nl, bridge, n->address, err) < 0)
+    return -1;
   return resolver (n, s, err) < 0 || host_lines (e, hdb, n, s, user, err) < 0 ? -1 : 0;
 }
 
@@ -340,20 +375,30 @@ arca_vm_net_detach (struct arca_vm_net *n, arca_error **err)
 {
   cleanup_nl struct arca_nl *nl = NULL;
   cleanup_hostdb sqlite3 *hdb = NULL;
-  int r = 0;
+  arca_error *step[4] = { NULL };
 
   if (!n->attached)
     return 0;
   /* Every step runs even when one fails, so as much as possible goes;
    * the endpoint row last, as what a crash in between leaves is found
-   * from it. */
-  if (n->table[0] && arca_bridge_unpublish (n->engine, n->id, n->table, err) < 0)
-    r = -1;
-  if (arca_nl_open (&nl, err) < 0 || arca_nl_link_del (nl, n->tap, err) < 0)
-    r = -1;
-  if (arca_net_hostdb_open (&hdb, err) < 0
-      || arca_endpoint_forget (hdb, n->id, n->network, n->bridge, err) < 0)
-    r = -1;
+   * from it.  The first failure is the one reported. */
+  if (n->table[0])
+    arca_bridge_unpublish (n->engine, n->id, n->table, &step[0]);
+  arca_vm_net_route_forget (n->bridge, n->address, &step[1]);
+  if (arca_nl_open (&nl, &step[2]) == 0)
+    arca_nl_link_del (nl, n->tap, &step[2]);
+  if (arca_net_hostdb_open (&hdb, &step[3]) == 0)
+    arca_endpoint_forget (hdb, n->id, n->network, n->bridge, &step[3]);
+  int r = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (step); i++)
+    if (step[i] != NULL)
+      {
+        if (r == 0)
+          *err = step[i];
+        else
+          arca_error_free (step[i]);
+        r = -1;
+      }
   if (r == 0)
     n->attached = false;
   return r;

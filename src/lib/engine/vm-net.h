@@ -51,6 +51,10 @@ int arca_vm_net_attach (struct arca_engine *e, const char *id, const struct arca
 /* Removes the published ports, the tap, the endpoint row and the address;
  * idempotent. */
 int arca_vm_net_detach (struct arca_vm_net *n, arca_error **err);
+/* Deletes the host's /32 route to a guest at address on bridge (attach
+ * adds it when the bridge runs above the guest's 1500): for reclaiming an
+ * ended run's endpoint.  No route, no bridge: no error. */
+int arca_vm_net_route_forget (const char *bridge, struct in_addr address, arca_error **err);
 void arca_vm_net_free (struct arca_vm_net *n);
 /* Detach (errors ignored) and free: for a cleanup attribute. */
 void arca_vm_net_cleanup (struct arca_vm_net *n);

@@ -349,6 +349,34 @@ arca_nl_route_add (struct arca_nl *nl, const struct arca_nl_route *r, arca_error
 }
 
 int
+arca_nl_route_del (struct arca_nl *nl, const struct arca_nl_route *r, arca_error **err)
+{
+  char buf[NL_BUF];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+
+  nlh->nlmsg_type = RTM_DELROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = (unsigned char) r->prefix;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_scope = RT_SCOPE_NOWHERE;
+  if (r->prefix)
+    mnl_attr_put (nlh, RTA_DST, sizeof r->dst, &r->dst);
+  if (r->oif)
+    mnl_attr_put_u32 (nlh, RTA_OIF, r->oif);
+  char dst[INET_ADDRSTRLEN];
+  inet_ntop (AF_INET, &r->dst, dst, sizeof dst);
+  if (nl_talk (nl, nlh, NULL, NULL, "delete route", err) < 0)
+    {
+      if ((*err)->errnum != ESRCH && (*err)->errnum != ENOENT)
+        return arca_error_wrap (err, "route %s/%u", dst, r->prefix);
+      arca_error_freep (err); /* already gone */
+    }
+  return 0;
+}
+
+int
 arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err)
 {
   const struct arca_nl_route r = { .gateway = gateway };

@@ -67,6 +67,9 @@ struct arca_nl_route {
   unsigned mtu;
 };
 int arca_nl_route_add (struct arca_nl *nl, const struct arca_nl_route *r, arca_error **err);
+/* Deletes the main table's route to dst/prefix (on oif when set); a route
+ * that is not there is no error. */
+int arca_nl_route_del (struct arca_nl *nl, const struct arca_nl_route *r, arca_error **err);
 /* Adds the default route via gateway. */
 int arca_nl_route_default (struct arca_nl *nl, struct in_addr gateway, arca_error **err);
 
