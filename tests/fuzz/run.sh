@@ -12,7 +12,7 @@ artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 
 status=0
-for name in config agent-config agent-input containerfile specs; do
+for name in config agent-config agent-input containerfile specs template; do
   fuzzer="$build/tests/fuzz/fuzz-$name"
   if [ ! -x "$fuzzer" ]; then
     echo "run.sh: $fuzzer is not built (meson setup -Dfuzz=true with CC=clang)" >&2
