@@ -207,3 +207,40 @@ t.addfile(i, io.BytesIO(b"x")); t.close()' "$ET_DIR/evil.tar" "$marker"
   run arca exec lnk cat /data/dir/hlink
   [ "$output" = hostfile ]
 }
+
+@test "inspect and ps take Docker's --format templates; inspect's fields are Docker's and match what the container sees" {
+  arca run -d --name fmt1 --network none -e FOO=bar -l tier=front -w /tmp busybox sh -c 'env > /tmp/env; sleep 100; true'
+  wait_status fmt1 Up
+  # State: the words and the pid of the real process.
+  run -0 arca inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Pid}}' fmt1
+  read -r st running pid <<<"$output"
+  [ "$st" = running ] && [ "$running" = true ]
+  [ "$(tr '\0' ' ' </proc/"$pid"/cmdline)" = "sh -c env > /tmp/env; sleep 100; true " ]
+  # Config: what the process got (env, cwd, labels, command).
+  for _ in $(seq 20); do arca exec fmt1 test -s /tmp/env && break; sleep 0.1; done
+  run -0 arca inspect --format '{{range .Config.Env}}{{println .}}{{end}}' fmt1
+  [ "$(sort <<<"$output" | sed '/^$/d')" = "$(arca exec fmt1 cat /tmp/env | grep -v '^HOME=\|^PWD=\|^SHLVL=' | sort)" ]
+  [ "$(arca inspect -f '{{.Config.WorkingDir}} {{index .Config.Labels "tier"}} {{index .Config.Cmd 0}} {{json .Args}}' fmt1)" \
+    = '/tmp front sh ["-c","env > /tmp/env; sleep 100; true"]' ]
+  [ "$(arca inspect -f '{{len .NetworkSettings.Networks}}|{{.NetworkSettings.IPAddress}}|{{.HostConfig.Runtime}}' fmt1)" = "0||arca" ]
+  # Several containers: a line each.
+  arca create --name fmt2 --network none busybox true >/dev/null
+  [ "$(arca inspect -f '{{.Name}}={{.State.Status}}' fmt1 fmt2)" = "$(printf 'fmt1=running\nfmt2=created')" ]
+  # ps: a template per container; "table" adds the header and aligns; \t is a tab.
+  run -0 arca ps -a --format '{{.Names}}\t{{.State}}'
+  [ "$(sort <<<"$output")" = "$(printf 'fmt1\trunning\nfmt2\tcreated')" ]
+  run -0 arca ps --format 'table {{.ID}}\t{{.Names}}\t{{.Status}}'
+  [ "${lines[0]}" = "CONTAINER ID   NAMES   STATUS" ]
+  [[ "${lines[1]}" == "$(arca inspect -f '{{.Id}}' fmt1 | cut -c1-12)   fmt1    Up"* ]]
+  [ "${#lines[@]}" -eq 2 ]
+  # A bad template is a clear error, before anything is printed.
+  run --separate-stderr arca inspect -f '{{.State.Status' fmt1
+  [ "$status" -eq 125 ] && [ -z "$output" ]
+  [[ "$stderr" == *"template: 1:1: unclosed action"* ]]
+  run --separate-stderr arca ps --format '{{nope .Names}}'
+  [ "$status" -eq 125 ]
+  [[ "$stderr" == *'function "nope" not defined'* ]]
+  arca stop -t 1 fmt1 >/dev/null
+  [ "$(arca inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}}' fmt1)" = "exited 137 0" ]
+  arca rm fmt1 fmt2 >/dev/null
+}

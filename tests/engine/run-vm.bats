@@ -521,7 +521,7 @@ wait_gone() { # ID: until the record is gone (--rm)
   [ "$(jq -r '.[0].State.Running' <<<"$output")" = true ]
   pid=$(jq -r '.[0].State.Pid' <<<"$output")
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "agent-vmm.py --kernel"
-  [ "$(jq -r '.[0].Config.process.args[0]' <<<"$output")" = sh ]
+  [ "$(jq -r '.[0].OCIConfig.process.args[0]' <<<"$output")" = sh ]
   # The stop signal reaches the command (its trap), whose code is the VM's.
   run -0 arca stop vmweb
   wait_status vmweb "Exited (3)"

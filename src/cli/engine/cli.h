@@ -28,6 +28,14 @@ int cli_find_init (char **ret, arca_error **err);
  * (indented, one trailing newline); the caller keeps its reference. */
 void cli_print_json (json_t *value);
 
+/* --format TEMPLATE (cli-format.c): one rendered line per item of the
+ * array (inspect). */
+int cli_format_each (const char *format, json_t *items, arca_error **err);
+/* For lists (ps, images): TEMPLATE renders each row; "table TEMPLATE" adds
+ * a header (the template over headers, an object of the fields' column
+ * names) and aligns the tab-separated columns. */
+int cli_format_table (const char *format, json_t *rows, json_t *headers, arca_error **err);
+
 /* A growing NULL-terminated string vector. */
 int cli_strv_push (char ***v, const char *s, arca_error **err);
 

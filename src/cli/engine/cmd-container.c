@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "engine/attach.h"
+#include "engine/inspect.h"
 #include "engine/logfile.h"
 #include "engine/system.h"
 #include "engine/volumes.h"
@@ -819,6 +820,45 @@ status_text (const struct arca_engine_container *c, char *buf, size_t size)
   return "Unknown";
 }
 
+/* One `ps --format TEMPLATE` row: Docker's field names. */
+static json_t *
+ps_row (struct arca_engine *e, const struct arca_engine_container *ct, bool no_trunc,
+        const char *pod_name, bool want_ports)
+{
+  char buf[32], id[ARCA_ENGINE_ID_LEN + 1], created[48] = "";
+  struct tm tm;
+  time_t t = (time_t) ct->created;
+  cleanup_free char *ports_text = NULL;
+
+  snprintf (id, sizeof id, "%.*s", no_trunc ? ARCA_ENGINE_ID_LEN : 12, ct->id);
+  if (gmtime_r (&t, &tm))
+    strftime (created, sizeof created, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  if (want_ports && (ct->status == ARCA_ENGINE_RUNNING || ct->status == ARCA_ENGINE_PAUSED))
+    {
+      /* "0.0.0.0:8080->80/tcp, ...", as Docker's PORTS column. */
+      cleanup_free struct arca_nft_port *ports = NULL;
+      cleanup_error arca_error *ignored = NULL;
+      size_t n = 0, len = 0;
+      if (arca_engine_ports (e, ct->id, &ports, &n, &ignored) == 0 && n > 0)
+        {
+          ports_text = calloc (n, 48);
+          for (size_t i = 0; ports_text && i < n; i++)
+            {
+              char hip[INET_ADDRSTRLEN];
+              inet_ntop (AF_INET, &ports[i].host_ip, hip, sizeof hip);
+              len += (size_t) snprintf (ports_text + len, n * 48 - len, "%s%s:%u->%u/%s",
+                                        i ? ", " : "", hip, ports[i].host_port,
+                                        ports[i].container_port, ports[i].proto);
+            }
+        }
+    }
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Names",
+                    ct->name, "Image", ct->image, "Command", ct->command, "Status",
+                    status_text (ct, buf, sizeof buf), "State", arca_engine_state_name (ct->status),
+                    "CreatedAt", created, "Ports", ports_text ? ports_text : "", "Pod",
+                    ct->pod ? ct->pod : "", "PodName", pod_name);
+}
+
 int
 cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
 {
@@ -840,11 +880,16 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
       case 'f': format = optarg; break;
       case 'n': no_trunc = true; break;
       case 'p': show_pod = true; break;
-      case 'h': return fputs ("Usage: arca ps [-a] [-q] [--format table|json] [--no-trunc] [--pod]\n", stdout), 0;
+      case 'h':
+        return fputs ("Usage: arca ps [-a] [-q] [--format table|json|TEMPLATE|'table TEMPLATE'] [--no-trunc] [--pod]\n"
+                      "  TEMPLATE: a Go template over .ID .Names .Image .Command .Status .State\n"
+                      "  .CreatedAt .Ports .Pod .PodName, e.g. '{{.Names}}: {{.Status}}'\n",
+                      stdout), 0;
       default: return arca_error_set (err, EINVAL, "ps: invalid option"), 125;
       }
-  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    return arca_error_set (err, EINVAL, "ps: --format `%s` (table or json)", format), 125;
+  /* Anything else than the two built-in formats is a Go template. */
+  bool templated = strcmp (format, "table") != 0 && strcmp (format, "json") != 0;
+  bool want_ports = templated && strstr (format, "Ports") != NULL;
   struct arca_engine_container **list = NULL;
   if (cli_engine (cli, &e, err) < 0 || arca_engine_list (e, &list, err) < 0)
     return 125;
@@ -857,6 +902,7 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
         json_decref (array);
         return 125;
       }
+  json_t *rows = json_array ();
   if (!quiet && strcmp (format, "table") == 0)
     printf ("%-12s  %-24s  %-24s  %-14s  %s%s\n", "CONTAINER ID", "IMAGE", "COMMAND", "STATUS",
             show_pod ? "NAMES                     " : "NAMES", show_pod ? "POD" : "");
@@ -872,6 +918,8 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
           pod_name = pods[k]->name;
       if (quiet)
         printf ("%.*s\n", no_trunc ? 64 : 12, ct->id);
+      else if (templated)
+        json_array_append_new (rows, ps_row (e, ct, no_trunc, pod_name, want_ports));
       else if (strcmp (format, "json") == 0)
         json_array_append_new (array, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:I, s:s, s:s}", "Id", ct->id,
                                                  "Names", ct->name, "Image", ct->image, "Command",
@@ -893,7 +941,19 @@ cmd_ps (struct cli *cli, int argc, char **argv, arca_error **err)
     }
   json_decref (array);
   arca_engine_containers_free (list);
-  return 0;
+  int r = 0;
+  if (!quiet && templated)
+    {
+      json_t *headers = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                   "ID", "CONTAINER ID", "Names", "NAMES", "Image", "IMAGE",
+                                   "Command", "COMMAND", "Status", "STATUS", "State", "STATE",
+                                   "CreatedAt", "CREATED AT", "Ports", "PORTS", "Pod", "POD",
+                                   "PodName", "POD NAME");
+      r = cli_format_table (format, rows, headers, err);
+      json_decref (headers);
+    }
+  json_decref (rows);
+  return r < 0 ? 125 : 0;
 }
 
 int
@@ -949,51 +1009,52 @@ cmd_logs (struct cli *cli, int argc, char **argv, arca_error **err)
 int
 cmd_inspect (struct cli *cli, int argc, char **argv, arca_error **err)
 {
+  static const struct option options[] = {
+    { "format", required_argument, NULL, 'f' }, { "type", required_argument, NULL, 't' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+  };
+  const char *format = NULL;
   struct arca_engine *e;
-  json_t *array = json_array ();
+  int c;
 
-  if (argc < 2)
+  while ((c = getopt_long (argc, argv, "+f:h", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'f': format = optarg; break;
+      case 't':
+        if (strcmp (optarg, "container") != 0)
+          return arca_error_set (err, EINVAL, "inspect --type %s: use `arca %s inspect`", optarg,
+                                 optarg), 125;
+        break;
+      case 'h':
+        return fputs ("Usage: arca inspect [-f|--format TEMPLATE|json] CONTAINER...\n"
+                      "  A container as docker/podman inspect show it; TEMPLATE is a Go template\n"
+                      "  ({{.State.Status}}, {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}).\n",
+                      stdout), 0;
+      default: return arca_error_set (err, EINVAL, "inspect: invalid option (see --help)"), 125;
+      }
+  if (optind >= argc)
     return arca_error_set (err, EINVAL, "inspect: a container name or id is required"), 125;
   if (cli_engine (cli, &e, err) < 0)
     return 125;
-  for (int i = 1; i < argc; i++)
+  json_t *array = json_array ();
+  for (int i = optind; i < argc; i++)
     {
-      _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
-      cleanup_free char *config_path = NULL;
-      char buf[32];
-      if (arca_engine_get (e, argv[i], &c, err) < 0
-          || arca_engine_container_dir (e, c->id, "config.json", &config_path, err) < 0)
+      json_t *doc = NULL;
+      if (arca_engine_inspect (e, argv[i], &doc, err) < 0)
         {
           json_decref (array);
           return 125;
         }
-      json_t *config = json_load_file (config_path, 0, NULL);
-      char finished[64] = "0001-01-01T00:00:00Z";
-      if (c->status == ARCA_ENGINE_EXITED && c->finished_ns > 0)
-        {
-          time_t t = (time_t) (c->finished_ns / 1000000000);
-          struct tm tm;
-          if (gmtime_r (&t, &tm))
-            {
-              size_t n = strftime (finished, sizeof finished, "%Y-%m-%dT%H:%M:%S", &tm);
-              snprintf (finished + n, sizeof finished - n, ".%09lldZ",
-                        (long long) (c->finished_ns % 1000000000));
-            }
-        }
-      json_array_append_new (
-          array, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:{s:s, s:b, s:I, s:i, s:s}, s:{s:s}, s:o}",
-                            "Id", c->id, "Name", c->name, "Image", c->image_id, "ImageName", c->image,
-                            "Created", (json_int_t) c->created, "State", "Status",
-                            status_text (c, buf, sizeof buf), "Running",
-                            c->status == ARCA_ENGINE_RUNNING, "Pid", (json_int_t) c->pid,
-                            "ExitCode", c->exit_code, "FinishedAt", finished,
-                            /* As Kata's: a VM run says so here. */
-                            "HostConfig", "Runtime", c->vm ? "arca-vmm" : "arca",
-                            "Config", config ? config : json_null ()));
+      json_array_append_new (array, doc);
     }
-  cli_print_json (array);
+  int r = 0;
+  if (format == NULL || strcmp (format, "json") == 0)
+    cli_print_json (array);
+  else
+    r = cli_format_each (format, array, err);
   json_decref (array);
-  return 0;
+  return r < 0 ? 125 : 0;
 }
 
 int

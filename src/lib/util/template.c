@@ -239,7 +239,7 @@ split (const char *text, struct items *it, arca_error **err)
         inner += 2;
       const char *close = action_end (inner);
       if (close == NULL)
-        return arca_error_set (err, EINVAL, "template: %zu:%zu: unclosed action", line, col);
+        return arca_error_set (err, 0, "template: %zu:%zu: unclosed action", line, col);
       const char *ie = close;
       trim_next = ie - inner >= 2 && ie[-1] == '-' && is_space (ie[-2]);
       if (trim_next)
@@ -268,7 +268,7 @@ struct lexer {
 static int
 syntax (struct lexer *lx, arca_error **err, const char *what)
 {
-  return arca_error_set (err, EINVAL, "template: %zu:%zu: %s", lx->item->line, lx->item->col, what);
+  return arca_error_set (err, 0, "template: %zu:%zu: %s", lx->item->line, lx->item->col, what);
 }
 
 static void
@@ -807,7 +807,7 @@ eval_path (json_t *v, char **path, size_t n, value *ret, arca_error **err)
           return 0;
         }
       if (!json_is_object (v))
-        return arca_error_set (err, EINVAL, "template: can't evaluate field %s in a %s", path[i],
+        return arca_error_set (err, 0, "template: can't evaluate field %s in a %s", path[i],
                                json_is_array (v) ? "list" : json_is_string (v) ? "string"
                                                                                : "scalar");
       v = json_object_get (v, path[i]);
@@ -836,7 +836,7 @@ eval_arg (const struct arg *a, const struct scope *s, value *ret, arca_error **e
     case A_FUNC:
       break;
     }
-  return arca_error_set (err, EINVAL, "template: %s is a function, not a value",
+  return arca_error_set (err, 0, "template: %s is a function, not a value",
                          func_names[a->func]);
 }
 
@@ -870,7 +870,7 @@ func_printf (value *argv, size_t argc, value *ret, arca_error **err)
   int r = 0;
 
   if (argc < 1 || !json_is_string (argv[0]))
-    return arca_error_set (err, EINVAL, "template: printf takes a format string");
+    return arca_error_set (err, 0, "template: printf takes a format string");
   const char *f = json_string_value (argv[0]);
   for (const char *p = f; *p && r == 0; p++)
     {
@@ -923,7 +923,7 @@ func_printf (value *argv, size_t argc, value *ret, arca_error **err)
     {
       *ret = json_stringn (o.buf ? o.buf : "", o.len);
       if (*ret == NULL)
-        r = arca_error_set (err, EINVAL, "template: printf made text that is not UTF-8");
+        r = arca_error_set (err, 0, "template: printf made text that is not UTF-8");
     }
   free (o.buf);
   return r;
@@ -938,7 +938,7 @@ call (enum func f, value *argv, size_t argc, value *ret, arca_error **err)
 
   *ret = NULL;
   if (arity[f] && argc != arity[f])
-    return arca_error_set (err, EINVAL, "template: %s takes %zu argument%s, not %zu",
+    return arca_error_set (err, 0, "template: %s takes %zu argument%s, not %zu",
                            func_names[f], arity[f], arity[f] == 1 ? "" : "s", argc);
   switch (f)
     {
@@ -973,28 +973,28 @@ call (enum func f, value *argv, size_t argc, value *ret, arca_error **err)
             *ret = json_integer ((json_int_t) n);
             return 0;
           }
-        return arca_error_set (err, EINVAL, "template: len of a value that has no length");
+        return arca_error_set (err, 0, "template: len of a value that has no length");
       }
     case F_INDEX:
       {
         if (argc < 1)
-          return arca_error_set (err, EINVAL, "template: index takes a value and keys");
+          return arca_error_set (err, 0, "template: index takes a value and keys");
         json_t *v = argv[0];
         for (size_t i = 1; i < argc; i++)
           {
             if (v == NULL || json_is_null (v))
-              return arca_error_set (err, EINVAL, "template: index of a missing value");
+              return arca_error_set (err, 0, "template: index of a missing value");
             if (json_is_object (v) && json_is_string (argv[i]))
               v = json_object_get (v, json_string_value (argv[i]));
             else if (json_is_array (v) && json_is_integer (argv[i]))
               {
                 json_int_t k = json_integer_value (argv[i]);
                 if (k < 0 || (size_t) k >= json_array_size (v))
-                  return arca_error_set (err, EINVAL, "template: index out of range: %" JSON_INTEGER_FORMAT, k);
+                  return arca_error_set (err, 0, "template: index out of range: %" JSON_INTEGER_FORMAT, k);
                 v = json_array_get (v, (size_t) k);
               }
             else
-              return arca_error_set (err, EINVAL, "template: can't index a %s with that key",
+              return arca_error_set (err, 0, "template: can't index a %s with that key",
                                      json_is_array (v) ? "list" : json_is_object (v) ? "map" : "scalar");
           }
         *ret = json_incref (v);
@@ -1003,7 +1003,7 @@ call (enum func f, value *argv, size_t argc, value *ret, arca_error **err)
     case F_JOIN:
       {
         if (!json_is_array (argv[0]) || !json_is_string (argv[1]))
-          return arca_error_set (err, EINVAL, "template: join takes a list and a separator");
+          return arca_error_set (err, 0, "template: join takes a list and a separator");
         struct out o = { 0 };
         size_t i;
         json_t *e;
@@ -1032,7 +1032,7 @@ call (enum func f, value *argv, size_t argc, value *ret, arca_error **err)
     case F_PRINTF:
       return func_printf (argv, argc, ret, err);
     }
-  return arca_error_set (err, EINVAL, "template: unknown function");
+  return arca_error_set (err, 0, "template: unknown function");
 }
 
 static int
@@ -1134,7 +1134,7 @@ render_node (const struct node *n, const struct scope *s, struct out *o, arca_er
             }
         }
       else
-        r = arca_error_set (err, EINVAL, "template: range can't iterate over a scalar");
+        r = arca_error_set (err, 0, "template: range can't iterate over a scalar");
       break;
     default:
       r = 0;
