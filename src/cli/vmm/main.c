@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,10 @@ struct cli {
   bool jail;
   struct arca_vmm_jail jail_config;
   int api_fd;                   /* --jail --api-sock: bound before the fork */
+  int incoming_fd;              /* --jail --incoming: bound before the fork */
+  char incoming_inherited[24];  /* ... and "fd:N" for the jailed VMM */
+  char vsock_rel[108];          /* --jail: --vsock's path in --jail-dir */
+  char restore_in_jail[PATH_MAX], mem_file_in_jail[PATH_MAX];
   struct arca_log log;
 };
 
@@ -82,7 +87,7 @@ usage (FILE *f)
            "                [--jail [--jail-memory MiB] [--jail-pids N] [--jail-cgroup PATH]\n"
            "                       [--jail-dir DIR]]\n"
            "       arca-vmm --restore STATE --mem-file MEM [--paused] [--api-sock PATH] ...\n"
-           "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT [--paused] [--api-sock PATH] ...\n"
+           "       arca-vmm --incoming unix:PATH|tcp:HOST:PORT|fd:N [--paused] [--api-sock PATH] ...\n"
            "Boots a microVM; exits with the status the guest wrote to the debug-exit\n"
            "port, 0 when it reset itself, 1 on an error or a triple fault.\n");
 }
@@ -459,6 +464,132 @@ start_signal_thread (struct stopper *s)
     pthread_detach (t);
 }
 
+/* A host path the child opens after its chdir into --jail-dir. */
+static int
+make_absolute (char **path, arca_error **err)
+{
+  cleanup_free char *cwd = NULL;
+  char *abs;
+
+  if (*path == NULL || (*path)[0] == '/')
+    return 0;
+  cwd = getcwd (NULL, 0);
+  if (cwd == NULL)
+    return arca_error_errno (err, "getcwd");
+  if (asprintf (&abs, "%s/%s", cwd, *path) < 0)
+    return arca_error_set (err, ENOMEM, "`%s`", *path);
+  *path = abs;   /* lives as long as the process, as --drive's copies do */
+  return 0;
+}
+
+/* --jail, before the fork (a mistake costs nothing yet): what the command
+   line names inside the jail is resolved beneath --jail-dir, what the
+   jailed VMM could not open is refused. */
+static int
+jail_paths (struct cli *cli, arca_error **err)
+{
+  struct arca_vm_config *c = &cli->config;
+  cleanup_close int root = -1;
+  char *dir;
+
+  if (c->kernel_path == NULL && (c->n_drives > 0 || c->initrd_path != NULL || c->net.tap != NULL))
+    return arca_error_set (err, EINVAL, "--jail without --kernel builds the machine once the jail "
+                           "is closed, when --drive, --initrd and --net could no longer be "
+                           "opened: name drives and the initrd over the API inside --jail-dir, "
+                           "or give --kernel (a tap only works with --kernel)");
+  if (cli->jail_config.dir == NULL)
+    {
+      if (c->vsock.uds_path != NULL || cli->restore != NULL)
+        return arca_error_set (err, EINVAL, "--jail: %s names files inside the jail, which has "
+                               "none without --jail-dir DIR",
+                               c->vsock.uds_path != NULL ? "--vsock" : "--restore");
+      return 0;
+    }
+  dir = realpath (cli->jail_config.dir, NULL);
+  if (dir == NULL)
+    return arca_error_errno (err, "--jail-dir `%s`", cli->jail_config.dir);
+  cli->jail_config.dir = dir;   /* the process's lifetime */
+  root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return arca_error_errno (err, "--jail-dir `%s`", dir);
+  /* The child works from DIR (jail_enter), which becomes its root: a
+     relative --vsock path is then the same socket before and after the
+     jail closes, and host paths must not be relative to it. */
+  if (make_absolute (&c->kernel_path, err) < 0 || make_absolute (&c->initrd_path, err) < 0)
+    return -1;
+  for (unsigned i = 0; i < c->n_drives; i++)
+    if (make_absolute (&c->drives[i].path, err) < 0)
+      return -1;
+  if (c->vsock.uds_path != NULL)
+    {
+      /* "PATH_<port>" must fit too. */
+      if (arca_vmm_jail_resolve (root, c->vsock.uds_path, cli->vsock_rel,
+                                 sizeof (cli->vsock_rel) - 12, err) < 0)
+        return arca_error_wrap (err, "--vsock");
+      c->vsock.uds_path = cli->vsock_rel;
+    }
+  if (cli->restore != NULL)
+    {
+      /* Opened once the jail is closed: from its root. */
+      cli->restore_in_jail[0] = cli->mem_file_in_jail[0] = '/';
+      if (arca_vmm_jail_resolve (root, cli->restore, cli->restore_in_jail + 1,
+                                 sizeof (cli->restore_in_jail) - 1, err) < 0)
+        return arca_error_wrap (err, "--restore");
+      if (arca_vmm_jail_resolve (root, cli->mem_file, cli->mem_file_in_jail + 1,
+                                 sizeof (cli->mem_file_in_jail) - 1, err) < 0)
+        return arca_error_wrap (err, "--mem-file");
+      cli->restore = cli->restore_in_jail;
+      cli->mem_file = cli->mem_file_in_jail;
+    }
+  return 0;
+}
+
+/* --jail: the sockets the host's clients reach (the API's, --incoming's)
+   are bound here, before the fork, and their files removed here once the
+   child is gone; the child gets only their descriptors.  Returns 0 in the
+   child, 1 in the parent once the child has exited (*ret_status), -1 on
+   an error (nothing left behind). */
+static int
+jail_enter (struct cli *cli, int *ret_status, arca_error **err)
+{
+  bool api = cli->api_sock != NULL && cli->restore == NULL, bound = false;
+  int r = -1;
+
+  if (jail_paths (cli, err) < 0)
+    return -1;
+  if (api && arca_vmm_api_listen (cli->api_sock, &cli->api_fd, err) < 0)
+    return -1;
+  if (cli->incoming != NULL)
+    bound = arca_vmm_jail_listen (cli->incoming, &cli->incoming_fd, err) == 0;
+  if (cli->incoming == NULL || bound)
+    {
+      cli->jail_config.handover[0] = &cli->api_fd;
+      cli->jail_config.handover[1] = &cli->incoming_fd;
+      r = arca_vmm_jail_fork (&cli->jail_config, ret_status, err);
+    }
+  if (r == 0)
+    {
+      if (cli->incoming != NULL)
+        {
+          /* Taken over by the migration. */
+          snprintf (cli->incoming_inherited, sizeof (cli->incoming_inherited), "fd:%d",
+                    cli->incoming_fd);
+          cli->incoming = cli->incoming_inherited;
+          cli->incoming_fd = -1;
+        }
+      if (cli->jail_config.dir != NULL && chdir (cli->jail_config.dir) < 0)
+        return arca_error_errno (err, "--jail-dir: chdir `%s`", cli->jail_config.dir);
+      return 0;
+    }
+  arca_closep (&cli->api_fd);
+  arca_closep (&cli->incoming_fd);
+  if (api)
+    unlink (cli->api_sock);
+  if (bound)
+    arca_vmm_jail_unlink (cli->incoming);
+  return r;
+}
+
 /* With --api-sock: the API owns the machine (booted at once when --kernel
    or --restore is given, else on InstanceStart / snapshot load). */
 static int
@@ -469,11 +600,14 @@ run_api (struct cli *cli, struct stopper *stopper, int *ret_status, arca_error *
 
   if (cli->jail)
     {
-      /* The machine is built while the host's files are in sight, then
-         the jail closes before any thread starts. */
+      /* A machine from the command line is built while the host's files
+         are in sight; then the jail closes before any thread starts.
+         Without --kernel, InstanceStart, snapshot/load or the incoming
+         migration builds it inside the jail. */
       int fd = move_fd (cli->api_fd);
       if (arca_vmm_api_new_fd (fd, &cli->config, &api, err) < 0
-          || arca_vmm_api_create (api, err) < 0 || arca_vmm_jail_lock (&cli->jail_config, err) < 0
+          || (cli->config.kernel_path != NULL && arca_vmm_api_create (api, err) < 0)
+          || arca_vmm_jail_lock (&cli->jail_config, err) < 0
           || arca_vmm_api_jail (api, cli->jail_config.dir != NULL, err) < 0)
         return -1;
     }
@@ -512,30 +646,16 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     return -1;
   if (cli->jail)
     {
-      int r;
-
-      /* /dev/kvm, the kernel, the drives and the vsock sockets are opened
-         by path: a machine the API or a migration would build only after
-         the jail closed could not open them. */
-      if (cli->incoming != NULL || cli->config.vsock.uds_path != NULL)
-        return arca_error_set (err, EINVAL, "--jail cannot be combined with --incoming or --vsock");
-      if (cli->api_sock != NULL && cli->config.kernel_path == NULL)
-        return arca_error_set (err, EINVAL, "--jail with --api-sock needs --kernel: the jailed "
-                               "VMM cannot open /dev/kvm or a kernel for a later InstanceStart");
-      /* The socket file is the host's: bound here, removed here. */
-      if (cli->api_sock != NULL && arca_vmm_api_listen (cli->api_sock, &cli->api_fd, err) < 0)
-        return -1;
-      r = arca_vmm_jail_fork (&cli->jail_config, ret_status, err);
-      if (r != 0 && cli->api_sock != NULL)
-        {
-          arca_closep (&cli->api_fd);
-          unlink (cli->api_sock);
-        }
+      int r = jail_enter (cli, ret_status, err);
       if (r != 0)
         return r < 0 ? -1 : 0;
     }
   if (cli->api_sock != NULL && cli->restore == NULL)
     return run_api (cli, &stopper, ret_status, err);
+  /* --restore and --incoming build the machine inside the jail. */
+  if (cli->jail && cli->config.kernel_path == NULL
+      && arca_vmm_jail_lock (&cli->jail_config, err) < 0)
+    return -1;
   if (cli->incoming != NULL)
     {
       /* Started by the migration itself: the source waits for that. */
@@ -552,7 +672,8 @@ run (struct cli *cli, int argc, char **argv, int *ret_status, arca_error **err)
     }
   else if (arca_vm_create (&cli->config, &vm, err) < 0)
     return -1;
-  if (cli->jail && arca_vmm_jail_lock (&cli->jail_config, err) < 0)
+  if (cli->jail && cli->config.kernel_path != NULL
+      && arca_vmm_jail_lock (&cli->jail_config, err) < 0)
     return -1;
   __atomic_store_n (&stopper.vm, vm, __ATOMIC_RELEASE);
   if (cli->incoming == NULL)
@@ -576,7 +697,7 @@ int
 main (int argc, char **argv)
 {
   struct cli cli = { .log = { .fd = STDERR_FILENO, .level = ARCA_LOG_WARNING, .program = "arca-vmm" },
-                     .api_fd = -1 };
+                     .api_fd = -1, .incoming_fd = -1 };
   const struct arca_log errlog = { .fd = -1, .program = "arca-vmm" };
   cleanup_error arca_error *err = NULL;
   int status = 1;

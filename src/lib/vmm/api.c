@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +15,12 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "api-http.h"
 #include "eventloop.h"
+#include "jail.h"
 #include "util/cleanup.h"
 #include "vm.h"
 
@@ -236,6 +235,41 @@ require_not_started (struct arca_vmm_api *api, struct api_reply *reply)
   return 0;
 }
 
+/* --jail: a file a request names is a file of the jail's root, which is
+   the --jail-dir (docs/vmm.md), resolved beneath it
+   (arca_vmm_jail_resolve); without --jail-dir the jail has no files, and
+   the fault says so rather than ENOENT.  dst gets the path from the
+   jail's root ("/snaps/state"). */
+static int
+jail_path (struct arca_vmm_api *api, const char *field, const char *path, char *dst,
+           size_t size, struct api_reply *reply)
+{
+  cleanup_error arca_error *err = NULL;
+  char rel[PATH_MAX];
+
+  if (!api->jailed)
+    {
+      if (strlen (path) >= size)
+        return fault (reply, "field `%s` is too long", field);
+      if (dst != path)
+        memcpy (dst, path, strlen (path) + 1);
+      return 0;
+    }
+  if (api->jail_root_fd < 0)
+    return fault (reply, "field `%s`: arca-vmm runs in --jail without --jail-dir, so the jail "
+                  "has no files: start it with --jail-dir DIR to name files inside DIR", field);
+  if (arca_vmm_jail_resolve (api->jail_root_fd, path, rel, sizeof (rel), &err) < 0)
+    {
+      /* EPERM: outside the jail, EINVAL: no file name; the message says it. */
+      bool say_errno = err->errnum != EPERM && err->errnum != EINVAL;
+      return fault (reply, "field `%s`: %s%s%s", field, err->msg, say_errno ? ": " : "",
+                    say_errno ? strerror (err->errnum) : "");
+    }
+  if (snprintf (dst, size, "/%s", rel) >= (int) size)
+    return fault (reply, "field `%s` is too long", field);
+  return 0;
+}
+
 static int
 put_machine_config (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
 {
@@ -263,11 +297,23 @@ put_machine_config (struct arca_vmm_api *api, json_t *body, struct api_reply *re
 static int
 put_boot_source (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
 {
+  char kernel[PATH_MAX], initrd[PATH_MAX] = "", cmdline[sizeof (api->cmdline)];
+  bool has_initrd = json_object_get (body, "initrd_path") != NULL;
+
+  snprintf (cmdline, sizeof (cmdline), "%s", api->cmdline);
   if (require_not_started (api, reply) < 0
-      || get_string (body, "kernel_image_path", api->kernel, sizeof (api->kernel), true, reply) < 0
-      || get_string (body, "boot_args", api->cmdline, sizeof (api->cmdline), false, reply) < 0
-      || get_string (body, "initrd_path", api->initrd, sizeof (api->initrd), false, reply) < 0)
+      || get_string (body, "kernel_image_path", kernel, sizeof (kernel), true, reply) < 0
+      || get_string (body, "boot_args", cmdline, sizeof (cmdline), false, reply) < 0
+      || get_string (body, "initrd_path", initrd, sizeof (initrd), false, reply) < 0
+      || jail_path (api, "kernel_image_path", kernel, kernel, sizeof (kernel), reply) < 0
+      || (initrd[0] != '\0'
+          && jail_path (api, "initrd_path", initrd, initrd, sizeof (initrd), reply) < 0))
     return -1;
+  /* Nothing changes unless the whole request is valid. */
+  snprintf (api->kernel, sizeof (api->kernel), "%s", kernel);
+  snprintf (api->cmdline, sizeof (api->cmdline), "%s", cmdline);
+  if (has_initrd)
+    snprintf (api->initrd, sizeof (api->initrd), "%s", initrd);
   return 0;
 }
 
@@ -281,7 +327,8 @@ put_drive (struct arca_vmm_api *api, const char *id, json_t *body, struct api_re
   if (require_not_started (api, reply) < 0
       || get_string (body, "drive_id", body_id, sizeof (body_id), true, reply) < 0
       || get_string (body, "path_on_host", d.path, sizeof (d.path), true, reply) < 0
-      || get_bool (body, "is_read_only", &d.read_only, reply) < 0)
+      || get_bool (body, "is_read_only", &d.read_only, reply) < 0
+      || jail_path (api, "path_on_host", d.path, d.path, sizeof (d.path), reply) < 0)
     return -1;
   if (strcmp (body_id, id) != 0)
     return fault (reply, "drive_id `%s` does not match the path `%s`", body_id, id);
@@ -305,6 +352,14 @@ put_network (struct arca_vmm_api *api, const char *id, json_t *body, struct api_
   char body_id[64] = "", tap[sizeof (api->net_tap)] = "", mac[32] = "";
   unsigned m[6];
 
+  /* A tap is attached through /dev/net/tun, a device the jail has none
+     of, and TUNSETIFF needs CAP_NET_ADMIN unless the tap was made for
+     arca-vmm's user: only the command line's --net, opened before the
+     jail closes, works there (docs/vmm.md). */
+  if (api->jailed)
+    return fault (reply, "network interfaces cannot be added to a jailed arca-vmm (--jail): "
+                  "it has no /dev/net/tun and no CAP_NET_ADMIN; give the tap on the command "
+                  "line (--net TAP with --kernel), which opens it before the jail closes");
   if (require_not_started (api, reply) < 0
       || get_string (body, "iface_id", body_id, sizeof (body_id), true, reply) < 0
       || get_string (body, "host_dev_name", tap, sizeof (tap), true, reply) < 0
@@ -334,7 +389,8 @@ put_vsock (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
   uint64_t cid = 0;
 
   if (require_not_started (api, reply) < 0
-      || get_string (body, "uds_path", path, sizeof (path) - 12, true, reply) < 0)
+      || get_string (body, "uds_path", path, sizeof (path) - 12, true, reply) < 0
+      || jail_path (api, "uds_path", path, path, sizeof (path) - 12, reply) < 0)
     return -1;
   if (json_object_get (body, "guest_cid") == NULL)
     return fault (reply, "missing field `guest_cid`");
@@ -381,87 +437,6 @@ patch_vm (struct arca_vmm_api *api, json_t *body, struct api_reply *reply)
   if (strcmp (state, "Resumed") == 0)
     return arca_vm_resume (api->vm, &err) < 0 ? fault (reply, "%s", err->msg) : 0;
   return fault (reply, "state must be `Paused` or `Resumed`, not `%s`", state);
-}
-
-static int
-jail_escape (const char *field, const char *path, struct api_reply *reply)
-{
-  return fault (reply, "field `%s`: `%s` is outside the jail directory (--jail-dir): "
-                "name a file inside it, absolute from the jail's root or relative to it",
-                field, path);
-}
-
-/* openat2 RESOLVE_BENEATH the jail's root; -1 with errno. */
-static int
-open_beneath (int root_fd, const char *rel, int flags)
-{
-  struct open_how how = { .flags = (unsigned long long) (flags | O_PATH | O_CLOEXEC),
-                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-  int fd;
-
-  do
-    fd = (int) syscall (SYS_openat2, root_fd, rel, &how, sizeof (how));
-  while (fd < 0 && errno == EAGAIN);
-  return fd;
-}
-
-/* --jail: a file a request names is a file of the jail's root, which is
-   the --jail-dir (docs/vmm.md).  The kernel keeps every open inside that
-   root anyway; this turns what would leave it (`..` above it, a symlink
-   out of it), which the root would silently stop at, into a clear 400,
-   and says why there are no files at all without --jail-dir. */
-static int
-jail_path (struct arca_vmm_api *api, const char *field, const char *path, char *dst,
-           size_t size, struct api_reply *reply)
-{
-  char parent[PATH_MAX];
-  const char *rel = path, *base;
-  int fd;
-
-  if (!api->jailed)
-    {
-      snprintf (dst, size, "%s", path);
-      return 0;
-    }
-  if (api->jail_root_fd < 0)
-    return fault (reply, "field `%s`: arca-vmm runs in --jail without --jail-dir, so the jail "
-                  "has no files: start it with --jail-dir DIR to name files inside DIR", field);
-  while (*rel == '/')
-    rel++;
-  base = strrchr (rel, '/') != NULL ? strrchr (rel, '/') + 1 : rel;
-  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
-    return strcmp (base, "..") == 0 ? jail_escape (field, path, reply)
-                                    : fault (reply, "field `%s`: `%s` names no file", field, path);
-  snprintf (parent, sizeof (parent), "%.*s", base > rel ? (int) (base - rel) : 1,
-            base > rel ? rel : ".");
-  fd = open_beneath (api->jail_root_fd, parent, O_DIRECTORY);
-  if (fd < 0 && errno == ENOSYS)
-    {
-      /* No openat2 (Linux < 5.6): no `..` at all; the root still holds. */
-      for (const char *c = rel; c != NULL; c = strchr (c, '/') != NULL ? strchr (c, '/') + 1 : NULL)
-        if (strncmp (c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
-          return jail_escape (field, path, reply);
-    }
-  else if (fd < 0)
-    {
-      if (errno == EXDEV)
-        return jail_escape (field, path, reply);
-      return fault (reply, "field `%s`: directory `%s` in the jail directory: %s", field, parent,
-                    strerror (errno));
-    }
-  else
-    {
-      close (fd);
-      /* The file itself may be a symlink out of the jail. */
-      fd = open_beneath (api->jail_root_fd, rel, 0);
-      if (fd < 0 && errno == EXDEV)
-        return jail_escape (field, path, reply);
-      if (fd >= 0)
-        close (fd);
-    }
-  if (snprintf (dst, size, "/%s", rel) >= (int) size)
-    return fault (reply, "field `%s` is too long", field);
-  return 0;
 }
 
 static int

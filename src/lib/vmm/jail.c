@@ -21,10 +21,19 @@
  *     into that directory (the files API requests name), then every
  *     capability goes (bounding, ambient, effective, permitted,
  *     inheritable) and no_new_privs is set; the seccomp filter follows
- *     once the vCPUs run (sandbox.c). */
+ *     once the vCPUs run (sandbox.c).
+ *
+ * A machine built only once the jail is closed (InstanceStart, snapshot
+ * load, --restore, --incoming) finds what it cannot open by path there:
+ * /dev/kvm kept open by the lock, the incoming migration's listening
+ * socket bound by the parent before the fork, and its files (kernel,
+ * drives, snapshot, vsock sockets) inside --jail-dir, resolved beneath it
+ * (arca_vmm_jail_resolve). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +48,14 @@
 #include "cgroup/cgroup.h"
 #include "util/cleanup.h"
 #include "jail.h"
+#include "migrate.h"
+
+/* The /dev/kvm descriptor the lock keeps.  The one piece of process-wide
+   state in the VMM, written once before any thread exists and only read
+   after: the jail it belongs to is process-wide too (the root, the
+   capabilities), and kvm.c, which every machine build reaches, can then
+   find it without each caller handing it down. */
+static int kept_kvm_fd = -1;
 
 static void
 destroy_quiet (struct arca_cgroup *cg)
@@ -167,6 +184,8 @@ arca_vmm_jail_fork (const struct arca_vmm_jail *j, int *ret_status, arca_error *
       return 0;
     }
   close (sync[0]);
+  for (unsigned i = 0; i < ARRAY_SIZE (j->handover) && j->handover[i] != NULL; i++)
+    arca_closep (j->handover[i]);
   if (arca_cgroup_enter (cg, child, err) < 0)
     {
       kill (child, SIGKILL);
@@ -270,8 +289,108 @@ drop_capabilities (arca_error **err)
 int
 arca_vmm_jail_lock (const struct arca_vmm_jail *j, arca_error **err)
 {
+  if (kept_kvm_fd < 0)
+    {
+      kept_kvm_fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+      if (kept_kvm_fd < 0)
+        return arca_error_errno (err, "--jail: open `/dev/kvm`");
+    }
   if ((j->dir != NULL ? pivot_into_dir (j->dir, err) : pivot_into_empty_root (err)) < 0
       || drop_capabilities (err) < 0)
     return -1;
   return 0;
+}
+
+int
+arca_vmm_jail_kvm_fd (void)
+{
+  return kept_kvm_fd;
+}
+
+/* openat2 RESOLVE_BENEATH root_fd; -1 with errno. */
+static int
+open_beneath (int root_fd, const char *rel, int flags)
+{
+  struct open_how how = { .flags = (unsigned long long) (flags | O_PATH | O_CLOEXEC),
+                          .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+  int fd;
+
+  do
+    fd = (int) syscall (SYS_openat2, root_fd, rel, &how, sizeof (how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+static int
+escape (const char *path, arca_error **err)
+{
+  return arca_error_set (err, EPERM, "`%s` is outside the jail directory (--jail-dir): name a "
+                         "file inside it, absolute from the jail's root or relative to it", path);
+}
+
+/* The kernel keeps every open of the jailed VMM inside its root anyway;
+   this turns what would leave it (`..` above it, a symlink out of it),
+   which the root would silently stop at, into a clear error. */
+int
+arca_vmm_jail_resolve (int root_fd, const char *path, char *ret_rel, size_t size,
+                       arca_error **err)
+{
+  char parent[PATH_MAX];
+  const char *rel = path, *base;
+  int fd;
+
+  while (*rel == '/')
+    rel++;
+  base = strrchr (rel, '/') != NULL ? strrchr (rel, '/') + 1 : rel;
+  if (strcmp (base, "..") == 0)
+    return escape (path, err);
+  if (*base == '\0' || strcmp (base, ".") == 0)
+    return arca_error_set (err, EINVAL, "`%s` names no file", path);
+  if (strlen (rel) >= size)
+    return arca_error_set (err, ENAMETOOLONG, "`%s` is too long", path);
+  snprintf (parent, sizeof (parent), "%.*s", base > rel ? (int) (base - rel) : 1,
+            base > rel ? rel : ".");
+  fd = open_beneath (root_fd, parent, O_DIRECTORY);
+  if (fd < 0 && errno == ENOSYS)
+    {
+      /* No openat2 (Linux < 5.6): no `..` at all; the root still holds. */
+      for (const char *c = rel; c != NULL; c = strchr (c, '/') != NULL ? strchr (c, '/') + 1 : NULL)
+        if (strncmp (c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+          return escape (path, err);
+    }
+  else if (fd < 0)
+    {
+      if (errno == EXDEV)
+        return escape (path, err);
+      return arca_error_errno (err, "directory `%s` in the jail directory", parent);
+    }
+  else
+    {
+      close (fd);
+      /* The file itself may be a symlink out of the jail. */
+      fd = open_beneath (root_fd, rel, 0);
+      if (fd < 0 && errno == EXDEV)
+        return escape (path, err);
+      if (fd >= 0)
+        close (fd);
+    }
+  snprintf (ret_rel, size, "%s", rel);
+  return 0;
+}
+
+int
+arca_vmm_jail_listen (const char *address, int *ret_fd, arca_error **err)
+{
+  int fd = mig__listen (address, err);
+
+  if (fd < 0)
+    return arca_error_wrap (err, "--incoming");
+  *ret_fd = fd;
+  return 0;
+}
+
+void
+arca_vmm_jail_unlink (const char *address)
+{
+  mig__unlink (address);
 }

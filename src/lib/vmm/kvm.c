@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "jail.h"
 #include "util/cleanup.h"
 #include "vm.h"
 
@@ -34,9 +35,21 @@ kvm__create_vm (struct arca_vm *vm, arca_error **err)
   struct kvm_pit_config pit = { .flags = 0 };
   int version, size;
 
-  kvm = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (kvm < 0)
-    return arca_error_errno (err, "open `/dev/kvm`");
+  /* In a jail /dev/kvm is out of sight: each machine gets a duplicate of
+     the descriptor the jail kept, so a failed build leaves it for the
+     next one. */
+  if (arca_vmm_jail_kvm_fd () >= 0)
+    {
+      kvm = fcntl (arca_vmm_jail_kvm_fd (), F_DUPFD_CLOEXEC, 3);
+      if (kvm < 0)
+        return arca_error_errno (err, "duplicate the jail's /dev/kvm descriptor");
+    }
+  else
+    {
+      kvm = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+      if (kvm < 0)
+        return arca_error_errno (err, "open `/dev/kvm`");
+    }
   version = ioctl (kvm, KVM_GET_API_VERSION, 0);
   if (version != KVM_API_VERSION)
     return arca_error_set (err, ENOTSUP, "/dev/kvm: API version %d, need %d", version,

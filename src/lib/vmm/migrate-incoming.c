@@ -5,6 +5,7 @@
  * trusted more than a snapshot file), loads the final state, starts the
  * vCPUs and acknowledges. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -120,6 +121,30 @@ receive (const struct arca_vm_config *config, int fd, struct arca_vm **ret_vm,
   return 0;
 }
 
+/* "fd:N": a socket already listening, inherited as descriptor N and taken
+   over (arca-vmm --jail binds --incoming's address before the jail closes,
+   when the jailed VMM could no longer reach it); else binds address. */
+static int
+listen_on (const char *address, arca_error **err)
+{
+  char *end;
+  long n;
+  int on = 0;
+  socklen_t len = sizeof (on);
+
+  if (strncmp (address, "fd:", 3) != 0)
+    return mig__listen (address, err);
+  errno = 0;
+  n = strtol (address + 3, &end, 10);
+  if (errno != 0 || end == address + 3 || *end != '\0' || n < 0 || n > INT_MAX)
+    return arca_error_set (err, EINVAL, "migration address `%s`: bad descriptor", address);
+  if (getsockopt ((int) n, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0)
+    return arca_error_errno (err, "migration address `%s`", address);
+  if (!on)
+    return arca_error_set (err, EINVAL, "migration address `%s`: not a listening socket", address);
+  return (int) n;
+}
+
 int
 arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *address, bool paused,
                           struct arca_vm **ret_vm, arca_error **err)
@@ -133,7 +158,7 @@ arca_vm_migrate_incoming (const struct arca_vm_config *config, const char *addre
   uint64_t t = 0;
   int r;
 
-  lfd = mig__listen (address, err);
+  lfd = listen_on (address, err);
   if (lfd < 0)
     return arca_error_wrap (err, "incoming migration");
   do

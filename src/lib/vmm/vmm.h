@@ -75,11 +75,6 @@ struct arca_vm_config {
   int serial_in_fd;         /* -1: no console input */
   int serial_out_fd;        /* -1: console output discarded */
   bool seccomp;             /* API: arca_vm_sandbox() once the VM runs */
-  int kvm_fd;               /* /dev/kvm opened before --jail closed (each VM
-                               uses a duplicate), -1: opened by path */
-  int incoming_fd;          /* --incoming's listening socket, bound before
-                               --jail closed (the caller closes it and
-                               removes its file), -1: bound on the address */
   uint64_t start_ns;        /* CLOCK_MONOTONIC origin for the timestamps;
                                0 = the time arca_vm_create() is called */
   const struct arca_log *log;
