@@ -463,6 +463,33 @@ stop_wait $dst; rc=$?
 check "migrate: the destination stops on SIGTERM, status 0" test "$rc" = 0
 gone migrate
 check "migrate: its listener's file and API socket are removed" test ! -e "$JS/in.sock" -a ! -e "$DS"
+# Over TCP into a jail without --jail-dir (an empty root): a machine
+# without files migrates in; the port is bound before the jail closes.
+"$VMM" --api-sock "$T/mt.sock" --kernel "$ELF" --memory 64 --cmdline "ticks=0 tickdelay=3000" \
+  --serial "file:$T/mt.con" 2>"$T/mt.err" </dev/null &
+src=$!; pids+=($src)
+wait_for "$T/mt.con" "tick 2" "$src"
+port=$((20000 + RANDOM % 20000))
+"$VMM" --jail --incoming "tcp:127.0.0.1:$port" --serial "file:$T/mtd.con" 2>"$T/mtd.err" </dev/null &
+dst=$!; pids+=($dst)
+dchild=$(wait_kid "$dst")
+for _ in $(seq 50); do grep -qi ":$(printf '%04X' $port) .* 0A " /proc/net/tcp && break; sleep 0.1; done
+out=$(api "$T/mt.sock" PUT /migrate "{\"destination\":\"tcp:127.0.0.1:$port\"}")
+check "tcp: PUT /migrate into a jail without --jail-dir (${out//$'\n'/ })" test "$(code "$out")" = 200
+wait "$src"; rc=$?
+check "tcp: the source exits 0" test "$rc" = 0
+last=$(last_tick "$T/mt.con")
+check "tcp: the count continues in the jail (source ${last:-none})" \
+  wait_for "$T/mtd.con" "tick $((${last:-0} + 2))" "$dst"
+child=$(kids "$dst")
+check "tcp: the destination's root is empty" test -n "$child" -a -z "$(ls -A /proc/${child:-none}/root/ 2>&1)"
+check "tcp: CapEff 0, NoNewPrivs 1" \
+  sh -c "grep -q '^CapEff:[[:space:]]*0000000000000000$' /proc/${child:-none}/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/${child:-none}/status"
+seccomp_all tcp
+cgdir=$(cgroup_dir "${child:-none}")
+stop_wait $dst; rc=$?
+check "tcp: the destination stops on SIGTERM, status 0" test "$rc" = 0
+gone tcp
 run innodir --incoming "unix:$T/in3.sock" --api-sock "$T/in3-api.sock" --drive "$T/x.img"
 check "migrate: --jail without --kernel refuses --drive (a host file)" \
   sh -c "test $rc = 1 && grep -q 'without --kernel' '$T/innodir.err' && test ! -e '$T/in3.sock' -a ! -e '$T/in3-api.sock'"
