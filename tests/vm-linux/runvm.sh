@@ -151,6 +151,8 @@ check "/etc/hosts names the guest by its address" \
 check "the guest pings the gateway" test "$(echo "$net_out" | sed -n 4p)" = ping-ok
 check "wget in the guest fetches the page of httpd on the host side of the bridge; exit 0" \
   test "$(echo "$net_out" | sed -n 5p)" = "page from the outer host" -a "$(field exit net)" = 0
+check "a 3000-byte ping from the guest is answered (the host's reply in fragments on the guest's /32 route at 1500)" \
+  test "$(echo "$net_out" | sed -n 6p)" = bigping-ok
 check "after the run no tap, no endpoint row, no address is left" \
   grep -qx 'after-net taps=0 rows=0' "$report"
 
