@@ -108,3 +108,17 @@ EOF2
   [ "$status" -eq 125 ]
   [[ "$output" == *"unknown command"* ]]
 }
+
+@test "images --format takes a Go template: a row per name, 'table' with the header" {
+  arca tag busybox fmtimg:v1
+  run -0 arca images --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+  id=$(arca image inspect fmtimg:v1 | jq -r '.[0].Id' | sed 's/^sha256://' | cut -c1-12)
+  [[ "$output" == *"localhost/fmtimg:v1 $id"* ]]
+  [[ "$output" == *"localhost/busybox:latest $id"* ]]
+  run -0 arca images --format 'table {{.Repository}}\t{{.Tag}}'
+  [[ "${lines[0]}" == "REPOSITORY"*"TAG" ]]
+  [[ "$output" == *"localhost/fmtimg"*"v1"* ]]
+  run --separate-stderr arca images --format '{{.Repository'
+  [ "$status" -eq 125 ] && [ -z "$output" ]
+  arca rmi fmtimg:v1 >/dev/null
+}

@@ -50,17 +50,23 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
       case 'q': quiet = true; break;
       case 'd': digests = true; break;
       case 'h':
-        return fputs ("Usage: arca images [-a] [-q] [--digests] [--format table|json]\n"
-                      "  -a, --all   show intermediate images (build steps) too\n", stdout), 0;
+        return fputs ("Usage: arca images [-a] [-q] [--digests] [--format table|json|TEMPLATE|'table TEMPLATE']\n"
+                      "  -a, --all   show intermediate images (build steps) too\n"
+                      "  TEMPLATE: a Go template over .Repository .Tag .ID .Digest .CreatedAt .Size\n",
+                      stdout), 0;
       default: return arca_error_set (err, EINVAL, "images: invalid option"), 125;
       }
-  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    return arca_error_set (err, EINVAL, "images: --format `%s` (table or json)", format), 125;
+  /* Anything else than the two built-in formats is a Go template. */
+  bool templated = strcmp (format, "table") != 0 && strcmp (format, "json") != 0;
+  json_t *rows = json_array ();
   _cleanup_ (arca_image_records_freep) struct arca_image_record **images = NULL;
   cleanup_strv char **intermediates = NULL;
   if (cli_engine (cli, &e, err) < 0 || arca_db_list_images (e->db, &images, err) < 0
       || (!all && arca_engine_image_intermediates (e, &intermediates, err) < 0))
-    return 125;
+    {
+      json_decref (rows);
+      return 125;
+    }
   json_t *array = json_array ();
   if (!quiet && strcmp (format, "table") == 0)
     printf ("%-36s  %-10s  %s%-12s  %-20s  %s\n", "REPOSITORY", "TAG", digests ? "DIGEST                                                                   " : "",
@@ -83,6 +89,30 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
       if (quiet)
         {
           printf ("%.12s\n", hex);
+          continue;
+        }
+      if (templated)
+        {
+          /* A row per name, as the table has them. */
+          for (size_t k = 0; k == 0 || (img->tags && img->tags[k]); k++)
+            {
+              const char *name = img->tags && img->tags[k] ? img->tags[k] : NULL;
+              cleanup_free char *repo = name ? strdup (name) : NULL;
+              char *colon = repo ? strrchr (repo, ':') : NULL;
+              if (colon && strchr (colon, '/') == NULL)
+                *colon++ = '\0';
+              else
+                colon = NULL;
+              char id[13];
+              snprintf (id, sizeof id, "%.12s", hex);
+              json_array_append_new (rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "Repository",
+                                                      repo ? repo : "<none>", "Tag",
+                                                      colon ? colon : "<none>", "ID", id, "Digest",
+                                                      img->manifest_digest,
+                                                      "CreatedAt", created, "Size", size));
+              if (name == NULL)
+                break;
+            }
           continue;
         }
       if (strcmp (format, "json") == 0)
@@ -115,7 +145,17 @@ cmd_images (struct cli *cli, int argc, char **argv, arca_error **err)
       cli_print_json (array);
     }
   json_decref (array);
-  return 0;
+  int r = 0;
+  if (!quiet && templated)
+    {
+      json_t *headers = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY",
+                                   "Tag", "TAG", "ID", "IMAGE ID", "Digest", "DIGEST", "CreatedAt",
+                                   "CREATED AT", "Size", "SIZE");
+      r = cli_format_table (format, rows, headers, err);
+      json_decref (headers);
+    }
+  json_decref (rows);
+  return r < 0 ? 125 : 0;
 }
 
 int
