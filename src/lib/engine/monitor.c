@@ -871,16 +871,29 @@ arca_monitor_exec_main (int argc, char **argv)
 /* ---- in the caller ------------------------------------------------------ */
 
 int
-arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_pid,
-                    pid_t *ret_container_pid, arca_error **err)
+arca_monitor_spawn (void (*child) (const void *arg, int status_fd), const void *arg,
+                    const char *what, pid_t *ret_pid, char *status, size_t size,
+                    arca_error **err)
 {
   int status_pipe[2], pid_pipe[2];
 
-  if (pipe2 (status_pipe, O_CLOEXEC) < 0 || pipe2 (pid_pipe, O_CLOEXEC) < 0)
+  if (pipe2 (status_pipe, O_CLOEXEC) < 0)
     return arca_error_errno (err, "pipe");
+  if (pipe2 (pid_pipe, O_CLOEXEC) < 0)
+    {
+      close (status_pipe[0]);
+      close (status_pipe[1]);
+      return arca_error_errno (err, "pipe");
+    }
   pid_t first = fork ();
   if (first < 0)
-    return arca_error_errno (err, "fork the monitor");
+    {
+      close (status_pipe[0]);
+      close (status_pipe[1]);
+      close (pid_pipe[0]);
+      close (pid_pipe[1]);
+      return arca_error_errno (err, "fork %s", what);
+    }
   if (first == 0)
     {
       /* Double fork: the monitor must not be our child (we exit soon). */
@@ -890,9 +903,8 @@ arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_
       if (mon == 0)
         {
           close (pid_pipe[1]);
-          if (opts->monitor_path)
-            exec_monitor (opts, status_pipe[1]);
-          monitor_main (opts, status_pipe[1]);
+          child (arg, status_pipe[1]);
+          _exit (127);
         }
       if (write (pid_pipe[1], &mon, sizeof mon) < 0)
         _exit (1);
@@ -906,22 +918,44 @@ arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_
     ;
   pid_t mon = -1;
   if (read (pid_fd, &mon, sizeof mon) != sizeof mon || mon <= 0)
-    return arca_error_set (err, ECHILD, "the monitor did not start");
-  char buf[512];
+    return arca_error_set (err, ECHILD, "%s did not start", what);
+  /* What it says before it closes the pipe (or dies). */
   size_t got = 0;
   for (;;)
     {
-      ssize_t n = read (status_fd, buf + got, sizeof buf - 1 - got);
+      ssize_t n = read (status_fd, status + got, size - 1 - got);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         break;
       got += (size_t) n;
-      if (got == sizeof buf - 1)
+      if (got == size - 1)
         break;
     }
-  buf[got] = '\0';
-  *ret_monitor_pid = mon;
+  status[got] = '\0';
+  *ret_pid = mon;
+  return 0;
+}
+
+static void
+start_child (const void *arg, int status_fd)
+{
+  const struct arca_monitor_options *opts = arg;
+
+  if (opts->monitor_path)
+    exec_monitor (opts, status_fd);
+  monitor_main (opts, status_fd);
+}
+
+int
+arca_monitor_start (const struct arca_monitor_options *opts, pid_t *ret_monitor_pid,
+                    pid_t *ret_container_pid, arca_error **err)
+{
+  char buf[512];
+
+  if (arca_monitor_spawn (start_child, opts, "the monitor", ret_monitor_pid, buf, sizeof buf,
+                          err) < 0)
+    return -1;
   if (strncmp (buf, "ok ", 3) == 0)
     {
       *ret_container_pid = (pid_t) atoi (buf + 3);

@@ -61,6 +61,14 @@ struct arca_monitor_options {
 /* arca-monitor's main: parses the arguments arca_monitor_start passes. */
 _Noreturn void arca_monitor_exec_main (int argc, char **argv);
 
+/* Runs child (arg, status_fd) in a grandchild (double fork: once we exit it
+ * is nobody's child but init's or a subreaper's) and returns its pid with
+ * what it wrote to status_fd before closing it or dying (NUL-terminated, at
+ * most size - 1 bytes).  child must not return.  what names it in errors. */
+int arca_monitor_spawn (void (*child) (const void *arg, int status_fd), const void *arg,
+                        const char *what, pid_t *ret_pid, char *status, size_t size,
+                        arca_error **err);
+
 /* Starts the monitor and returns once the container's process runs (or
  * with the error that kept it from running).  *ret_container_pid is its
  * init's host pid. */

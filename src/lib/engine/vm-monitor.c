@@ -378,67 +378,21 @@ monitor_main (const struct arca_vm_monitor_options *o, int status_fd)
   _exit (0);
 }
 
+static void
+start_child (const void *arg, int status_fd)
+{
+  monitor_main (arg, status_fd);
+}
+
 int
 arca_vm_monitor_start (const struct arca_vm_monitor_options *o, pid_t *ret_monitor_pid,
                        arca_error **err)
 {
-  int status_pipe[2], pid_pipe[2];
-
-  if (pipe2 (status_pipe, O_CLOEXEC) < 0)
-    return arca_error_errno (err, "pipe");
-  if (pipe2 (pid_pipe, O_CLOEXEC) < 0)
-    {
-      close (status_pipe[0]);
-      close (status_pipe[1]);
-      return arca_error_errno (err, "pipe");
-    }
-  pid_t first = fork ();
-  if (first < 0)
-    {
-      close (status_pipe[0]);
-      close (status_pipe[1]);
-      close (pid_pipe[0]);
-      close (pid_pipe[1]);
-      return arca_error_errno (err, "fork the VM's monitor");
-    }
-  if (first == 0)
-    {
-      /* Double fork: the monitor must not be our child (we exit soon). */
-      close (status_pipe[0]);
-      close (pid_pipe[0]);
-      pid_t mon = fork ();
-      if (mon == 0)
-        {
-          close (pid_pipe[1]);
-          monitor_main (o, status_pipe[1]);
-        }
-      if (write (pid_pipe[1], &mon, sizeof mon) < 0)
-        _exit (1);
-      _exit (mon < 0);
-    }
-  close (status_pipe[1]);
-  close (pid_pipe[1]);
-  cleanup_close int status_fd = status_pipe[0];
-  cleanup_close int pid_fd = pid_pipe[0];
-  while (waitpid (first, NULL, 0) < 0 && errno == EINTR)
-    ;
-  pid_t mon = -1;
-  if (read (pid_fd, &mon, sizeof mon) != sizeof mon || mon <= 0)
-    return arca_error_set (err, ECHILD, "the VM's monitor did not start");
   char buf[512];
-  size_t got = 0;
-  for (;;)
-    {
-      ssize_t n = read (status_fd, buf + got, sizeof buf - 1 - got);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      got += (size_t) n;
-      if (got == sizeof buf - 1)
-        break;
-    }
-  buf[got] = '\0';
+  pid_t mon = -1;
+
+  if (arca_monitor_spawn (start_child, o, "the VM's monitor", &mon, buf, sizeof buf, err) < 0)
+    return -1;
   if (strcmp (buf, "ok") == 0)
     {
       *ret_monitor_pid = mon;
