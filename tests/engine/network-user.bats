@@ -114,6 +114,12 @@ elements() { nft list set ip arca "$1" 2>/dev/null | grep -c "\"$2\"" || true; }
   run arca network ls --format '{{.Name}} {{.Subnet}}'
   [[ "$output" == *"n1 172.30.91.0/24"* ]]
   [[ "$output" == *"n3 172.30.97.0/24"* ]]
+  # Go templates: a table with its header, inspect -f a line per network.
+  run -0 arca network ls --format 'table {{.Name}}\t{{.Gateway}}'
+  [[ "${lines[0]}" == "NAME"*"GATEWAY" ]]
+  [[ "$output" == *$'\n'"n1"*"172.30.91.254"* ]]
+  run -0 arca network inspect -f '{{.Name}}:{{range .IPAM.Config}}{{.Subnet}}{{end}}:{{.Internal}}' n1 n3
+  [ "$output" = $'n1:172.30.91.0/24:false\nn3:172.30.97.0/24:false' ]
   # Refused: a taken name, an overlapping subnet, a reserved name.
   run arca network create n1
   [ "$status" -ne 0 ]

@@ -41,6 +41,10 @@ JSON
   run arca volume inspect data
   [ "$(jq -r '.[0].Mountpoint' <<<"$output")" = "$ET_ROOT/volumes/data/_data" ]
   [ "$(jq -r '.[0].Anonymous' <<<"$output")" = false ]
+  # Go templates: inspect --format a line per volume, ls a row each ('table': a header).
+  [ "$(arca volume inspect --format '{{.Name}} {{.Mountpoint}}' data)" = "data $ET_ROOT/volumes/data/_data" ]
+  run -0 arca volume ls --format 'table {{.Name}}\t{{.Driver}}'
+  [ "$output" = $'VOLUME NAME   DRIVER\ndata          local' ]
   # Creating it again is fine (Docker's behaviour) and keeps the content.
   arca volume create data
   [ -f "$ET_ROOT/volumes/data/_data/file" ]

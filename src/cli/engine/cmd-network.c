@@ -63,8 +63,8 @@ static const char network_usage[]
     = "Usage: arca network COMMAND\n\n"
       "  create [--subnet CIDR] [--gateway IP] [--internal] [--driver bridge]\n"
       "         [-o com.docker.network.bridge.name=BRIDGE] [-o mtu=N] NAME\n"
-      "  ls [-q] [--no-trunc] [--format json|TEMPLATE]\n"
-      "  inspect NAME...\n"
+      "  ls [-q] [--no-trunc] [--format json|TEMPLATE|'table TEMPLATE']\n"
+      "  inspect [-f TEMPLATE] NAME...\n"
       "  rm NAME...\n"
       "  prune [-f]\n"
       "  connect [--alias A]... [--ip IP] [--mac-address MAC] NETWORK CONTAINER\n"
@@ -127,44 +127,22 @@ net_create (struct arca_engine *e, int argc, char **argv, arca_error **err)
   return 0;
 }
 
-/* {{.Name}} {{.ID}} {{.Driver}} {{.Scope}} {{.Subnet}} {{.Internal}} and \t. */
-static void
-print_template (const char *tmpl, json_t *net)
+/* A `network ls --format TEMPLATE` row: Docker's field names. */
+static json_t *
+net_row (json_t *net, bool no_trunc)
 {
   json_t *cfg = json_array_get (json_object_get (json_object_get (net, "IPAM"), "Config"), 0);
-  const struct
-  {
-    const char *key, *value;
-  } fields[] = {
-    { "{{.Name}}", json_string_value (json_object_get (net, "Name")) },
-    { "{{.ID}}", json_string_value (json_object_get (net, "Id")) },
-    { "{{.Driver}}", json_string_value (json_object_get (net, "Driver")) },
-    { "{{.Scope}}", "local" },
-    { "{{.Subnet}}", json_string_value (json_object_get (cfg, "Subnet")) },
-    { "{{.Gateway}}", json_string_value (json_object_get (cfg, "Gateway")) },
-    { "{{.Internal}}", json_is_true (json_object_get (net, "Internal")) ? "true" : "false" },
-  };
-  for (const char *p = tmpl; *p;)
-    {
-      size_t i = 0;
-      for (; i < sizeof fields / sizeof *fields; i++)
-        if (strncmp (p, fields[i].key, strlen (fields[i].key)) == 0)
-          {
-            fputs (fields[i].value ? fields[i].value : "", stdout);
-            p += strlen (fields[i].key);
-            break;
-          }
-      if (i < sizeof fields / sizeof *fields)
-        continue;
-      if (p[0] == '\\' && p[1] == 't')
-        {
-          putchar ('\t');
-          p += 2;
-          continue;
-        }
-      putchar (*p++);
-    }
-  putchar ('\n');
+  const char *id = json_string_value (json_object_get (net, "Id"));
+  char short_id[65];
+
+  snprintf (short_id, sizeof short_id, "%.*s", no_trunc ? 64 : 12, id ? id : "");
+  const char *subnet = json_string_value (json_object_get (cfg, "Subnet"));
+  const char *gateway = json_string_value (json_object_get (cfg, "Gateway"));
+  return json_pack ("{s:s?, s:s, s:s?, s:s, s:s, s:s, s:b}", "Name",
+                    json_string_value (json_object_get (net, "Name")), "ID", short_id, "Driver",
+                    json_string_value (json_object_get (net, "Driver")), "Scope", "local", "Subnet",
+                    subnet ? subnet : "", "Gateway", gateway ? gateway : "", "Internal",
+                    json_is_true (json_object_get (net, "Internal")));
 }
 
 static int
@@ -194,7 +172,19 @@ net_ls (struct arca_engine *e, int argc, char **argv, arca_error **err)
     return print_json (nets, err);
   size_t i;
   json_t *v;
-  if (!quiet && !format)
+  if (!quiet && format)
+    {
+      /* A Go template (util/template.h), "table TEMPLATE" with a header. */
+      _cleanup_ (json_decrefp) json_t *rows = json_array ();
+      _cleanup_ (json_decrefp) json_t *headers = json_pack (
+          "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name", "NAME", "ID", "NETWORK ID", "Driver",
+          "DRIVER", "Scope", "SCOPE", "Subnet", "SUBNET", "Gateway", "GATEWAY", "Internal",
+          "INTERNAL");
+      json_array_foreach (nets, i, v)
+        json_array_append_new (rows, net_row (v, no_trunc));
+      return cli_format_table (format, rows, headers, err);
+    }
+  if (!quiet)
     printf ("%-14s%-24s%-10s%s\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
   json_array_foreach (nets, i, v)
     {
@@ -202,8 +192,6 @@ net_ls (struct arca_engine *e, int argc, char **argv, arca_error **err)
       int width = no_trunc ? 64 : 12;
       if (quiet)
         printf ("%.*s\n", width, id);
-      else if (format)
-        print_template (format, v);
       else
         printf ("%-14.*s%-24s%-10s%s\n", width, id, json_string_value (json_object_get (v, "Name")),
                 json_string_value (json_object_get (v, "Driver")), "local");
@@ -214,9 +202,20 @@ net_ls (struct arca_engine *e, int argc, char **argv, arca_error **err)
 static int
 net_inspect (struct arca_engine *e, int argc, char **argv, arca_error **err)
 {
+  static const struct option longs[] = { { "format", required_argument, NULL, 'f' },
+                                         { NULL, 0, NULL, 0 } };
   _cleanup_ (json_decrefp) json_t *all = json_array ();
-  int r = 0;
+  const char *format = NULL;
+  int r = 0, c;
 
+  while ((c = getopt_long (argc, argv, "+f:", longs, NULL)) != -1)
+    switch (c)
+      {
+      case 'f': format = optarg; break;
+      default: return arca_error_set (err, EINVAL, "network inspect: invalid option (see --help)");
+      }
+  argc -= optind - 1;
+  argv += optind - 1;
   if (argc < 2)
     return arca_error_set (err, EINVAL, "network inspect: a NAME is required");
   for (int i = 1; i < argc; i++)
@@ -231,7 +230,13 @@ net_inspect (struct arca_engine *e, int argc, char **argv, arca_error **err)
         }
       json_array_append_new (all, one);
     }
-  print_json (all, err);
+  if (format && strcmp (format, "json") != 0)
+    {
+      if (cli_format_each (format, all, err) < 0)
+        return -1;
+    }
+  else
+    print_json (all, err);
   return r < 0 ? arca_error_set (err, ENOENT, "network inspect: not every network was found") : 0;
 }
 

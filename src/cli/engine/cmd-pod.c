@@ -18,7 +18,8 @@ static const char pod_help[]
     = "Usage: arca pod COMMAND [options]\n\n"
       "  create [--name NAME] [-p SPEC]... [--network bridge|none|host] [--hostname NAME]\n"
       "         [-l KEY=VALUE]       create a pod and start its infra container\n"
-      "  ps [-q] [--no-trunc] [--format table|json]   list pods (also `pod ls`)\n"
+      "  ps [-q] [--no-trunc] [--format table|json|TEMPLATE]   list pods (also `pod ls`;\n"
+      "       TEMPLATE over .ID .Name .Status .NumberOfContainers .InfraID)\n"
       "  inspect POD...              print pods as JSON\n"
       "  start POD...                start every container of the pods\n"
       "  stop [-t SECONDS] POD...    stop every container of the pods\n"
@@ -122,7 +123,7 @@ pod_ps (struct cli *cli, int argc, char **argv, arca_error **err)
   const char *format = "table";
   struct arca_engine *e;
   struct arca_pod **pods = NULL;
-  int c;
+  int c, w;
 
   while ((c = getopt_long (argc, argv, "+qf:h", options, NULL)) != -1)
     switch (c)
@@ -133,12 +134,31 @@ pod_ps (struct cli *cli, int argc, char **argv, arca_error **err)
       case 'h': return fputs (pod_help, stdout), 0;
       default: return arca_error_set (err, EINVAL, "pod ps: invalid option"), 125;
       }
-  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    return arca_error_set (err, EINVAL, "pod ps: --format `%s` (table or json)", format), 125;
+  w = no_trunc ? 64 : 12;
+  /* Anything else than the two built-in formats is a Go template. */
+  bool templated = strcmp (format, "table") != 0 && strcmp (format, "json") != 0;
   if (cli_engine (cli, &e, err) < 0 || arca_pod_list (e, &pods, err) < 0)
     return 125;
+  if (templated && !quiet)
+    {
+      /* Podman's field names: .ID .Name .Status .NumberOfContainers .InfraID. */
+      _cleanup_ (json_decrefp) json_t *rows = json_array ();
+      _cleanup_ (json_decrefp) json_t *headers = json_pack (
+          "{s:s, s:s, s:s, s:s, s:s}", "ID", "POD ID", "Name", "NAME", "Status", "STATUS",
+          "NumberOfContainers", "# OF CONTAINERS", "InfraID", "INFRA ID");
+      for (size_t i = 0; pods[i]; i++)
+        json_array_append_new (rows, json_pack ("{s:s#, s:s, s:s, s:I, s:s#}", "ID", pods[i]->id,
+                                                (int) strnlen (pods[i]->id, (size_t) w), "Name",
+                                                pods[i]->name,
+                                                "Status", arca_pod_status_name (pods[i]->status),
+                                                "NumberOfContainers",
+                                                (json_int_t) pods[i]->n_containers, "InfraID",
+                                                pods[i]->infra_id,
+                                                (int) strnlen (pods[i]->infra_id, (size_t) w)));
+      arca_pods_free (pods);
+      return cli_format_table (format, rows, headers, err) < 0 ? 125 : 0;
+    }
   json_t *array = json_array ();
-  int w = no_trunc ? 64 : 12;
   if (!quiet && strcmp (format, "table") == 0)
     printf ("%-*s  %-24s  %-10s  %-10s  %s\n", w, "POD ID", "NAME", "STATUS", "CONTAINERS",
             "INFRA ID");

@@ -15,8 +15,10 @@
 static const char volume_help[] =
     "Usage: arca volume COMMAND\n\n"
     "  create [NAME]                 create a volume (a random name when none)\n"
-    "  ls [-q] [--format json]       list volumes\n"
-    "  inspect NAME...               print volumes as JSON\n"
+    "  ls [-q] [--format json|TEMPLATE|'table TEMPLATE']\n"
+    "                                list volumes (.Name .Driver .Mountpoint .Scope .CreatedAt)\n"
+    "  inspect [--format TEMPLATE] NAME...\n"
+    "                                print volumes as JSON, or each through a Go template\n"
     "  rm [-f] NAME...               remove volumes (-f: and the containers using them)\n"
     "  prune [-a]                    remove unused anonymous volumes (-a: all unused)\n";
 
@@ -118,6 +120,18 @@ cmd_volume (struct cli *cli, int argc, char **argv, arca_error **err)
           arca_volumes_free (list);
           return print_json (doc, err) < 0 ? 125 : 0;
         }
+      if (o.format && !o.quiet)
+        {
+          /* A Go template (util/template.h), "table TEMPLATE" with a header. */
+          _cleanup_ (json_decrefp) json_t *rows = json_array ();
+          _cleanup_ (json_decrefp) json_t *headers = json_pack (
+              "{s:s, s:s, s:s, s:s, s:s}", "Name", "VOLUME NAME", "Driver", "DRIVER", "Mountpoint",
+              "MOUNTPOINT", "Scope", "SCOPE", "CreatedAt", "CREATED AT");
+          for (size_t i = 0; list[i]; i++)
+            json_array_append_new (rows, volume_json (list[i]));
+          arca_volumes_free (list);
+          return cli_format_table (o.format, rows, headers, err) < 0 ? 125 : 0;
+        }
       if (!o.quiet)
         printf ("%-8s %s\n", "DRIVER", "VOLUME NAME");
       for (size_t i = 0; list[i]; i++)
@@ -142,6 +156,12 @@ cmd_volume (struct cli *cli, int argc, char **argv, arca_error **err)
               continue;
             }
           json_array_append_new (doc, volume_json (v));
+        }
+      if (o.format && strcmp (o.format, "json") != 0)
+        {
+          int printed = cli_format_each (o.format, doc, err);
+          json_decref (doc);
+          return printed < 0 ? 125 : status;
         }
       if (print_json (doc, err) < 0)
         return 125;
