@@ -121,7 +121,7 @@ serve_in_pod() { # NAME POD: busybox httpd on 127.0.0.1:8080 only
   [ "$status" -eq 0 ]
   [[ "${lines[1]}" == "${id:0:12}"*life*Running*3* ]]
   [ "$(arca pod ps --format '{{.ID}} {{.Name}} {{.Status}} {{.NumberOfContainers}}')" = "${id:0:12} life Running 3" ]
-  [ "$(arca ps --format '{{.Names}}:{{.PodName}}' | sort | tr '\n' ' ')" = "m1:life m2:life " ]
+  [ "$(arca ps --format '{{.Names}}:{{.PodName}}' | grep '^m[12]:' | sort | tr '\n' ' ')" = "m1:life m2:life " ]
   run arca ps --pod
   [[ "$output" == *m1*life* ]]
   [[ "$output" == *m2*life* ]]
