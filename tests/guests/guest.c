@@ -308,7 +308,9 @@ vs_post_rx (struct gvdev *d)
 /* How long vs_recv() waits, in TSC cycles (2^33: 2-4 s), not in polls: a
    poll costs a few ns under real KVM, and the packet waited for comes
    from a host program (a python script, slow to start on a nested host).
-   Waiting for the host to connect at all gets 4 times that. */
+   Waiting for the host to connect at all gets 4 times that, and so do
+   the waits on the host's reading during the 512 KiB transfer (its
+   credit updates, its count): a loaded nested host kept one over 3 s. */
 #define VS_WAIT (1ULL << 33)
 #define VS_WAIT_HOST (1ULL << 35)
 
@@ -374,7 +376,7 @@ vs_bulk (struct gvdev *d, uint64_t cid, uint32_t sport, uint32_t dport, uint32_t
       uint32_t n = VS_BULK_TOTAL - sent;
       if (room == 0)
         {
-          if (vs_recv (d, VS_WAIT) == 0)
+          if (vs_recv (d, VS_WAIT_HOST) == 0)
             break;
           vs_post_rx (d);
           continue;
@@ -434,7 +436,7 @@ check_vsock (const char *arg, size_t arglen)
       say_num ("vsock bulk sent=", vs_bulk (&d, cid, 5000, host_port, 21));
       for (;;)
         {
-          op = vs_recv (&d, VS_WAIT);
+          op = vs_recv (&d, VS_WAIT_HOST);
           if (op != 6)                                        /* CREDIT_UPDATE */
             break;
           vs_post_rx (&d);

@@ -32,14 +32,18 @@ wait_for () {
 
 # The host service the guest connects to: answers one line, then counts
 # the guest's 512 KiB (twice what the device buffers, so the guest's credit
-# must come back) and says how many bytes it got.
+# must come back) and says how many bytes it got.  It starts reading only
+# after 2 s, with a small socket buffer: a slow host must slow the guest
+# down (its credit comes back as the host reads), not lose the connection.
 python3 - "${V}_5001" "$T/host-got" <<'EOF' &
-import socket, sys
+import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
 c, _ = s.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
 data = c.recv(100)
 open(sys.argv[2], "wb").write(data)
 c.sendall(b"hi from the host\n")
+time.sleep(2)
 n = 0
 while n < 512 << 10:
     b = c.recv(65536)

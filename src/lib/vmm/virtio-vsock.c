@@ -16,7 +16,12 @@
  * The other way, the guest's credit comes back with CREDIT_UPDATE once
  * half of HOST_BUF_ALLOC went on to the host unannounced: a driver
  * (Linux's) that only sends within its credit would otherwise stop for
- * good after HOST_BUF_ALLOC bytes to a host that never answers. */
+ * good after HOST_BUF_ALLOC bytes to a host that never answers.  "Went on"
+ * means the host socket took it: what a slow host does not take yet waits
+ * in the connection's buffer (at most the guest's credit, HOST_BUF_ALLOC)
+ * until the socket is writable, so a slow reader slows the guest down
+ * instead of losing its connection; only a guest that sends beyond its
+ * credit is reset. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,6 +81,9 @@ struct conn {
   uint32_t tx_cnt;              /* bytes sent to the guest */
   uint32_t fwd_cnt;             /* bytes of the guest's delivered to the host */
   uint32_t fwd_cnt_told;        /* fwd_cnt in the last packet queued for the guest */
+  uint8_t *out;                 /* guest bytes the host socket has not taken yet */
+  uint32_t out_off, out_len;    /* ... at out + out_off; out_len <= HOST_BUF_ALLOC */
+  bool shutdown;                /* the guest shut down: close once out is written */
   char line[CONNECT_LINE_MAX];
   size_t line_len;
 };
@@ -190,6 +198,7 @@ conn_close (struct vsock *v, struct conn *c)
       event_loop__remove (&v->vm->loop, c->fd);
       close (c->fd);
     }
+  free (c->out);
   memset (c, 0, sizeof (*c));
   c->fd = -1;
 }
@@ -232,13 +241,86 @@ credit (const struct conn *c)
   return used < c->peer_buf_alloc ? c->peer_buf_alloc - used : 0;
 }
 
+/* Readable unless muted, writable while guest bytes wait for the host. */
+static void
+update_events (struct vsock *v, struct conn *c)
+{
+  if (c->fd >= 0)
+    event_loop__modify (&v->vm->loop, c->fd,
+                        (c->muted ? 0 : EPOLLIN) | (c->out_len > 0 ? EPOLLOUT : 0));
+}
+
 static void
 set_muted (struct vsock *v, struct conn *c, bool muted)
 {
   if (c->muted == muted || c->fd < 0)
     return;
   c->muted = muted;
-  event_loop__modify (&v->vm->loop, c->fd, muted ? 0 : EPOLLIN);
+  update_events (v, c);
+}
+
+/* Writes what waits for the host as far as its socket takes it; false when
+   the host is gone. */
+static bool
+flush_out (struct vsock *v, struct conn *c)
+{
+  bool waited = c->out_len > 0;
+
+  while (c->out_len > 0)
+    {
+      ssize_t w = send (c->fd, c->out + c->out_off, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0 && errno == EAGAIN)
+        break;
+      if (w <= 0)
+        return false;
+      c->out_off += (uint32_t) w;
+      c->out_len -= (uint32_t) w;
+      c->fwd_cnt += (uint32_t) w;
+    }
+  if (c->out_len == 0)
+    c->out_off = 0;
+  if (waited && c->out_len == 0)
+    update_events (v, c);
+  return true;
+}
+
+/* n guest bytes for the host: straight into its socket when nothing waits,
+   else (or for what it did not take) behind what waits.  false: the host is
+   gone, or the guest sent beyond its credit. */
+static bool
+queue_out (struct vsock *v, struct conn *c, const uint8_t *data, size_t n)
+{
+  if (c->out_len == 0)
+    {
+      ssize_t w = send (c->fd, data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0 && errno != EAGAIN && errno != EINTR)
+        return false;
+      if (w > 0)
+        {
+          c->fwd_cnt += (uint32_t) w;
+          data += w;
+          n -= (size_t) w;
+        }
+      if (n == 0)
+        return true;
+    }
+  if (c->out_len + n > HOST_BUF_ALLOC)
+    return false;
+  if (c->out == NULL && (c->out = malloc (HOST_BUF_ALLOC)) == NULL)
+    return false;
+  if (c->out_off + c->out_len + n > HOST_BUF_ALLOC)
+    {
+      memmove (c->out, c->out + c->out_off, c->out_len);
+      c->out_off = 0;
+    }
+  bool was_empty = c->out_len == 0;
+  memcpy (c->out + c->out_off + c->out_len, data, n);
+  c->out_len += (uint32_t) n;
+  if (was_empty)
+    update_events (v, c);
+  return true;
 }
 
 /* Host bytes for the guest, as far as queue room and guest credit go. */
@@ -351,7 +433,6 @@ static void
 on_host (void *opaque, int fd, uint32_t events)
 {
   struct vsock *v = opaque;
-  (void) events;
 
   pthread_mutex_lock (&v->lock);
   reap (v);
@@ -365,7 +446,26 @@ on_host (void *opaque, int fd, uint32_t events)
       else if (c->state == CONN_CONNECTING)
         host_waiting (v, c);
       else if (c->state == CONN_OPEN)
-        pump_host (v, c);
+        {
+          /* The host took some of what waited: on with it, credit back. */
+          if ((events & EPOLLOUT) && c->out_len > 0)
+            {
+              if (!flush_out (v, c))
+                {
+                  send_ctl (v, c->local_port, c->peer_port, OP_RST, 0, c);
+                  conn_close (v, c);
+                  break;
+                }
+              if (c->shutdown && c->out_len == 0)
+                {
+                  send_ctl (v, c->local_port, c->peer_port, OP_RST, 0, c);
+                  conn_close (v, c);
+                  break;
+                }
+              maybe_credit_update (v, c);
+            }
+          pump_host (v, c);
+        }
       break;
     }
   pthread_mutex_unlock (&v->lock);
@@ -432,8 +532,9 @@ guest_connect (struct vsock *v, const struct pkt_hdr *h)
   send_ctl (v, c->local_port, c->peer_port, OP_RESPONSE, 0, c);
 }
 
-/* Guest bytes for the host.  A host that does not keep up loses the
-   connection rather than stalling the device thread. */
+/* Guest bytes for the host.  What its socket does not take now waits in
+   the connection (never blocking the device thread); credit returns to the
+   guest as the host takes it. */
 static void
 to_host (struct vsock *v, struct conn *c, const struct virtq_chain *chain, uint32_t len)
 {
@@ -443,8 +544,7 @@ to_host (struct vsock *v, struct conn *c, const struct virtq_chain *chain, uint3
   while (len > 0)
     {
       size_t n = virtq__read (chain, off, buf, len < sizeof (buf) ? len : sizeof (buf));
-      ssize_t w = n > 0 ? send (c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) : 0;
-      if (n == 0 || w != (ssize_t) n)
+      if (n == 0 || !queue_out (v, c, buf, n))
         {
           send_ctl (v, c->local_port, c->peer_port, OP_RST, 0, c);
           conn_close (v, c);
@@ -452,7 +552,6 @@ to_host (struct vsock *v, struct conn *c, const struct virtq_chain *chain, uint3
         }
       off += n;
       len -= (uint32_t) n;
-      c->fwd_cnt += (uint32_t) n;
     }
   maybe_credit_update (v, c);
 }
@@ -521,7 +620,10 @@ tx (struct vsock *v, const struct virtq_chain *chain, const char **why)
         pump_host (v, c);
       break;
     case OP_SHUTDOWN:
-      if (c != NULL)
+      /* What still waits for the host goes first. */
+      if (c != NULL && c->state == CONN_OPEN && c->out_len > 0)
+        c->shutdown = true;
+      else if (c != NULL)
         {
           send_ctl (v, c->local_port, c->peer_port, OP_RST, 0, c);
           conn_close (v, c);
