@@ -663,7 +663,6 @@ static bool monitor_is_alive (struct arca_engine *e, const char *id);
 
 static int start_monitor (struct arca_engine *e, const char *name_or_id, bool wait_attach,
                           char *ret_id, pid_t *ret_pid, arca_error **err);
-static int64_t now_ms (void);
 
 int
 arca_engine_start (struct arca_engine *e, const char *name_or_id, pid_t *ret_pid,
@@ -707,7 +706,7 @@ wait_removed (struct arca_engine *e, const char *id)
 {
   unsigned pause_ms = 1;
 
-  for (int64_t start = now_ms (); now_ms () - start < 10000;)
+  for (int64_t start = arca_engine_now_ms (); arca_engine_now_ms () - start < 10000;)
     {
       _cleanup_ (arca_engine_container_freep) struct arca_engine_container *c = NULL;
       cleanup_error arca_error *gone = NULL;
@@ -913,8 +912,8 @@ arca_engine_backoff_sleep (unsigned *ms)
     *ms = *ms * 2 > 50 ? 50 : *ms * 2;
 }
 
-static int64_t
-now_ms (void)
+int64_t
+arca_engine_now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -931,11 +930,11 @@ wait_exited (struct arca_engine *e, const char *id, bool vm, int timeout_ms)
   if (arca_engine_container_dir (e, id, NULL, &dir, &ignored) < 0)
     return false;
   unsigned pause_ms = 1;
-  int64_t start = now_ms ();
+  int64_t start = arca_engine_now_ms ();
   if (vm)
     {
       /* No runtime state: exit.json, or a monitor that died without one. */
-      while (timeout_ms < 0 || now_ms () - start <= timeout_ms)
+      while (timeout_ms < 0 || arca_engine_now_ms () - start <= timeout_ms)
         {
           bool done = false;
           if ((arca_monitor_exit_info (dir, &done, &info, &ignored) == 0 && done)
@@ -946,7 +945,7 @@ wait_exited (struct arca_engine *e, const char *id, bool vm, int timeout_ms)
         }
       return false;
     }
-  while (timeout_ms < 0 || now_ms () - start <= timeout_ms)
+  while (timeout_ms < 0 || arca_engine_now_ms () - start <= timeout_ms)
     {
       bool done = false;
       if (arca_monitor_exit_info (dir, &done, &info, &ignored) == 0 && done)
@@ -1083,7 +1082,7 @@ wait_monitor_gone (struct arca_engine *e, const char *id)
 {
   unsigned pause_ms = 1;
 
-  for (int64_t start = now_ms (); monitor_is_alive (e, id) && now_ms () - start < 5000;)
+  for (int64_t start = arca_engine_now_ms (); monitor_is_alive (e, id) && arca_engine_now_ms () - start < 5000;)
     arca_engine_backoff_sleep (&pause_ms);
 }
 

@@ -3,6 +3,8 @@
 #ifndef ARCA_ENGINE_INTERNAL_H
 #define ARCA_ENGINE_INTERNAL_H
 
+#include <stdint.h>
+
 #include "util/error.h"
 
 struct arca_engine;
@@ -11,6 +13,8 @@ struct arca_engine;
  * container is done in a few ms) and slow down, so neither latency nor an
  * idle `logs -f` costs much. */
 void arca_engine_backoff_sleep (unsigned *ms);
+/* CLOCK_MONOTONIC in ms, for the engine's deadlines. */
+int64_t arca_engine_now_ms (void);
 
 /* A container name that is valid and not taken (EINVAL, EEXIST): checked
  * before anything of a new container or `run --vm -d` record is made. */

@@ -41,17 +41,17 @@ struct monitor {
   int clients[MAX_CLIENTS];
 };
 
-static void
-report (struct monitor *m, const char *text)
+void
+arca_monitor_report (int *status_fd, const char *text)
 {
-  if (m->status_fd < 0)
+  if (*status_fd < 0)
     return;
-  if (write (m->status_fd, text, strlen (text)) < 0)
+  if (write (*status_fd, text, strlen (text)) < 0)
     {
       /* Nobody listens any more: nothing to do. */
     }
-  close (m->status_fd);
-  m->status_fd = -1;
+  close (*status_fd);
+  *status_fd = -1;
 }
 
 static int
@@ -651,8 +651,8 @@ should_restart (const struct monitor *m, int code)
   return o->max_restarts == 0 || m->restarts < o->max_restarts;
 }
 
-static void
-run_exit_command (char **argv)
+void
+arca_monitor_run_exit_command (char **argv)
 {
   if (argv == NULL || argv[0] == NULL)
     return;
@@ -705,7 +705,7 @@ monitor_main (const struct arca_monitor_options *o, int status_fd)
     {
       cleanup_free char *text = err ? arca_error_string (err) : strdup ("monitor: signalfd");
       snprintf (msg, sizeof msg, "error %s", text ? text : "monitor");
-      report (&m, msg);
+      arca_monitor_report (&m.status_fd, msg);
       _exit (1);
     }
   for (;;)
@@ -716,12 +716,12 @@ monitor_main (const struct arca_monitor_options *o, int status_fd)
         {
           cleanup_free char *text = arca_error_string (err);
           snprintf (msg, sizeof msg, "error %s", text ? text : "start failed");
-          report (&m, msg);
+          arca_monitor_report (&m.status_fd, msg);
           write_exit (&m, 127);
           break;
         }
       snprintf (msg, sizeof msg, "ok %d", (int) pid);
-      report (&m, msg);
+      arca_monitor_report (&m.status_fd, msg);
       /* The helper's heap was never ours, but give back what is free. */
       malloc_trim (0);
       int code = supervise (&m, &s, pid, sfd, !o->wait_attach);
@@ -759,7 +759,7 @@ monitor_main (const struct arca_monitor_options *o, int status_fd)
       unlink (sock);
   }
   arca_logfile_close (m.log);
-  run_exit_command (o->exit_command);
+  arca_monitor_run_exit_command (o->exit_command);
   _exit (0);
 }
 

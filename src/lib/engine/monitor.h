@@ -61,6 +61,12 @@ struct arca_monitor_options {
 /* arca-monitor's main: parses the arguments arca_monitor_start passes. */
 _Noreturn void arca_monitor_exec_main (int argc, char **argv);
 
+/* In a monitor (the container's or a VM run's): writes text to the
+ * starter's status pipe once and closes it; later calls do nothing. */
+void arca_monitor_report (int *status_fd, const char *text);
+/* Runs argv (NULL: nothing) with no signal blocked and waits for it. */
+void arca_monitor_run_exit_command (char **argv);
+
 /* Runs child (arg, status_fd) in a grandchild (double fork: once we exit it
  * is nobody's child but init's or a subreaper's) and returns its pid with
  * what it wrote to status_fd before closing it or dying (NUL-terminated, at

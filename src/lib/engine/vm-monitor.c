@@ -16,6 +16,7 @@
 
 #include "container/state.h"
 #include "engine/logfile.h"
+#include "engine/internal.h"
 #include "engine/monitor.h"
 #include "engine/vm-monitor.h"
 #include "engine/vm-relay.h"
@@ -27,19 +28,6 @@
 /* After a power-off request, arca-vmm gets this long to stop cleanly. */
 #define POWEROFF_GRACE_MS 2000
 #define POWEROFF_CODE 137
-
-static void
-report (int *status_fd, const char *text)
-{
-  if (*status_fd < 0)
-    return;
-  if (write (*status_fd, text, strlen (text)) < 0)
-    {
-      /* Nobody listens any more: nothing to do. */
-    }
-  close (*status_fd);
-  *status_fd = -1;
-}
 
 static int
 write_pid_file (const char *dir, const char *name, pid_t pid, arca_error **err)
@@ -161,14 +149,6 @@ flush_queue (struct vm_monitor *m)
     }
 }
 
-static int64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 save_text (const char *dir, const char *name, const char *text)
 {
@@ -177,25 +157,6 @@ save_text (const char *dir, const char *name, const char *text)
 
   if (asprintf (&p, "%s/%s", dir, name) >= 0)
     arca_write_file_atomic_at (AT_FDCWD, p, text, strlen (text), 0600, &ignored);
-}
-
-static void
-run_exit_command (char **argv)
-{
-  if (argv == NULL || argv[0] == NULL)
-    return;
-  pid_t pid = fork ();
-  if (pid == 0)
-    {
-      sigset_t none;
-      sigemptyset (&none);
-      sigprocmask (SIG_SETMASK, &none, NULL);
-      execv (argv[0], argv);
-      _exit (127);
-    }
-  if (pid > 0)
-    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-      ;
 }
 
 /* Relays until arca-vmm closes its serial; returns the exit code. */
@@ -212,10 +173,10 @@ supervise (struct vm_monitor *m, int out, pid_t vmm, int sfd, struct arca_vm_rel
       struct pollfd fds[3] = { { .fd = out, .events = POLLIN },
                                { .fd = sfd, .events = POLLIN },
                                { .fd = r->ready && m->q_len > 0 ? m->vmm_in : -1, .events = POLLOUT } };
-      int timeout = kill_at < 0 ? -1 : (int) (kill_at - now_ms () > 0 ? kill_at - now_ms () : 0);
+      int timeout = kill_at < 0 ? -1 : (int) (kill_at - arca_engine_now_ms () > 0 ? kill_at - arca_engine_now_ms () : 0);
       if (poll (fds, 3, timeout) < 0 && errno != EINTR)
         break;
-      if (kill_at >= 0 && now_ms () >= kill_at)
+      if (kill_at >= 0 && arca_engine_now_ms () >= kill_at)
         {
           kill (vmm, SIGKILL);
           kill_at = -1;
@@ -233,7 +194,7 @@ supervise (struct vm_monitor *m, int out, pid_t vmm, int sfd, struct arca_vm_rel
                   powered_off = true;
                   kill (vmm, SIGTERM);
                   if (kill_at < 0)
-                    kill_at = now_ms () + POWEROFF_GRACE_MS;
+                    kill_at = arca_engine_now_ms () + POWEROFF_GRACE_MS;
                 }
             }
         }
@@ -335,10 +296,10 @@ monitor_main (const struct arca_vm_monitor_options *o, int status_fd)
         }
       cleanup_free char *text = arca_error_string (err);
       snprintf (msg, sizeof msg, "error %s", text ? text : "the VM's monitor failed");
-      report (&status_fd, msg);
+      arca_monitor_report (&status_fd, msg);
       _exit (1);
     }
-  report (&status_fd, "ok");
+  arca_monitor_report (&status_fd, "ok");
 
   struct arca_vm_relay *relay = calloc (1, sizeof *relay);
   int code = 255;
@@ -374,7 +335,7 @@ monitor_main (const struct arca_vm_monitor_options *o, int status_fd)
    * as stopped; the cleanup command (network, --rm) follows. */
   arca_error_freep (&err);
   arca_monitor_write_exit (o->dir, code, 0, &err);
-  run_exit_command (o->exit_command);
+  arca_monitor_run_exit_command (o->exit_command);
   _exit (0);
 }
 
