@@ -15,6 +15,7 @@
 #include "container/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define STATE_FILE_MAX (64 * 1024)
 
@@ -312,13 +313,11 @@ int
 arca_now_rfc3339 (char **ret, arca_error **err)
 {
   struct timespec ts;
-  struct tm tm;
-  char date[32];
+  char stamp[64];
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (asprintf (ret, "%s.%09ldZ", date, ts.tv_nsec) < 0)
+  arca_time_rfc3339 (&ts, stamp, sizeof stamp);
+  if ((*ret = strdup (stamp)) == NULL)
     return arca_error_set (err, ENOMEM, "format time");
   return 0;
 }

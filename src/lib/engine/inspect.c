@@ -18,6 +18,7 @@
 #include "net/hostdb.h"
 #include "net/nft.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 /* Docker's words for the states: what State.Status and `ps --format
  * {{.State}}` say. */
@@ -34,20 +35,16 @@ arca_engine_state_name (enum arca_engine_status status)
   return "unknown";
 }
 
-/* RFC 3339 in UTC with nanoseconds, Go's zero time for "never". */
+/* RFC 3339 (util/log.h), Go's zero time for "never". */
 static void
 rfc3339 (int64_t sec, int64_t nsec, char *buf, size_t size)
 {
-  struct tm tm;
-  time_t t = (time_t) sec;
+  const struct timespec ts = { .tv_sec = (time_t) sec, .tv_nsec = (long) nsec };
 
-  if (sec <= 0 || gmtime_r (&t, &tm) == NULL)
-    {
-      snprintf (buf, size, "0001-01-01T00:00:00Z");
-      return;
-    }
-  size_t n = strftime (buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, size - n, ".%09lldZ", (long long) nsec);
+  if (sec <= 0)
+    snprintf (buf, size, "0001-01-01T00:00:00Z");
+  else
+    arca_time_rfc3339 (&ts, buf, size);
 }
 
 /* Config as Docker's: from the OCI process the container runs. */

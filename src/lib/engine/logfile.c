@@ -11,6 +11,7 @@
 
 #include "engine/logfile.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #define PARTIAL_MAX (16 * 1024)
 #define LOG_READ_MAX (256 * 1024 * 1024)
@@ -145,14 +146,11 @@ static int
 emit (struct arca_logfile *log, const char *stream, const char *text, size_t len, arca_error **err)
 {
   struct timespec ts;
-  struct tm tm;
-  char date[32], stamp[64];
+  char stamp[64];
   size_t clean_len;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (stamp, sizeof stamp, "%s.%09ldZ", date, ts.tv_nsec);
+  arca_time_rfc3339 (&ts, stamp, sizeof stamp);
   cleanup_free char *clean = utf8_sanitize (text, len, &clean_len);
   if (clean == NULL)
     return arca_error_set (err, ENOMEM, "log record");

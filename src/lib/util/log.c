@@ -18,17 +18,13 @@ emit (const struct arca_log *log, enum arca_log_level level, const char *msg)
 {
   cleanup_free char *line = NULL;
   struct timespec ts;
-  struct tm tm;
   char stamp[64];
   int r;
 
   if (log == NULL || log->fd < 0)
     return;
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  snprintf (stamp, sizeof (stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-            tm.tm_sec, ts.tv_nsec);
+  arca_time_rfc3339 (&ts, stamp, sizeof stamp);
   if (log->format == ARCA_LOG_JSON)
     {
       json_t *rec = json_pack ("{s:s, s:s, s:s}", "level", level_names[level],
@@ -45,6 +41,16 @@ emit (const struct arca_log *log, enum arca_log_level level, const char *msg)
                   log->program ? log->program : "arca", msg);
   if (r > 0 && write (log->fd, line, (size_t) r) < 0)
     return;
+}
+
+void
+arca_time_rfc3339 (const struct timespec *ts, char *buf, size_t size)
+{
+  struct tm tm;
+
+  gmtime_r (&ts->tv_sec, &tm);
+  snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
 }
 
 void

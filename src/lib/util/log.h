@@ -7,6 +7,8 @@
 #define ARCA_UTIL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -25,6 +27,11 @@ void arca_log_write (const struct arca_log *log, enum arca_log_level level,
 
 #define arca_debug(log, ...) arca_log_write ((log), ARCA_LOG_DEBUG, __VA_ARGS__)
 #define arca_warn(log, ...) arca_log_write ((log), ARCA_LOG_WARNING, __VA_ARGS__)
+
+/* ts as RFC 3339 in UTC with nanoseconds ("2026-12-03T03:00:00.123456789Z",
+ * at most 40 bytes): the one time format of logs, log files, state and
+ * inspect. */
+void arca_time_rfc3339 (const struct timespec *ts, char *buf, size_t size);
 
 /* Reports err as the final error of a command: to the log (if any, in its
  * format: containerd and podman parse the json one) and to stderr. */
